@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Team, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "display_name", "role", "team", "is_active", "last_login")
+    list_filter = ("role", "team", "is_active", "is_staff")
+    search_fields = ("username", "display_name", "first_name", "last_name", "email")
+    list_select_related = ("team",)
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("AgentCRM"), {"fields": ("role", "team", "display_name", "phone")}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        (_("AgentCRM"), {"fields": ("role", "team", "display_name")}),
+    )
+
+
+class MemberInline(admin.TabularInline):
+    model = User
+    fields = ("username", "display_name", "role", "is_active")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "manager", "parent")
+    list_filter = ("parent",)
+    search_fields = ("name", "manager__username", "manager__display_name")
+    autocomplete_fields = ("manager", "parent")
+    list_select_related = ("manager", "parent")
+    inlines = [MemberInline]

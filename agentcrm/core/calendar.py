@@ -1,0 +1,80 @@
+"""Solar and lunar calendar rules shared by the archive (validation) and the touch engine.
+
+Rules (each is tested):
+- a 29 February date falls on 28 February in common years;
+- a leap-month lunar date falls on the same day of the ordinary month in years without
+  that leap month;
+- lunar day 30 falls on day 29 when that month has only 29 days that year.
+borax is always called with the leap flag passed explicitly.
+"""
+
+import calendar
+from datetime import date
+
+from borax.calendars.lunardate import InvalidLunarDateError, LCalendars, LunarDate
+
+LUNAR_MIN_YEAR = 1900
+LUNAR_MAX_YEAR = 2100
+
+
+class InvalidLunar(ValueError):
+    """A lunar month/day/leap combination that does not exist in the given year."""
+
+
+def month_day_key(month: int, day: int) -> int:
+    """The indexed `month*100+day` key used to match solar dates without a year."""
+    return month * 100 + day
+
+
+def solar_in_year(month: int, day: int, year: int) -> date:
+    """The solar date (month, day) in `year`; 29 February becomes 28 February in common years."""
+    if month == 2 and day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return date(year, month, day)
+
+
+def lunar_leap_month(year: int) -> int:
+    """The leap month of a lunar year, 0 when there is none."""
+    return LCalendars.leap_month(year)
+
+
+def lunar_month_days(year: int, month: int, leap: bool) -> int:
+    return LCalendars.ndays(year, month, int(leap))
+
+
+def lunar_validate(*, year: int, month: int, day: int, leap: bool) -> None:
+    """Raise InvalidLunar with a reason a person can act on."""
+    if not (LUNAR_MIN_YEAR <= year < LUNAR_MAX_YEAR):
+        raise InvalidLunar("year")
+    if not (1 <= month <= 12):
+        raise InvalidLunar("month")
+    if leap and lunar_leap_month(year) != month:
+        raise InvalidLunar("leap")
+    if not (1 <= day <= lunar_month_days(year, month, leap)):
+        raise InvalidLunar("day")
+    try:
+        LunarDate(year, month, day, leap=int(leap))
+    except InvalidLunarDateError as exc:  # belt and braces: borax has the last word
+        raise InvalidLunar("day") from exc
+
+
+def lunar_to_solar(*, year: int, month: int, day: int, leap: bool) -> date:
+    lunar_validate(year=year, month=month, day=day, leap=leap)
+    return LunarDate(year, month, day, leap=int(leap)).to_solar_date()
+
+
+def solar_to_lunar(value: date) -> tuple[int, int, int, bool]:
+    """(lunar year, month, day, leap) of a solar date."""
+    ld = LunarDate.from_solar_date(value.year, value.month, value.day)
+    return ld.year, ld.month, ld.day, bool(ld.leap)
+
+
+def lunar_occurrence(*, lunar_year: int, month: int, day: int, leap: bool) -> date:
+    """The solar date on which a yearly lunar date (month, day, leap) is kept in `lunar_year`.
+
+    A leap-month date is kept in the ordinary month when that year has no such leap month;
+    day 30 is kept on day 29 when the month is short that year.
+    """
+    use_leap = bool(leap) and lunar_leap_month(lunar_year) == month
+    last_day = lunar_month_days(lunar_year, month, use_leap)
+    return LunarDate(lunar_year, month, min(day, last_day), leap=int(use_leap)).to_solar_date()

@@ -1,0 +1,51 @@
+"""The nightly run: every step each app registers, then the success mark.
+
+Apps register their nightly steps in `AppConfig.ready()` through `register_nightly_step`,
+so this module never imports the apps that use it.
+"""
+
+from collections.abc import Callable
+from datetime import date
+
+from django.contrib.sessions.models import Session
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from .models import JobMarker
+from .selectors import NIGHTLY_JOB
+
+NightlyStep = Callable[[date], None]
+_nightly_steps: dict[str, NightlyStep] = {}
+
+
+def register_nightly_step(*, name: str, step: NightlyStep) -> None:
+    _nightly_steps[name] = step
+
+
+def nightly_steps() -> dict[str, NightlyStep]:
+    return dict(_nightly_steps)
+
+
+def sessions_clear_expired(day: date) -> None:
+    Session.objects.filter(expire_date__lt=timezone.now()).delete()
+
+
+def nightly_run(*, day: date | None = None) -> None:
+    day = day or timezone.localdate()
+    for step in nightly_steps().values():
+        step(day)
+    job_marker_record_success(name=NIGHTLY_JOB, day=day)
+
+
+def job_marker_record_success(*, name: str, day: date) -> None:
+    """Record a completed day in one conditional update: the day marker never moves back."""
+    JobMarker.objects.get_or_create(name=name)
+    JobMarker.objects.filter(name=name).update(
+        last_success_at=timezone.now(),
+        last_completed_day=Case(
+            When(
+                Q(last_completed_day__isnull=True) | Q(last_completed_day__lt=day), then=Value(day)
+            ),
+            default=F("last_completed_day"),
+        ),
+    )

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from agentcrm.core.views import healthz
+from clients import views as client_views
+
+admin.site.site_header = "AgentCRM"
+admin.site.site_title = "AgentCRM"
+
+urlpatterns = [
+    path("", client_views.dashboard, name="dashboard"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("clients/", include("clients.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,141 @@
+"""Reads for the client archive. Every client query starts from `clients_for_user`."""
+
+import re
+from datetime import date, timedelta
+
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from agentcrm.accounts.models import User
+from agentcrm.core.calendar import month_day_key
+
+from .models import Client, Commitment, Tag
+
+SORTS = {
+    "name": ("name", "id"),
+    "-created": ("-created_at", "-id"),
+    "birthday": ("birth_md", "name"),
+    "last_contact": ("last_contact", "name"),
+}
+
+
+def clients_for_user(*, user: User, include_archived: bool = True) -> QuerySet[Client]:
+    """The one scoping rule: an agent sees only the clients they own.
+
+    Managers see team aggregates elsewhere, never the private archive of their agents.
+    """
+    if not user.is_authenticated:
+        return Client.objects.none()
+    qs = Client.objects.filter(owner=user)
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
+    return qs
+
+
+def get_client_for_user(*, user: User, pk: int) -> Client:
+    """The client if `user` may see it, else 404 (never 403: existence is not leaked)."""
+    return get_object_or_404(clients_for_user(user=user), pk=pk)
+
+
+def tags_for_user(*, user: User) -> QuerySet[Tag]:
+    return Tag.objects.filter(owner=user)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def client_list(
+    *,
+    user: User,
+    q: str = "",
+    segment: str = "",
+    source: str = "",
+    tier: str = "",
+    stage: str = "",
+    birthday_month: int | None = None,
+    tag: str = "",
+    archived: bool = False,
+    sort: str = "name",
+) -> QuerySet[Client]:
+    """The filtered, annotated client list. A fixed number of queries whatever its length."""
+    qs = clients_for_user(user=user).filter(archived_at__isnull=not archived)
+    q = q.strip()
+    if q:
+        match = Q(name__icontains=q) | Q(tags__name__iexact=q) | Q(wechat_id__iexact=q)
+        digits = _digits(q)
+        if len(digits) >= 3:
+            match |= Q(mobile__contains=digits) | Q(phone_other__contains=digits)
+        qs = qs.filter(pk__in=clients_for_user(user=user).filter(match).values("pk"))
+    if segment:
+        qs = qs.filter(segments__code=segment)
+    if source:
+        qs = qs.filter(source=source)
+    if tier:
+        qs = qs.filter(vip_tier=tier)
+    if stage:
+        qs = qs.filter(stage=stage)
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    if birthday_month:
+        qs = qs.filter(
+            Q(birth_md__gte=birthday_month * 100, birth_md__lt=(birthday_month + 1) * 100)
+            & ~Q(birthday_calendar="lunar", lunar_birth_month__isnull=False)
+            | Q(birthday_calendar="lunar", lunar_birth_month=birthday_month)
+        )
+    today = timezone.localdate()
+    qs = qs.annotate(
+        last_contact=Max("interactions__date"),
+        has_overdue=Exists(
+            Commitment.objects.filter(
+                client=OuterRef("pk"), done_date__isnull=True, due_date__lt=today
+            )
+        ),
+    ).prefetch_related("segments", "tags")
+    return qs.order_by(*SORTS.get(sort, SORTS["name"])).distinct()
+
+
+def commitments_open_for_user(*, user: User) -> QuerySet[Commitment]:
+    return (
+        Commitment.objects.filter(
+            client__in=clients_for_user(user=user, include_archived=False),
+            done_date__isnull=True,
+        )
+        .select_related("client")
+        .order_by("due_date", "id")
+    )
+
+
+def client_detail_context(*, client: Client) -> dict:
+    """Everything the client page shows, loaded with a fixed number of queries."""
+    today = timezone.localdate()
+    commitments = list(client.commitments.all())
+    return {
+        "family": list(client.family.all()),
+        "custom_dates": list(client.custom_dates.all()),
+        "interactions": list(client.interactions.select_related("created_by")[:50]),
+        "life_events": list(client.life_events.all()[:50]),
+        "open_commitments": [c for c in commitments if c.done_date is None],
+        "done_commitments": [c for c in commitments if c.done_date is not None][:20],
+        "today": today,
+        "segments": list(client.segments.all()),
+        "tags": list(client.tags.all()),
+        "referred_clients": list(client.referred_clients.all()),
+    }
+
+
+def client_has_history(*, client: Client) -> bool:
+    """A client with any timeline entry or referral is archived, never deleted."""
+    return (
+        client.interactions.exists()
+        or client.life_events.exists()
+        or client.commitments.exists()
+        or client.referred_clients.exists()
+    )
+
+
+def upcoming_birthdays(*, user: User, start: date, days: int) -> QuerySet[Client]:
+    """Active clients whose solar birthday key falls within `days` from `start`."""
+    keys = {month_day_key(d.month, d.day) for d in (start + timedelta(days=i) for i in range(days))}
+    return clients_for_user(user=user, include_archived=False).filter(birth_md__in=keys)

@@ -1,0 +1,216 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .forms import (
+    ClientFilterForm,
+    ClientForm,
+    CommitmentForm,
+    CustomDateFormSet,
+    FamilyFormSet,
+    InteractionForm,
+    LifeEventForm,
+)
+from .models import Commitment
+
+
+def dashboard(request):
+    """Placeholder until the touch list lands: promises due and birthdays this week."""
+    today = timezone.localdate()
+    commitments = list(selectors.commitments_open_for_user(user=request.user)[:20])
+    birthdays = list(
+        selectors.upcoming_birthdays(user=request.user, start=today, days=7).order_by("birth_md")
+    )
+    return render(
+        request,
+        "clients/dashboard.html",
+        {"commitments": commitments, "birthdays": birthdays, "today": today},
+    )
+
+
+def client_list(request):
+    form = ClientFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    clients = selectors.client_list(
+        user=request.user, **{k: v for k, v in filters.items() if v not in (None, "")}
+    )
+    page = Paginator(clients, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "clients/_client_rows.html" if request.htmx else "clients/client_list.html"
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "query": query.urlencode(), "today": timezone.localdate()},
+    )
+
+
+def _client_form_page(request, client=None):
+    form = ClientForm(request.POST or None, instance=client, owner=request.user)
+    family = FamilyFormSet(request.POST or None, instance=client, prefix="family")
+    dates = CustomDateFormSet(request.POST or None, instance=client, prefix="dates")
+    if request.method == "POST":
+        if form.is_valid() and family.is_valid() and dates.is_valid():
+            saved = services.client_save(owner=request.user, form=form, formsets=[family, dates])
+            messages.success(request, _("Saved %(name)s.") % {"name": saved.name})
+            return redirect("clients:detail", pk=saved.pk)
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
+    return render(
+        request,
+        "clients/client_form.html",
+        {"form": form, "family": family, "dates": dates, "client": client},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def client_create(request):
+    return _client_form_page(request)
+
+
+def client_edit(request, pk: int):
+    client = selectors.get_client_for_user(user=request.user, pk=pk)
+    return _client_form_page(request, client)
+
+
+def client_detail(request, pk: int):
+    client = selectors.get_client_for_user(user=request.user, pk=pk)
+    context = selectors.client_detail_context(client=client)
+    today = timezone.localdate()
+    context.update(
+        client=client,
+        interaction_form=InteractionForm(initial={"date": today}),
+        life_event_form=LifeEventForm(initial={"date": today}),
+        commitment_form=CommitmentForm(),
+        has_history=selectors.client_has_history(client=client),
+    )
+    return render(request, "clients/client_detail.html", context)
+
+
+@require_POST
+def client_archive(request, pk: int):
+    client = selectors.get_client_for_user(user=request.user, pk=pk)
+    services.client_archive(client=client)
+    messages.success(request, _("%(name)s was archived.") % {"name": client.name})
+    return redirect("clients:detail", pk=client.pk)
+
+
+@require_POST
+def client_unarchive(request, pk: int):
+    client = selectors.get_client_for_user(user=request.user, pk=pk)
+    services.client_unarchive(client=client)
+    messages.success(request, _("%(name)s is active again.") % {"name": client.name})
+    return redirect("clients:detail", pk=client.pk)
+
+
+@require_POST
+def client_delete(request, pk: int):
+    client = selectors.get_client_for_user(user=request.user, pk=pk)
+    if selectors.client_has_history(client=client):
+        messages.error(request, _("This client has a history: archive them instead."))
+        return redirect("clients:detail", pk=client.pk)
+    services.client_delete(client=client)
+    messages.success(request, _("%(name)s was deleted.") % {"name": client.name})
+    return redirect("clients:list")
+
+
+def _timeline_add(request, pk: int, form_class, create, template_key: str):
+    client = selectors.get_client_for_user(user=request.user, pk=pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        create(client, form.cleaned_data)
+        if not request.htmx:
+            messages.success(request, _("Added to the timeline."))
+            return redirect("clients:detail", pk=client.pk)
+        form = form_class(initial={"date": timezone.localdate()})
+    elif not request.htmx:
+        messages.error(
+            request, _("Nothing was added: %(errors)s") % {"errors": form.errors.as_text()}
+        )
+        return redirect("clients:detail", pk=client.pk)
+    context = selectors.client_detail_context(client=client)
+    context.update(client=client, **{template_key: form})
+    return render(
+        request,
+        "clients/_timeline.html",
+        context,
+        status=200 if form.is_bound is False or not form.errors else 400,
+    )
+
+
+@require_POST
+def interaction_add(request, pk: int):
+    return _timeline_add(
+        request,
+        pk,
+        InteractionForm,
+        lambda client, d: services.interaction_create(
+            client=client,
+            user=request.user,
+            kind=d["kind"],
+            on=d["date"],
+            summary=d["summary"],
+            gift_value=d.get("gift_value"),
+        ),
+        "interaction_form",
+    )
+
+
+@require_POST
+def life_event_add(request, pk: int):
+    return _timeline_add(
+        request,
+        pk,
+        LifeEventForm,
+        lambda client, d: services.life_event_create(
+            client=client, kind=d["kind"], on=d["date"], notes=d.get("notes", "")
+        ),
+        "life_event_form",
+    )
+
+
+@require_POST
+def commitment_add(request, pk: int):
+    return _timeline_add(
+        request,
+        pk,
+        CommitmentForm,
+        lambda client, d: services.commitment_create(
+            client=client, description=d["description"], due_date=d["due_date"]
+        ),
+        "commitment_form",
+    )
+
+
+def _get_commitment(request, pk: int, commitment_id: int) -> Commitment:
+    client = selectors.get_client_for_user(user=request.user, pk=pk)
+    return get_object_or_404(client.commitments, pk=commitment_id)
+
+
+@require_POST
+def commitment_done(request, pk: int, commitment_id: int):
+    commitment = _get_commitment(request, pk, commitment_id)
+    services.commitment_complete(commitment=commitment)
+    return redirect("clients:detail", pk=pk)
+
+
+@require_POST
+def commitment_reopen(request, pk: int, commitment_id: int):
+    commitment = _get_commitment(request, pk, commitment_id)
+    services.commitment_reopen(commitment=commitment)
+    return redirect("clients:detail", pk=pk)
+
+
+def commitment_list(request):
+    return render(
+        request,
+        "clients/commitment_list.html",
+        {
+            "commitments": selectors.commitments_open_for_user(user=request.user),
+            "today": timezone.localdate(),
+        },
+    )
