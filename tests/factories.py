@@ -1,0 +1,76 @@
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from agentcrm.accounts.models import Team, User
+from clients.models import Client, Commitment, FamilyMember, Interaction, LifeEvent
+
+PASSWORD = "test-pass-123"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = User.Role.AGENT
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+
+class TeamFactory(DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class ClientFactory(DjangoModelFactory):
+    class Meta:
+        model = Client
+        skip_postgeneration_save = True
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"客户{n}")
+    mobile = factory.Sequence(lambda n: f"+86138{n:08d}")
+    birth_date = datetime.date(1985, 6, 15)
+    stage = Client.Stage.CLIENT
+
+
+class FamilyMemberFactory(DjangoModelFactory):
+    class Meta:
+        model = FamilyMember
+
+    client = factory.SubFactory(ClientFactory)
+    relation = FamilyMember.Relation.CHILD
+    name = factory.Sequence(lambda n: f"家人{n}")
+    birth_date = datetime.date(2015, 3, 1)
+
+
+class InteractionFactory(DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    client = factory.SubFactory(ClientFactory)
+    kind = Interaction.Kind.CALL
+    date = datetime.date(2026, 1, 5)
+    summary = "电话问候"
+
+
+class LifeEventFactory(DjangoModelFactory):
+    class Meta:
+        model = LifeEvent
+
+    client = factory.SubFactory(ClientFactory)
+    kind = LifeEvent.Kind.PROMOTION
+    date = datetime.date(2026, 1, 5)
+
+
+class CommitmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Commitment
+
+    client = factory.SubFactory(ClientFactory)
+    description = "送一本育儿书"
+    due_date = datetime.date(2026, 12, 1)
