@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "agentcrm.core"
     label = "core"
     verbose_name = _("Operations")
+
+    def ready(self) -> None:
+        from .services import register_nightly_step, sessions_clear_expired
+
+        register_nightly_step(name="sessions_clear_expired", step=sessions_clear_expired)

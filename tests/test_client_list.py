@@ -1,0 +1,123 @@
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from clients import selectors
+from clients.models import Client, Segment, Tag
+
+from .factories import ClientFactory, CommitmentFactory, InteractionFactory
+
+NOW = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.UTC)
+
+
+def names(qs) -> list[str]:
+    return sorted(c.name for c in qs)
+
+
+@pytest.mark.django_db
+def test_search_by_name_phone_and_tag(owner, teammate):
+    fang = ClientFactory(owner=owner, name="王芳", mobile="+8613912345678")
+    ClientFactory(owner=owner, name="李强", mobile="+8613700000001")
+    golf = Tag.objects.create(owner=owner, name="高尔夫")
+    fang.tags.add(golf)
+    ClientFactory(owner=teammate, name="王芳芳", mobile="+8613912345679")
+
+    assert names(selectors.client_list(user=owner, q="王")) == ["王芳"]
+    assert names(selectors.client_list(user=owner, q="139 1234 5678")) == ["王芳"]
+    assert names(selectors.client_list(user=owner, q="5678")) == ["王芳"]
+    assert names(selectors.client_list(user=owner, q="高尔夫")) == ["王芳"]
+    assert names(selectors.client_list(user=owner, q="13912345679")) == []
+
+
+@pytest.mark.django_db
+def test_filters(owner):
+    teacher = Segment.objects.get(code="teacher")
+    a = ClientFactory(owner=owner, name="甲", source="event", vip_tier="gold", stage="prospect",
+                      birth_date=datetime.date(1980, 3, 9))
+    a.segments.add(teacher)
+    ClientFactory(owner=owner, name="乙", source="cold_call", birth_date=datetime.date(1980, 7, 1))
+    lunar = ClientFactory(owner=owner, name="丙", birth_date=datetime.date(1980, 7, 20),
+                          birthday_calendar="lunar", lunar_birth_year=1980,
+                          lunar_birth_month=6, lunar_birth_day=9)
+    assert names(selectors.client_list(user=owner, segment="teacher")) == ["甲"]
+    assert names(selectors.client_list(user=owner, source="event")) == ["甲"]
+    assert names(selectors.client_list(user=owner, tier="gold")) == ["甲"]
+    assert names(selectors.client_list(user=owner, stage="prospect")) == ["甲"]
+    assert names(selectors.client_list(user=owner, birthday_month=3)) == ["甲"]
+    # A lunar-celebrating client counts in their lunar month, not the solar one.
+    assert names(selectors.client_list(user=owner, birthday_month=7)) == ["乙"]
+    assert names(selectors.client_list(user=owner, birthday_month=6)) == [lunar.name]
+
+
+@pytest.mark.django_db
+def test_archived_clients_are_listed_separately(owner):
+    ClientFactory(owner=owner, name="在册")
+    gone = ClientFactory(owner=owner, name="归档")
+    gone.archived_at = NOW
+    gone.save()
+    assert names(selectors.client_list(user=owner)) == ["在册"]
+    assert names(selectors.client_list(user=owner, archived=True)) == ["归档"]
+
+
+@time_machine.travel(NOW)
+@pytest.mark.django_db
+def test_annotations_and_sort(owner):
+    old = ClientFactory(owner=owner, name="甲")
+    recent = ClientFactory(owner=owner, name="乙")
+    InteractionFactory(client=old, date=datetime.date(2025, 1, 1))
+    InteractionFactory(client=recent, date=datetime.date(2026, 11, 1))
+    CommitmentFactory(client=recent, due_date=datetime.date(2026, 11, 1))
+    rows = list(selectors.client_list(user=owner, sort="last_contact"))
+    assert [c.name for c in rows] == ["甲", "乙"]
+    assert rows[1].last_contact == datetime.date(2026, 11, 1)
+    assert rows[1].has_overdue and not rows[0].has_overdue
+
+
+@time_machine.travel(NOW)
+@pytest.mark.django_db
+def test_list_page_query_count_does_not_grow(as_user, owner, django_assert_max_num_queries):
+    http = as_user(owner)
+    teacher = Segment.objects.get(code="teacher")
+    tag = Tag.objects.create(owner=owner, name="车主")
+
+    def add(n):
+        for _ in range(n):
+            c = ClientFactory(owner=owner)
+            c.segments.add(teacher)
+            c.tags.add(tag)
+            InteractionFactory(client=c)
+
+    add(3)
+    with django_assert_max_num_queries(9) as small:
+        assert http.get(reverse("clients:list")).status_code == 200
+    add(22)
+    with django_assert_max_num_queries(9) as large:
+        response = http.get(reverse("clients:list"))
+    assert response.status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert response.context["page"].paginator.count == 25
+
+
+@pytest.mark.django_db
+def test_pagination_and_htmx_partial(as_user, owner):
+    for i in range(30):
+        ClientFactory(owner=owner, name=f"客户{i:02d}")
+    http = as_user(owner)
+    first = http.get(reverse("clients:list"))
+    assert len(first.context["page"].object_list) == 25
+    second = http.get(reverse("clients:list"), {"page": 2})
+    assert len(second.context["page"].object_list) == 5
+    partial = http.get(reverse("clients:list"), {"q": "客户0"}, HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200
+    assert "<html" not in partial.content.decode()
+    assert partial.context["page"].paginator.count == 10
+
+
+@pytest.mark.django_db
+def test_bad_filter_values_fall_back_to_everything(as_user, owner):
+    ClientFactory(owner=owner, name="甲")
+    response = as_user(owner).get(reverse("clients:list"), {"birthday_month": "13", "sort": "x"})
+    assert response.status_code == 200
+    assert Client.objects.count() == response.context["page"].paginator.count
