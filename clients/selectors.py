@@ -3,7 +3,7 @@
 import re
 from datetime import date, timedelta
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -15,8 +15,9 @@ from .models import Client, Commitment, Tag
 SORTS = {
     "name": ("name", "id"),
     "-created": ("-created_at", "-id"),
-    "birthday": ("birth_md", "name"),
-    "last_contact": ("last_contact", "name"),
+    "birthday": (F("birth_md").asc(nulls_last=True), "name"),
+    # Longest without contact first; never contacted at the very top.
+    "last_contact": (F("last_contact").asc(nulls_first=True), "name"),
 }
 
 

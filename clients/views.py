@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -43,11 +44,14 @@ def client_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     template = "clients/_client_rows.html" if request.htmx else "clients/client_list.html"
-    return render(
+    response = render(
         request,
         template,
         {"form": form, "page": page, "query": query.urlencode(), "today": timezone.localdate()},
     )
+    # The same URL returns the rows alone to htmx: keep browsers from caching one for the other.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def _client_form_page(request, client=None):
@@ -132,14 +136,16 @@ def _timeline_add(request, pk: int, form_class, create, template_key: str):
             request, _("Nothing was added: %(errors)s") % {"errors": form.errors.as_text()}
         )
         return redirect("clients:detail", pk=client.pk)
+    today = timezone.localdate()
     context = selectors.client_detail_context(client=client)
-    context.update(client=client, **{template_key: form})
-    return render(
-        request,
-        "clients/_timeline.html",
-        context,
-        status=200 if form.is_bound is False or not form.errors else 400,
+    context.update(
+        client=client,
+        interaction_form=InteractionForm(initial={"date": today}),
+        life_event_form=LifeEventForm(initial={"date": today}),
+        commitment_form=CommitmentForm(),
     )
+    context[template_key] = form
+    return render(request, "clients/_timeline.html", context, status=400 if form.errors else 200)
 
 
 @require_POST

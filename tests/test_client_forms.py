@@ -113,7 +113,8 @@ def test_bad_input_is_refused_and_nothing_saved(http, settings, fields, field, m
     settings.LANGUAGE_CODE = "en"
     before = counts()
     data = client_data(
-        family=[{"relation": "spouse", "name": "配偶", "birthday_calendar": "solar"}], **fields
+        family=[{"relation": "spouse", "name": "配偶", "gender": "male", "birthday_calendar": "solar"}],
+        **fields,
     )
     response = http.post(reverse("clients:create"), data, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
@@ -129,7 +130,7 @@ def test_bad_family_member_blocks_the_whole_save(http):
     before = counts()
     data = client_data(
         family=[{"relation": "child", "name": "未来宝宝", "birth_date": "2027-03-01",
-                 "birthday_calendar": "solar"}]
+                 "gender": "male", "birthday_calendar": "solar"}]
     )
     response = http.post(reverse("clients:create"), data)
     assert response.status_code == 400
@@ -196,7 +197,7 @@ def test_edit_updates_family_and_can_delete_a_member(http, client_obj):
     member = FamilyMemberFactory(client=client_obj, name="旧名字")
     data = client_data(name="王芳芳")
     data.update(formset_data("family", [
-        {"id": str(member.pk), "relation": "child", "name": "新名字",
+        {"id": str(member.pk), "relation": "child", "name": "新名字", "gender": "male",
          "birthday_calendar": "solar", "DELETE": ""},
     ], initial=1))
     response = http.post(reverse("clients:edit", kwargs={"pk": client_obj.pk}), data)

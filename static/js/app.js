@@ -1,0 +1,90 @@
+/* AgentCRM front-end helpers. Plain JavaScript, no build step; loaded after htmx and Bootstrap. */
+(function () {
+  "use strict";
+
+  // Validation errors come back as 400 with the re-rendered form: show them.
+  if (window.htmx) {
+    htmx.on("htmx:beforeSwap", function (e) {
+      if (e.detail.xhr.status === 400) {
+        e.detail.shouldSwap = true;
+        e.detail.isError = false;
+      }
+    });
+  }
+
+  // GET forms marked data-drop-empty leave blank fields out of the URL they request and push
+  // (?q=张 rather than ?q=张&segment=&source=&…).
+  document.addEventListener("htmx:configRequest", function (e) {
+    var d = e.detail;
+    if (d.verb !== "get" || !d.formData || !d.elt.closest || !d.elt.closest("[data-drop-empty]")) return;
+    Array.from(new Set(Array.from(d.formData.keys()))).forEach(function (key) {
+      var blank = d.formData.getAll(key).every(function (v) { return v === ""; });
+      if (blank) d.formData.delete(key);
+    });
+  });
+
+  // Forms with data-confirm ask before they submit (delete, archive).
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Inline formsets: "add another" clones the empty form, renumbers it and bumps TOTAL_FORMS.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-formset-add]");
+    if (!button) return;
+    var prefix = button.dataset.formsetAdd;
+    var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    var max = document.getElementById("id_" + prefix + "-MAX_NUM_FORMS");
+    var template = document.getElementById(prefix + "-empty-form");
+    var container = document.getElementById(prefix + "-forms");
+    if (!total || !template || !container) return;
+    var index = parseInt(total.value, 10) || 0;
+    if (max && index >= (parseInt(max.value, 10) || 1000)) return;
+    var html = template.innerHTML.replace(/__prefix__/g, String(index));
+    var holder = document.createElement("div");
+    holder.innerHTML = html.trim();
+    var added = holder.firstElementChild;
+    container.appendChild(added);
+    total.value = String(index + 1);
+    var first = added.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) first.focus();
+    if (window.htmx) htmx.process(added);
+  });
+
+  // Ticking "Remove" greys the formset form out.
+  document.addEventListener("change", function (e) {
+    var box = e.target;
+    if (box.matches && box.matches(".formset-delete input[type=checkbox]")) {
+      var card = box.closest(".formset-form");
+      if (card) card.classList.toggle("is-deleted", box.checked);
+    }
+  });
+  function markDeleted() {
+    document.querySelectorAll(".formset-delete input[type=checkbox]:checked").forEach(function (box) {
+      var card = box.closest(".formset-form");
+      if (card) card.classList.add("is-deleted");
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", markDeleted);
+  } else {
+    markDeleted();
+  }
+
+  // The timeline is re-rendered by htmx: keep the tab the agent was on unless a form has errors.
+  var lastTab = null;
+  document.addEventListener("shown.bs.tab", function (e) {
+    if (e.target.closest("#timeline")) lastTab = e.target.id;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var timeline = document.getElementById("timeline");
+    if (!timeline || !lastTab || !window.bootstrap) return;
+    if (timeline.querySelector("[data-has-errors]")) return;
+    var tab = document.getElementById(lastTab);
+    if (tab && !tab.classList.contains("active")) bootstrap.Tab.getOrCreateInstance(tab).show();
+  });
+})();
