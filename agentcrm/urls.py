@@ -12,7 +12,7 @@ admin.site.site_title = "AgentCRM"
 urlpatterns = [
     path("", client_views.dashboard, name="dashboard"),
     path("healthz", healthz, name="healthz"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("agentcrm.accounts.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("clients/", include("clients.urls")),
     path("admin/", admin.site.urls),

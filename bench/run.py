@@ -13,7 +13,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentcrm.settings.test")
 
+import warnings  # noqa: E402
+
 import django  # noqa: E402
+
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 django.setup()
 
