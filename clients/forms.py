@@ -66,7 +66,8 @@ class BirthdayFormMixin:
                     self.add_error(
                         "lunar_birth_month",
                         _(
-                            "This person celebrates the lunar birthday: enter it, or the solar birth date."
+                            "This person celebrates the lunar birthday: "
+                            "enter it, or the solar birth date."
                         ),
                     )
             return cleaned

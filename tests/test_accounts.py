@@ -71,7 +71,12 @@ def test_wrong_password_is_refused(client, owner):
 def test_admin_is_for_admins(as_user, owner, admin_user):
     assert as_user(owner).get("/admin/").status_code == 302
     http = as_user(admin_user)
-    for url in ["/admin/", "/admin/accounts/user/?q=owner", "/admin/accounts/team/",
-                "/admin/clients/client/?q=王", "/admin/clients/commitment/",
-                "/admin/django_celery_beat/periodictask/"]:
+    for url in [
+        "/admin/",
+        "/admin/accounts/user/?q=owner",
+        "/admin/accounts/team/",
+        "/admin/clients/client/?q=王",
+        "/admin/clients/commitment/",
+        "/admin/django_celery_beat/periodictask/",
+    ]:
         assert http.get(url).status_code == 200, url

@@ -57,8 +57,16 @@ def counts() -> tuple[int, int, int]:
 @pytest.mark.django_db
 def test_create_client_with_family_and_dates(http, owner):
     data = client_data(
-        family=[{"relation": "child", "name": "陈小宝", "birth_date": "2019-06-01",
-                 "birthday_calendar": "solar", "gender": "male", "is_living": "on"}],
+        family=[
+            {
+                "relation": "child",
+                "name": "陈小宝",
+                "birth_date": "2019-06-01",
+                "birthday_calendar": "solar",
+                "gender": "male",
+                "is_living": "on",
+            }
+        ],
         dates=[{"name": "开店纪念日", "calendar": "lunar", "month": "8", "day": "15"}],
         segments=[Segment.objects.get(code="woman").pk],
         tag_names="车主，高尔夫, 车主",
@@ -86,21 +94,36 @@ def test_create_client_with_family_and_dates(http, owner):
         ({"birth_date": "1990-02-30"}, "birth_date", "valid date"),
         # 2024 lunar month 1 has 29 days
         (
-            {"birth_date": "", "lunar_birth_year": "2024", "lunar_birth_month": "1",
-             "lunar_birth_day": "30", "birthday_calendar": "lunar"},
+            {
+                "birth_date": "",
+                "lunar_birth_year": "2024",
+                "lunar_birth_month": "1",
+                "lunar_birth_day": "30",
+                "birthday_calendar": "lunar",
+            },
             "lunar_birth_day",
             "has no day 30",
         ),
         # 2024 has no leap month 3 (its leap month is none; 2023 had leap month 2)
         (
-            {"birth_date": "", "lunar_birth_year": "2024", "lunar_birth_month": "3",
-             "lunar_birth_day": "5", "lunar_birth_leap": "on", "birthday_calendar": "lunar"},
+            {
+                "birth_date": "",
+                "lunar_birth_year": "2024",
+                "lunar_birth_month": "3",
+                "lunar_birth_day": "5",
+                "lunar_birth_leap": "on",
+                "birthday_calendar": "lunar",
+            },
             "lunar_birth_leap",
             "no leap month 3",
         ),
         (
-            {"birth_date": "", "lunar_birth_month": "3", "lunar_birth_day": "30",
-             "birthday_calendar": "lunar"},
+            {
+                "birth_date": "",
+                "lunar_birth_month": "3",
+                "lunar_birth_day": "30",
+                "birthday_calendar": "lunar",
+            },
             "lunar_birth_year",
             "lunar birth year",
         ),
@@ -113,7 +136,9 @@ def test_bad_input_is_refused_and_nothing_saved(http, settings, fields, field, m
     settings.LANGUAGE_CODE = "en"
     before = counts()
     data = client_data(
-        family=[{"relation": "spouse", "name": "配偶", "gender": "male", "birthday_calendar": "solar"}],
+        family=[
+            {"relation": "spouse", "name": "配偶", "gender": "male", "birthday_calendar": "solar"}
+        ],
         **fields,
     )
     response = http.post(reverse("clients:create"), data, HTTP_ACCEPT_LANGUAGE="en")
@@ -129,8 +154,15 @@ def test_bad_input_is_refused_and_nothing_saved(http, settings, fields, field, m
 def test_bad_family_member_blocks_the_whole_save(http):
     before = counts()
     data = client_data(
-        family=[{"relation": "child", "name": "未来宝宝", "birth_date": "2027-03-01",
-                 "gender": "male", "birthday_calendar": "solar"}]
+        family=[
+            {
+                "relation": "child",
+                "name": "未来宝宝",
+                "birth_date": "2027-03-01",
+                "gender": "male",
+                "birthday_calendar": "solar",
+            }
+        ]
     )
     response = http.post(reverse("clients:create"), data)
     assert response.status_code == 400
@@ -173,7 +205,9 @@ def test_lunar_birthday_is_derived_from_the_solar_date(http):
     client = Client.objects.get(name="陈静")
     # 1990-05-01 is lunar 1990-04-07
     assert (client.lunar_birth_year, client.lunar_birth_month, client.lunar_birth_day) == (
-        1990, 4, 7,
+        1990,
+        4,
+        7,
     )
     assert client.lunar_birth_leap is False
 
@@ -184,8 +218,12 @@ def test_valid_leap_month_day_30_is_accepted(http):
     # 2020 has a leap 4th month with 29 days; 2023's leap 2nd month has 29 days;
     # 2017's leap 6th month has 30 days.
     data = client_data(
-        birth_date="", lunar_birth_year="2017", lunar_birth_month="6", lunar_birth_day="30",
-        lunar_birth_leap="on", birthday_calendar="lunar",
+        birth_date="",
+        lunar_birth_year="2017",
+        lunar_birth_month="6",
+        lunar_birth_day="30",
+        lunar_birth_leap="on",
+        birthday_calendar="lunar",
     )
     response = http.post(reverse("clients:create"), data)
     assert response.status_code == 302, response.context["form"].errors
@@ -196,10 +234,22 @@ def test_valid_leap_month_day_30_is_accepted(http):
 def test_edit_updates_family_and_can_delete_a_member(http, client_obj):
     member = FamilyMemberFactory(client=client_obj, name="旧名字")
     data = client_data(name="王芳芳")
-    data.update(formset_data("family", [
-        {"id": str(member.pk), "relation": "child", "name": "新名字", "gender": "male",
-         "birthday_calendar": "solar", "DELETE": ""},
-    ], initial=1))
+    data.update(
+        formset_data(
+            "family",
+            [
+                {
+                    "id": str(member.pk),
+                    "relation": "child",
+                    "name": "新名字",
+                    "gender": "male",
+                    "birthday_calendar": "solar",
+                    "DELETE": "",
+                },
+            ],
+            initial=1,
+        )
+    )
     response = http.post(reverse("clients:edit", kwargs={"pk": client_obj.pk}), data)
     assert response.status_code == 302
     member.refresh_from_db()

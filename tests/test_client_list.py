@@ -34,13 +34,25 @@ def test_search_by_name_phone_and_tag(owner, teammate):
 @pytest.mark.django_db
 def test_filters(owner):
     teacher = Segment.objects.get(code="teacher")
-    a = ClientFactory(owner=owner, name="甲", source="event", vip_tier="gold", stage="prospect",
-                      birth_date=datetime.date(1980, 3, 9))
+    a = ClientFactory(
+        owner=owner,
+        name="甲",
+        source="event",
+        vip_tier="gold",
+        stage="prospect",
+        birth_date=datetime.date(1980, 3, 9),
+    )
     a.segments.add(teacher)
     ClientFactory(owner=owner, name="乙", source="cold_call", birth_date=datetime.date(1980, 7, 1))
-    lunar = ClientFactory(owner=owner, name="丙", birth_date=datetime.date(1980, 7, 20),
-                          birthday_calendar="lunar", lunar_birth_year=1980,
-                          lunar_birth_month=6, lunar_birth_day=9)
+    lunar = ClientFactory(
+        owner=owner,
+        name="丙",
+        birth_date=datetime.date(1980, 7, 20),
+        birthday_calendar="lunar",
+        lunar_birth_year=1980,
+        lunar_birth_month=6,
+        lunar_birth_day=9,
+    )
     assert names(selectors.client_list(user=owner, segment="teacher")) == ["甲"]
     assert names(selectors.client_list(user=owner, source="event")) == ["甲"]
     assert names(selectors.client_list(user=owner, tier="gold")) == ["甲"]

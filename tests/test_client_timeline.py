@@ -89,8 +89,12 @@ def test_life_event_and_commitment(http, client_obj):
 @time_machine.travel(NOW)
 @pytest.mark.django_db
 def test_overdue_commitments_stand_out(http, client_obj):
-    CommitmentFactory(client=client_obj, description="逾期的承诺", due_date=datetime.date(2026, 11, 1))
-    CommitmentFactory(client=client_obj, description="将来的承诺", due_date=datetime.date(2026, 12, 1))
+    CommitmentFactory(
+        client=client_obj, description="逾期的承诺", due_date=datetime.date(2026, 11, 1)
+    )
+    CommitmentFactory(
+        client=client_obj, description="将来的承诺", due_date=datetime.date(2026, 12, 1)
+    )
     page = http.get(reverse("clients:commitments"))
     rows = list(page.context["commitments"])
     assert [c.description for c in rows] == ["逾期的承诺", "将来的承诺"]
