@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from agentcrm.core.calendar import month_day_key
@@ -87,7 +88,7 @@ class Tag(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_tags"
     )
-    name = models.CharField(_("name"), max_length=40)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=40)
 
     class Meta:
         verbose_name = _("tag")
@@ -251,7 +252,7 @@ class CustomDate(models.Model):
     """A yearly date the client cares about (a shop's opening day, a parent's memorial…)."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="custom_dates")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     calendar = models.CharField(
         _("calendar"), max_length=8, choices=Calendar, default=Calendar.SOLAR
     )

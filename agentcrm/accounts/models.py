@@ -3,12 +3,13 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Team(models.Model):
     """A manager's team. Teams nest: a manager's manager sees the sub-teams."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("manager"),
