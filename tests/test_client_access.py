@@ -134,3 +134,11 @@ def test_referred_by_choices_are_scoped(as_user, owner, teammate):
     response = as_user(owner).get(reverse("clients:create"))
     assert response.status_code == 200
     assert f'<option value="{foreign.pk}"' not in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["list", "detail", "edit"])
+def test_client_pages_are_not_cached(as_user, owner, name, client_obj, commitment):
+    response = as_user(owner).get(url_for(name, client_obj, commitment))
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
