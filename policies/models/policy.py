@@ -1,0 +1,213 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agentcrm.core.calendar import month_day_key
+from clients.models import Client, FamilyMember
+
+DEFAULT_GRACE_DAYS = 60
+
+
+class Insurer(models.Model):
+    """An insurance company. Shared by all agents: it carries no client data."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace period (days)"),
+        default=DEFAULT_GRACE_DAYS,
+        help_text=_("Days after a missed premium before the policy lapses."),
+    )
+
+    class Meta:
+        verbose_name = _("insurer")
+        verbose_name_plural = _("insurers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Policy(models.Model):
+    class Type(models.TextChoices):
+        LIFE = "life", _("Life")
+        CRITICAL_ILLNESS = "critical_illness", _("Critical illness")
+        MEDICAL = "medical", _("Medical")
+        ACCIDENT = "accident", _("Accident")
+        ANNUITY = "annuity", _("Annuity")
+        ENDOWMENT = "endowment", _("Endowment")
+        UNIVERSAL = "universal", _("Universal life")
+        INVESTMENT_LINKED = "investment_linked", _("Investment-linked")
+        OTHER = "other", _("Other")
+
+    class Frequency(models.TextChoices):
+        ANNUAL = "annual", _("Annual")
+        SEMI_ANNUAL = "semi_annual", _("Semi-annual")
+        QUARTERLY = "quarterly", _("Quarterly")
+        MONTHLY = "monthly", _("Monthly")
+        SINGLE = "single", _("Single premium")
+
+    class Coverage(models.TextChoices):
+        YEARS = "years", _("Number of years")
+        TO_AGE = "to_age", _("To age")
+        WHOLE_LIFE = "whole_life", _("Whole life")
+
+    class Currency(models.TextChoices):
+        CNY = "CNY", _("Renminbi (CNY)")
+        HKD = "HKD", _("Hong Kong dollar (HKD)")
+        USD = "USD", _("US dollar (USD)")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        IN_FORCE = "in_force", _("In force")
+        GRACE = "grace", _("Grace period")
+        LAPSED = "lapsed", _("Lapsed")
+        REINSTATED = "reinstated", _("Reinstated")
+        PAID_UP = "paid_up", _("Paid-up")
+        SURRENDERED = "surrendered", _("Surrendered")
+        MATURED = "matured", _("Matured")
+        TERMINATED_CLAIM = "terminated_claim", _("Terminated by claim")
+
+    # Statuses in which the policy still protects the insured (used by the coverage summary).
+    ACTIVE_STATUSES = (Status.IN_FORCE, Status.GRACE, Status.REINSTATED, Status.PAID_UP)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        related_name="policies",
+    )
+    insurer = models.ForeignKey(
+        Insurer, verbose_name=_("insurer"), on_delete=models.PROTECT, related_name="policies"
+    )
+    product_name = models.CharField(_("product"), max_length=200)
+    policy_type = models.CharField(_("type"), max_length=24, choices=Type)
+    number = models.CharField(_("policy number"), max_length=64)
+    holder = models.ForeignKey(
+        Client, verbose_name=_("holder"), on_delete=models.PROTECT, related_name="policies_held"
+    )
+    # The insured is the holder's own client record or one of the holder's family members:
+    # exactly one of the two is set (checked by the database, see `policy_one_insured`).
+    insured_client = models.ForeignKey(
+        Client,
+        verbose_name=_("insured (client)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="policies_insured",
+    )
+    insured_member = models.ForeignKey(
+        FamilyMember,
+        verbose_name=_("insured (family member)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="policies_insured",
+    )
+    sum_assured = models.DecimalField(_("sum assured"), max_digits=14, decimal_places=2)
+    premium = models.DecimalField(_("premium per payment"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency, default="CNY")
+    payment_frequency = models.CharField(
+        _("payment frequency"), max_length=16, choices=Frequency, default=Frequency.ANNUAL
+    )
+    payment_term_years = models.PositiveSmallIntegerField(_("payment term (years)"), default=1)
+    coverage_kind = models.CharField(
+        _("coverage term"), max_length=16, choices=Coverage, default=Coverage.WHOLE_LIFE
+    )
+    coverage_value = models.PositiveSmallIntegerField(
+        _("coverage years / to age"), null=True, blank=True
+    )
+    application_date = models.DateField(_("application date"), null=True, blank=True)
+    effective_date = models.DateField(_("effective date"))
+    delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
+    receipt_signed_date = models.DateField(_("receipt signed"), null=True, blank=True)
+    cooling_off_end = models.DateField(_("cooling-off period ends"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=24, choices=Status, default=Status.PENDING)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    # month*100+day of the effective date, kept in step by save() so anniversaries of a month
+    # can be matched by an index; a 29 February policy keeps 229 and the matcher maps it.
+    anniversary_md = models.PositiveSmallIntegerField(editable=False, default=0)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
+        ordering = ["-effective_date", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "anniversary_md"], name="policy_owner_anniv_md"),
+            models.Index(fields=["owner", "status"], name="policy_owner_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                "insurer",
+                "number",
+                name="policy_number_unique_per_insurer",
+                violation_error_message=_("This insurer already has a policy with this number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(insured_client__isnull=False, insured_member__isnull=True)
+                | Q(insured_client__isnull=True, insured_member__isnull=False),
+                name="policy_one_insured",
+                violation_error_message=_(
+                    "The insured is either a client or a family member, exactly one."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(coverage_kind="whole_life", coverage_value__isnull=True)
+                # isnull=False spelled out: a CHECK on NULL > 0 is unknown, and unknown passes.
+                | (
+                    ~Q(coverage_kind="whole_life")
+                    & Q(coverage_value__isnull=False, coverage_value__gt=0)
+                ),
+                name="policy_coverage_value",
+                violation_error_message=_(
+                    "Give the number of years or the age for a term cover, none for whole life."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.insurer} {self.number}" if self.insurer_id else self.number
+
+    def save(self, *args, **kwargs):
+        if self.effective_date:
+            self.anniversary_md = month_day_key(self.effective_date.month, self.effective_date.day)
+        super().save(*args, **kwargs)
+
+    @property
+    def insured(self) -> Client | FamilyMember | None:
+        return self.insured_client or self.insured_member
+
+    @property
+    def insured_birth_date(self):
+        insured = self.insured
+        return insured.birth_date if insured else None
+
+
+class PolicyStatusChange(models.Model):
+    """One step of a policy's status history; written only by `policy_set_status`."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="status_history")
+    from_status = models.CharField(_("from"), max_length=24, choices=Policy.Status, blank=True)
+    to_status = models.CharField(_("to"), max_length=24, choices=Policy.Status)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["policy", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"

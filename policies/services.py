@@ -1,0 +1,345 @@
+"""Writes for policies. Each service is one transaction: all or nothing.
+
+Validation errors are raised as django ValidationError keyed by field (or `beneficiaries`,
+`riders`, `status`), so a form can show each message beside the input it concerns.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agentcrm.accounts.models import User
+from clients.models import Client, FamilyMember
+
+from . import dates
+from .models import Beneficiary, Insurer, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
+
+Status = Policy.Status
+
+# Fields policy_update may change. Owner and status are not among them: the owner never
+# changes hands here, and status moves only through policy_set_status so history is kept.
+EDITABLE_FIELDS = frozenset(
+    {
+        "insurer",
+        "product_name",
+        "policy_type",
+        "number",
+        "holder",
+        "insured_client",
+        "insured_member",
+        "sum_assured",
+        "premium",
+        "currency",
+        "payment_frequency",
+        "payment_term_years",
+        "coverage_kind",
+        "coverage_value",
+        "application_date",
+        "effective_date",
+        "delivery_date",
+        "receipt_signed_date",
+        "cooling_off_end",
+        "notes",
+    }
+)
+
+# (earlier, later): each pair, when both are set, must be in this order.
+DATE_ORDER = (
+    ("application_date", "effective_date"),
+    ("application_date", "delivery_date"),
+    ("delivery_date", "receipt_signed_date"),
+    ("receipt_signed_date", "cooling_off_end"),
+)
+
+# Where a status may go next. Surrendered, matured and terminated-by-claim are final.
+TRANSITIONS = {
+    Status.PENDING: {Status.IN_FORCE, Status.SURRENDERED},
+    Status.IN_FORCE: {
+        Status.GRACE,
+        Status.LAPSED,
+        Status.PAID_UP,
+        Status.SURRENDERED,
+        Status.MATURED,
+        Status.TERMINATED_CLAIM,
+    },
+    Status.GRACE: {Status.IN_FORCE, Status.LAPSED, Status.SURRENDERED, Status.TERMINATED_CLAIM},
+    Status.LAPSED: {Status.REINSTATED, Status.SURRENDERED},
+    Status.REINSTATED: {
+        Status.IN_FORCE,
+        Status.GRACE,
+        Status.LAPSED,
+        Status.PAID_UP,
+        Status.SURRENDERED,
+        Status.MATURED,
+        Status.TERMINATED_CLAIM,
+    },
+    Status.PAID_UP: {Status.SURRENDERED, Status.MATURED, Status.TERMINATED_CLAIM},
+    Status.SURRENDERED: set(),
+    Status.MATURED: set(),
+    Status.TERMINATED_CLAIM: set(),
+}
+
+
+def beneficiary_shares_validate(*, shares: Iterable[Decimal]) -> None:
+    """The shares of one policy total exactly 100%. No beneficiaries at all is allowed: the
+    benefit then goes to the legal heirs (法定继承人). Shared with the inline formset."""
+    shares = list(shares)
+    if not shares:
+        return
+    if any(share is None or share <= 0 for share in shares):
+        raise ValidationError(_("Every beneficiary needs a share above 0%."))
+    total = sum(shares, Decimal(0))
+    if total != 100:
+        raise ValidationError(
+            _("Beneficiary shares total %(total)s%%; they must total 100%%."),
+            params={"total": f"{total.normalize():f}"},  # 90, not 9E+1
+        )
+
+
+def _add(errors: dict[str, list], key: str, message: str) -> None:
+    errors.setdefault(key, []).append(message)
+
+
+def _policy_validate(
+    *, policy: Policy, beneficiaries: Sequence[Beneficiary] | None, riders: Sequence[Rider] | None
+) -> None:
+    """All of a policy's rules at once, so the agent sees every problem in one go."""
+    errors: dict[str, list] = {}
+    holder: Client = policy.holder
+    if holder.owner_id != policy.owner_id:
+        _add(errors, "holder", _("The holder must be one of your clients."))
+    if (policy.insured_client_id is None) == (policy.insured_member_id is None):
+        _add(errors, "insured_client", _("Choose the insured: a client or a family member."))
+    elif policy.insured_client_id and policy.insured_client.owner_id != policy.owner_id:
+        _add(errors, "insured_client", _("The insured must be one of your clients."))
+    elif policy.insured_member_id and policy.insured_member.client_id != holder.pk:
+        _add(errors, "insured_member", _("The insured must be one of the holder's family."))
+    for earlier, later in DATE_ORDER:
+        first, second = getattr(policy, earlier), getattr(policy, later)
+        if first and second and second < first:
+            _add(
+                errors,
+                later,
+                _("%(later)s cannot be before %(earlier)s.")
+                % {
+                    "later": Policy._meta.get_field(later).verbose_name,
+                    "earlier": Policy._meta.get_field(earlier).verbose_name,
+                },
+            )
+    if policy.payment_frequency != Policy.Frequency.SINGLE and policy.payment_term_years < 1:
+        _add(errors, "payment_term_years", _("A regular premium is paid for at least a year."))
+    if beneficiaries is not None:
+        try:
+            beneficiary_shares_validate(shares=[b.share for b in beneficiaries])
+        except ValidationError as exc:
+            errors.setdefault("beneficiaries", []).extend(exc.messages)
+    for rider in riders or ():
+        if rider.start_date and rider.expiry_date and rider.expiry_date < rider.start_date:
+            _add(errors, "riders", _("Rider %(name)s expires before it starts.") % vars(rider))
+    try:
+        policy.full_clean(exclude=["owner"])
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, []).extend(m for m in messages if m not in errors.get(key, []))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _policy_children_replace(
+    *, policy: Policy, beneficiaries: Sequence[Beneficiary] | None, riders: Sequence[Rider] | None
+) -> None:
+    """Replace the inline rows given; None leaves that set untouched."""
+    if beneficiaries is not None:
+        policy.beneficiaries.all().delete()
+        for b in beneficiaries:
+            b.pk, b.policy = None, policy
+        Beneficiary.objects.bulk_create(beneficiaries)
+    if riders is not None:
+        policy.riders.all().delete()
+        for r in riders:
+            r.pk, r.policy = None, policy
+        Rider.objects.bulk_create(riders)
+
+
+@transaction.atomic
+def policy_create(
+    *,
+    owner: User,
+    insurer: Insurer,
+    number: str,
+    product_name: str,
+    policy_type: str,
+    holder: Client,
+    effective_date: date,
+    sum_assured: Decimal,
+    premium: Decimal,
+    insured_client: Client | None = None,
+    insured_member: FamilyMember | None = None,
+    currency: str = Policy.Currency.CNY,
+    payment_frequency: str = Policy.Frequency.ANNUAL,
+    payment_term_years: int = 1,
+    coverage_kind: str = Policy.Coverage.WHOLE_LIFE,
+    coverage_value: int | None = None,
+    application_date: date | None = None,
+    delivery_date: date | None = None,
+    receipt_signed_date: date | None = None,
+    cooling_off_end: date | None = None,
+    status: str = Status.PENDING,
+    notes: str = "",
+    beneficiaries: Sequence[Beneficiary] = (),
+    riders: Sequence[Rider] = (),
+    by: User | None = None,
+) -> Policy:
+    """Create a policy with its beneficiaries and riders (unsaved instances) and the first
+    step of its status history."""
+    if payment_frequency == Policy.Frequency.SINGLE:
+        payment_term_years = 1
+    if cooling_off_end is None and receipt_signed_date is not None:
+        cooling_off_end = dates.cooling_off_end(receipt_signed=receipt_signed_date)
+    policy = Policy(
+        owner=owner,
+        insurer=insurer,
+        number=number.strip(),
+        product_name=product_name,
+        policy_type=policy_type,
+        holder=holder,
+        insured_client=insured_client,
+        insured_member=insured_member,
+        effective_date=effective_date,
+        sum_assured=sum_assured,
+        premium=premium,
+        currency=currency,
+        payment_frequency=payment_frequency,
+        payment_term_years=payment_term_years,
+        coverage_kind=coverage_kind,
+        coverage_value=coverage_value,
+        application_date=application_date,
+        delivery_date=delivery_date,
+        receipt_signed_date=receipt_signed_date,
+        cooling_off_end=cooling_off_end,
+        status=status,
+        notes=notes,
+    )
+    beneficiaries, riders = list(beneficiaries), list(riders)
+    _policy_validate(policy=policy, beneficiaries=beneficiaries, riders=riders)
+    policy.save()
+    PolicyStatusChange.objects.create(
+        policy=policy, from_status="", to_status=status, at=policy.status_changed_at, by=by
+    )
+    _policy_children_replace(policy=policy, beneficiaries=beneficiaries, riders=riders)
+    return policy
+
+
+@transaction.atomic
+def policy_update(
+    *,
+    policy: Policy,
+    beneficiaries: Sequence[Beneficiary] | None = None,
+    riders: Sequence[Rider] | None = None,
+    **changes: Any,
+) -> Policy:
+    """Change the fields given (see EDITABLE_FIELDS) and, when given, replace the
+    beneficiaries or riders. A new receipt date moves a cooling-off end not given with it."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"policy_update cannot change {sorted(unknown)}")
+    # Locked so two edits of the same policy are applied one after the other.
+    locked = Policy.objects.select_for_update().get(pk=policy.pk)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    if "receipt_signed_date" in changes and "cooling_off_end" not in changes:
+        receipt = locked.receipt_signed_date
+        locked.cooling_off_end = dates.cooling_off_end(receipt_signed=receipt) if receipt else None
+    if locked.payment_frequency == Policy.Frequency.SINGLE:
+        locked.payment_term_years = 1
+    beneficiaries = list(beneficiaries) if beneficiaries is not None else None
+    riders = list(riders) if riders is not None else None
+    _policy_validate(policy=locked, beneficiaries=beneficiaries, riders=riders)
+    locked.save()
+    _policy_children_replace(policy=locked, beneficiaries=beneficiaries, riders=riders)
+    return locked
+
+
+@transaction.atomic
+def policy_set_status(
+    *, policy: Policy, to_status: str, by: User | None = None, note: str = ""
+) -> PolicyStatusChange:
+    """Move the policy from the status the caller saw to `to_status` and record the step.
+
+    The update is conditional on that status: if someone else changed it meanwhile, nothing
+    is written and the caller is told, so no step of the history is ever lost.
+    """
+    from_status = policy.status
+    if to_status not in TRANSITIONS.get(from_status, set()):
+        raise ValidationError(
+            {
+                "status": _("A policy cannot go from %(from)s to %(to)s.")
+                % {"from": Status(from_status).label, "to": Status(to_status).label}
+            }
+        )
+    now = timezone.now()
+    updated = Policy.objects.filter(pk=policy.pk, status=from_status).update(
+        status=to_status, status_changed_at=now
+    )
+    if not updated:
+        policy.refresh_from_db(fields=["status", "status_changed_at"])
+        raise ValidationError(
+            {
+                "status": _("The status was changed meanwhile to %(now)s; check it and retry.")
+                % {"now": Status(policy.status).label}
+            }
+        )
+    policy.status, policy.status_changed_at = to_status, now
+    return PolicyStatusChange.objects.create(
+        policy=policy, from_status=from_status, to_status=to_status, at=now, by=by, note=note
+    )
+
+
+def premium_record_payment(
+    *, policy: Policy, due_date: date, paid_on: date | None = None, amount: Decimal | None = None
+) -> tuple[PremiumPayment, bool]:
+    """Record the premium for one due date. Recording it twice keeps the first record
+    (unique per policy and due date) and returns created=False."""
+    due_dates = dates.premium_due_dates(
+        effective=policy.effective_date,
+        frequency=policy.payment_frequency,
+        term_years=policy.payment_term_years,
+    )
+    if due_date not in due_dates:
+        raise ValidationError({"due_date": _("No premium of this policy is due on that date.")})
+    return PremiumPayment.objects.get_or_create(
+        policy=policy,
+        due_date=due_date,
+        defaults={
+            "paid_on": paid_on or timezone.localdate(),
+            "amount": policy.premium if amount is None else amount,
+        },
+    )
+
+
+@transaction.atomic
+def payouts_generate(*, policy: Policy, payouts: Sequence[Payout]) -> list[Payout]:
+    """Store generated payouts (see policies.payouts). Rows already scheduled on the same
+    date with the same kind are kept as they are (they may have been edited or claimed)."""
+    if any(p.policy_id != policy.pk for p in payouts):
+        raise ValueError("payouts belong to another policy")
+    existing = set(policy.payouts.values_list("kind", "date"))
+    new = [p for p in payouts if (p.kind, p.date) not in existing]
+    # ignore_conflicts: a concurrent generation of the same pattern is not an error either.
+    Payout.objects.bulk_create(new, ignore_conflicts=True)
+    return new
+
+
+def payout_mark_claimed(*, payout: Payout, on: date | None = None) -> bool:
+    """Mark a payout claimed. Conditional update: claiming twice keeps the first date."""
+    updated = Payout.objects.filter(pk=payout.pk, claimed=False).update(
+        claimed=True, claimed_on=on or timezone.localdate()
+    )
+    payout.refresh_from_db(fields=["claimed", "claimed_on"])
+    return bool(updated)
