@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/", include("agentcrm.accounts.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("clients/", include("clients.urls")),
+    path("policies/", include("policies.urls")),
     path("admin/", admin.site.urls),
 ]

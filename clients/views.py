@@ -18,6 +18,7 @@ from .forms import (
     LifeEventForm,
 )
 from .models import Commitment
+from .panels import client_panels
 
 
 def dashboard(request):
@@ -91,6 +92,8 @@ def client_detail(request, pk: int):
         life_event_form=LifeEventForm(initial={"date": today}),
         commitment_form=CommitmentForm(),
         has_history=selectors.client_has_history(client=client),
+        # Panels other apps register (policies…): clients does not import them.
+        panels=client_panels(client=client),
     )
     return render(request, "clients/client_detail.html", context)
 

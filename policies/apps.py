@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class PoliciesConfig(AppConfig):
     name = "policies"
     verbose_name = _("Policies")
+
+    def ready(self):
+        from clients.panels import register_client_panel
+
+        from .panels import client_policies_panel
+
+        register_client_panel("policies/_client_panel.html", client_policies_panel)

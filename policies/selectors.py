@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
@@ -137,3 +137,39 @@ def policy_premium_state(*, policy: Policy, today: date | None = None) -> Premiu
         grace_end=dates.grace_end(due=next_due, grace_days=grace_days) if next_due else None,
         risk=dates.lapse_risk(next_due=next_due, grace_days=grace_days, today=today),
     )
+
+
+def policy_list(
+    *,
+    user: User,
+    q: str = "",
+    status: str = "",
+    policy_type: str = "",
+    insurer: int | None = None,
+    anniversary_month: int | None = None,
+) -> QuerySet[Policy]:
+    """The filtered policy list, with what each row shows joined in: one query per page."""
+    qs = policies_for_user(user=user).select_related(
+        "insurer", "holder", "insured_client", "insured_member"
+    )
+    q = q.strip()
+    if q:
+        qs = qs.filter(
+            Q(number__icontains=q)
+            | Q(holder__name__icontains=q)
+            | Q(insured_client__name__icontains=q)
+            | Q(insured_member__name__icontains=q)
+        )
+    if status:
+        qs = qs.filter(status=status)
+    if policy_type:
+        qs = qs.filter(policy_type=policy_type)
+    if insurer:
+        qs = qs.filter(insurer_id=insurer)
+    if anniversary_month:
+        # anniversary_md is month*100+day; a 29 February policy (229) stays in February.
+        qs = qs.filter(
+            anniversary_md__gte=anniversary_month * 100,
+            anniversary_md__lt=(anniversary_month + 1) * 100,
+        )
+    return qs

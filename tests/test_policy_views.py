@@ -1,0 +1,319 @@
+"""Policy pages: scoping for every policies URL, create/edit through the services, the list
+filters and query counts, and the policies panel on the client page.
+
+The matrix is checked against the URL resolver, so a new policies URL without an entry
+fails `test_every_policy_url_is_in_the_matrix`.
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from policies.models import Beneficiary, Policy, Rider
+
+from .factories import ClientFactory, FamilyMemberFactory
+from .policy_factories import InsurerFactory, PolicyFactory
+
+# name -> (method, needs a policy object)
+MATRIX = {
+    "list": ("GET", False),
+    "create": ("GET", False),
+    "detail": ("GET", True),
+    "edit": ("GET", True),
+}
+OBJECT_URLS = [name for name, (_, needs_obj) in MATRIX.items() if needs_obj]
+
+
+def policy_url_names() -> set[str]:
+    namespaced = get_resolver().namespace_dict["policies"][1]
+    return {k for k in namespaced.reverse_dict if isinstance(k, str)}
+
+
+def url_for(name: str, policy: Policy) -> str:
+    kwargs = {"pk": policy.pk} if MATRIX[name][1] else {}
+    return reverse(f"policies:{name}", kwargs=kwargs)
+
+
+@pytest.fixture
+def policy(client_obj):
+    return PolicyFactory(holder=client_obj, number="P-OWN-1")
+
+
+@pytest.fixture
+def http(as_user, owner):
+    return as_user(owner)
+
+
+def test_every_policy_url_is_in_the_matrix():
+    assert policy_url_names() == set(MATRIX)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_anonymous_is_sent_to_login(client, name, policy):
+    response = client.get(url_for(name, policy))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["teammate", "outsider", "manager", "admin_user"])
+@pytest.mark.parametrize("name", OBJECT_URLS)
+def test_someone_elses_policy_is_404(request, as_user, persona, name, policy):
+    http = as_user(request.getfixturevalue(persona))
+    assert http.get(url_for(name, policy)).status_code == 404
+    assert http.post(url_for(name, policy), {"product_name": "改"}).status_code == 404
+    policy.refresh_from_db()
+    assert policy.product_name == "福寿终身寿险"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_owner_is_served(http, name, policy):
+    response = http.get(url_for(name, policy))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_lists_show_only_own_policies(http, teammate, policy):
+    PolicyFactory(holder=ClientFactory(owner=teammate, name="李雷"), number="P-FOREIGN")
+    body = http.get(reverse("policies:list")).content.decode()
+    assert "P-OWN-1" in body and "P-FOREIGN" not in body
+
+
+def form_data(holder, insurer, **overrides):
+    data = {
+        "insurer": insurer.pk,
+        "number": "NEW-001",
+        "product_name": "康健重疾险",
+        "policy_type": Policy.Type.CRITICAL_ILLNESS,
+        "holder": holder.pk,
+        "insured_client": holder.pk,
+        "insured_member": "",
+        "sum_assured": "300000",
+        "premium": "8000",
+        "currency": "CNY",
+        "payment_frequency": Policy.Frequency.ANNUAL,
+        "payment_term_years": "20",
+        "coverage_kind": Policy.Coverage.WHOLE_LIFE,
+        "coverage_value": "",
+        "application_date": "2025-01-02",
+        "effective_date": "2025-01-10",
+        "delivery_date": "",
+        "receipt_signed_date": "2025-01-20",
+        "cooling_off_end": "",
+        "status": Policy.Status.IN_FORCE,
+        "notes": "",
+        "riders-TOTAL_FORMS": "1",
+        "riders-INITIAL_FORMS": "0",
+        "riders-0-name": "附加住院医疗",
+        "riders-0-sum_assured": "20000",
+        "riders-0-premium": "600",
+        "riders-0-start_date": "2025-01-10",
+        "riders-0-expiry_date": "2026-01-09",
+        "riders-0-yearly_renewable": "on",
+        "beneficiaries-TOTAL_FORMS": "2",
+        "beneficiaries-INITIAL_FORMS": "0",
+        "beneficiaries-0-name": "王小明",
+        "beneficiaries-0-relation": Beneficiary.Relation.CHILD,
+        "beneficiaries-0-share": "60",
+        "beneficiaries-1-name": "张伟",
+        "beneficiaries-1-relation": Beneficiary.Relation.SPOUSE,
+        "beneficiaries-1-share": "40",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.django_db
+def test_create_with_riders_and_beneficiaries(http, owner, client_obj):
+    insurer = InsurerFactory()
+    response = http.post(reverse("policies:create"), form_data(client_obj, insurer))
+    assert response.status_code == 302
+    policy = Policy.objects.get(number="NEW-001")
+    assert response["Location"] == reverse("policies:detail", kwargs={"pk": policy.pk})
+    assert policy.owner == owner and policy.holder == client_obj
+    assert policy.cooling_off_end == datetime.date(2025, 2, 4)  # 15 days after the receipt
+    assert [r.name for r in policy.riders.all()] == ["附加住院医疗"]
+    assert sorted(b.share for b in policy.beneficiaries.all()) == [Decimal(40), Decimal(60)]
+    assert policy.status_history.get().to_status == Policy.Status.IN_FORCE
+    page = http.get(response["Location"]).content.decode()
+    assert "王小明" in page and "附加住院医疗" in page
+
+
+@pytest.mark.django_db
+def test_beneficiaries_not_totalling_100_save_nothing(http, client_obj):
+    data = form_data(client_obj, InsurerFactory(), **{"beneficiaries-1-share": "30"})
+    response = http.post(reverse("policies:create"), data)
+    assert response.status_code == 400
+    assert "90%" in response.content.decode()
+    assert not Policy.objects.exists()
+    assert not Rider.objects.exists() and not Beneficiary.objects.exists()
+
+
+@pytest.mark.django_db
+def test_holder_of_another_agent_is_refused(http, outsider, client_obj):
+    foreign = ClientFactory(owner=outsider, name="外人")
+    data = form_data(foreign, InsurerFactory(), insured_client=client_obj.pk)
+    response = http.post(reverse("policies:create"), data)
+    assert response.status_code == 400
+    assert not Policy.objects.exists()
+    assert (
+        f'<option value="{foreign.pk}"' not in http.get(reverse("policies:create")).content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_foreign_family_member_is_not_offered(http, outsider, client_obj):
+    own = FamilyMemberFactory(client=client_obj, name="王小明")
+    foreign = FamilyMemberFactory(client=ClientFactory(owner=outsider), name="外人孩子")
+    body = http.get(reverse("policies:create")).content.decode()
+    assert f'<option value="{own.pk}"' in body
+    assert f'<option value="{foreign.pk}"' not in body
+
+
+@pytest.mark.django_db
+def test_insured_member_of_another_holder_maps_to_the_field(http, owner, client_obj):
+    other_family = FamilyMemberFactory(client=ClientFactory(owner=owner, name="李四"))
+    data = form_data(
+        client_obj, InsurerFactory(), insured_client="", insured_member=other_family.pk
+    )
+    response = http.post(reverse("policies:create"), data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["insured_member"]
+    assert not Policy.objects.exists()
+
+
+@pytest.mark.django_db
+def test_create_preselects_holder(http, client_obj, outsider):
+    body = http.get(reverse("policies:create") + f"?holder={client_obj.pk}").content.decode()
+    assert f'<option value="{client_obj.pk}" selected' in body
+    foreign = ClientFactory(owner=outsider, name="外人")
+    response = http.get(reverse("policies:create") + f"?holder={foreign.pk}")
+    assert response.status_code == 200 and "外人" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_edit_replaces_rows_and_keeps_status(http, policy):
+    data = form_data(
+        policy.holder,
+        policy.insurer,
+        number=policy.number,
+        status=Policy.Status.SURRENDERED,  # not a field on edit: ignored
+        **{"beneficiaries-TOTAL_FORMS": "1", "beneficiaries-0-share": "100"},
+    )
+    response = http.post(reverse("policies:edit", kwargs={"pk": policy.pk}), data)
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert policy.product_name == "康健重疾险"
+    assert policy.status == Policy.Status.IN_FORCE
+    assert [b.share for b in policy.beneficiaries.all()] == [Decimal(100)]
+
+
+@pytest.mark.django_db
+def test_duplicate_number_answers_400(http, client_obj, policy):
+    data = form_data(client_obj, policy.insurer, number=policy.number)
+    response = http.post(reverse("policies:create"), data)
+    assert response.status_code == 400
+    assert Policy.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_list_filters(http, client_obj):
+    ping = InsurerFactory(name="平安")
+    PolicyFactory(
+        holder=client_obj,
+        number="A-1",
+        insurer=ping,
+        policy_type=Policy.Type.MEDICAL,
+        effective_date=datetime.date(2020, 2, 29),
+    )
+    PolicyFactory(holder=client_obj, number="B-2", status=Policy.Status.LAPSED)
+    PolicyFactory(holder=ClientFactory(owner=client_obj.owner, name="赵六"), number="C-3")
+
+    def numbers(**params):
+        response = http.get(reverse("policies:list"), params)
+        assert response.status_code == 200
+        return {p.number for p in response.context["page"].object_list}
+
+    assert numbers() == {"A-1", "B-2", "C-3"}
+    assert numbers(status="lapsed") == {"B-2"}
+    assert numbers(policy_type="medical") == {"A-1"}
+    assert numbers(insurer=ping.pk) == {"A-1"}
+    assert numbers(anniversary_month=2) == {"A-1"}
+    assert numbers(anniversary_month=3) == {"B-2", "C-3"}
+    assert numbers(q="赵六") == {"C-3"}
+    assert numbers(q="b-2") == {"B-2"}
+    assert numbers(status="nonsense") == {"A-1", "B-2", "C-3"}
+
+
+@pytest.mark.django_db
+def test_list_paginates(http, client_obj):
+    for i in range(30):
+        PolicyFactory(holder=client_obj, number=f"N{i:03d}")
+    assert len(http.get(reverse("policies:list")).context["page"].object_list) == 25
+    assert len(http.get(reverse("policies:list"), {"page": 2}).context["page"].object_list) == 5
+
+
+@pytest.mark.django_db
+def test_list_query_count_is_fixed(http, client_obj):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert http.get(reverse("policies:list")).status_code == 200
+        return len(ctx.captured_queries)
+
+    for i in range(3):
+        PolicyFactory(holder=client_obj, number=f"S{i}", insurer=InsurerFactory(name=f"公司{i}"))
+    few = count()
+    family = FamilyMemberFactory(client=client_obj)
+    for i in range(17):
+        if i % 2:
+            PolicyFactory(
+                holder=client_obj,
+                number=f"M{i}",
+                insurer=InsurerFactory(name=f"公司M{i}"),
+                insured_client=None,
+                insured_member=family,
+            )
+        else:
+            PolicyFactory(holder=ClientFactory(owner=client_obj.owner), number=f"M{i}")
+    assert count() == few
+
+
+@pytest.mark.django_db
+def test_detail_query_count_is_fixed(http, policy, django_assert_max_num_queries):
+    from .policy_factories import BeneficiaryFactory, PayoutFactory, RiderFactory
+
+    for i in range(5):
+        RiderFactory(policy=policy, name=f"附加{i}")
+        PayoutFactory(policy=policy, date=datetime.date(2030 + i, 3, 15))
+        BeneficiaryFactory(policy=policy, share=20)
+    with django_assert_max_num_queries(12):
+        response = http.get(reverse("policies:detail", kwargs={"pk": policy.pk}))
+    assert "附加4" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_client_page_shows_policies_and_a_gap(http, client_obj):
+    PolicyFactory(holder=client_obj, number="LIFE-1", product_name="福寿终身寿险")
+    other = ClientFactory(owner=client_obj.owner, name="张三")
+    PolicyFactory(
+        holder=other,
+        insured_client=client_obj,
+        product_name="安心意外险",
+        policy_type=Policy.Type.ACCIDENT,
+    )
+    response = http.get(reverse("clients:detail", kwargs={"pk": client_obj.pk}))
+    body = response.content.decode()
+    assert "福寿终身寿险" in body and "安心意外险" in body
+    (panel,) = [p for p in response.context["panels"] if p.template_name.startswith("policies/")]
+    gaps = panel.context["coverage"].gaps
+    assert len(gaps) == 2  # medical and critical illness; life and accident are covered
+    assert all(gap in body for gap in gaps)
+    assert "coverage-gap" in body
