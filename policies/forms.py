@@ -9,29 +9,8 @@ from clients.selectors import clients_for_user
 from .models import Beneficiary, Insurer, Policy, Rider
 from .services import EDITABLE_FIELDS
 
-POLICY_FIELDS = [
-    "insurer",
-    "product_name",
-    "policy_type",
-    "number",
-    "holder",
-    "insured_client",
-    "insured_member",
-    "sum_assured",
-    "premium",
-    "currency",
-    "payment_frequency",
-    "payment_term_years",
-    "coverage_kind",
-    "coverage_value",
-    "application_date",
-    "effective_date",
-    "delivery_date",
-    "receipt_signed_date",
-    "cooling_off_end",
-    "status",
-    "notes",
-]
+# The form edits what policy_update may change, plus the opening status on create.
+POLICY_FIELDS = [*EDITABLE_FIELDS, "status"]
 DATE_FIELDS = [
     "application_date",
     "effective_date",

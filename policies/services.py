@@ -24,29 +24,27 @@ Status = Policy.Status
 
 # Fields policy_update may change. Owner and status are not among them: the owner never
 # changes hands here, and status moves only through policy_set_status so history is kept.
-EDITABLE_FIELDS = frozenset(
-    {
-        "insurer",
-        "product_name",
-        "policy_type",
-        "number",
-        "holder",
-        "insured_client",
-        "insured_member",
-        "sum_assured",
-        "premium",
-        "currency",
-        "payment_frequency",
-        "payment_term_years",
-        "coverage_kind",
-        "coverage_value",
-        "application_date",
-        "effective_date",
-        "delivery_date",
-        "receipt_signed_date",
-        "cooling_off_end",
-        "notes",
-    }
+EDITABLE_FIELDS = (
+    "insurer",
+    "product_name",
+    "policy_type",
+    "number",
+    "holder",
+    "insured_client",
+    "insured_member",
+    "sum_assured",
+    "premium",
+    "currency",
+    "payment_frequency",
+    "payment_term_years",
+    "coverage_kind",
+    "coverage_value",
+    "application_date",
+    "effective_date",
+    "delivery_date",
+    "receipt_signed_date",
+    "cooling_off_end",
+    "notes",
 )
 
 # (earlier, later): each pair, when both are set, must be in this order.
@@ -246,7 +244,7 @@ def policy_update(
 ) -> Policy:
     """Change the fields given (see EDITABLE_FIELDS) and, when given, replace the
     beneficiaries or riders. A new receipt date moves a cooling-off end not given with it."""
-    unknown = set(changes) - EDITABLE_FIELDS
+    unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"policy_update cannot change {sorted(unknown)}")
     # Locked so two edits of the same policy are applied one after the other.
