@@ -10,7 +10,7 @@ from .models import (
     PremiumPayment,
     Rider,
 )
-from .services import beneficiary_shares_validate
+from .services.policy import beneficiary_shares_validate
 
 
 class RiderInline(admin.TabularInline):

@@ -7,7 +7,7 @@ from clients.models import FamilyMember
 from clients.selectors import clients_for_user
 
 from .models import Beneficiary, Insurer, Policy, Rider
-from .services import EDITABLE_FIELDS
+from .services.policy import EDITABLE_FIELDS
 
 # The form edits what policy_update may change, plus the opening status on create.
 POLICY_FIELDS = [*EDITABLE_FIELDS, "status"]

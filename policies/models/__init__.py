@@ -1,10 +1,27 @@
-"""Policies and what hangs off them. Split in two files so each can be read in one sitting:
-`policy` holds the contract itself, `schedule` the rows dated against it."""
+"""Policies and what hangs off them, split so each file can be read in one sitting:
+`policy` holds the contract itself, `schedule` the rows dated against it, `servicing` the
+after-sales work (delivery, annual review, servicing and claims)."""
 
 from .policy import Insurer, Policy, PolicyStatusChange
 from .schedule import Beneficiary, Payout, PremiumPayment, Rider
+from .servicing import (
+    AnnualReview,
+    Delivery,
+    DeliveryItem,
+    DeliveryTick,
+    ServiceRequest,
+    ServiceRequestDocument,
+    ServiceRequestStatusChange,
+)
 
 __all__ = [
+    "AnnualReview",
+    "Delivery",
+    "DeliveryItem",
+    "DeliveryTick",
+    "ServiceRequest",
+    "ServiceRequestDocument",
+    "ServiceRequestStatusChange",
     "Beneficiary",
     "Insurer",
     "Payout",

@@ -128,6 +128,11 @@ class Policy(models.Model):
     # month*100+day of the effective date, kept in step by save() so anniversaries of a month
     # can be matched by an index; a 29 February policy keeps 229 and the matcher maps it.
     anniversary_md = models.PositiveSmallIntegerField(editable=False, default=0)
+    # The earliest unpaid premium due and the last day of its grace period, kept in step by
+    # the policy services (`policy_premium_refresh`) so lapse risk is a filter on two indexed
+    # dates instead of a computation per policy. Both are null once nothing more is due.
+    premium_next_due = models.DateField(_("next premium due"), null=True, blank=True)
+    premium_grace_end = models.DateField(_("grace period ends"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -139,6 +144,8 @@ class Policy(models.Model):
         indexes = [
             models.Index(fields=["owner", "anniversary_md"], name="policy_owner_anniv_md"),
             models.Index(fields=["owner", "status"], name="policy_owner_status"),
+            models.Index(fields=["owner", "premium_next_due"], name="policy_owner_next_due"),
+            models.Index(fields=["owner", "premium_grace_end"], name="policy_owner_grace_end"),
         ]
         constraints = [
             models.UniqueConstraint(

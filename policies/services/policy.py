@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from agentcrm.accounts.models import User
 from clients.models import Client, FamilyMember
 
-from . import dates
-from .models import Beneficiary, Insurer, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
+from .. import dates
+from ..models import Beneficiary, Insurer, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
 
 Status = Policy.Status
 

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from clients.selectors import clients_for_user
 
-from . import dates, selectors, services
-from .forms import BeneficiaryFormSet, PolicyFilterForm, PolicyForm, RiderFormSet, formset_rows
-from .models import Policy
+from .. import dates, selectors, services
+from ..forms import BeneficiaryFormSet, PolicyFilterForm, PolicyForm, RiderFormSet, formset_rows
+from ..models import Policy
 
 
 def policy_list(request):

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from agentcrm.accounts.models import User
 from clients.models import Client
 
-from . import dates
-from .models import Policy
+from .. import dates
+from ..models import Policy
 
 # The cover types the client page summarises, in the order shown.
 SUMMARY_TYPES = (
