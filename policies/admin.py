@@ -10,7 +10,11 @@ from .models import (
     PremiumPayment,
     Rider,
 )
-from .services.policy import beneficiary_shares_validate
+from .services.policy import (
+    beneficiary_shares_validate,
+    insurer_grace_days_apply,
+    policy_premium_refresh,
+)
 
 
 class RiderInline(admin.TabularInline):
@@ -63,6 +67,11 @@ class InsurerAdmin(admin.ModelAdmin):
     list_display = ("name", "grace_days")
     search_fields = ("name",)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "grace_days" in form.changed_data:
+            insurer_grace_days_apply(insurer=obj)
+
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
@@ -81,7 +90,13 @@ class PolicyAdmin(admin.ModelAdmin):
     list_select_related = ("insurer", "holder", "owner")
     raw_id_fields = ("owner", "holder", "insured_client", "insured_member")
     # Status changes go through the service so history is written; the admin shows it only.
-    readonly_fields = ("status", "status_changed_at", "anniversary_md")
+    readonly_fields = (
+        "status",
+        "status_changed_at",
+        "anniversary_md",
+        "premium_next_due",
+        "premium_grace_end",
+    )
     date_hierarchy = "effective_date"
     inlines = [
         RiderInline,
@@ -90,6 +105,11 @@ class PolicyAdmin(admin.ModelAdmin):
         PremiumPaymentInline,
         StatusChangeInline,
     ]
+
+    def save_related(self, request, form, formsets, change):
+        # After the inlines, so payments entered here count for the next due.
+        super().save_related(request, form, formsets, change)
+        policy_premium_refresh(policy=form.instance)
 
 
 @admin.register(Rider)

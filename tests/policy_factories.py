@@ -5,6 +5,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from policies.models import Beneficiary, Insurer, Payout, Policy, PremiumPayment, Rider
+from policies.services import policy_premium_refresh
 
 from .factories import ClientFactory
 
@@ -22,6 +23,7 @@ class PolicyFactory(DjangoModelFactory):
 
     class Meta:
         model = Policy
+        skip_postgeneration_save = True
 
     holder = factory.SubFactory(ClientFactory)
     owner = factory.SelfAttribute("holder.owner")
@@ -36,6 +38,12 @@ class PolicyFactory(DjangoModelFactory):
     payment_term_years = 20
     effective_date = datetime.date(2024, 3, 15)
     status = Policy.Status.IN_FORCE
+
+    @factory.post_generation
+    def premium_dates(obj, create, extracted, **kwargs):
+        # The services keep the stored premium dates in step; so does the factory.
+        if create:
+            policy_premium_refresh(policy=obj)
 
 
 class BeneficiaryFactory(DjangoModelFactory):
@@ -74,8 +82,14 @@ class PayoutFactory(DjangoModelFactory):
 class PremiumPaymentFactory(DjangoModelFactory):
     class Meta:
         model = PremiumPayment
+        skip_postgeneration_save = True
 
     policy = factory.SubFactory(PolicyFactory)
     due_date = datetime.date(2024, 3, 15)
     paid_on = datetime.date(2024, 3, 15)
     amount = Decimal("12000.00")
+
+    @factory.post_generation
+    def premium_dates(obj, create, extracted, **kwargs):
+        if create:
+            policy_premium_refresh(policy=obj.policy)

@@ -2,6 +2,7 @@
 `*_for_user` scoping function."""
 
 from .policy import (
+    AT_RISK,
     GAP_MESSAGES,
     PREMIUM_PAYING_STATUSES,
     SUMMARY_TYPES,
@@ -10,6 +11,7 @@ from .policy import (
     PremiumState,
     coverage_summary,
     get_policy_for_user,
+    lapse_risk_filter,
     policies_for_family_of,
     policies_for_user,
     policies_held_by,
@@ -19,6 +21,7 @@ from .policy import (
 )
 
 __all__ = [
+    "AT_RISK",
     "GAP_MESSAGES",
     "PREMIUM_PAYING_STATUSES",
     "SUMMARY_TYPES",
@@ -27,6 +30,7 @@ __all__ = [
     "PremiumState",
     "coverage_summary",
     "get_policy_for_user",
+    "lapse_risk_filter",
     "policies_for_family_of",
     "policies_for_user",
     "policies_held_by",

@@ -1,11 +1,12 @@
 """Reads for policies. Every policy query starts from `policies_for_user`."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
@@ -29,6 +30,7 @@ GAP_MESSAGES = {
     Policy.Type.ACCIDENT: _("No accident cover."),
     Policy.Type.LIFE: _("No life cover: nothing is paid to the family on death."),
 }
+AT_RISK = "at_risk"
 PREMIUM_PAYING_STATUSES = (Policy.Status.IN_FORCE, Policy.Status.GRACE, Policy.Status.REINSTATED)
 
 
@@ -117,26 +119,44 @@ class PremiumState:
 
 
 def policy_premium_state(*, policy: Policy, today: date | None = None) -> PremiumState:
-    """Next unpaid due, its grace end and the lapse risk; one query for the payments.
+    """Next unpaid due, its grace end and the lapse risk, from the dates the services store
+    on the policy (no query).
 
     Only a policy whose premiums are still being paid can lapse: a pending, paid-up or
     terminated one has no risk to show.
     """
     if policy.status not in PREMIUM_PAYING_STATUSES:
         return PremiumState(next_due=None, grace_end=None, risk=dates.LapseRisk.OK)
-    due_dates = dates.premium_due_dates(
-        effective=policy.effective_date,
-        frequency=policy.payment_frequency,
-        term_years=policy.payment_term_years,
-    )
-    paid = policy.premium_payments.values_list("due_date", flat=True)
-    next_due = dates.next_unpaid_due(due_dates=due_dates, paid=paid)
-    grace_days = policy.insurer.grace_days
     return PremiumState(
-        next_due=next_due,
-        grace_end=dates.grace_end(due=next_due, grace_days=grace_days) if next_due else None,
-        risk=dates.lapse_risk(next_due=next_due, grace_days=grace_days, today=today),
+        next_due=policy.premium_next_due,
+        grace_end=policy.premium_grace_end,
+        risk=dates.lapse_risk(
+            next_due=policy.premium_next_due,
+            grace_days=policy.insurer.grace_days,
+            today=today,
+        ),
     )
+
+
+def lapse_risk_filter(*, risk: str, today: date) -> Q:
+    """The lapse risk of `dates.lapse_risk` as a condition on the stored dates, so the list
+    can filter any number of policies in SQL. `at_risk` is any of the three."""
+    paying = Q(status__in=PREMIUM_PAYING_STATUSES)
+    conditions = {
+        dates.LapseRisk.DUE_SOON: Q(
+            premium_next_due__gte=today,
+            premium_next_due__lte=today + timedelta(days=dates.DUE_SOON_DAYS),
+        ),
+        dates.LapseRisk.IN_GRACE: Q(premium_next_due__lt=today, premium_grace_end__gte=today),
+        dates.LapseRisk.LAPSED: Q(premium_grace_end__lt=today),
+    }
+    if risk == AT_RISK:
+        return paying & (
+            conditions[dates.LapseRisk.DUE_SOON]
+            | conditions[dates.LapseRisk.IN_GRACE]
+            | conditions[dates.LapseRisk.LAPSED]
+        )
+    return paying & conditions[dates.LapseRisk(risk)]
 
 
 def policy_list(
@@ -147,6 +167,8 @@ def policy_list(
     policy_type: str = "",
     insurer: int | None = None,
     anniversary_month: int | None = None,
+    lapse_risk: str = "",
+    today: date | None = None,
 ) -> QuerySet[Policy]:
     """The filtered policy list, with what each row shows joined in: one query per page."""
     qs = policies_for_user(user=user).select_related(
@@ -172,4 +194,6 @@ def policy_list(
             anniversary_md__gte=anniversary_month * 100,
             anniversary_md__lt=(anniversary_month + 1) * 100,
         )
+    if lapse_risk:
+        qs = qs.filter(lapse_risk_filter(risk=lapse_risk, today=today or timezone.localdate()))
     return qs

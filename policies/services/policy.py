@@ -5,12 +5,13 @@ Validation errors are raised as django ValidationError keyed by field (or `benef
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import DateField, ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -165,6 +166,24 @@ def _policy_children_replace(
         Rider.objects.bulk_create(riders)
 
 
+def policy_premium_refresh(*, policy: Policy) -> Policy:
+    """Store the earliest unpaid due and its grace end on the policy (see the model). Called
+    by every service that changes the dues, the payments or the insurer's grace period."""
+    due_dates = dates.premium_due_dates(
+        effective=policy.effective_date,
+        frequency=policy.payment_frequency,
+        term_years=policy.payment_term_years,
+    )
+    paid = PremiumPayment.objects.filter(policy=policy).values_list("due_date", flat=True)
+    next_due = dates.next_unpaid_due(due_dates=due_dates, paid=paid)
+    grace = (
+        dates.grace_end(due=next_due, grace_days=policy.insurer.grace_days) if next_due else None
+    )
+    Policy.objects.filter(pk=policy.pk).update(premium_next_due=next_due, premium_grace_end=grace)
+    policy.premium_next_due, policy.premium_grace_end = next_due, grace
+    return policy
+
+
 @transaction.atomic
 def policy_create(
     *,
@@ -231,7 +250,7 @@ def policy_create(
         policy=policy, from_status="", to_status=status, at=policy.status_changed_at, by=by
     )
     _policy_children_replace(policy=policy, beneficiaries=beneficiaries, riders=riders)
-    return policy
+    return policy_premium_refresh(policy=policy)
 
 
 @transaction.atomic
@@ -261,7 +280,7 @@ def policy_update(
     _policy_validate(policy=locked, beneficiaries=beneficiaries, riders=riders)
     locked.save()
     _policy_children_replace(policy=locked, beneficiaries=beneficiaries, riders=riders)
-    return locked
+    return policy_premium_refresh(policy=locked)
 
 
 @transaction.atomic
@@ -299,11 +318,18 @@ def policy_set_status(
     )
 
 
+@transaction.atomic
 def premium_record_payment(
-    *, policy: Policy, due_date: date, paid_on: date | None = None, amount: Decimal | None = None
+    *,
+    policy: Policy,
+    due_date: date,
+    paid_on: date | None = None,
+    amount: Decimal | None = None,
+    by: User | None = None,
 ) -> tuple[PremiumPayment, bool]:
     """Record the premium for one due date. Recording it twice keeps the first record
-    (unique per policy and due date) and returns created=False."""
+    (unique per policy and due date) and returns created=False. A policy in its grace period
+    whose arrears are now paid is back in force."""
     due_dates = dates.premium_due_dates(
         effective=policy.effective_date,
         frequency=policy.payment_frequency,
@@ -311,13 +337,73 @@ def premium_record_payment(
     )
     if due_date not in due_dates:
         raise ValidationError({"due_date": _("No premium of this policy is due on that date.")})
-    return PremiumPayment.objects.get_or_create(
-        policy=policy,
-        due_date=due_date,
-        defaults={
-            "paid_on": paid_on or timezone.localdate(),
-            "amount": policy.premium if amount is None else amount,
-        },
+    amount = policy.premium if amount is None else amount
+    if amount <= 0:
+        raise ValidationError({"amount": _("The amount paid must be above zero.")})
+    paid_on = paid_on or timezone.localdate()
+    if paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": _("A payment cannot be dated in the future.")})
+    payment, created = PremiumPayment.objects.get_or_create(
+        policy=policy, due_date=due_date, defaults={"paid_on": paid_on, "amount": amount}
+    )
+    if created:
+        policy_premium_refresh(policy=policy)
+        next_due = policy.premium_next_due
+        if policy.status == Status.GRACE and (next_due is None or next_due >= paid_on):
+            policy_set_status(
+                policy=policy, to_status=Status.IN_FORCE, by=by, note=_("Premium paid.")
+            )
+    return payment, created
+
+
+def policies_lapse_overdue(day: date) -> dict[str, int]:
+    """Nightly: a paying policy whose earliest unpaid due has passed enters its grace period;
+    one whose grace period has ended lapses. Set-based: one conditional UPDATE per move and
+    one bulk insert of the history rows. Re-running the same day changes nothing more."""
+    moves = {
+        Status.LAPSED: Q(
+            status__in=(Status.IN_FORCE, Status.GRACE, Status.REINSTATED),
+            premium_grace_end__lt=day,
+        ),
+        Status.GRACE: Q(
+            status__in=(Status.IN_FORCE, Status.REINSTATED),
+            premium_next_due__lt=day,
+            premium_grace_end__gte=day,
+        ),
+    }
+    done: dict[str, int] = {}
+    now = timezone.now()
+    note = _("Premium unpaid (automatic, %(day)s).") % {"day": day.isoformat()}
+    for to_status, condition in moves.items():
+        with transaction.atomic():
+            rows = list(
+                Policy.objects.select_for_update()
+                .filter(condition)
+                .order_by()
+                .values_list("pk", "status")
+            )
+            if not rows:
+                continue
+            Policy.objects.filter(pk__in=[pk for pk, _s in rows]).update(
+                status=to_status, status_changed_at=now
+            )
+            PolicyStatusChange.objects.bulk_create(
+                PolicyStatusChange(
+                    policy_id=pk, from_status=status, to_status=to_status, at=now, note=note
+                )
+                for pk, status in rows
+            )
+            done[to_status] = len(rows)
+    return done
+
+
+def insurer_grace_days_apply(*, insurer: Insurer) -> int:
+    """After an insurer's grace period changed: move the stored grace ends of its policies in
+    one UPDATE (next due + the new number of days)."""
+    return Policy.objects.filter(insurer=insurer, premium_next_due__isnull=False).update(
+        premium_grace_end=ExpressionWrapper(
+            F("premium_next_due") + timedelta(days=insurer.grace_days), output_field=DateField()
+        )
     )
 
 

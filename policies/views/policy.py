@@ -27,6 +27,7 @@ def policy_list(request):
         policy.next_anniversary = dates.next_anniversary(
             effective=policy.effective_date, on_or_after=today
         )
+        policy.premium_state = selectors.policy_premium_state(policy=policy, today=today)
     query = request.GET.copy()
     query.pop("page", None)
     template = "policies/_policy_rows.html" if request.htmx else "policies/policy_list.html"
