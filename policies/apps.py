@@ -10,8 +10,10 @@ class PoliciesConfig(AppConfig):
         from agentcrm.core.services import register_nightly_step
         from clients.panels import register_client_panel
 
+        from . import occasions
         from .panels import client_policies_panel
         from .services import policies_lapse_overdue
 
         register_client_panel("policies/_client_panel.html", client_policies_panel)
         register_nightly_step(name="policies_lapse_overdue", step=policies_lapse_overdue)
+        occasions.register()

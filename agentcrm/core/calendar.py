@@ -78,3 +78,27 @@ def lunar_occurrence(*, lunar_year: int, month: int, day: int, leap: bool) -> da
     use_leap = bool(leap) and lunar_leap_month(lunar_year) == month
     last_day = lunar_month_days(lunar_year, month, use_leap)
     return LunarDate(lunar_year, month, min(day, last_day), leap=int(use_leap)).to_solar_date()
+
+
+def solar_keys_on(day: date) -> list[int]:
+    """The month*100+day keys of yearly solar dates kept on `day`: its own key and, on
+    28 February of a common year, 29 February's as well."""
+    keys = [month_day_key(day.month, day.day)]
+    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+        keys.append(month_day_key(2, 29))
+    return keys
+
+
+def lunar_dates_on(day: date) -> list[tuple[int, int, bool]]:
+    """Every yearly lunar date (month, day, leap) that `lunar_occurrence` keeps on `day`.
+
+    Found by asking the rule itself for each date of that lunar month (at most 60), so the
+    matcher can never disagree with it; the engine converts each day once, not each client.
+    """
+    lunar_year, month, _day, _leap = solar_to_lunar(day)
+    return [
+        (month, d, leap)
+        for leap in (False, True)
+        for d in range(1, 31)
+        if lunar_occurrence(lunar_year=lunar_year, month=month, day=d, leap=leap) == day
+    ]

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "agentcrm.accounts",
     "agentcrm.core",
+    "agentcrm.touches",
     "clients",
     "policies",
     "referrals",
@@ -112,6 +113,14 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Uploaded files (spreadsheet imports) live under var/, never under a served URL: the
+# worker reads them from here, so web and worker must share this directory.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# Spreadsheet imports (policies.importing): the largest file accepted and its row limit.
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

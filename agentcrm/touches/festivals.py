@@ -1,0 +1,155 @@
+"""The festivals an agent serves clients on, and their date in a given year.
+
+Pure functions: no database, no clock. Three kinds of festival:
+- solar: a fixed month/day (元旦 1/1, 妇女节 3/8, 儿童节 6/1, 建军节 8/1, 教师节 9/10);
+- floating: the nth weekday of a month (母亲节 second Sunday of May, 父亲节 third Sunday of June);
+- lunar: a lunar month/day (春节 1/1, 元宵 1/15, 端午 5/5, 中秋 8/15, 重阳 9/9), never in a
+  leap month. They all fall between late January and early November, so the lunar year that
+  begins in solar year Y holds Y's lunar festivals.
+
+Dates are supported for 1950–2099 (borax's lunar table covers 1900–2100).
+"""
+
+import enum
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+from agentcrm.core.calendar import lunar_to_solar
+
+MIN_YEAR = 1950
+MAX_YEAR = 2099
+
+SUNDAY = 6  # date.weekday() numbering, as in the calendar module
+
+# borax keeps an older Hong Kong Observatory table. The new moon of 4 September 2089 comes
+# about three minutes before midnight Beijing time, and the Observatory's current table,
+# Calendrical Calculations, ICU and the astronomical libraries all start lunar month 8 of
+# 2089 on 4 September; borax starts it on the 5th. Months listed here start one day before
+# borax says. Of the other near-midnight new moons the Observatory flags, 2097-08-07 starts
+# month 7 (no festival) and 2057-09-28 is seconds from midnight, where sources split and most
+# agree with borax, so neither is listed.
+_LUNAR_MONTHS_STARTING_A_DAY_EARLIER = frozenset({(2089, 8)})
+
+
+class Kind(enum.StrEnum):
+    SOLAR = "solar"
+    FLOATING = "floating"
+    LUNAR = "lunar"
+
+
+@dataclass(frozen=True)
+class Festival:
+    key: str
+    kind: Kind
+    label: str  # a lazy translation
+    month: int
+    day: int | None = None  # solar and lunar festivals
+    nth: int | None = None  # floating festivals: the nth ...
+    weekday: int | None = None  # ... weekday of the month (Monday 0 ... Sunday 6)
+    # How many days before the festival a gift must be on its way (the touch is due then).
+    gift_lead_days: int = 0
+    # The name of the audience rule that picks clients for this festival.
+    audience: str = "all_active"
+
+    def __post_init__(self) -> None:
+        # Catches a mistyped entry in FESTIVALS at import time.
+        if self.kind is Kind.FLOATING:
+            ok = self.day is None and self.nth is not None and self.weekday is not None
+        else:
+            ok = self.day is not None and self.nth is None and self.weekday is None
+        if not ok:
+            raise ValueError(f"{self.key}: a floating festival has nth and weekday, others a day")
+
+    def date_in(self, year: int) -> date:
+        check_year(year)
+        if self.kind is Kind.SOLAR:
+            return date(year, self.month, self.day)
+        if self.kind is Kind.FLOATING:
+            return nth_weekday(year=year, month=self.month, nth=self.nth, weekday=self.weekday)
+        solar = lunar_to_solar(year=year, month=self.month, day=self.day, leap=False)
+        if (year, self.month) in _LUNAR_MONTHS_STARTING_A_DAY_EARLIER:
+            solar -= timedelta(days=1)
+        return solar
+
+
+# The fixed order: calendar order of the solar and floating festivals, then the lunar ones.
+# Two festivals on one day (中秋 on 教师节 in 2022) are listed in this order.
+# fmt: off
+FESTIVALS: tuple[Festival, ...] = (
+    # Greetings only: a card or message on the day, no gift to ship.
+    Festival(key="new_year", kind=Kind.SOLAR, label=_("New Year's Day"), month=1, day=1,
+             gift_lead_days=1, audience="all_active"),
+    Festival(key="womens_day", kind=Kind.SOLAR, label=_("Women's Day"), month=3, day=8,
+             gift_lead_days=1, audience="women"),
+    # Flowers or a small gift must reach the client before Sunday.
+    Festival(key="mothers_day", kind=Kind.FLOATING, label=_("Mother's Day"), month=5,
+             nth=2, weekday=SUNDAY, gift_lead_days=3, audience="mothers"),
+    # A picture book or toy for the child; a few days to buy and deliver it.
+    Festival(key="childrens_day", kind=Kind.SOLAR, label=_("Children's Day"), month=6, day=1,
+             gift_lead_days=3, audience="parents_of_young_children"),
+    Festival(key="fathers_day", kind=Kind.FLOATING, label=_("Father's Day"), month=6,
+             nth=3, weekday=SUNDAY, gift_lead_days=3, audience="fathers"),
+    # A greeting on the day, as for 元旦.
+    Festival(key="army_day", kind=Kind.SOLAR, label=_("Army Day"), month=8, day=1,
+             gift_lead_days=1, audience="military"),
+    Festival(key="teachers_day", kind=Kind.SOLAR, label=_("Teachers' Day"), month=9, day=10,
+             gift_lead_days=1, audience="teachers"),
+    # The big gift festival: couriers stop and clients travel home in the days before it.
+    Festival(key="spring_festival", kind=Kind.LUNAR, label=_("Spring Festival"), month=1, day=1,
+             gift_lead_days=7, audience="all_active"),
+    # Two weeks after 春节, which already carried the gift: a greeting on the day.
+    Festival(key="lantern", kind=Kind.LUNAR, label=_("Lantern Festival"), month=1, day=15,
+             gift_lead_days=0, audience="all_active"),
+    # Zongzi are perishable: ordered and delivered in the last few days.
+    Festival(key="dragon_boat", kind=Kind.LUNAR, label=_("Dragon Boat Festival"), month=5,
+             day=5, gift_lead_days=3, audience="all_active"),
+    # Mooncakes are ordered and shipped a week ahead, like 春节 gifts.
+    Festival(key="mid_autumn", kind=Kind.LUNAR, label=_("Mid-Autumn Festival"), month=8,
+             day=15, gift_lead_days=7, audience="all_active"),
+    # A visit or a small gift for the client's elders, arranged a few days ahead.
+    Festival(key="double_ninth", kind=Kind.LUNAR, label=_("Double Ninth Festival"), month=9,
+             day=9, gift_lead_days=3, audience="elders_or_parents_living"),
+)
+# fmt: on
+
+FESTIVALS_BY_KEY: dict[str, Festival] = {festival.key: festival for festival in FESTIVALS}
+_ORDER = {festival.key: index for index, festival in enumerate(FESTIVALS)}
+
+
+def check_year(year: int) -> None:
+    if not (MIN_YEAR <= year <= MAX_YEAR):
+        raise ValueError(f"festival dates are supported for {MIN_YEAR}–{MAX_YEAR}, not {year}")
+
+
+def nth_weekday(*, year: int, month: int, nth: int, weekday: int) -> date:
+    """The nth `weekday` (Monday 0 ... Sunday 6) of a month, e.g. the second Sunday of May."""
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+
+
+def festival_date(key: str, year: int) -> date:
+    """The date of festival `key` in `year`; KeyError for an unknown key."""
+    return FESTIVALS_BY_KEY[key].date_in(year)
+
+
+def festival_dates(year: int) -> list[tuple[date, Festival]]:
+    """Every festival of `year`, sorted by date; festivals on one day keep FESTIVALS order."""
+    check_year(year)
+    dated = [(festival.date_in(year), festival) for festival in FESTIVALS]
+    return sorted(dated, key=lambda pair: (pair[0], _ORDER[pair[1].key]))
+
+
+def festivals_between(start: date, end: date) -> list[tuple[date, Festival]]:
+    """Every festival dated from `start` to `end`, both included, sorted like festival_dates.
+
+    The window may cross a year end: a lead window opened in December reaches 元旦 and an
+    early 春节 of the next year.
+    """
+    return [
+        (day, festival)
+        for year in range(start.year, end.year + 1)
+        for day, festival in festival_dates(year)
+        if start <= day <= end
+    ]

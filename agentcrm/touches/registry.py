@@ -1,0 +1,65 @@
+"""The occasion registry. Apps describe their occasion kinds here from `AppConfig.ready()`;
+the engine builds touches for whatever is registered and knows no app by name.
+
+An occasion kind answers one question per build day: given the day a touch falls due and the
+agents it is built for, which (agent, client, occasion date, source, label) rows are there?
+It answers with a queryset, never with Python loops, so the engine can turn it into a single
+INSERT … SELECT. This module imports no models: any app may import it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+
+@dataclass(frozen=True)
+class BuildScope:
+    """One source call: the day touches fall due and the lead in days, so the occasion is
+    on `due + lead`. The engine narrows the answer to the agents and clients being built."""
+
+    due: date
+    lead_days: int
+
+    @property
+    def occasion(self) -> date:
+        return self.due + timedelta(days=self.lead_days)
+
+
+# A source returns querysets annotated with t_owner, t_client, t_occasion, t_source and
+# t_label; t_occasion is a date expression (a Value or a column).
+Source = Callable[[BuildScope], "list[QuerySet[Any]]"]
+
+
+@dataclass(frozen=True)
+class OccasionKind:
+    key: str
+    label: Any  # a lazy translation
+    source: Source
+    default_lead_days: int = 0
+    priority: int = 3  # Touch.Priority: 1 urgent, 2 high, 3 normal
+    # Fixed-lead kinds (a hospital visit, a grace period ending) ignore the agent's lead.
+    lead_configurable: bool = True
+    # The built-in wording; {name} is the client's name, {label} the touch's label.
+    greeting: Any = ""
+    order: int = 100  # position on the settings page
+
+
+_kinds: dict[str, OccasionKind] = {}
+
+
+def register_occasion(kind: OccasionKind) -> None:
+    if kind.key in _kinds and _kinds[kind.key] is not kind:
+        raise ValueError(f"occasion kind {kind.key!r} is registered twice")
+    _kinds[kind.key] = kind
+
+
+def occasion_kinds() -> dict[str, OccasionKind]:
+    return dict(sorted(_kinds.items(), key=lambda item: (item[1].order, item[0])))
+
+
+def occasion_kind(key: str) -> OccasionKind | None:
+    return _kinds.get(key)

@@ -1,0 +1,242 @@
+"""The policies' occasion kinds, registered with the touch engine in PoliciesConfig.
+
+Every query starts from the policy-side table and reaches the holder through its foreign
+key: the holder is the client the agent talks to, whoever is insured.
+"""
+
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Concat, Left
+from django.utils.translation import gettext_lazy as _
+
+from agentcrm.touches.models import Touch
+from agentcrm.touches.registry import BuildScope, OccasionKind, register_occasion
+from clients.occasions import contactable, on_day, source_of
+
+from .models import Payout, Policy, Rider, ServiceRequest
+from .selectors.policy import PREMIUM_PAYING_STATUSES
+
+ACTIVE = Policy.ACTIVE_STATUSES
+
+
+def _policy_label():
+    return Left(Concat(F("product_name"), Value(" "), F("number")), 200)
+
+
+def _policies(prefix: str = "") -> Q:
+    return contactable(f"{prefix}holder__")
+
+
+def _annotate(qs: QuerySet, *, policy: str, occasion, source, label) -> QuerySet:
+    return qs.annotate(
+        t_owner=F(f"{policy}owner_id"),
+        t_client=F(f"{policy}holder_id"),
+        t_occasion=occasion,
+        t_source=source,
+        t_label=label,
+    )
+
+
+def anniversaries(scope: BuildScope) -> list[QuerySet]:
+    from agentcrm.core.calendar import solar_keys_on
+
+    day = scope.occasion
+    qs = Policy.objects.filter(
+        _policies(),
+        status__in=ACTIVE,
+        anniversary_md__in=solar_keys_on(day),
+        effective_date__lt=day.replace(month=1, day=1),  # not in its first year
+    )
+    return [
+        _annotate(
+            qs, policy="", occasion=on_day(day), source=source_of("policy"), label=_policy_label()
+        )
+    ]
+
+
+def rider_expiries(scope: BuildScope) -> list[QuerySet]:
+    qs = Rider.objects.filter(
+        _policies("policy__"), policy__status__in=ACTIVE, expiry_date=scope.occasion
+    )
+    return [
+        _annotate(
+            qs,
+            policy="policy__",
+            occasion=F("expiry_date"),
+            source=source_of("rider"),
+            label=Left("name", 200),
+        )
+    ]
+
+
+def payouts_due(scope: BuildScope) -> list[QuerySet]:
+    qs = Payout.objects.filter(_policies("policy__"), claimed=False, date=scope.occasion).exclude(
+        policy__status__in=(Policy.Status.SURRENDERED, Policy.Status.LAPSED)
+    )
+    return [
+        _annotate(
+            qs,
+            policy="policy__",
+            occasion=F("date"),
+            source=source_of("payout"),
+            label=Left(Concat(F("policy__product_name"), Value(" "), F("policy__number")), 200),
+        )
+    ]
+
+
+def premiums_due(scope: BuildScope) -> list[QuerySet]:
+    qs = Policy.objects.filter(
+        _policies(), status__in=PREMIUM_PAYING_STATUSES, premium_next_due=scope.occasion
+    )
+    return [
+        _annotate(
+            qs,
+            policy="",
+            occasion=F("premium_next_due"),
+            source=source_of("policy"),
+            label=_policy_label(),
+        )
+    ]
+
+
+def grace_endings(scope: BuildScope) -> list[QuerySet]:
+    qs = Policy.objects.filter(
+        _policies(), status__in=PREMIUM_PAYING_STATUSES, premium_grace_end=scope.occasion
+    )
+    return [
+        _annotate(
+            qs,
+            policy="",
+            occasion=F("premium_grace_end"),
+            source=source_of("policy"),
+            label=_policy_label(),
+        )
+    ]
+
+
+def cooling_off_endings(scope: BuildScope) -> list[QuerySet]:
+    qs = Policy.objects.filter(_policies(), cooling_off_end=scope.occasion).exclude(
+        status=Policy.Status.SURRENDERED
+    )
+    return [
+        _annotate(
+            qs,
+            policy="",
+            occasion=F("cooling_off_end"),
+            source=source_of("policy"),
+            label=_policy_label(),
+        )
+    ]
+
+
+def _request_actions(scope: BuildScope, kind: str) -> list[QuerySet]:
+    qs = ServiceRequest.objects.filter(
+        _policies("policy__"),
+        kind=kind,
+        closed_on__isnull=True,
+        next_action_date=scope.occasion,
+    )
+    return [
+        _annotate(
+            qs,
+            policy="policy__",
+            occasion=F("next_action_date"),
+            source=source_of("request"),
+            label=Left(Concat(F("next_action"), Value(" · "), F("policy__number")), 200),
+        )
+    ]
+
+
+def claim_actions(scope: BuildScope) -> list[QuerySet]:
+    return _request_actions(scope, ServiceRequest.Kind.CLAIM)
+
+
+def servicing_actions(scope: BuildScope) -> list[QuerySet]:
+    return _request_actions(scope, ServiceRequest.Kind.SERVICING)
+
+
+URGENT, HIGH, NORMAL = Touch.Priority.URGENT, Touch.Priority.HIGH, Touch.Priority.NORMAL
+KINDS = (
+    OccasionKind(
+        key="policy_anniversary",
+        label=_("Policy anniversary"),
+        source=anniversaries,
+        default_lead_days=7,
+        priority=NORMAL,
+        greeting=_(
+            "{name}, your policy {label} turns another year old soon. Shall we meet for the "
+            "annual policy review?"
+        ),
+        order=60,
+    ),
+    OccasionKind(
+        key="rider_expiry",
+        label=_("Rider expiry"),
+        source=rider_expiries,
+        default_lead_days=30,
+        priority=HIGH,
+        greeting=_("{name}, your rider {label} expires soon; let's talk about renewing it."),
+        order=61,
+    ),
+    OccasionKind(
+        key="payout_due",
+        label=_("Payout to claim"),
+        source=payouts_due,
+        default_lead_days=30,
+        priority=HIGH,
+        greeting=_("{name}, a payout of your policy {label} is due soon; I will help you claim."),
+        order=62,
+    ),
+    OccasionKind(
+        key="premium_due",
+        label=_("Premium due"),
+        source=premiums_due,
+        default_lead_days=15,
+        priority=HIGH,
+        greeting=_("{name}, a friendly reminder: the premium of {label} is due soon."),
+        order=63,
+    ),
+    OccasionKind(
+        key="grace_ending",
+        label=_("Grace period ending"),
+        source=grace_endings,
+        default_lead_days=7,
+        priority=URGENT,
+        greeting=_(
+            "{name}, the premium of {label} is still unpaid and its grace period ends soon; "
+            "after that the cover lapses."
+        ),
+        order=64,
+    ),
+    OccasionKind(
+        key="cooling_off_end",
+        label=_("Cooling-off period ending"),
+        source=cooling_off_endings,
+        default_lead_days=2,
+        priority=HIGH,
+        greeting=_("{name}, any questions about your new policy {label}? I am happy to help."),
+        order=65,
+    ),
+    OccasionKind(
+        key="claim_action",
+        label=_("Claim follow-up"),
+        source=claim_actions,
+        lead_configurable=False,
+        priority=URGENT,
+        greeting=_("{name}, an update on your claim: {label}"),
+        order=66,
+    ),
+    OccasionKind(
+        key="servicing_action",
+        label=_("Servicing follow-up"),
+        source=servicing_actions,
+        lead_configurable=False,
+        priority=HIGH,
+        greeting=_("{name}, an update on your policy request: {label}"),
+        order=67,
+    ),
+)
+
+
+def register() -> None:
+    for kind in KINDS:
+        register_occasion(kind)
