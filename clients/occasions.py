@@ -22,7 +22,12 @@ from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import lunar_dates_on, solar_keys_on
 from agentcrm.touches.models import Touch
-from agentcrm.touches.registry import BuildScope, OccasionKind, register_occasion
+from agentcrm.touches.registry import (
+    BuildScope,
+    OccasionKind,
+    register_client_trigger,
+    register_occasion,
+)
 
 from .models import Client, Commitment, CustomDate, FamilyMember, Interaction, LifeEvent
 
@@ -279,6 +284,14 @@ KINDS = (
 )
 
 
+def _via_client(obj) -> tuple[int, int] | None:
+    owner_id = Client.objects.filter(pk=obj.client_id).values_list("owner_id", flat=True).first()
+    return (obj.client_id, owner_id) if owner_id else None
+
+
 def register() -> None:
     for kind in KINDS:
         register_occasion(kind)
+    register_client_trigger(Client, lambda client: (client.pk, client.owner_id))
+    for model in (FamilyMember, CustomDate, Commitment, LifeEvent):
+        register_client_trigger(model, _via_client)

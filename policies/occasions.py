@@ -9,10 +9,15 @@ from django.db.models.functions import Concat, Left
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.touches.models import Touch
-from agentcrm.touches.registry import BuildScope, OccasionKind, register_occasion
+from agentcrm.touches.registry import (
+    BuildScope,
+    OccasionKind,
+    register_client_trigger,
+    register_occasion,
+)
 from clients.occasions import contactable, on_day, source_of
 
-from .models import Payout, Policy, Rider, ServiceRequest
+from .models import Payout, Policy, PremiumPayment, Rider, ServiceRequest
 from .selectors.policy import PREMIUM_PAYING_STATUSES
 
 ACTIVE = Policy.ACTIVE_STATUSES
@@ -237,6 +242,14 @@ KINDS = (
 )
 
 
+def _via_policy(obj) -> tuple[int, int] | None:
+    row = Policy.objects.filter(pk=obj.policy_id).values_list("holder_id", "owner_id").first()
+    return tuple(row) if row else None
+
+
 def register() -> None:
     for kind in KINDS:
         register_occasion(kind)
+    register_client_trigger(Policy, lambda policy: (policy.holder_id, policy.owner_id))
+    for model in (Rider, Payout, ServiceRequest, PremiumPayment):
+        register_client_trigger(model, _via_policy)

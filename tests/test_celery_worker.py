@@ -130,6 +130,7 @@ def test_beat_process_syncs_the_nightly_schedule(tmp_path):
         stop(beat)
 
     assert_nightly_entry(PeriodicTask.objects.get(name="nightly-run"))
+    assert_touch_build_entry(PeriodicTask.objects.get(name="build-touches"))
 
 
 # transaction=True: the scheduler closes and commits connections as it goes, which would
@@ -140,6 +141,14 @@ def test_database_scheduler_syncs_the_nightly_schedule():
     scheduler._finalize()  # its final sync now, not whenever it is garbage-collected
 
     assert_nightly_entry(PeriodicTask.objects.get(name="nightly-run"))
+    assert_touch_build_entry(PeriodicTask.objects.get(name="build-touches"))
+
+
+def assert_touch_build_entry(task: PeriodicTask) -> None:
+    assert task.task == "agentcrm.touches.tasks.build_touches"
+    assert task.enabled
+    assert (task.crontab.minute, task.crontab.hour) == ("0", "1")
+    assert str(task.crontab.timezone) == "Asia/Shanghai"
 
 
 def assert_nightly_entry(task: PeriodicTask) -> None:
@@ -150,3 +159,42 @@ def assert_nightly_entry(task: PeriodicTask) -> None:
     fields = (cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week)
     assert " ".join(fields) == "0 1 * * *"
     assert str(cron.timezone) == "Asia/Shanghai"
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_worker_runs_the_touch_build_fan_out(tmp_path, monkeypatch):
+    """Beat's task through Redis: the worker plans the days, queues one task per batch of
+    agents (on the default queue), builds them in PostgreSQL and moves the marker."""
+    import datetime
+
+    from agentcrm.core.models import JobMarker
+    from agentcrm.touches.models import Touch, TouchBuildBatch
+    from agentcrm.touches.tasks import build_touches
+
+    from .factories import ClientFactory
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    agent = UserFactory(username="night-agent")
+    ClientFactory(owner=agent, name="寿星", birth_date=datetime.date(1980, 11, 27))
+    queue = f"test-{uuid.uuid4().hex}"
+    log = tmp_path / "worker.log"
+    worker = start(
+        ["worker", "--pool=solo", "-c", "1", "--without-heartbeat", "--without-gossip",
+         "--without-mingle", "-Q", f"{queue},celery", "-n", f"{queue}@%h", "--loglevel=info"],
+        log,
+    )  # fmt: skip
+    try:
+        build_touches.apply_async(args=["2026-11-24"], queue=queue).get(timeout=60)
+        deadline = time.monotonic() + 60
+        while TouchBuildBatch.objects.filter(done_at__isnull=True).exists():
+            if time.monotonic() > deadline:
+                pytest.fail(f"batches not done; worker log:\n{log.read_text()}")
+            time.sleep(0.2)
+    finally:
+        stop(worker)
+    touch = Touch.objects.get(kind="birthday")
+    assert (touch.client.name, touch.due_date) == ("寿星", datetime.date(2026, 11, 24))
+    assert JobMarker.objects.get(name="touch_build").last_completed_day == datetime.date(
+        2026, 12, 1
+    )

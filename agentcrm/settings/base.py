@@ -168,6 +168,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agentcrm.core.tasks.nightly_run",
         "schedule": crontab(hour=1, minute=0),
     },
+    # The day's service touches (and any day missed while beat or the workers were down).
+    "build-touches": {
+        "task": "agentcrm.touches.tasks.build_touches",
+        "schedule": crontab(hour=1, minute=0),
+    },
 }
 
 # How long /healthz waits for the broker before calling it down.

@@ -63,3 +63,29 @@ def occasion_kinds() -> dict[str, OccasionKind]:
 
 def occasion_kind(key: str) -> OccasionKind | None:
     return _kinds.get(key)
+
+
+# (client id, owner id) of the client whose touches a saved object affects, or None.
+ClientOf = Callable[[Any], "tuple[int, int] | None"]
+
+
+def register_client_trigger(model: Any, client_of: ClientOf) -> None:
+    """Saving a `model` instance rebuilds its client's touches for the days already built
+    (after the transaction commits, in a task). Apps call this for the objects their
+    occasion kinds read, so the engine needs no list of them."""
+    from django.db.models.signals import post_save
+
+    def changed(sender, instance, raw=False, **kwargs):
+        if raw:  # loaddata
+            return
+        ids = client_of(instance)
+        if ids:
+            from django.db import transaction
+
+            from .tasks import rebuild_client_touches
+
+            transaction.on_commit(lambda: rebuild_client_touches.delay(*ids))
+
+    post_save.connect(
+        changed, sender=model, weak=False, dispatch_uid=f"touch-rebuild:{model._meta.label}"
+    )

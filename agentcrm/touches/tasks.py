@@ -1,0 +1,31 @@
+"""Thin tasks: each takes ids or a date and calls a service. acks_late is on for every task
+(settings), so a task may run twice: the services are written for that."""
+
+from datetime import date
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+
+
+@shared_task(name="agentcrm.touches.tasks.build_touches")
+def build_touches(today: str | None = None) -> dict:
+    """Beat's entry point: plan the days not built yet and fan out one task per batch."""
+    day = date.fromisoformat(today) if today else timezone.localdate()
+    plan = services.touch_build_plan(today=day)
+    for batch_id in plan.batch_ids:
+        build_touch_batch.delay(batch_id)
+    return {"days": [d.isoformat() for d in plan.days], "batches": len(plan.batch_ids)}
+
+
+@shared_task(name="agentcrm.touches.tasks.build_touch_batch")
+def build_touch_batch(batch_id: int) -> int:
+    return services.touch_build_batch(batch_id=batch_id)
+
+
+@shared_task(name="agentcrm.touches.tasks.rebuild_client_touches")
+def rebuild_client_touches(client_id: int, owner_id: int) -> int:
+    return services.touch_rebuild_for_client(
+        client_id=client_id, owner_id=owner_id, today=timezone.localdate()
+    )
