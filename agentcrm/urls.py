@@ -16,5 +16,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("clients/", include("clients.urls")),
     path("policies/", include("policies.urls")),
+    path("service-requests/", include("policies.urls_requests")),
+    path("calendar/", include("agentcrm.touches.urls_feed")),
     path("admin/", admin.site.urls),
 ]

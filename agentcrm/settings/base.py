@@ -129,6 +129,8 @@ PHONENUMBER_DEFAULT_REGION = "CN"
 PHONENUMBER_DB_FORMAT = "E164"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Where links in emails point (the digest's "open the dashboard").
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="AgentCRM <noreply@localhost>")
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, which
@@ -172,6 +174,11 @@ CELERY_BEAT_SCHEDULE = {
     "build-touches": {
         "task": "agentcrm.touches.tasks.build_touches",
         "schedule": crontab(hour=1, minute=0),
+    },
+    # Each agent's morning email: today's list, after the night's build.
+    "touch-digests": {
+        "task": "agentcrm.touches.tasks.send_digests",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 

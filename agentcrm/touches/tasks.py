@@ -6,7 +6,7 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
-from . import services
+from . import reminders, services
 
 
 @shared_task(name="agentcrm.touches.tasks.build_touches")
@@ -29,3 +29,17 @@ def rebuild_client_touches(client_id: int, owner_id: int) -> int:
     return services.touch_rebuild_for_client(
         client_id=client_id, owner_id=owner_id, today=timezone.localdate()
     )
+
+
+@shared_task(name="agentcrm.touches.tasks.send_digests")
+def send_digests(today: str | None = None) -> int:
+    day = date.fromisoformat(today) if today else timezone.localdate()
+    recipients = reminders.digest_recipients(day=day)
+    for owner_id in recipients:
+        send_digest.delay(owner_id, day.isoformat())
+    return len(recipients)
+
+
+@shared_task(name="agentcrm.touches.tasks.send_digest")
+def send_digest(owner_id: int, day: str) -> bool:
+    return reminders.digest_send(owner_id=owner_id, day=date.fromisoformat(day))

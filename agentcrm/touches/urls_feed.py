@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views_feed
+
+app_name = "calendar_feed"
+
+urlpatterns = [
+    path("", views_feed.calendar_settings, name="settings"),
+    path("regenerate/", views_feed.calendar_regenerate, name="regenerate"),
+    path("<str:token>.ics", views_feed.calendar_feed, name="feed"),
+]

@@ -1,0 +1,124 @@
+"""Reminders out of the app: the iCalendar feed behind a secret URL and the morning digest."""
+
+import datetime
+from datetime import date
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from icalendar import Calendar
+
+from agentcrm.touches import reminders, tasks
+from agentcrm.touches.models import CalendarFeed, Touch
+
+from .factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 24)
+MORNING = datetime.datetime(2026, 11, 24, 7, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+
+
+def touch(owner, client, *, kind="birthday", due=TODAY, status="open", priority=2, **extra):
+    return Touch.objects.create(
+        owner=owner,
+        client=client,
+        kind=kind,
+        occasion_date=due + datetime.timedelta(days=3),
+        due_date=due,
+        priority=priority,
+        source=extra.pop("source", "client"),
+        status=status,
+        **extra,
+    )
+
+
+@pytest.fixture
+def touches(owner, teammate, client_obj):
+    foreign = ClientFactory(owner=teammate, name="别人的客户")
+    return {
+        "today": touch(owner, client_obj),
+        "old": touch(owner, ClientFactory(owner=owner, name="很久以前"), due=date(2026, 10, 1)),
+        "done": touch(owner, ClientFactory(owner=owner, name="已完成"), status="done"),
+        "foreign": touch(teammate, foreign),
+    }
+
+
+def events(body: bytes) -> list[str]:
+    return [str(e["summary"]) for e in Calendar.from_ical(body).walk("VEVENT")]
+
+
+def test_feed_lists_own_open_touches_without_login(client, owner, touches):
+    token = reminders.calendar_feed_for(owner=owner).token
+    with time_machine.travel(MORNING):
+        response = client.get(reverse("calendar_feed:feed", args=[token]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    summaries = events(response.content)
+    assert len(summaries) == 1 and "王芳" in summaries[0]  # not done, not foreign, not old
+
+
+def test_regenerating_kills_the_old_url(as_user, owner, touches):
+    old = reminders.calendar_feed_for(owner=owner).token
+    http = as_user(owner)
+    response = http.post(reverse("calendar_feed:regenerate"))
+    assert response.status_code == 302
+    new = CalendarFeed.objects.get(owner=owner).token
+    assert new != old
+    assert http.get(reverse("calendar_feed:feed", args=[old])).status_code == 404
+    assert http.get(reverse("calendar_feed:feed", args=[new])).status_code == 200
+
+
+def test_unknown_token_and_inactive_agent_are_404(client, owner, touches):
+    assert client.get(reverse("calendar_feed:feed", args=["nope"])).status_code == 404
+    token = reminders.calendar_feed_for(owner=owner).token
+    owner.is_active = False
+    owner.save()
+    assert client.get(reverse("calendar_feed:feed", args=[token])).status_code == 404
+
+
+def test_settings_page_shows_only_your_own_address(as_user, owner, teammate):
+    mine = reminders.calendar_feed_for(owner=owner).token
+    theirs = reminders.calendar_feed_for(owner=teammate).token
+    body = as_user(owner).get(reverse("calendar_feed:settings")).content.decode()
+    assert mine in body and theirs not in body
+    assert as_user(owner).get(reverse("calendar_feed:regenerate")).status_code == 405
+
+
+def test_digest_is_sent_once_per_agent_and_day(owner, teammate, touches):
+    owner.email, teammate.email = "owner@example.com", "mate@example.com"
+    owner.save()
+    teammate.save()
+    with time_machine.travel(MORNING):
+        assert tasks.send_digests.delay().get() == 2
+        tasks.send_digests.delay().get()  # a second beat, or a redelivery
+    assert sorted(m.to[0] for m in mail.outbox) == ["mate@example.com", "owner@example.com"]
+    mine = next(m for m in mail.outbox if m.to == ["owner@example.com"])
+    assert "王芳" in mine.body and "很久以前" in mine.body
+    assert "别人的客户" not in mine.body and "已完成" not in mine.body
+    assert "http://127.0.0.1:8000/" in mine.body
+
+
+def test_no_digest_without_email_or_without_anything_due(owner, client_obj):
+    touch(owner, client_obj, due=date(2026, 11, 28))  # coming, not due yet
+    assert not reminders.digest_send(owner_id=owner.pk, day=TODAY)
+    owner.email = "owner@example.com"
+    owner.save()
+    assert not reminders.digest_send(owner_id=owner.pk, day=TODAY)
+    assert mail.outbox == []
+
+
+def test_a_failed_send_can_be_retried(owner, client_obj, monkeypatch):
+    owner.email = "owner@example.com"
+    owner.save()
+    touch(owner, client_obj)
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("smtp down")
+
+    monkeypatch.setattr(reminders, "send_mail", broken)
+    with pytest.raises(ConnectionError):
+        reminders.digest_send(owner_id=owner.pk, day=TODAY)
+    monkeypatch.undo()
+    assert reminders.digest_send(owner_id=owner.pk, day=TODAY)
+    assert len(mail.outbox) == 1
