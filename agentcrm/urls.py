@@ -4,18 +4,20 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from agentcrm.core.views import healthz
-from clients import views as client_views
+from agentcrm.touches import views as touch_views
 
 admin.site.site_header = "AgentCRM"
 admin.site.site_title = "AgentCRM"
 
 urlpatterns = [
-    path("", client_views.dashboard, name="dashboard"),
+    path("", touch_views.dashboard, name="dashboard"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("agentcrm.accounts.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("clients/", include("clients.urls")),
+    path("policies/import/", include("policies.urls_import")),
     path("policies/", include("policies.urls")),
+    path("touches/", include("agentcrm.touches.urls")),
     path("service-requests/", include("policies.urls_requests")),
     path("calendar/", include("agentcrm.touches.urls_feed")),
     path("admin/", admin.site.urls),

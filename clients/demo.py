@@ -7,20 +7,25 @@ birthdays this week, overdue and upcoming promises, and contacts over the past y
 Idempotent: users and teams are found by username / name and created only when missing (a
 password is set only when the user is created); an agent's book is seeded only when the agent
 has no clients yet, inside one transaction, so a second run creates nothing.
+
+Apps that depend on clients add to a new book with `register_demo_step` (from their
+`AppConfig.ready()`): each step runs for an agent right after that agent's book was created,
+in the same transaction, so it is as idempotent as the book (this module imports no such app).
 """
 
 from __future__ import annotations
 
 import calendar
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import phonenumbers
 from django.db import transaction
 from django.utils import timezone
-from faker import Faker
 
 from agentcrm.accounts.models import Team, User
 from agentcrm.core.calendar import (
@@ -45,6 +50,9 @@ from .models import (
     Tag,
     birth_md_for,
 )
+
+if TYPE_CHECKING:  # Faker is imported when a book is built, not with the app registry
+    from faker import Faker
 
 DEMO_PASSWORD = "agentcrm-demo"
 CLIENTS_PER_AGENT = 36
@@ -98,7 +106,28 @@ class SeedReport:
     users_present: list[str] = field(default_factory=list)
     clients_created: dict[str, int] = field(default_factory=dict)
     clients_present: dict[str, int] = field(default_factory=dict)
+    # username -> {demo step name: rows it created}, for the books created by this run
+    steps_created: dict[str, dict[str, int]] = field(default_factory=dict)
     logins: list[User] = field(default_factory=list)
+
+
+# --- demo steps of other apps ---------------------------------------------------------------
+
+# fn(agent, today) -> how many (main) rows it created for the agent's new book.
+DemoStep = Callable[[User, date], int]
+_demo_steps: dict[str, DemoStep] = {}
+
+
+def register_demo_step(name: str, fn: DemoStep) -> None:
+    """Add `fn` to every new demo book (see the module docstring). Registering the same
+    function again is a no-op; another function under a name already taken is an error."""
+    if name in _demo_steps and _demo_steps[name] is not fn:
+        raise ValueError(f"demo step {name!r} is registered twice")
+    _demo_steps[name] = fn
+
+
+def demo_steps() -> dict[str, DemoStep]:
+    return dict(_demo_steps)
 
 
 def seed_demo() -> SeedReport:
@@ -108,9 +137,10 @@ def seed_demo() -> SeedReport:
         users = _seed_users_and_teams(report)
     today = timezone.localdate()
     for plan in AGENT_PLANS:
-        created, present = seed_agent_book(users[plan.username], plan=plan, today=today)
+        created, present, steps = seed_agent_book(users[plan.username], plan=plan, today=today)
         if created:
             report.clients_created[plan.username] = created
+            report.steps_created[plan.username] = steps
         else:
             report.clients_present[plan.username] = present
     report.logins = [users[u.username] for u in DEMO_USERS]
@@ -598,15 +628,20 @@ def _personas(rng: random.Random) -> list[Persona]:
     return people
 
 
-def seed_agent_book(agent: User, *, plan: AgentPlan, today: date) -> tuple[int, int]:
-    """Seed `agent`'s clients unless they have some. Returns (created, already present)."""
+def seed_agent_book(
+    agent: User, *, plan: AgentPlan, today: date
+) -> tuple[int, int, dict[str, int]]:
+    """Seed `agent`'s clients unless they have some, then run the registered demo steps for
+    the new book. Returns (clients created, clients already present, {step: rows created})."""
     with transaction.atomic():
         # Serialises concurrent runs on PostgreSQL; a no-op on SQLite (one writer anyway).
         User.objects.select_for_update().filter(pk=agent.pk).first()
         present = Client.objects.filter(owner=agent).count()
         if present:
-            return 0, present
-        return _BookBuilder(agent, plan=plan, today=today).build(), 0
+            return 0, present, {}
+        created = _BookBuilder(agent, plan=plan, today=today).build()
+        steps = {name: fn(agent, today) for name, fn in _demo_steps.items()}
+        return created, 0, steps
 
 
 class _BookBuilder:
@@ -622,6 +657,8 @@ class _BookBuilder:
         self.agent = agent
         self.plan = plan
         self.today = today
+        from faker import Faker
+
         self.rng = random.Random(plan.seed)
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(plan.seed)

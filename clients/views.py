@@ -21,20 +21,6 @@ from .models import Commitment
 from .panels import client_panels
 
 
-def dashboard(request):
-    """Placeholder until the touch list lands: promises due and birthdays this week."""
-    today = timezone.localdate()
-    commitments = list(selectors.commitments_open_for_user(user=request.user)[:20])
-    birthdays = list(
-        selectors.upcoming_birthdays(user=request.user, start=today, days=7).order_by("birth_md")
-    )
-    return render(
-        request,
-        "clients/dashboard.html",
-        {"commitments": commitments, "birthdays": birthdays, "today": today},
-    )
-
-
 def client_list(request):
     form = ClientFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}

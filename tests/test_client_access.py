@@ -6,10 +6,12 @@ fails `test_every_client_url_is_in_the_matrix`.
 
 import pytest
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
 from clients.models import Client, Commitment
 
 from .factories import ClientFactory, CommitmentFactory
+from .touch_factories import TouchFactory
 
 # name -> (method, needs a client object, needs a commitment)
 MATRIX = {
@@ -118,7 +120,9 @@ def test_commitment_of_another_agents_client_is_404(as_user, owner, outsider, cl
 @pytest.mark.django_db
 def test_lists_show_only_own_clients(as_user, owner, teammate, client_obj):
     ClientFactory(owner=teammate, name="李雷")
-    CommitmentFactory(client=ClientFactory(owner=teammate, name="韩梅梅"))
+    foreign = ClientFactory(owner=teammate, name="韩梅梅")
+    CommitmentFactory(client=foreign)
+    TouchFactory(client=foreign, due_date=timezone.localdate())  # due today, on their dashboard
     http = as_user(owner)
     body = http.get(reverse("clients:list")).content.decode()
     assert "王芳" in body and "李雷" not in body

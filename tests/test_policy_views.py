@@ -11,19 +11,78 @@ from decimal import Decimal
 import pytest
 from django.urls import get_resolver, reverse
 
-from policies.models import Beneficiary, Policy, Rider
+from clients.models import Commitment
+from policies.models import (
+    AnnualReview,
+    Beneficiary,
+    Delivery,
+    DeliveryTick,
+    Payout,
+    Policy,
+    PolicyStatusChange,
+    PremiumPayment,
+    Rider,
+)
 
 from .factories import ClientFactory, FamilyMemberFactory
-from .policy_factories import InsurerFactory, PolicyFactory
+from .policy_factories import InsurerFactory, PayoutFactory, PolicyFactory
+from .policy_records_factories import AnnualReviewFactory
 
-# name -> (method, needs a policy object)
+# name -> (method, the object its URL names: None, "policy", "payout" or "review").
+# GET pages answer GET; POST URLs only change data (GET is 405 for their owner).
 MATRIX = {
-    "list": ("GET", False),
-    "create": ("GET", False),
-    "detail": ("GET", True),
-    "edit": ("GET", True),
+    "list": ("GET", None),
+    "create": ("GET", None),
+    "detail": ("GET", "policy"),
+    "edit": ("GET", "policy"),
+    "status_change": ("POST", "policy"),
+    "premium_pay": ("POST", "policy"),
+    "payout_generate": ("POST", "policy"),
+    "payout_add": ("POST", "policy"),
+    "payout_edit": ("GET", "payout"),
+    "payout_delete": ("POST", "payout"),
+    "payout_claim": ("POST", "payout"),
+    "delivery": ("GET", "policy"),
+    "delivery_tick": ("POST", "policy"),
+    "review_create": ("GET", "policy"),
+    "review_detail": ("GET", "review"),
+    "review_edit": ("GET", "review"),
 }
-OBJECT_URLS = [name for name, (_, needs_obj) in MATRIX.items() if needs_obj]
+OBJECT_URLS = [name for name, (_, needs) in MATRIX.items() if needs]
+GET_URLS = [name for name, (method, _) in MATRIX.items() if method == "GET"]
+POST_URLS = [name for name, (method, _) in MATRIX.items() if method == "POST"]
+
+
+def _follow_ups(prefix="follow_ups") -> dict:
+    return {f"{prefix}-TOTAL_FORMS": "3", f"{prefix}-INITIAL_FORMS": "0"}
+
+
+def post_data(name: str, objects: dict) -> dict:
+    """A valid body for each URL that accepts a POST, so that a 404 is due to scoping alone
+    and the owner's POST shows the URL really writes."""
+    policy = objects["policy"]
+    review = {"policies": [policy.pk], "findings": "保障充足", "needs": "", **_follow_ups()}
+    return {
+        "detail": {"product_name": "改"},
+        "edit": {"product_name": "改"},
+        "status_change": {"to_status": Policy.Status.PAID_UP, "note": "减额交清"},
+        "premium_pay": {"due_date": "2024-03-15", "paid_on": "2024-03-20", "amount": "12000"},
+        "payout_generate": {
+            "pattern": "every_n_years",
+            "every": "3",
+            "from_policy_year": "3",
+            "amount": "1000",
+            "kind": "survival",
+        },
+        "payout_add": {"date": "2031-03-15", "amount": "500", "kind": "survival"},
+        "payout_edit": {"date": "2031-03-16", "amount": "600", "kind": "annuity"},
+        "payout_delete": {},
+        "payout_claim": {},
+        "delivery": {"appointment_at": "2024-04-01T10:00", "place": "星巴克", "notes": "带礼物"},
+        "delivery_tick": {"item": "thank_you_sent", "done": "1"},
+        "review_create": {"anniversary": "2026-03-15", "held_on": "2025-03-20", **review},
+        "review_edit": {"anniversary": "2025-03-15", "held_on": "2025-03-21", **review},
+    }.get(name, {})
 
 
 def policy_url_names() -> set[str]:
@@ -31,8 +90,15 @@ def policy_url_names() -> set[str]:
     return {k for k in namespaced.reverse_dict if isinstance(k, str)}
 
 
-def url_for(name: str, policy: Policy) -> str:
-    kwargs = {"pk": policy.pk} if MATRIX[name][1] else {}
+def url_for(name: str, objects: dict) -> str:
+    needs = MATRIX[name][1]
+    kwargs = {}
+    if needs == "review":
+        kwargs["review_pk"] = objects["review"].pk
+    elif needs:
+        kwargs["pk"] = objects["policy"].pk
+    if needs == "payout":
+        kwargs["payout_pk"] = objects["payout"].pk
     return reverse(f"policies:{name}", kwargs=kwargs)
 
 
@@ -42,8 +108,37 @@ def policy(client_obj):
 
 
 @pytest.fixture
+def objects(policy):
+    payout = PayoutFactory(policy=policy, date=datetime.date(2030, 3, 15))
+    review = AnnualReviewFactory(household=policy.holder, policies=[policy])
+    return {"policy": policy, "payout": payout, "review": review}
+
+
+@pytest.fixture
 def http(as_user, owner):
     return as_user(owner)
+
+
+def snapshot(objects: dict) -> tuple:
+    """Everything the policies URLs can write, to show a refused request wrote nothing."""
+    policy = objects["policy"]
+    policy.refresh_from_db()
+    return (
+        (policy.product_name, policy.status),
+        Payout.objects.filter(pk=objects["payout"].pk)
+        .values_list("date", "amount", "kind", "claimed")
+        .first(),
+        AnnualReview.objects.filter(pk=objects["review"].pk)
+        .values_list("anniversary", "held_on", "findings")
+        .first(),
+        Payout.objects.count(),
+        PremiumPayment.objects.count(),
+        PolicyStatusChange.objects.count(),
+        Delivery.objects.count(),
+        DeliveryTick.objects.count(),
+        AnnualReview.objects.count(),
+        Commitment.objects.count(),
+    )
 
 
 def test_every_policy_url_is_in_the_matrix():
@@ -52,29 +147,59 @@ def test_every_policy_url_is_in_the_matrix():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_anonymous_is_sent_to_login(client, name, policy):
-    response = client.get(url_for(name, policy))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+def test_anonymous_is_sent_to_login(client, name, objects):
+    before = snapshot(objects)
+    for response in (
+        client.get(url_for(name, objects)),
+        client.post(url_for(name, objects), post_data(name, objects)),
+    ):
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    assert snapshot(objects) == before
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["teammate", "outsider", "manager", "admin_user"])
 @pytest.mark.parametrize("name", OBJECT_URLS)
-def test_someone_elses_policy_is_404(request, as_user, persona, name, policy):
+def test_someone_elses_policy_is_404(request, as_user, persona, name, objects):
     http = as_user(request.getfixturevalue(persona))
-    assert http.get(url_for(name, policy)).status_code == 404
-    assert http.post(url_for(name, policy), {"product_name": "改"}).status_code == 404
-    policy.refresh_from_db()
-    assert policy.product_name == "福寿终身寿险"
+    before = snapshot(objects)
+    # A POST-only URL answers GET with 405 to everyone, owner or not, existing pk or not: that
+    # says nothing about the object. Every POST is a 404.
+    expected_get = 404 if MATRIX[name][0] == "GET" else 405
+    assert http.get(url_for(name, objects)).status_code == expected_get
+    assert http.post(url_for(name, objects), post_data(name, objects)).status_code == 404
+    assert snapshot(objects) == before
+    assert objects["policy"].product_name == "福寿终身寿险"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", sorted(MATRIX))
-def test_owner_is_served(http, name, policy):
-    response = http.get(url_for(name, policy))
+@pytest.mark.parametrize("name", GET_URLS)
+def test_owner_is_served(http, name, objects):
+    response = http.get(url_for(name, objects))
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", POST_URLS)
+def test_owner_posts_write_and_go_back(http, name, objects):
+    """Each POST URL refuses GET, and the owner's valid POST writes and redirects."""
+    assert http.get(url_for(name, objects)).status_code == 405
+    before = snapshot(objects)
+    response = http.post(url_for(name, objects), post_data(name, objects))
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert snapshot(objects) != before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["payout_edit", "delivery", "review_create", "review_edit"])
+def test_owner_form_pages_save(http, name, objects):
+    """The GET/POST form pages save the owner's valid input and redirect."""
+    before = snapshot(objects)
+    response = http.post(url_for(name, objects), post_data(name, objects))
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert snapshot(objects) != before
 
 
 @pytest.mark.django_db
@@ -312,7 +437,9 @@ def test_client_page_shows_policies_and_a_gap(http, client_obj):
     response = http.get(reverse("clients:detail", kwargs={"pk": client_obj.pk}))
     body = response.content.decode()
     assert "福寿终身寿险" in body and "安心意外险" in body
-    (panel,) = [p for p in response.context["panels"] if p.template_name.startswith("policies/")]
+    (panel,) = [
+        p for p in response.context["panels"] if p.template_name == "policies/_client_panel.html"
+    ]
     gaps = panel.context["coverage"].gaps
     assert len(gaps) == 2  # medical and critical illness; life and accident are covered
     assert all(gap in body for gap in gaps)

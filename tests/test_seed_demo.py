@@ -25,6 +25,7 @@ from clients.models import (
     Tag,
 )
 from clients.selectors import upcoming_birthdays
+from policies.models import Policy, ServiceRequest
 
 TODAY = date(2026, 3, 10)
 MODELS = [User, Team, Client, FamilyMember, CustomDate, Interaction, LifeEvent, Commitment, Tag]
@@ -233,6 +234,9 @@ def test_the_books_are_deterministic(seeded):
         )
 
     first = book()
+    # The policies demo step gave the book policies, which protect their clients.
+    ServiceRequest.objects.filter(owner__username="agent2").delete()
+    Policy.objects.filter(owner__username="agent2").delete()
     Client.objects.filter(owner__username="agent2").delete()
     with time_machine.travel(datetime(2026, 3, 10, 20, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
         call_command("seed_demo", stdout=StringIO())

@@ -6,3 +6,14 @@ class TouchesConfig(AppConfig):
     name = "agentcrm.touches"
     label = "touches"
     verbose_name = _("Service touches")
+
+    def ready(self) -> None:
+        from clients.panels import register_client_panel
+
+        from .selectors import touch_history_for_client
+
+        # The client page's touch history; clients does not import touches.
+        register_client_panel(
+            "touches/_client_panel.html",
+            lambda client: touch_history_for_client(client=client),
+        )

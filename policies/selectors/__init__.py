@@ -1,6 +1,14 @@
 """Reads for policies, one module per subject; import from here. Every query starts from a
 `*_for_user` scoping function."""
 
+from .importing import (
+    clients_for_export,
+    get_import_job_for_user,
+    import_jobs_for_user,
+    import_row_errors,
+    policies_for_export,
+    policy_numbers_taken,
+)
 from .policy import (
     AT_RISK,
     GAP_MESSAGES,
@@ -19,8 +27,43 @@ from .policy import (
     policy_list,
     policy_premium_state,
 )
+from .requests import (
+    get_service_request_for_user,
+    service_request_list,
+    service_requests_for_policy,
+    service_requests_for_user,
+    service_requests_open,
+)
+from .servicing import (
+    NO_PREMIUM_STATUSES,
+    ChecklistRow,
+    DeliveryChecklist,
+    DeliveryProgress,
+    PayoutSchedule,
+    PremiumDue,
+    PremiumSchedule,
+    delivery_checklist,
+    delivery_checklist_row,
+    delivery_progress,
+    get_review_for_user,
+    household_review_on,
+    payout_schedule,
+    premium_schedule,
+    review_default_anniversary,
+    review_household_policies,
+    review_policies,
+    reviews_for_client,
+    reviews_for_policy,
+    reviews_for_user,
+)
 
 __all__ = [
+    "clients_for_export",
+    "get_import_job_for_user",
+    "import_jobs_for_user",
+    "import_row_errors",
+    "policies_for_export",
+    "policy_numbers_taken",
     "AT_RISK",
     "GAP_MESSAGES",
     "PREMIUM_PAYING_STATUSES",
@@ -37,4 +80,29 @@ __all__ = [
     "policies_insuring",
     "policy_list",
     "policy_premium_state",
+    "get_service_request_for_user",
+    "service_request_list",
+    "service_requests_for_policy",
+    "service_requests_for_user",
+    "service_requests_open",
+    "NO_PREMIUM_STATUSES",
+    "ChecklistRow",
+    "DeliveryChecklist",
+    "DeliveryProgress",
+    "PayoutSchedule",
+    "PremiumDue",
+    "PremiumSchedule",
+    "delivery_checklist",
+    "delivery_checklist_row",
+    "delivery_progress",
+    "get_review_for_user",
+    "household_review_on",
+    "payout_schedule",
+    "premium_schedule",
+    "review_default_anniversary",
+    "review_household_policies",
+    "review_policies",
+    "reviews_for_client",
+    "reviews_for_policy",
+    "reviews_for_user",
 ]

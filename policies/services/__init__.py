@@ -1,5 +1,13 @@
 """Writes for policies, one module per subject; import from here."""
 
+from .importing import (
+    import_job_confirm,
+    import_job_create,
+    import_job_run,
+    import_job_validate,
+    import_jobs_expire,
+    premium_dates_for_new,
+)
 from .policy import (
     DATE_ORDER,
     EDITABLE_FIELDS,
@@ -14,6 +22,33 @@ from .policy import (
     policy_set_status,
     policy_update,
     premium_record_payment,
+)
+from .requests import (
+    DEFAULT_DOCUMENTS,
+    REQUEST_TRANSITIONS,
+    allowed_next_statuses,
+    default_documents,
+    service_request_create,
+    service_request_document_add,
+    service_request_document_remove,
+    service_request_document_toggle_received,
+    service_request_set_status,
+    service_request_update,
+)
+from .servicing import (
+    REVIEW_FOLLOW_UPS_MAX,
+    PayoutPattern,
+    delivery_get_or_create,
+    delivery_tick,
+    delivery_untick,
+    delivery_update,
+    is_policy_anniversary,
+    payout_add,
+    payout_delete,
+    payout_schedule_generate,
+    payout_update,
+    review_create,
+    review_update,
 )
 
 __all__ = [
@@ -30,4 +65,33 @@ __all__ = [
     "policy_set_status",
     "policy_update",
     "premium_record_payment",
+    "DEFAULT_DOCUMENTS",
+    "REQUEST_TRANSITIONS",
+    "allowed_next_statuses",
+    "default_documents",
+    "service_request_create",
+    "service_request_document_add",
+    "service_request_document_remove",
+    "service_request_document_toggle_received",
+    "service_request_set_status",
+    "service_request_update",
+    "REVIEW_FOLLOW_UPS_MAX",
+    "PayoutPattern",
+    "delivery_get_or_create",
+    "delivery_tick",
+    "delivery_untick",
+    "delivery_update",
+    "is_policy_anniversary",
+    "payout_add",
+    "payout_delete",
+    "payout_schedule_generate",
+    "payout_update",
+    "review_create",
+    "review_update",
+    "import_job_confirm",
+    "import_job_create",
+    "import_job_run",
+    "import_job_validate",
+    "import_jobs_expire",
+    "premium_dates_for_new",
 ]

@@ -13,6 +13,7 @@ from clients.selectors import clients_for_user
 from .. import dates, selectors, services
 from ..forms import BeneficiaryFormSet, PolicyFilterForm, PolicyForm, RiderFormSet, formset_rows
 from ..models import Policy
+from .sections import detail_sections
 
 
 def policy_list(request):
@@ -36,7 +37,9 @@ def policy_list(request):
     return response
 
 
-def policy_detail(request, pk: int):
+def policy_detail(request, pk: int, *, forms: dict | None = None, status: int = 200):
+    """The policy and all that hangs off it. The views of the forms on this page call it with
+    their bound form and status 400 when they refuse the input (see views.records)."""
     policy = selectors.get_policy_for_user(user=request.user, pk=pk)
     today = timezone.localdate()
     return render(
@@ -46,14 +49,18 @@ def policy_detail(request, pk: int):
             "policy": policy,
             "beneficiaries": list(policy.beneficiaries.all()),
             "riders": list(policy.riders.all()),
-            "payouts": list(policy.payouts.all()),
             "history": list(policy.status_history.select_related("by")),
+            "service_requests": selectors.service_requests_for_policy(policy=policy, today=today),
             "premium": selectors.policy_premium_state(policy=policy, today=today),
             "next_anniversary": dates.next_anniversary(
                 effective=policy.effective_date, on_or_after=today
             ),
             "today": today,
+            # Premium schedule, payouts, delivery, reviews and the forms on the page.
+            **detail_sections(policy=policy, today=today),
+            **(forms or {}),
         },
+        status=status,
     )
 
 

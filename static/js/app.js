@@ -88,3 +88,78 @@
     if (tab && !tab.classList.contains("active")) bootstrap.Tab.getOrCreateInstance(tab).show();
   });
 })();
+
+// Touch rows: "Done, with a note…", "Snooze…" and "Skip…" copy their form from the page's
+// <template id="touch-form-…"> into the row (one set of forms per page, not one per row);
+// a second click on the same button closes it.
+document.addEventListener("click", function (e) {
+  var button = e.target.closest("[data-touch-form]");
+  if (!button) return;
+  var row = button.closest("[data-touch]");
+  var slot = row && row.querySelector(".touch-form-slot");
+  var which = button.dataset.touchForm;
+  var template = document.getElementById("touch-form-" + which);
+  if (!slot || !template) return;
+  var closing = slot.dataset.open === which;
+  row.querySelectorAll("[data-touch-form]").forEach(function (b) {
+    b.setAttribute("aria-expanded", String(!closing && b === button));
+  });
+  slot.innerHTML = "";
+  slot.dataset.open = closing ? "" : which;
+  if (closing) return;
+  slot.innerHTML = template.innerHTML.replace(/__pk__/g, row.dataset.touch);
+  var form = slot.querySelector("form");
+  var url = row.dataset[which + "Url"];
+  form.setAttribute("action", url);
+  form.setAttribute("hx-post", url);
+  if (window.htmx) htmx.process(slot);
+  var first = form.querySelector("input:not([type=hidden]), select");
+  if (first) first.focus();
+});
+
+// Copy buttons: data-copy="#selector" copies that element's text (touch greetings). Uses the
+// Clipboard API where allowed (HTTPS, localhost), else a hidden textarea and execCommand.
+(function () {
+  "use strict";
+
+  function fallbackCopy(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.top = "-1000px";
+    document.body.appendChild(area);
+    area.select();
+    area.setSelectionRange(0, text.length);
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+    document.body.removeChild(area);
+    return ok ? Promise.resolve() : Promise.reject(new Error("copy failed"));
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return fallbackCopy(text); });
+    }
+    return fallbackCopy(text);
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.dataset.copy);
+    if (!source) return;
+    var label = button.textContent;
+    copyText(source.innerText.trim()).then(function () {
+      button.textContent = button.dataset.copied || label;
+      setTimeout(function () { button.textContent = label; }, 1500);
+    }, function () {
+      // Copying is blocked: select the text so the agent can copy it by hand.
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    });
+  });
+})();

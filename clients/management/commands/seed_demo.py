@@ -7,9 +7,10 @@ class Command(BaseCommand):
     help = (
         "Load demo data: team 华东区 (director1) with 上海一部 (manager1) nested under it, agents "
         f"agent1 and agent2 with about {CLIENTS_PER_AGENT} Chinese demo clients each (family, "
-        "lunar birthdays, interactions, promises), and the superuser admin. Safe to run again: "
-        "users and teams are matched by name and only created when missing, and an agent who "
-        "already has clients is skipped. The password "
+        "lunar birthdays, interactions, promises, and what other apps add to a new book: "
+        "policies, claims, reviews), and the superuser admin. Safe to run again: users and teams "
+        "are matched by name and only created when missing, and an agent who already has "
+        "clients is skipped. The password "
         f"'{DEMO_PASSWORD}' is set only when a user is created; an existing user's password is "
         "never changed. Birthdays and due dates are laid out around today."
     )
@@ -27,6 +28,8 @@ class Command(BaseCommand):
             )
         for username, count in report.clients_created.items():
             out.write(self.style.SUCCESS(f"{username}: created {count} demo clients"))
+            for step, rows in report.steps_created.get(username, {}).items():
+                out.write(self.style.SUCCESS(f"{username}: {step}: created {rows}"))
         for username, count in report.clients_present.items():
             out.write(f"{username}: already has {count} clients, left unchanged")
         out.write("")

@@ -1,0 +1,294 @@
+"""Writes for service touches: the agent's actions on a touch (done, snooze, skip, reopen)
+and their settings (lead times, festivals, greeting wording).
+
+Each service is one transaction. State changes are conditional updates (`WHERE status = …`),
+so a double click, a second tab or a retried request changes a touch once.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agentcrm.accounts.models import User
+from clients.festival_occasions import AUDIENCES
+from clients.models import Interaction
+from clients.services import interaction_create
+
+from .festivals import FESTIVALS_BY_KEY
+from .greetings import FESTIVAL_KIND, PLACEHOLDERS, kind_label, touch_label, unknown_placeholders
+from .models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
+from .registry import occasion_kinds
+
+OPEN, DONE, SKIPPED = Touch.Status.OPEN, Touch.Status.DONE, Touch.Status.SKIPPED
+
+# How a touch was made; the interaction it logs has this kind.
+DONE_CHANNELS = (
+    Interaction.Kind.MESSAGE,
+    Interaction.Kind.CALL,
+    Interaction.Kind.VISIT,
+    Interaction.Kind.GIFT,
+)
+NOTE_MAX = 500  # Touch.note
+SNOOZE_MAX_DAYS = 365
+LEAD_DAYS = (0, 365)
+# "neglect" counts days without contact, not days ahead.
+NEGLECT_DAYS = (30, 730)
+FESTIVAL_LEAD_DAYS = (0, 60)
+GREETING_MAX = 1000
+
+
+# --- Actions on one touch -------------------------------------------------------------------
+
+
+def _note(text: str, *, field: str, required: bool = False) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise ValidationError({field: _("Please give a reason.")})
+    if len(text) > NOTE_MAX:
+        raise ValidationError({field: _("At most %(max)d characters, please.") % {"max": NOTE_MAX}})
+    return text
+
+
+@transaction.atomic
+def touch_done(
+    *,
+    touch: Touch,
+    by: User,
+    note: str = "",
+    channel: str = Interaction.Kind.MESSAGE,
+    on: date | None = None,
+) -> bool:
+    """Mark an open touch done and log the contact on the client's timeline.
+
+    Returns False (and logs nothing) when the touch was no longer open.
+    """
+    note = _note(note, field="note")
+    if channel not in DONE_CHANNELS:
+        raise ValidationError({"channel": _("Choose how you made contact.")})
+    updated = Touch.objects.filter(pk=touch.pk, status=OPEN).update(
+        status=DONE, note=note, closed_at=timezone.now()
+    )
+    if updated:
+        summary = " · ".join(
+            part for part in (kind_label(touch.kind), touch_label(touch), note) if part
+        )
+        interaction = interaction_create(
+            client=touch.client,
+            user=by,
+            kind=channel,
+            on=on or timezone.localdate(),
+            summary=summary[:500],
+        )
+        Touch.objects.filter(pk=touch.pk).update(interaction=interaction)
+    touch.refresh_from_db()
+    return bool(updated)
+
+
+@transaction.atomic
+def touch_snooze(*, touch: Touch, until: date, today: date | None = None) -> bool:
+    """Move an open touch's due day to a later date; it stays open."""
+    today = today or timezone.localdate()
+    if until is None or until <= today:
+        raise ValidationError({"until": _("Snooze to a day after today.")})
+    if until > today + timedelta(days=SNOOZE_MAX_DAYS):
+        raise ValidationError({"until": _("Snooze for at most a year.")})
+    updated = Touch.objects.filter(pk=touch.pk, status=OPEN).update(due_date=until)
+    touch.refresh_from_db()
+    if not updated:
+        raise ValidationError({NON_FIELD_ERRORS: _("Only an open touch can be snoozed.")})
+    return True
+
+
+@transaction.atomic
+def touch_skip(*, touch: Touch, reason: str) -> bool:
+    """Close an open touch without contact; the reason is kept as its note.
+
+    Returns False when the touch was no longer open.
+    """
+    reason = _note(reason, field="reason", required=True)
+    updated = Touch.objects.filter(pk=touch.pk, status=OPEN).update(
+        status=SKIPPED, note=reason, closed_at=timezone.now()
+    )
+    touch.refresh_from_db()
+    return bool(updated)
+
+
+@transaction.atomic
+def touch_reopen(*, touch: Touch) -> bool:
+    """Undo done or skipped. Undoing "done" also removes the interaction it logged: the
+    timeline must not show a contact that did not happen."""
+    interaction_id = (
+        Touch.objects.filter(pk=touch.pk).values_list("interaction_id", flat=True).first()
+    )
+    updated = Touch.objects.filter(pk=touch.pk, status__in=(DONE, SKIPPED)).update(
+        status=OPEN, note="", closed_at=None, interaction=None
+    )
+    if updated and interaction_id:
+        Interaction.objects.filter(pk=interaction_id, client_id=touch.client_id).delete()
+    touch.refresh_from_db()
+    return bool(updated)
+
+
+# --- Settings -------------------------------------------------------------------------------
+
+
+def lead_days_range(kind: str) -> tuple[int, int]:
+    return NEGLECT_DAYS if kind == "neglect" else LEAD_DAYS
+
+
+def _in_range(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+@transaction.atomic
+def preferences_save(*, owner: User, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Store the agent's setting for each given kind: {kind, enabled, lead_days}.
+
+    A row equal to the kind's defaults is stored as no row at all (the build treats agents
+    without a setting together). Kinds whose lead is fixed keep their default lead.
+    """
+    kinds = occasion_kinds()
+    keep: list[TouchPreference] = []
+    given: list[str] = []
+    errors: list[ValidationError] = []
+    for row in rows:
+        key = row.get("kind")
+        if key not in kinds or key in given:
+            raise ValidationError({"kind": _("Unknown or repeated occasion: %s") % key})
+        given.append(key)
+        kind = kinds[key]
+        enabled = bool(row.get("enabled", True))
+        lead = row.get("lead_days")
+        if not kind.lead_configurable or lead is None:
+            lead = kind.default_lead_days
+        low, high = lead_days_range(key)
+        if not _in_range(lead, low, high):
+            errors.append(
+                ValidationError(
+                    _("%(kind)s: between %(low)d and %(high)d days, please."),
+                    params={"kind": kind.label, "low": low, "high": high},
+                )
+            )
+            continue
+        if enabled and lead == kind.default_lead_days:
+            continue
+        keep.append(TouchPreference(owner=owner, kind=key, enabled=enabled, lead_days=lead))
+    if errors:
+        raise ValidationError({"lead_days": errors})
+    TouchPreference.objects.filter(owner=owner, kind__in=given).delete()
+    TouchPreference.objects.bulk_create(keep)
+
+
+@transaction.atomic
+def festival_preferences_save(*, owner: User, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Store the agent's setting for each given festival: {festival, enabled, audience,
+    lead_days}. A row equal to the festival's defaults is stored as no row."""
+    keep: list[FestivalPreference] = []
+    given: list[str] = []
+    errors: dict[str, list] = {}
+    low, high = FESTIVAL_LEAD_DAYS
+    for row in rows:
+        key = row.get("festival")
+        festival = FESTIVALS_BY_KEY.get(key)
+        if festival is None or key in given:
+            raise ValidationError({"festival": _("Unknown or repeated festival: %s") % key})
+        given.append(key)
+        enabled = bool(row.get("enabled", True))
+        audience = row.get("audience") or festival.audience
+        lead = row.get("lead_days")
+        lead = festival.gift_lead_days if lead is None else lead
+        if audience not in AUDIENCES:
+            errors.setdefault("audience", []).append(
+                _("%(festival)s: choose an audience from the list.") % {"festival": festival.label}
+            )
+        if not _in_range(lead, low, high):
+            errors.setdefault("lead_days", []).append(
+                _("%(festival)s: between %(low)d and %(high)d days, please.")
+                % {"festival": festival.label, "low": low, "high": high}
+            )
+        if errors:
+            continue
+        default = (True, festival.audience, festival.gift_lead_days)
+        if (enabled, audience, lead) == default:
+            continue
+        keep.append(
+            FestivalPreference(
+                owner=owner, festival=key, enabled=enabled, audience=audience, lead_days=lead
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    FestivalPreference.objects.filter(owner=owner, festival__in=given).delete()
+    FestivalPreference.objects.bulk_create(keep)
+
+
+def greeting_default(kind: str, festival: str = "") -> str:
+    """The wording used when the agent has none: the kind's built-in greeting; a single
+    festival falls back to the festival kind's wording, so it has no default of its own."""
+    if festival:
+        return ""
+    registered = occasion_kinds().get(kind)
+    return str(registered.greeting) if registered else ""
+
+
+def greeting_clean(*, kind: str, festival: str = "", text: str) -> str:
+    if kind not in occasion_kinds():
+        raise ValidationError({"kind": _("Unknown occasion: %s") % kind})
+    if festival and (kind != FESTIVAL_KIND or festival not in FESTIVALS_BY_KEY):
+        raise ValidationError({"festival": _("Unknown festival: %s") % festival})
+    text = (text or "").strip()
+    if len(text) > GREETING_MAX:
+        raise ValidationError(
+            {"text": _("At most %(max)d characters, please.") % {"max": GREETING_MAX}}
+        )
+    unknown = unknown_placeholders(text)
+    if unknown:
+        raise ValidationError(
+            {
+                "text": _("Unknown placeholder %(unknown)s; you can use %(known)s.")
+                % {
+                    "unknown": ", ".join(f"{{{name}}}" for name in unknown),
+                    "known": ", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+                }
+            }
+        )
+    return text
+
+
+@transaction.atomic
+def greeting_save(
+    *, owner: User, kind: str, festival: str = "", text: str
+) -> GreetingTemplate | None:
+    """Store the agent's wording for a kind (or one festival). Blank text, or the built-in
+    wording itself, removes the agent's own so the built-in is used (and follows any later
+    change to it)."""
+    text = greeting_clean(kind=kind, festival=festival, text=text)
+    if not text or text == greeting_default(kind, festival):
+        GreetingTemplate.objects.filter(owner=owner, kind=kind, festival=festival).delete()
+        return None
+    template, _created = GreetingTemplate.objects.update_or_create(
+        owner=owner, kind=kind, festival=festival, defaults={"text": text}
+    )
+    return template
+
+
+@transaction.atomic
+def touch_settings_save(
+    *,
+    owner: User,
+    kinds: Iterable[Mapping[str, Any]] = (),
+    festivals: Iterable[Mapping[str, Any]] = (),
+    greetings: Iterable[Mapping[str, Any]] = (),
+) -> None:
+    """The settings page in one transaction: all of it is saved or none."""
+    preferences_save(owner=owner, rows=kinds)
+    festival_preferences_save(owner=owner, rows=festivals)
+    for row in greetings:
+        greeting_save(
+            owner=owner, kind=row["kind"], festival=row.get("festival", ""), text=row["text"]
+        )

@@ -1,0 +1,238 @@
+"""Forms for the touch actions and the settings page. The services validate again: these
+give the agent field-level messages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clients.festival_occasions import AUDIENCES
+from clients.forms import DateInput
+
+from . import actions
+from .festivals import FESTIVALS, FESTIVALS_BY_KEY
+from .greetings import FESTIVAL_KIND
+from .models import FestivalPreference, TouchPreference
+from .registry import OccasionKind, occasion_kind, occasion_kinds
+from .selectors import list_group_choices
+
+
+class DoneForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("How"),
+        choices=[(c.value, c.label) for c in actions.DONE_CHANNELS],
+        initial=actions.DONE_CHANNELS[0],
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=actions.NOTE_MAX, strip=True)
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(label=_("Snooze until"), widget=DateInput())
+
+
+class SkipForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=actions.NOTE_MAX,
+        error_messages={"required": _("Please give a reason.")},
+    )
+
+
+class TouchFilterForm(forms.Form):
+    group = forms.ChoiceField(label=_("Show"), required=False, choices=list_group_choices)
+    kind = forms.ChoiceField(label=_("Occasion"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("All occasions"))] + [
+            (key, kind.label) for key, kind in occasion_kinds().items()
+        ]
+
+
+# --- Settings -------------------------------------------------------------------------------
+
+
+class KindPreferenceForm(forms.Form):
+    kind = forms.CharField(widget=forms.HiddenInput)
+    enabled = forms.BooleanField(label=_("On"), required=False)
+    lead_days = forms.IntegerField(label=_("Days ahead"), required=False)
+
+    @property
+    def occasion(self) -> OccasionKind | None:
+        return occasion_kind(self["kind"].value() or "")
+
+    def lead_range(self) -> tuple[int, int]:
+        return actions.lead_days_range(self["kind"].value() or "")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        low, high = self.lead_range()
+        self.fields["lead_days"].widget.attrs.update(min=low, max=high, inputmode="numeric")
+        if self.occasion is not None and not self.occasion.lead_configurable:
+            self.fields["lead_days"].disabled = True
+
+    def clean_kind(self):
+        key = self.cleaned_data["kind"]
+        if occasion_kind(key) is None:
+            raise forms.ValidationError(_("Unknown occasion."))
+        return key
+
+    def clean(self):
+        cleaned = super().clean()
+        occasion = self.occasion
+        if occasion is None or not occasion.lead_configurable:
+            cleaned["lead_days"] = occasion.default_lead_days if occasion else None
+            return cleaned
+        lead = cleaned.get("lead_days")
+        low, high = self.lead_range()
+        if lead is None:
+            self.add_error("lead_days", _("Enter a number of days."))
+        elif not low <= lead <= high:
+            self.add_error(
+                "lead_days",
+                _("Between %(low)d and %(high)d days, please.") % {"low": low, "high": high},
+            )
+        return cleaned
+
+
+class FestivalPreferenceForm(forms.Form):
+    festival = forms.CharField(widget=forms.HiddenInput)
+    enabled = forms.BooleanField(label=_("On"), required=False)
+    audience = forms.ChoiceField(label=_("Who"), choices=())
+    lead_days = forms.IntegerField(
+        label=_("Gift days ahead"),
+        min_value=actions.FESTIVAL_LEAD_DAYS[0],
+        max_value=actions.FESTIVAL_LEAD_DAYS[1],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["audience"].choices = [
+            (key, label) for key, (label, _rule) in AUDIENCES.items()
+        ]
+        self.fields["lead_days"].widget.attrs.update(inputmode="numeric")
+
+    @property
+    def festival_obj(self):
+        return FESTIVALS_BY_KEY.get(self["festival"].value() or "")
+
+    def clean_festival(self):
+        key = self.cleaned_data["festival"]
+        if key not in FESTIVALS_BY_KEY:
+            raise forms.ValidationError(_("Unknown festival."))
+        return key
+
+
+class GreetingForm(forms.Form):
+    kind = forms.CharField(widget=forms.HiddenInput)
+    festival = forms.CharField(widget=forms.HiddenInput, required=False)
+    text = forms.CharField(
+        label=_("Greeting"),
+        required=False,
+        max_length=actions.GREETING_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    @property
+    def title(self) -> str:
+        festival = FESTIVALS_BY_KEY.get(self["festival"].value() or "")
+        if festival:
+            return str(festival.label)
+        occasion = occasion_kind(self["kind"].value() or "")
+        return str(occasion.label) if occasion else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            cleaned["text"] = actions.greeting_clean(
+                kind=cleaned["kind"], festival=cleaned.get("festival", ""), text=cleaned["text"]
+            )
+        except forms.ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                self.add_error(key if key in self.fields else None, messages)
+        return cleaned
+
+
+class UniqueKeyFormSet(forms.BaseFormSet):
+    """A formset of fixed rows: each key (kind, festival) at most once."""
+
+    key_fields: tuple[str, ...] = ()
+
+    def clean(self):
+        if any(self.errors):
+            return
+        keys = [tuple(f.cleaned_data.get(k, "") for k in self.key_fields) for f in self.forms]
+        if len(keys) != len(set(keys)):
+            raise forms.ValidationError(_("A row is repeated."))
+
+
+class KindFormSet(UniqueKeyFormSet):
+    key_fields = ("kind",)
+
+
+class FestivalFormSet(UniqueKeyFormSet):
+    key_fields = ("festival",)
+
+
+class GreetingFormSet(UniqueKeyFormSet):
+    key_fields = ("kind", "festival")
+
+
+KindPreferenceFormSet = forms.formset_factory(
+    KindPreferenceForm, formset=KindFormSet, extra=0, max_num=100, validate_max=True
+)
+FestivalPreferenceFormSet = forms.formset_factory(
+    FestivalPreferenceForm, formset=FestivalFormSet, extra=0, max_num=100, validate_max=True
+)
+GreetingTemplateFormSet = forms.formset_factory(
+    GreetingForm, formset=GreetingFormSet, extra=0, max_num=200, validate_max=True
+)
+
+
+def kind_initial(prefs: dict[str, TouchPreference]) -> list[dict]:
+    rows = []
+    for key, kind in occasion_kinds().items():
+        pref = prefs.get(key)
+        rows.append(
+            {
+                "kind": key,
+                "enabled": pref.enabled if pref else True,
+                "lead_days": pref.lead_days
+                if pref and kind.lead_configurable
+                else kind.default_lead_days,
+            }
+        )
+    return rows
+
+
+def festival_initial(prefs: dict[str, FestivalPreference]) -> list[dict]:
+    rows = []
+    for festival in FESTIVALS:
+        pref = prefs.get(festival.key)
+        rows.append(
+            {
+                "festival": festival.key,
+                "enabled": pref.enabled if pref else True,
+                "audience": pref.audience if pref else festival.audience,
+                "lead_days": pref.lead_days if pref else festival.gift_lead_days,
+            }
+        )
+    return rows
+
+
+def greeting_initial(templates: dict[tuple[str, str], str]) -> list[dict]:
+    """One row per kind (the festival kind's row is the wording for every festival), then
+    one per festival for wording of its own."""
+    rows = [
+        {"kind": key, "festival": "", "text": templates.get((key, ""), str(kind.greeting))}
+        for key, kind in occasion_kinds().items()
+    ]
+    rows += [
+        {
+            "kind": FESTIVAL_KIND,
+            "festival": f.key,
+            "text": templates.get((FESTIVAL_KIND, f.key), ""),
+        }
+        for f in FESTIVALS
+    ]
+    return rows

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "touches"
+
+urlpatterns = [
+    path("", views.touch_list, name="list"),
+    path("settings/", views.touch_settings, name="settings"),
+    path("<int:pk>/done/", views.touch_done, name="done"),
+    path("<int:pk>/snooze/", views.touch_snooze, name="snooze"),
+    path("<int:pk>/skip/", views.touch_skip, name="skip"),
+    path("<int:pk>/reopen/", views.touch_reopen, name="reopen"),
+]

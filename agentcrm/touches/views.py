@@ -1,0 +1,257 @@
+"""The agent's dashboard (today's touches), the full touch list, the one-click actions on a
+touch and the settings page.
+
+Every touch is fetched through `selectors.get_touch_for_user`: another agent's touch is a
+404 for every URL, GET or POST. The actions answer htmx with the touch's re-rendered row and
+an out-of-band update of the group counts; without htmx they redirect back.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import actions, selectors
+from .forms import (
+    DoneForm,
+    FestivalPreferenceFormSet,
+    GreetingTemplateFormSet,
+    KindPreferenceFormSet,
+    SkipForm,
+    SnoozeForm,
+    TouchFilterForm,
+    festival_initial,
+    greeting_initial,
+    kind_initial,
+)
+
+LIST_PAGE_SIZE = 25
+
+
+def row_labels() -> dict[str, str]:
+    """The fixed words of a touch row, translated once per page: a {% translate %} tag in
+    the row template runs once per row, and on a full dashboard that was a third of the
+    rendering time."""
+    return {
+        "urgent": _("Urgent"),
+        "high": _("High"),
+        "done": _("Done"),
+        "skipped": _("Skipped"),
+        "copy": _("Copy"),
+        "copied": _("Copied"),
+        "sms": _("SMS"),
+        "call": _("Call"),
+        "gift_ideas": _("Gift ideas:"),
+        "done_note": _("Done, with a note…"),
+        "snooze": _("Snooze…"),
+        "skip": _("Skip…"),
+        "reason": _("Reason:"),
+        "undo": _("Undo"),
+    }
+
+
+def _row_context(request, today) -> dict:
+    tomorrow = today + timedelta(days=1)
+    return {
+        "t": row_labels(),
+        "today": today,
+        "tomorrow": tomorrow,
+        "tomorrow_iso": tomorrow.isoformat(),
+        "channels": [(c.value, c.label) for c in actions.DONE_CHANNELS],
+        "next_url": request.get_full_path(),
+    }
+
+
+def _count_list(counts: dict[str, int]) -> list[dict]:
+    return [{"key": g.key, "title": g.title, "count": counts[g.key]} for g in selectors.GROUPS]
+
+
+def dashboard(request):
+    today = timezone.localdate()
+    board = selectors.dashboard(user=request.user, today=today)
+    context = _row_context(request, today)
+    context.update(board=board, count_list=_count_list(board.counts))
+    return render(request, "touches/dashboard.html", context)
+
+
+def touch_list(request):
+    form = TouchFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    group = filters.get("group") or "open"
+    today = timezone.localdate()
+    touches = selectors.touch_list(
+        user=request.user, today=today, group=group, kind=filters.get("kind", "")
+    )
+    page = Paginator(touches, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.decorate(list(page.object_list), user=request.user, today=today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = _row_context(request, today)
+    context.update(form=form, page=page, group=group, query=query.urlencode())
+    if request.htmx:
+        template = "touches/_list_rows.html"
+    else:
+        template = "touches/touch_list.html"
+        counts = selectors.group_counts(user=request.user, today=today)
+        context["count_list"] = _count_list(counts)
+    response = render(request, template, context)
+    # The same URL returns the rows alone to htmx: keep browsers from caching one for the other.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _next_url(request) -> str | None:
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
+
+
+def _errors(exc_or_form) -> dict[str, list[str]]:
+    if isinstance(exc_or_form, ValidationError):
+        if hasattr(exc_or_form, "error_dict"):
+            return exc_or_form.message_dict
+        return {NON_FIELD_ERRORS: exc_or_form.messages}
+    return {key: list(errors) for key, errors in exc_or_form.errors.items()}
+
+
+def _row_response(request, pk: int, *, action: str = "", errors=None, status: int = 200):
+    """The touch's row (and the counts, out of band) for htmx; a small page otherwise."""
+    today = timezone.localdate()
+    context = _row_context(request, today)
+    context["next_url"] = _next_url(request) or ""
+    touch = selectors.touch_row(user=request.user, pk=pk, today=today)
+    context.update(
+        touch=touch,
+        action_url=touch.urls.get(action, ""),
+        count_list=_count_list(selectors.group_counts(user=request.user, today=today)),
+        action=action,
+        errors=[e for messages_ in (errors or {}).values() for e in messages_],
+        posted=request.POST,
+    )
+    template = "touches/_row_response.html" if request.htmx else "touches/touch_action.html"
+    return render(request, template, context, status=status)
+
+
+def _act(request, pk: int, *, action: str, form_class, run, done_message: str):
+    touch = selectors.get_touch_for_user(user=request.user, pk=pk)
+    form = form_class(request.POST) if form_class else None
+    errors = None
+    if form is not None and not form.is_valid():
+        errors = _errors(form)
+    else:
+        try:
+            run(touch, form.cleaned_data if form is not None else {})
+        except ValidationError as exc:
+            errors = _errors(exc)
+    if errors:
+        return _row_response(request, pk, action=action, errors=errors, status=400)
+    if request.htmx:
+        return _row_response(request, pk)
+    messages.success(request, done_message)
+    return redirect(_next_url(request) or "dashboard")
+
+
+@require_POST
+def touch_done(request, pk: int):
+    return _act(
+        request,
+        pk,
+        action="done",
+        form_class=DoneForm,
+        run=lambda touch, data: actions.touch_done(
+            touch=touch, by=request.user, note=data["note"], channel=data["channel"]
+        ),
+        done_message=_("Done: the contact is on the client's timeline."),
+    )
+
+
+@require_POST
+def touch_snooze(request, pk: int):
+    return _act(
+        request,
+        pk,
+        action="snooze",
+        form_class=SnoozeForm,
+        run=lambda touch, data: actions.touch_snooze(touch=touch, until=data["until"]),
+        done_message=_("Snoozed."),
+    )
+
+
+@require_POST
+def touch_skip(request, pk: int):
+    return _act(
+        request,
+        pk,
+        action="skip",
+        form_class=SkipForm,
+        run=lambda touch, data: actions.touch_skip(touch=touch, reason=data["reason"]),
+        done_message=_("Skipped."),
+    )
+
+
+@require_POST
+def touch_reopen(request, pk: int):
+    return _act(
+        request,
+        pk,
+        action="reopen",
+        form_class=None,
+        run=lambda touch, data: actions.touch_reopen(touch=touch),
+        done_message=_("Open again."),
+    )
+
+
+def touch_settings(request):
+    current = selectors.touch_settings_for_user(user=request.user)
+    data = request.POST if request.method == "POST" else None
+    kinds = KindPreferenceFormSet(data, initial=kind_initial(current.kinds), prefix="kinds")
+    festivals = FestivalPreferenceFormSet(
+        data, initial=festival_initial(current.festivals), prefix="festivals"
+    )
+    greetings = GreetingTemplateFormSet(
+        data, initial=greeting_initial(current.greetings), prefix="greetings"
+    )
+    save_errors: list[str] = []
+    if request.method == "POST":
+        # Validate all three so every error shows at once.
+        valid = [formset.is_valid() for formset in (kinds, festivals, greetings)]
+        if all(valid):
+            try:
+                actions.touch_settings_save(
+                    owner=request.user,
+                    kinds=[f.cleaned_data for f in kinds.forms],
+                    festivals=[f.cleaned_data for f in festivals.forms],
+                    greetings=[f.cleaned_data for f in greetings.forms],
+                )
+            except ValidationError as exc:
+                save_errors = exc.messages
+            else:
+                messages.success(request, _("Settings saved."))
+                return redirect("touches:settings")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
+    return render(
+        request,
+        "touches/settings.html",
+        {
+            "kinds": kinds,
+            "festivals": festivals,
+            "greetings": greetings,
+            "festival_greeting_errors": any(
+                f.errors for f in greetings.forms if f["festival"].value()
+            ),
+            "save_errors": save_errors,
+            "lead_days": actions.LEAD_DAYS,
+            "neglect_days": actions.NEGLECT_DAYS,
+        },
+        status=400 if request.method == "POST" else 200,
+    )

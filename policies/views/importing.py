@@ -1,0 +1,132 @@
+"""Spreadsheet import pages (upload, progress, preview, confirm) and the .xlsx exports.
+
+Every job URL goes through `get_import_job_for_user`: another agent's job is a 404."""
+
+import io
+import tempfile
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import selectors, services
+from ..importing.forms import ImportConfirmForm, ImportUploadForm
+from ..importing.workbook import template_workbook, write_clients, write_policies
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RECENT_JOBS = 20
+ERRORS_PAGE_SIZE = 50
+
+
+@require_http_methods(["GET", "POST"])
+def import_index(request):
+    """Upload a file; the agent's recent imports below the form."""
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_job_create(owner=request.user, upload=form.cleaned_data["file"])
+        except ValidationError as exc:
+            _service_errors_to_form(form, exc)
+        else:
+            return redirect("imports:detail", pk=job.pk)
+    jobs = list(selectors.import_jobs_for_user(user=request.user)[:RECENT_JOBS])
+    return render(
+        request,
+        "policies/import/index.html",
+        {"form": form, "jobs": jobs},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _service_errors_to_form(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for key, errors in exc.message_dict.items():
+        form.add_error(key if key in form.fields else None, errors)
+
+
+@require_GET
+def import_template(request):
+    return _xlsx(io.BytesIO(template_workbook()), "客户保单导入模板.xlsx")
+
+
+def _errors_page(request, job):
+    errors = selectors.import_row_errors(job=job)
+    return Paginator(errors, ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@require_GET
+def import_detail(request, pk: int):
+    """The job: progress while a worker has it, then the preview (counts and every row's
+    problems, a page at a time) with the confirm form, or the result."""
+    job = selectors.get_import_job_for_user(user=request.user, pk=pk)
+    context = {"job": job, "page": _errors_page(request, job), "confirm": ImportConfirmForm()}
+    template = "policies/import/_errors.html" if request.htmx else "policies/import/detail.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@require_GET
+def import_progress(request, pk: int):
+    """The progress fragment the job page polls; once the worker is done, htmx reloads the
+    page to show the preview or the result."""
+    job = selectors.get_import_job_for_user(user=request.user, pk=pk)
+    response = render(request, "policies/import/_progress.html", {"job": job})
+    if not job.is_running and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+def import_confirm(request, pk: int):
+    job = selectors.get_import_job_for_user(user=request.user, pk=pk)
+    form = ImportConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            services.import_job_confirm(
+                job=job, only_valid=form.cleaned_data["mode"] == ImportConfirmForm.VALID
+            )
+        except ValidationError as exc:
+            _service_errors_to_form(form, exc)
+        else:
+            messages.success(request, _("The import has started."))
+            return redirect("imports:detail", pk=job.pk)
+    return render(
+        request,
+        "policies/import/detail.html",
+        {"job": job, "page": _errors_page(request, job), "confirm": form},
+        status=400,
+    )
+
+
+def _xlsx(stream, filename: str) -> FileResponse:
+    return FileResponse(stream, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+def _export(write, rows, name: str):
+    """Write the workbook to a temporary file (openpyxl's write-only mode keeps memory flat)
+    and stream it from there."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+    write(out, rows)
+    out.seek(0)
+    return _xlsx(out, f"{name}-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+@require_GET
+def export_clients(request):
+    clients = selectors.clients_for_export(user=request.user).iterator(chunk_size=2000)
+    return _export(write_clients, clients, "clients")
+
+
+@require_GET
+def export_policies(request):
+    policies = selectors.policies_for_export(user=request.user).iterator(chunk_size=2000)
+    return _export(write_policies, policies, "policies")
