@@ -129,7 +129,8 @@ def test_a_new_family_birthday_shows_before_the_next_night(
     with time_machine.travel(datetime.datetime(2026, 11, 24, 9, tzinfo=SHANGHAI)):
         services.touch_build_now(today=TODAY)
         with django_capture_on_commit_callbacks(execute=True):
-            FamilyMemberFactory(client=client_obj, name="新生儿", birth_date=date(2020, 11, 29))
+            parent = ClientFactory(owner=owner, name="新手妈妈", birth_date=None)
+            FamilyMemberFactory(client=parent, name="新生儿", birth_date=date(2020, 11, 29))
     touch = Touch.objects.get(kind="family_birthday")
     assert (touch.label, touch.due_date) == ("新生儿", date(2026, 11, 26))
 
@@ -165,3 +166,19 @@ def test_two_builds_at_once_write_each_touch_once():
         t.join()
     assert not errors
     assert Touch.objects.filter(kind="birthday").count() == 300
+
+
+@pytest.mark.django_db
+def test_many_saves_of_one_client_queue_one_rebuild(owner, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        client = ClientFactory(owner=owner, name="一位")
+        for i in range(5):
+            with transaction.atomic():  # nested, as inside a service
+                FamilyMemberFactory(client=client, name=f"家人{i}")
+        client.save()
+        other = ClientFactory(owner=owner, name="另一位")
+    assert sorted((cb.client_id, cb.owner_id) for cb in callbacks) == sorted(
+        [(client.pk, owner.pk), (other.pk, owner.pk)]
+    )

@@ -69,6 +69,35 @@ def occasion_kind(key: str) -> OccasionKind | None:
 ClientOf = Callable[[Any], "tuple[int, int] | None"]
 
 
+@dataclass(frozen=True)
+class _Rebuild:
+    """An on-commit callback that queues one client's rebuild. Equal for the same client,
+    so a transaction that saves many of a client's objects queues it once."""
+
+    client_id: int
+    owner_id: int
+
+    def __call__(self) -> None:
+        from .tasks import rebuild_client_touches
+
+        rebuild_client_touches.delay(self.client_id, self.owner_id)
+
+
+def _queue_rebuild(client_id: int, owner_id: int) -> None:
+    from django.db import connection, transaction
+
+    callback = _Rebuild(client_id, owner_id)
+    if connection.in_atomic_block:
+        # Already queued at this level or an enclosing one: it runs whenever this would.
+        current = set(connection.savepoint_ids)
+        if any(
+            func == callback and set(sids) <= current
+            for sids, func, _robust in connection.run_on_commit
+        ):
+            return
+    transaction.on_commit(callback)
+
+
 def register_client_trigger(model: Any, client_of: ClientOf) -> None:
     """Saving a `model` instance rebuilds its client's touches for the days already built
     (after the transaction commits, in a task). Apps call this for the objects their
@@ -80,11 +109,7 @@ def register_client_trigger(model: Any, client_of: ClientOf) -> None:
             return
         ids = client_of(instance)
         if ids:
-            from django.db import transaction
-
-            from .tasks import rebuild_client_touches
-
-            transaction.on_commit(lambda: rebuild_client_touches.delay(*ids))
+            _queue_rebuild(*ids)
 
     post_save.connect(
         changed, sender=model, weak=False, dispatch_uid=f"touch-rebuild:{model._meta.label}"
