@@ -24,7 +24,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-BENCHMARKS = ["bench.client_list"]
+BENCHMARKS = ["bench.client_list", "bench.dashboard"]
 
 
 def timed(fn, *, repeat: int = 15) -> dict:

@@ -242,7 +242,14 @@ class FamilyMember(Birthday):
         verbose_name = _("family member")
         verbose_name_plural = _("family members")
         ordering = ["relation", "birth_date", "id"]
-        indexes = [models.Index(fields=["birth_md"], name="family_birth_md")]
+        indexes = [
+            models.Index(fields=["birth_md"], name="family_birth_md"),
+            # Lunar birthdays: without it the build's birthday query (solar OR lunar) reads
+            # every family member once per batch of agents.
+            models.Index(
+                fields=["lunar_birth_month", "lunar_birth_day"], name="family_lunar_birth"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_relation_display()})"

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from django.db.models import (
     CharField,
     DateField,
-    Exists,
     F,
     OuterRef,
     Q,
@@ -195,15 +194,26 @@ def neglected_clients(scope: BuildScope) -> list[QuerySet]:
         TruncDate("created_at"),
         output_field=DateField(),
     )
-    already = Touch.objects.filter(
-        client=OuterRef("pk"), kind="neglect", occasion_date__gt=OuterRef("t_last")
+    # This agent's touch for the current silence, if one was made. A scalar subquery with
+    # LIMIT 1 stays one index probe per silent client; a NOT EXISTS here was planned as a
+    # hash anti-join over every neglect touch of every agent, once per batch of agents.
+    already = (
+        Touch.objects.filter(
+            owner=OuterRef("owner_id"),
+            client=OuterRef("pk"),
+            kind="neglect",
+            occasion_date__gt=OuterRef("t_last"),
+        )
+        .order_by()
+        .values("pk")[:1]
     )
     return [
         _clients(t_occasion=on_day(scope.due), t_source=Value("client"), t_label=Value(""))
         .filter(stage=Client.Stage.CLIENT)
         .annotate(t_last=last_contact)
         .filter(t_last__lte=cutoff)
-        .filter(~Exists(already))
+        .annotate(t_touched=Subquery(already))
+        .filter(t_touched__isnull=True)
     ]
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clients.models import Client
 from policies import tasks
@@ -38,6 +38,14 @@ from .import_factories import (
     xlsx_bytes,
 )
 from .policy_factories import InsurerFactory, PolicyFactory
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """The messages are asserted in English; the UI's default language is Chinese."""
+    with translation.override("en"):
+        yield
+
 
 Status = ImportJob.Status
 

@@ -6,6 +6,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from clients.models import Gender
 from policies.importing.columns import (
@@ -28,6 +29,13 @@ from policies.importing.reader import ImportFileError, detect_kind, open_sheet
 from policies.models import Policy
 
 from .import_factories import csv_bytes, xlsx_bytes
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """The messages are asserted in English; the UI's default language is Chinese."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(

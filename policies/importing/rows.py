@@ -97,7 +97,7 @@ class ImportClientForm(ClientForm):
 ImportClientForm.base_fields = _SharedFields(ImportClientForm.base_fields)
 
 
-@dataclass
+@dataclass(slots=True)
 class Problem:
     column: str  # a column key, or "" for the row as a whole
     message: str
@@ -105,7 +105,7 @@ class Problem:
     duplicate: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Identity:
     """A client as the file names it; the rows naming the same client share one."""
 
