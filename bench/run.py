@@ -2,6 +2,7 @@
 
 Runs against a throw-away test database (PostgreSQL when DATABASE_URL points at one,
 else SQLite) and prints one line per figure. Each benchmark module exposes `run(report)`.
+`bench/run.py bench.policy_import` runs only the modules named.
 """
 
 import os
@@ -24,7 +25,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-BENCHMARKS = ["bench.client_list", "bench.dashboard"]
+BENCHMARKS = ["bench.client_list", "bench.dashboard", "bench.policy_import", "bench.touch_build"]
 
 
 def timed(fn, *, repeat: int = 15) -> dict:

@@ -41,6 +41,8 @@ from agentcrm.core.models import JobMarker
 from agentcrm.touches import services
 from agentcrm.touches.engine import INSERT_COLUMNS, AgentRange, build_day
 from agentcrm.touches.models import Touch, TouchBuildRun
+from clients.models import Client
+from clients.occasions import contactable
 
 AGENTS = int(os.environ.get("BENCH_TOUCH_AGENTS", "1000"))
 CLIENTS_PER_AGENT = int(os.environ.get("BENCH_TOUCH_CLIENTS_PER_AGENT", "1000"))
@@ -545,6 +547,12 @@ def run(*, report, timed) -> None:
     )
     worst = _measure_day(
         report, "worst day (Spring Festival lead)", WORST_DAY, clients=all_clients, workers=(1, 2)
+    )
+
+    report(
+        "worst day: festival touches",
+        festival=Touch.objects.filter(due_date=WORST_DAY, kind="festival").count(),
+        contactable_clients=Client.objects.filter(contactable()).count(),
     )
 
     rows = worst[1]["touches"]

@@ -290,7 +290,10 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
         touch.greeting = greeting_for(touch, templates)
         touch.sms_href = sms_href(client.mobile, touch.greeting)
         touch.tel_href = f"tel:{client.mobile.as_e164}" if client.mobile else ""
-        touch.urls = {name: make(touch.pk) for name, make in urls.items()}
+        touch.urls = {
+            name: make(touch.client_id if name == "client" else touch.pk)
+            for name, make in urls.items()
+        }
         touch.days_since_contact = (today - touch.last_contact).days if touch.last_contact else None
         texts.fill(touch)
     return touches
