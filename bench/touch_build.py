@@ -11,6 +11,9 @@ Figures:
 - worst day (the gift lead day of Spring Festival 2027: every active client), 1 and 2 workers;
 - the ceiling: one plain INSERT … SELECT … ON CONFLICT DO NOTHING of as many rows into an
   empty copy of the touch table (same columns, indexes and unique constraint), and build/ceiling;
+  for comparison, the same statement with the touch table's foreign keys, and into the touch
+  table itself (populated: inserts land inside its indexes, not at their right edge);
+- WAL written by each build and ceiling (pg_stat_wal, cluster-wide);
 - the dashboard of an agent with 2,000 clients and 300 open touches: queries, median/p95 ms.
 
 Each measured day is built the night before first (not timed), so it is a steady-state night:
@@ -384,6 +387,7 @@ def _build(day: date, *, workers: int) -> dict:
             if ready.get(timeout=120) is None:
                 break
         _checkpoint()
+        wal = _wal()
         began = time.perf_counter()
         start.set()
         outcomes = []
@@ -393,6 +397,7 @@ def _build(day: date, *, workers: int) -> dict:
             except queue.Empty:
                 raise RuntimeError(f"a build worker took more than {WORKER_TIMEOUT} s") from None
         wall = time.perf_counter() - began
+        wal_figures = _wal_figures(wal)
     finally:
         for proc in procs:
             proc.join(timeout=30)
@@ -412,6 +417,7 @@ def _build(day: date, *, workers: int) -> dict:
         "rss_mb": round(max(o["rss_kb"] for o in outcomes) / 1024, 1),
         "rss_growth_mb": round(max(o["rss_kb"] - o["rss_before_kb"] for o in outcomes) / 1024, 1),
         "py_peak_mb": round(max(o["py_peak_b"] for o in outcomes) / 2**20, 2),
+        **wal_figures,
     }
 
 
@@ -432,12 +438,32 @@ def _measure_day(report, name: str, day: date, *, clients: int, workers=(1,)) ->
 # --- the ceiling -----------------------------------------------------------------------------
 
 
-def _ceiling(rows: int, *, foreign_keys: bool) -> float:
-    """Seconds for one INSERT … SELECT … ON CONFLICT DO NOTHING of `rows` touch-shaped rows
-    into an empty copy of the touch table."""
-    _sql("DROP TABLE IF EXISTS touch_ceiling")
-    _sql("CREATE TABLE touch_ceiling (LIKE touches_touch INCLUDING ALL)")
-    if foreign_keys:  # as the touch table has them: checked per row, at commit
+def _wal() -> tuple[int, int]:
+    """WAL bytes and full-page images written so far, cluster-wide (PostgreSQL 14+)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wal_bytes, wal_fpi FROM pg_stat_wal")
+        wal_bytes, fpi = cursor.fetchone()
+    return int(wal_bytes), int(fpi)
+
+
+def _wal_figures(before: tuple[int, int]) -> dict:
+    after = _wal()
+    return {"wal_mb": round((after[0] - before[0]) / 2**20), "wal_fpi": after[1] - before[1]}
+
+
+def _ceiling(rows: int, *, into: str) -> dict:
+    """One INSERT … SELECT … ON CONFLICT DO NOTHING of `rows` touch-shaped rows, timed.
+
+    into="empty": an empty copy of the touch table (same columns, indexes and unique
+    constraint; LIKE copies no foreign keys) — the ceiling of the issue;
+    "empty+fks": the same with the touch table's three deferred foreign keys;
+    "touches": the touch table itself, as it is after the builds (rows removed after).
+    """
+    table = "touches_touch" if into == "touches" else "touch_ceiling"
+    if into != "touches":
+        _sql("DROP TABLE IF EXISTS touch_ceiling")
+        _sql("CREATE TABLE touch_ceiling (LIKE touches_touch INCLUDING ALL)")
+    if into == "empty+fks":  # as the touch table has them: checked per row, at commit
         for column, target in (
             ("owner_id", "accounts_user"),
             ("client_id", "clients_client"),
@@ -451,12 +477,13 @@ def _ceiling(rows: int, *, foreign_keys: bool) -> float:
     repeat = -(-rows // clients)
     columns = ", ".join(INSERT_COLUMNS)
     _checkpoint()
+    wal = _wal()
     began = time.perf_counter()
     written = _sql(
         f"""
-        INSERT INTO touch_ceiling ({columns})
+        INSERT INTO {table} ({columns})
         SELECT c.owner_id, c.id, date '2027-02-06', 'festival:spring_festival-' || k,
-            'spring_festival', 'festival', date '2027-01-30', 3, 'open', '', now()
+            'spring_festival', 'ceiling', date '2027-01-30', 3, 'open', '', now()
         FROM clients_client c CROSS JOIN LATERAL generate_series(1, %s) k
         LIMIT %s
         ON CONFLICT DO NOTHING
@@ -464,9 +491,14 @@ def _ceiling(rows: int, *, foreign_keys: bool) -> float:
         [repeat, rows],
     )
     seconds = time.perf_counter() - began
+    figures = {"seconds": round(seconds, 2), **_wal_figures(wal)}
     assert written == rows, (written, rows)
-    _sql("DROP TABLE touch_ceiling")
-    return seconds
+    if into == "touches":
+        _sql("DELETE FROM touches_touch WHERE kind = 'ceiling'")
+        _vacuum("touches_touch")
+    else:
+        _sql("DROP TABLE touch_ceiling")
+    return figures
 
 
 # --- the dashboard ---------------------------------------------------------------------------
@@ -556,17 +588,19 @@ def run(*, report, timed) -> None:
     )
 
     rows = worst[1]["touches"]
-    plain = [_ceiling(rows, foreign_keys=False) for _ in range(3)]
-    ceiling = statistics.median(plain)
+    plain = [_ceiling(rows, into="empty") for _ in range(3)]
+    ceiling = statistics.median(f["seconds"] for f in plain)
     report(
         "ceiling: one INSERT…SELECT ON CONFLICT",
         rows=rows,
-        seconds=round(ceiling, 2),
-        runs=" ".join(f"{s:.2f}" for s in plain),
+        seconds=ceiling,
+        runs=" ".join(str(f["seconds"]) for f in plain),
         per_s=round(rows / ceiling),
+        wal_mb=plain[-1]["wal_mb"],
+        wal_fpi=plain[-1]["wal_fpi"],
     )
-    with_fks = _ceiling(rows, foreign_keys=True)
-    report("ceiling with the touch table's FKs", rows=rows, seconds=round(with_fks, 2))
+    report("ceiling + the touch table's FKs", rows=rows, **_ceiling(rows, into="empty+fks"))
+    report("ceiling into the touch table itself", rows=rows, **_ceiling(rows, into="touches"))
     report(
         "worst day build / ceiling",
         one_worker=round(worst[1]["seconds"] / ceiling, 2),
