@@ -30,6 +30,7 @@ from django.utils import timezone
 from agentcrm.accounts.models import Team, User
 from agentcrm.core.calendar import (
     InvalidLunar,
+    age_on,
     lunar_leap_month,
     lunar_month_days,
     lunar_to_solar,
@@ -466,7 +467,7 @@ def _solar(year: int, month: int, day: int) -> date:
 
 
 def _age(birth: date, today: date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    return age_on(birth, today)
 
 
 def _random_birth(rng: random.Random, age: int, today: date) -> date:

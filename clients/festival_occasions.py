@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils.translation import gettext_lazy as _
 
+from agentcrm.core.calendar import years_before
 from agentcrm.touches.festivals import FESTIVALS, MAX_YEAR, MIN_YEAR
 from agentcrm.touches.models import FestivalPreference, Touch
 from agentcrm.touches.registry import BuildScope, OccasionKind, register_occasion
@@ -22,13 +23,6 @@ YOUNG_CHILD_AGE = 14
 ELDER_AGE = 60
 
 
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 def _has_family(day: date, **filters) -> Exists:
     return Exists(FamilyMember.objects.filter(client=OuterRef("pk"), **filters))
 
@@ -38,7 +32,7 @@ def _in_segment(code: str) -> Exists:
 
 
 def _young_child(day: date) -> Exists:
-    return _has_family(day, relation="child", birth_date__gt=_years_before(day, YOUNG_CHILD_AGE))
+    return _has_family(day, relation="child", birth_date__gt=years_before(day, YOUNG_CHILD_AGE))
 
 
 def _any_child(day: date) -> Exists:
@@ -80,7 +74,7 @@ AUDIENCES = {
     "elders_or_parents_living": (
         _("Elders (60+) or clients whose parents are living"),
         lambda day: (
-            Q(birth_date__lte=_years_before(day, ELDER_AGE))
+            Q(birth_date__lte=years_before(day, ELDER_AGE))
             | Q(_has_family(day, relation__in=("parent", "parent_in_law"), is_living=True))
         ),
     ),

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from agentcrm.core.calendar import age_on as calendar_age_on
 from agentcrm.core.calendar import solar_in_year
 
 COOLING_OFF_DAYS = 15
@@ -74,6 +75,18 @@ def next_unpaid_due(*, due_dates: Iterable[date], paid: Iterable[date]) -> date 
     return next((due for due in sorted(due_dates) if due not in paid_set), None)
 
 
+def premium_next_due_and_grace_end(
+    *, effective: date, frequency: str, term_years: int, paid: Iterable[date], grace_days: int
+) -> tuple[date | None, date | None]:
+    """What a policy stores for lapse risk: its earliest unpaid due and that due's grace end
+    (both None once every premium is paid)."""
+    due_dates = premium_due_dates(effective=effective, frequency=frequency, term_years=term_years)
+    next_due = next_unpaid_due(due_dates=due_dates, paid=paid)
+    if next_due is None:
+        return None, None
+    return next_due, grace_end(due=next_due, grace_days=grace_days)
+
+
 def grace_end(*, due: date, grace_days: int) -> date:
     """The last day on which a missed premium can still be paid without the policy lapsing."""
     return due + timedelta(days=grace_days)
@@ -107,10 +120,8 @@ def birthday_in_year(*, birth: date, year: int) -> date:
 
 
 def age_on(*, birth: date, on: date) -> int:
-    """Whole years of age; someone born on 29 February turns a year older on 28 February
-    in common years, as their birthday is kept throughout the CRM."""
-    age = on.year - birth.year
-    return age if on >= birthday_in_year(birth=birth, year=on.year) else age - 1
+    """Whole years of age (the CRM-wide rule of `agentcrm.core.calendar.age_on`)."""
+    return calendar_age_on(birth, on)
 
 
 def coverage_end(

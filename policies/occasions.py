@@ -23,8 +23,8 @@ from .selectors.policy import PREMIUM_PAYING_STATUSES
 ACTIVE = Policy.ACTIVE_STATUSES
 
 
-def _policy_label():
-    return Left(Concat(F("product_name"), Value(" "), F("number")), 200)
+def _policy_label(prefix: str = ""):
+    return Left(Concat(F(f"{prefix}product_name"), Value(" "), F(f"{prefix}number")), 200)
 
 
 def _policies(prefix: str = "") -> Q:
@@ -83,54 +83,37 @@ def payouts_due(scope: BuildScope) -> list[QuerySet]:
             policy="policy__",
             occasion=F("date"),
             source=source_of("payout"),
-            label=Left(Concat(F("policy__product_name"), Value(" "), F("policy__number")), 200),
+            label=_policy_label("policy__"),
+        )
+    ]
+
+
+def _policy_date(qs: QuerySet, column: str, scope: BuildScope) -> list[QuerySet]:
+    """Policies whose stored `column` date is the occasion: one touch per policy."""
+    return [
+        _annotate(
+            qs.filter(**{column: scope.occasion}),
+            policy="",
+            occasion=F(column),
+            source=source_of("policy"),
+            label=_policy_label(),
         )
     ]
 
 
 def premiums_due(scope: BuildScope) -> list[QuerySet]:
-    qs = Policy.objects.filter(
-        _policies(), status__in=PREMIUM_PAYING_STATUSES, premium_next_due=scope.occasion
-    )
-    return [
-        _annotate(
-            qs,
-            policy="",
-            occasion=F("premium_next_due"),
-            source=source_of("policy"),
-            label=_policy_label(),
-        )
-    ]
+    paying = Policy.objects.filter(_policies(), status__in=PREMIUM_PAYING_STATUSES)
+    return _policy_date(paying, "premium_next_due", scope)
 
 
 def grace_endings(scope: BuildScope) -> list[QuerySet]:
-    qs = Policy.objects.filter(
-        _policies(), status__in=PREMIUM_PAYING_STATUSES, premium_grace_end=scope.occasion
-    )
-    return [
-        _annotate(
-            qs,
-            policy="",
-            occasion=F("premium_grace_end"),
-            source=source_of("policy"),
-            label=_policy_label(),
-        )
-    ]
+    paying = Policy.objects.filter(_policies(), status__in=PREMIUM_PAYING_STATUSES)
+    return _policy_date(paying, "premium_grace_end", scope)
 
 
 def cooling_off_endings(scope: BuildScope) -> list[QuerySet]:
-    qs = Policy.objects.filter(_policies(), cooling_off_end=scope.occasion).exclude(
-        status=Policy.Status.SURRENDERED
-    )
-    return [
-        _annotate(
-            qs,
-            policy="",
-            occasion=F("cooling_off_end"),
-            source=source_of("policy"),
-            label=_policy_label(),
-        )
-    ]
+    kept = Policy.objects.filter(_policies()).exclude(status=Policy.Status.SURRENDERED)
+    return _policy_date(kept, "cooling_off_end", scope)
 
 
 def _request_actions(scope: BuildScope, kind: str) -> list[QuerySet]:

@@ -33,6 +33,18 @@ def solar_in_year(month: int, day: int, year: int) -> date:
     return date(year, month, day)
 
 
+def age_on(birth: date, on: date) -> int:
+    """Whole years of age. Someone born on 29 February turns a year older on 28 February in
+    common years: their birthday is kept that day throughout the CRM."""
+    age = on.year - birth.year
+    return age if on >= solar_in_year(birth.month, birth.day, on.year) else age - 1
+
+
+def years_before(day: date, years: int) -> date:
+    """The same month and day `years` earlier; 29 February becomes 28 in a common year."""
+    return solar_in_year(day.month, day.day, day.year - years)
+
+
 def lunar_leap_month(year: int) -> int:
     """The leap month of a lunar year, 0 when there is none."""
     return LCalendars.leap_month(year)

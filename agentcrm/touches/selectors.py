@@ -31,6 +31,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
+from agentcrm.core.calendar import age_on
 from clients.models import Client, Interaction, Segment
 
 from .greetings import (
@@ -153,9 +154,7 @@ def greeting_templates_for_user(*, user: User) -> dict[tuple[str, str], str]:
 
 
 def _age(birth: date | None, on: date) -> int | None:
-    if birth is None:
-        return None
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    return age_on(birth, on) if birth else None
 
 
 _PK = 2_147_483_647  # stands for the pk in a reversed URL

@@ -444,12 +444,10 @@ def _write(
 def premium_dates_for_new(policy: Policy):
     """(next premium due, grace end) of a policy with no payment recorded: what
     `policy_premium_refresh` stores, computed without its two queries."""
-    due_dates = dates.premium_due_dates(
+    return dates.premium_next_due_and_grace_end(
         effective=policy.effective_date,
         frequency=policy.payment_frequency,
         term_years=policy.payment_term_years,
+        paid=(),
+        grace_days=policy.insurer.grace_days,
     )
-    next_due = dates.next_unpaid_due(due_dates=due_dates, paid=())
-    if next_due is None:
-        return None, None
-    return next_due, dates.grace_end(due=next_due, grace_days=policy.insurer.grace_days)

@@ -169,15 +169,12 @@ def _policy_children_replace(
 def policy_premium_refresh(*, policy: Policy) -> Policy:
     """Store the earliest unpaid due and its grace end on the policy (see the model). Called
     by every service that changes the dues, the payments or the insurer's grace period."""
-    due_dates = dates.premium_due_dates(
+    next_due, grace = dates.premium_next_due_and_grace_end(
         effective=policy.effective_date,
         frequency=policy.payment_frequency,
         term_years=policy.payment_term_years,
-    )
-    paid = PremiumPayment.objects.filter(policy=policy).values_list("due_date", flat=True)
-    next_due = dates.next_unpaid_due(due_dates=due_dates, paid=paid)
-    grace = (
-        dates.grace_end(due=next_due, grace_days=policy.insurer.grace_days) if next_due else None
+        paid=PremiumPayment.objects.filter(policy=policy).values_list("due_date", flat=True),
+        grace_days=policy.insurer.grace_days,
     )
     Policy.objects.filter(pk=policy.pk).update(premium_next_due=next_due, premium_grace_end=grace)
     policy.premium_next_due, policy.premium_grace_end = next_due, grace
