@@ -25,7 +25,15 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-BENCHMARKS = ["bench.client_list", "bench.dashboard", "bench.policy_import", "bench.touch_build"]
+BENCHMARKS = [
+    "bench.client_list",
+    "bench.dashboard",
+    "bench.policy_import",
+    "bench.touch_build",
+    "bench.referral_team",
+    "bench.referral_chain",
+    "bench.load",  # gunicorn + PostgreSQL under 50 agents, in a database of its own
+]
 
 
 def timed(fn, *, repeat: int = 15) -> dict:

@@ -35,7 +35,7 @@ class ClientAdmin(admin.ModelAdmin):
     list_filter = ("stage", "source", "vip_tier", "segments", "do_not_contact", "owner__team")
     search_fields = ("name", "mobile", "wechat_id", "owner__username", "owner__display_name")
     list_select_related = ("owner",)
-    raw_id_fields = ("owner", "referred_by")
+    raw_id_fields = ("owner",)
     filter_horizontal = ("segments",)
     autocomplete_fields = ("tags",)
     date_hierarchy = "created_at"

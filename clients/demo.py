@@ -816,7 +816,8 @@ class _BookBuilder:
         age = _age(birth, today)
         occupation, employer, industry, segment, income = self.job(persona)
         marital = self.marital(persona)
-        source, referrer = self.source(index)
+        # The referrer is drawn to keep the seed sequence; referrals/demo.py links them.
+        source, _referrer = self.source(index)
         stage = Client.Stage.PROSPECT if persona.archetype == "student" else Client.Stage.CLIENT
         if index == self.ARCHIVED or (stage == Client.Stage.CLIENT and rng.random() < 0.15):
             stage = Client.Stage.PROSPECT
@@ -849,7 +850,6 @@ class _BookBuilder:
             vip_tier=tier,
             is_influence_centre=index in (0, 2) or (tier == Client.Tier.DIAMOND and index < 20),
             source=source,
-            referred_by=referrer,
             stage=stage,
             notes=rng.choice(NOTES) if rng.random() < 0.4 else "",
             **lunar,

@@ -144,7 +144,6 @@ class ClientForm(BirthdayFormMixin, forms.ModelForm):
             "vip_tier",
             "is_influence_centre",
             "source",
-            "referred_by",
             "stage",
             "do_not_contact",
             "do_not_contact_reason",
@@ -160,10 +159,6 @@ class ClientForm(BirthdayFormMixin, forms.ModelForm):
     def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
-        referrers = Client.objects.filter(owner=owner, archived_at__isnull=True)
-        if self.instance.pk:
-            referrers = referrers.exclude(pk=self.instance.pk)
-        self.fields["referred_by"].queryset = referrers.only("id", "name")
         if self.instance.pk:
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
         self.helper = FormHelper()
@@ -174,8 +169,6 @@ class ClientForm(BirthdayFormMixin, forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("do_not_contact") and not cleaned.get("do_not_contact_reason"):
             self.add_error("do_not_contact_reason", _("Say why this client must not be contacted."))
-        if cleaned.get("source") == Client.Source.REFERRAL and not cleaned.get("referred_by"):
-            self.add_error("referred_by", _("Choose the client who made the referral."))
         wedding = cleaned.get("wedding_date")
         birth = cleaned.get("birth_date")
         if wedding and birth and wedding < birth:
@@ -206,7 +199,7 @@ class CustomDateForm(forms.ModelForm):
                 self.add_error("leap", _("Only lunar dates have leap months."))
             try:
                 date(year or 2000, month, day)  # 2000 is a leap year: 29 February is allowed
-            except ValueError:
+            except (ValueError, OverflowError):  # OverflowError: a day of 2200000000
                 self.add_error(
                     "day", _("%(month)s/%(day)s is not a date.") % {"month": month, "day": day}
                 )

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
 
 from agentcrm.core.calendar import month_day_key
 
@@ -164,14 +165,6 @@ class Client(Birthday):
     vip_tier = models.CharField(_("VIP tier"), max_length=16, choices=Tier, default=Tier.STANDARD)
     is_influence_centre = models.BooleanField(_("influence centre (影响力中心)"), default=False)
     source = models.CharField(_("source"), max_length=16, choices=Source, default=Source.OTHER)
-    referred_by = models.ForeignKey(
-        "self",
-        verbose_name=_("referred by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="referred_clients",
-    )
     stage = models.CharField(_("stage"), max_length=16, choices=Stage, default=Stage.PROSPECT)
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
     do_not_contact_reason = models.CharField(
@@ -181,6 +174,10 @@ class Client(Birthday):
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Audit trail (shown on the client page). Derived keys and timestamps are left out.
+    history = HistoricalRecords(
+        excluded_fields=["birth_md", "wedding_md", "created_at", "updated_at"]
+    )
 
     class Meta:
         verbose_name = _("client")
@@ -237,6 +234,7 @@ class FamilyMember(Birthday):
     gender = models.CharField(_("gender"), max_length=8, choices=Gender, default=Gender.UNKNOWN)
     is_living = models.BooleanField(_("living"), default=True)
     notes = models.CharField(_("notes"), max_length=255, blank=True)
+    history = HistoricalRecords(excluded_fields=["birth_md"])
 
     class Meta:
         verbose_name = _("family member")

@@ -6,11 +6,13 @@ from datetime import date, timedelta
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
 from agentcrm.core.calendar import month_day_key
+from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
 
-from .models import Client, Commitment, Tag
+from .models import Client, Commitment, FamilyMember, Tag
 
 SORTS = {
     "name": ("name", "id"),
@@ -122,17 +124,14 @@ def client_detail_context(*, client: Client) -> dict:
         "today": today,
         "segments": list(client.segments.all()),
         "tags": list(client.tags.all()),
-        "referred_clients": list(client.referred_clients.all()),
     }
 
 
 def client_has_history(*, client: Client) -> bool:
-    """A client with any timeline entry or referral is archived, never deleted."""
+    """A client with any timeline entry is archived, never deleted. (Records other apps
+    protect, such as the people a client referred, stop the delete in `client_delete`.)"""
     return (
-        client.interactions.exists()
-        or client.life_events.exists()
-        or client.commitments.exists()
-        or client.referred_clients.exists()
+        client.interactions.exists() or client.life_events.exists() or client.commitments.exists()
     )
 
 
@@ -140,3 +139,16 @@ def upcoming_birthdays(*, user: User, start: date, days: int) -> QuerySet[Client
     """Active clients whose solar birthday key falls within `days` from `start`."""
     keys = {month_day_key(d.month, d.day) for d in (start + timedelta(days=i) for i in range(days))}
     return clients_for_user(user=user, include_archived=False).filter(birth_md__in=keys)
+
+
+def client_audit_history(*, client: Client) -> list[HistoryEntry]:
+    """The last changes to the client record and to their family members, newest first."""
+    return history_entries(
+        sources=[
+            HistorySource(records=client.history.all()),
+            HistorySource(
+                records=FamilyMember.history.filter(client_id=client.pk),
+                subject=lambda record: _("Family member %(name)s") % {"name": record.name},
+            ),
+        ]
+    )

@@ -2,10 +2,14 @@
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
+from agentcrm.core.history import history_record
 
 from .models import Client, Commitment, Interaction, LifeEvent, Tag
 
@@ -43,16 +47,32 @@ def client_save(*, owner: User, form, formsets=()) -> Client:
     return client
 
 
+# Archiving is a conditional UPDATE (archiving twice keeps the first date), which writes
+# no history by itself: the history row is written here, from the row as it now is.
+@transaction.atomic
 def client_archive(*, client: Client) -> None:
-    Client.objects.filter(pk=client.pk, archived_at__isnull=True).update(archived_at=timezone.now())
+    if Client.objects.filter(pk=client.pk, archived_at__isnull=True).update(
+        archived_at=timezone.now()
+    ):
+        client.refresh_from_db()
+        history_record(instances=[client])
 
 
+@transaction.atomic
 def client_unarchive(*, client: Client) -> None:
-    Client.objects.filter(pk=client.pk).update(archived_at=None)
+    if Client.objects.filter(pk=client.pk, archived_at__isnull=False).update(archived_at=None):
+        client.refresh_from_db()
+        history_record(instances=[client])
 
 
 def client_delete(*, client: Client) -> None:
-    client.delete()
+    """Delete a client without history. Raises ValidationError when another record still
+    needs them (a referral chain they started): archive them instead."""
+    try:
+        with transaction.atomic():
+            client.delete()
+    except ProtectedError as exc:
+        raise ValidationError(_("This client has a history: archive them instead.")) from exc
 
 
 def interaction_create(

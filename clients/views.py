@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -78,6 +79,7 @@ def client_detail(request, pk: int):
         life_event_form=LifeEventForm(initial={"date": today}),
         commitment_form=CommitmentForm(),
         has_history=selectors.client_has_history(client=client),
+        audit_history=selectors.client_audit_history(client=client),
         # Panels other apps register (policies…): clients does not import them.
         panels=client_panels(client=client),
     )
@@ -106,7 +108,11 @@ def client_delete(request, pk: int):
     if selectors.client_has_history(client=client):
         messages.error(request, _("This client has a history: archive them instead."))
         return redirect("clients:detail", pk=client.pk)
-    services.client_delete(client=client)
+    try:
+        services.client_delete(client=client)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("clients:detail", pk=client.pk)
     messages.success(request, _("%(name)s was deleted.") % {"name": client.name})
     return redirect("clients:list")
 

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Referrals")
+
+    def ready(self) -> None:
+        from clients.demo import register_demo_step
+        from clients.panels import register_client_panel
+
+        from . import occasions
+        from .demo import seed_agent_referrals
+        from .panels import client_referrals_panel
+
+        occasions.register()
+        register_client_panel("referrals/_client_panel.html", client_referrals_panel)
+        # After the policies step (INSTALLED_APPS order): a referred client is won with a policy.
+        register_demo_step("referrals", seed_agent_referrals)

@@ -7,6 +7,8 @@ Personas: `owner` (an agent with a client), `teammate` (another agent in the sam
 import os
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from agentcrm.accounts.models import User
 
@@ -16,6 +18,20 @@ SERVICES_AVAILABLE = bool(os.environ.get("DATABASE_URL", "").startswith("postgre
     os.environ.get("REDIS_URL")
 )
 SERVICES_REQUIRED = os.environ.get("AGENTCRM_REQUIRE_SERVICES") == "1"
+
+# Hypothesis (tests/test_fuzz_*.py). "ci", the default, is bounded so each fuzz test stays
+# within seconds; HYPOTHESIS_PROFILE=fuzz runs many more examples. No example database is
+# written (failures print their reproduction). The fuzz tests reuse the function's fixtures
+# (a logged-in client, a client record) across examples and roll each example back.
+_FUZZ = {
+    "deadline": None,
+    "database": None,
+    "print_blob": True,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+hypothesis_settings.register_profile("ci", max_examples=25, **_FUZZ)
+hypothesis_settings.register_profile("fuzz", max_examples=500, **_FUZZ)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_configure(config):

@@ -133,11 +133,16 @@ def test_lists_show_only_own_clients(as_user, owner, teammate, client_obj):
 
 
 @pytest.mark.django_db
-def test_referred_by_choices_are_scoped(as_user, owner, teammate):
+def test_client_form_lists_no_other_clients(as_user, owner, teammate):
+    """The form has no referrer choice any more (referrals are recorded on their own
+    pages), so no client, least of all another agent's, is offered on it."""
     foreign = ClientFactory(owner=teammate, name="外人")
+    ClientFactory(owner=owner, name="自己人")
     response = as_user(owner).get(reverse("clients:create"))
     assert response.status_code == 200
-    assert f'<option value="{foreign.pk}"' not in response.content.decode()
+    body = response.content.decode()
+    assert 'name="referred_by"' not in body
+    assert f'<option value="{foreign.pk}"' not in body and "外人" not in body
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ import time_machine
 from django.urls import reverse
 
 from clients.models import Client, CustomDate, FamilyMember, Segment
+from referrals.models import Referral
 
 from .factories import ClientFactory, FamilyMemberFactory
 
@@ -129,7 +130,6 @@ def test_create_client_with_family_and_dates(http, owner):
         ),
         ({"lunar_birth_month": "3"}, "lunar_birth_day", "both"),
         ({"do_not_contact": "on"}, "do_not_contact_reason", "Say why"),
-        ({"source": "referral"}, "referred_by", "referral"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_saved(http, settings, fields, field, message):
@@ -272,8 +272,15 @@ def test_edit_cannot_move_a_client_to_another_owner(http, owner, teammate, clien
 
 @time_machine.travel(TODAY)
 @pytest.mark.django_db
-def test_referral_source_links_own_client(http, owner):
+def test_referral_source_needs_no_referrer_on_the_client_form(http, owner):
+    """Who referred whom is a Referral, recorded with referrals.services (a referral request
+    or /referrals/new/); the client form only keeps the source."""
     referrer = ClientFactory(owner=owner, name="介绍人")
+    assert "referred_by" not in http.get(reverse("clients:create")).context["form"].fields
+    # A stale form field is ignored, not saved as a referral.
     data = client_data(source="referral", referred_by=str(referrer.pk))
     assert http.post(reverse("clients:create"), data).status_code == 302
-    assert Client.objects.get(name="陈静").referred_by == referrer
+    client = Client.objects.get(name="陈静")
+    assert client.source == Client.Source.REFERRAL
+    assert not Referral.objects.filter(referred=client).exists()
+    assert not Referral.objects.filter(referrer=referrer).exists()

@@ -434,7 +434,7 @@ def test_dashboard_query_count_does_not_grow_with_touches(
     small = _count_queries(http, "/")
     _fill(owner, 270)
     _fill(teammate, 20)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = http.get("/")
     assert sum(len(g.rows) for g in response.context["board"].groups) > 100
     assert _count_queries(http, "/") == small

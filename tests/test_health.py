@@ -3,10 +3,10 @@
 import datetime
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
+from agentcrm.accounts.models import UserSession as Session  # the SESSION_ENGINE's table
 from agentcrm.celery import app as celery_app
 from agentcrm.core import health, services
 from agentcrm.core.models import JobMarker

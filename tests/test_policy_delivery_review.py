@@ -82,7 +82,10 @@ def test_step_four_has_the_referrals_link_point(http, policy):
     item = body[body.index('id="delivery-item-step_referrals"') :]
     item = item[: item.index("</li>")]
     assert 'data-link-point="referrals"' in item
-    assert "Record referrals" in item and "disabled" in item
+    # Filled in by the referrals app: the ask for this holder, with the policy linked.
+    assert "Record referrals" in item and "disabled" not in item
+    ask = reverse("referrals:ask")
+    assert f"{ask}?client={policy.holder_id}&amp;policy={policy.pk}&amp;context=delivery" in item
     assert body.count('data-link-point="referrals"') == 1
 
 

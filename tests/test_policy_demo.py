@@ -30,6 +30,7 @@ from policies.models import (
     ServiceRequest,
 )
 from policies.services import beneficiary_shares_validate, policy_premium_refresh, policy_update
+from referrals.models import Referral
 
 TODAY = date(2026, 11, 24)
 NOON = datetime(2026, 11, 24, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -223,6 +224,8 @@ def test_the_policies_are_deterministic(seeded):
     first = _book("agent2")
     assert first
     agent2 = User.objects.get(username="agent2")
+    # The referrals demo step linked the book's clients: referrers are protected.
+    Referral.objects.filter(owner=agent2).delete()
     ServiceRequest.objects.filter(owner=agent2).delete()
     Policy.objects.filter(owner=agent2).delete()
     Client.objects.filter(owner=agent2).delete()

@@ -9,10 +9,14 @@ import time_machine
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db.models import Count
+from django.test import RequestFactory
+from django.utils import timezone
 
 from agentcrm.accounts.models import Team, User
 from agentcrm.core.calendar import lunar_occurrence, lunar_validate, solar_to_lunar
-from clients.demo import DEMO_PASSWORD
+from agentcrm.touches.models import Touch
+from agentcrm.touches.services import touch_build_now
+from clients.demo import CLIENTS_PER_AGENT, DEMO_PASSWORD, demo_steps
 from clients.models import (
     Calendar,
     Client,
@@ -26,18 +30,39 @@ from clients.models import (
 )
 from clients.selectors import upcoming_birthdays
 from policies.models import Policy, ServiceRequest
+from referrals.models import (
+    Context,
+    Referral,
+    ReferralRequest,
+    ReferralStageChange,
+    RefusalReason,
+    Stage,
+)
+from referrals.services import FEEDBACK_KIND
 
 TODAY = date(2026, 3, 10)
-MODELS = [User, Team, Client, FamilyMember, CustomDate, Interaction, LifeEvent, Commitment, Tag]
+NOW = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+MODELS = [
+    User,
+    Team,
+    Client,
+    FamilyMember,
+    CustomDate,
+    Interaction,
+    LifeEvent,
+    Commitment,
+    Tag,
+    ReferralRequest,
+    Referral,
+    ReferralStageChange,
+]
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def seeded():
-    with time_machine.travel(
-        datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
-    ):
+    with time_machine.travel(NOW, tick=False):
         out = StringIO()
         call_command("seed_demo", stdout=out)
         yield out.getvalue()
@@ -48,6 +73,20 @@ def _counts() -> dict[str, int]:
     counts["client segments"] = Client.segments.through.objects.count()
     counts["client tags"] = Client.tags.through.objects.count()
     return counts
+
+
+def _login(**credentials):
+    # The login throttle (django-axes) wants the request with every authenticate().
+    return authenticate(RequestFactory().post("/accounts/login/"), **credentials)
+
+
+def _book(agent: User) -> list[Client]:
+    """The clients the clients demo created (the first ones); demo steps add prospects."""
+    return list(
+        Client.objects.filter(owner=agent)
+        .order_by("id")
+        .prefetch_related("segments")[:CLIENTS_PER_AGENT]
+    )
 
 
 def _age(born: date) -> int:
@@ -73,7 +112,7 @@ def test_users_teams_and_roles(seeded):
     assert admin.role == User.Role.ADMIN and admin.is_staff and admin.is_superuser
 
     for username in users:
-        assert authenticate(username=username, password=DEMO_PASSWORD) == users[username]
+        assert _login(username=username, password=DEMO_PASSWORD) == users[username]
     assert "agent1" in seeded and DEMO_PASSWORD in seeded
 
 
@@ -88,8 +127,8 @@ def test_the_director_sees_the_nested_team(seeded):
 def test_each_agent_has_a_realistic_book(seeded):
     for username in ("agent1", "agent2"):
         agent = User.objects.get(username=username)
-        clients = list(Client.objects.filter(owner=agent).prefetch_related("segments"))
-        assert len(clients) >= 30
+        clients = _book(agent)
+        assert len(clients) == CLIENTS_PER_AGENT
         for client in clients:
             assert all("\u4e00" <= ch <= "\u9fff" for ch in client.name), client.name
             assert str(client.mobile).startswith("+861")
@@ -104,7 +143,8 @@ def test_each_agent_has_a_realistic_book(seeded):
         assert sources >= {"referral", "cold_call", "warm_circle", "event"}
         for client in clients:
             if client.source == Client.Source.REFERRAL:
-                assert client.referred_by is not None and client.referred_by.owner == agent
+                referral = Referral.objects.select_related("referrer").get(referred=client)
+                assert referral.owner == agent and referral.referrer.owner == agent
         assert len({c.vip_tier for c in clients}) >= 3
         assert {s.code for c in clients for s in c.segments.all()} == set(Segment.Code)
         for client in clients:
@@ -221,8 +261,8 @@ def test_a_changed_password_is_kept(seeded):
     user.set_password("my-own-password-42")
     user.save()
     call_command("seed_demo", stdout=StringIO())
-    assert authenticate(username="agent1", password="my-own-password-42") == user
-    assert authenticate(username="agent1", password=DEMO_PASSWORD) is None
+    assert _login(username="agent1", password="my-own-password-42") == user
+    assert _login(username="agent1", password=DEMO_PASSWORD) is None
 
 
 def test_the_books_are_deterministic(seeded):
@@ -234,10 +274,121 @@ def test_the_books_are_deterministic(seeded):
         )
 
     first = book()
-    # The policies demo step gave the book policies, which protect their clients.
+
+    def referrals():
+        return list(
+            Referral.objects.filter(owner__username="agent2")
+            .order_by("id")
+            .values_list("referrer__name", "referred__name", "given_on", "depth", "stage")
+        )
+
+    first_referrals = referrals()
+    # The demo steps gave the book policies and referrals, which protect their clients.
+    Referral.objects.filter(owner__username="agent2").delete()
     ServiceRequest.objects.filter(owner__username="agent2").delete()
     Policy.objects.filter(owner__username="agent2").delete()
     Client.objects.filter(owner__username="agent2").delete()
     with time_machine.travel(datetime(2026, 3, 10, 20, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
         call_command("seed_demo", stdout=StringIO())
     assert book() == first
+    assert referrals() == first_referrals
+
+
+# --- the referrals demo step ----------------------------------------------------------------
+
+
+def test_demo_steps_run_policies_before_referrals():
+    steps = list(demo_steps())
+    assert steps.index("policies") < steps.index("referrals")
+
+
+def test_referred_prospects_are_plausible_people(seeded):
+    for username in ("agent1", "agent2"):
+        agent = User.objects.get(username=username)
+        book = {c.pk for c in _book(agent)}
+        added = Client.objects.filter(owner=agent).exclude(pk__in=book)
+        assert added.count() >= 5
+        for prospect in added:
+            assert all("\u4e00" <= ch <= "\u9fff" for ch in prospect.name), prospect.name
+            assert str(prospect.mobile).startswith("+861")
+            assert prospect.source == Client.Source.REFERRAL
+            assert Referral.objects.filter(referred=prospect, request__isnull=False).exists()
+            prospect.full_clean()
+        mobiles = list(Client.objects.filter(owner=agent).values_list("mobile", flat=True))
+        assert len(mobiles) == len(set(mobiles))
+
+
+def test_a_year_of_referral_requests(seeded):
+    year_ago = TODAY - timedelta(days=365)
+    for username in ("agent1", "agent2"):
+        requests = list(ReferralRequest.objects.filter(owner__username=username))
+        assert len(requests) >= 12
+        assert all(year_ago < r.asked_on < TODAY for r in requests)
+        with_names = [r for r in requests if r.names_given]
+        assert 0.6 <= len(with_names) / len(requests) <= 0.8
+        for request in with_names:
+            assert 1 <= request.names_given <= 3 and not request.refusal_reason
+            assert request.referrals.count() == request.names_given
+        refused = [r for r in requests if not r.names_given]
+        assert all(r.refusal_reason in RefusalReason.values for r in refused)
+        assert len({r.refusal_reason for r in refused}) >= 3
+        assert {r.context for r in requests} == {
+            Context.DELIVERY,
+            Context.ANNUAL_REVIEW,
+            Context.SERVICE_VISIT,
+            Context.EVENT,
+        }
+        for request in requests:
+            if request.policy_id:
+                assert request.client_id in (
+                    request.policy.holder_id,
+                    request.policy.insured_client_id,
+                )
+
+
+def test_referral_chains_and_pipelines(seeded):
+    for username in ("agent1", "agent2"):
+        referrals = list(
+            Referral.objects.filter(owner__username=username).select_related(
+                "referred", "won_policy"
+            )
+        )
+        depth_of = {r.referred_id: r.depth for r in referrals}
+        for r in referrals:
+            assert r.depth == depth_of.get(r.referrer_id, 0) + 1
+        assert max(depth_of.values()) >= 3
+        stages = {r.stage for r in referrals}
+        assert {Stage.CONTACTED, Stage.MET, Stage.WON, Stage.LOST} <= stages
+        for r in referrals:
+            steps = list(r.stage_history.order_by("changed_at", "id"))
+            assert [s.from_stage for s in steps] == ["", *[s.to_stage for s in steps[:-1]]]
+            assert steps[0].to_stage == Stage.NEW and steps[-1].to_stage == r.stage
+            assert all(s.changed_at <= NOW for s in steps)
+            assert timezone.localdate(steps[0].changed_at) == r.given_on
+            assert r.stage_changed_at == steps[-1].changed_at
+            if r.stage == Stage.WON:
+                assert r.referred_id in (r.won_policy.holder_id, r.won_policy.insured_client_id)
+                assert r.referred.stage == Client.Stage.CLIENT
+            if r.stage == Stage.LOST:
+                assert r.lost_reason
+        assert any(r.thanked_at for r in referrals)
+        assert all(r.thanked_at <= NOW for r in referrals if r.thanked_at)
+
+
+def test_report_backs_mostly_on_time_and_one_owed_now(seeded):
+    for username in ("agent1", "agent2"):
+        changes = list(
+            ReferralStageChange.objects.filter(owner__username=username, feedback_due__isnull=False)
+        )
+        reported = [c for c in changes if c.reported_at]
+        on_time = [c for c in reported if c.reported_on_time]
+        late = [c for c in reported if not c.reported_on_time]
+        owed = [c for c in changes if not c.reported_at and c.feedback_due < TODAY]
+        assert len(on_time) > 2 * (len(late) + len(owed))
+        assert late and owed
+        assert all(c.reported_at <= NOW for c in reported)
+
+        touch_build_now(today=TODAY)
+        touches = Touch.objects.filter(owner__username=username, kind=FEEDBACK_KIND)
+        assert touches.filter(due_date__lt=TODAY, status=Touch.Status.OPEN).exists()
+        assert touches.filter(due_date__gt=TODAY, status=Touch.Status.OPEN).exists()

@@ -1,5 +1,6 @@
 """Production settings, checked the way they are used: in a fresh process."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -14,7 +15,7 @@ def production_env(**overrides):
         key: value
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
-        and not key.startswith(("CELERY_", "SECURE_", "CSRF_"))
+        and not key.startswith(("CELERY_", "SECURE_", "CSRF_", "TRUSTED_PROXY"))
     }
     env["DJANGO_SETTINGS_MODULE"] = "agentcrm.settings.production"
     env["SECRET_KEY"] = secrets.token_urlsafe(64)
@@ -59,3 +60,53 @@ def test_production_ignores_debug_from_the_environment():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False ['example.com']"
+
+
+def production_values(*names, **env):
+    code = (
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}, default=str))"
+    )
+    result = run(["-c", "import django; django.setup(); " + code], production_env(**env))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_cookies_and_headers():
+    values = production_values(
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SAMESITE",
+        "CSRF_COOKIE_SECURE",
+        "CSRF_COOKIE_HTTPONLY",
+        "CSRF_COOKIE_SAMESITE",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_REFERRER_POLICY",
+        "SESSION_COOKIE_AGE",
+    )
+    assert values == {
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "CSRF_COOKIE_SECURE": True,
+        "CSRF_COOKIE_HTTPONLY": True,
+        "CSRF_COOKIE_SAMESITE": "Lax",
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_REFERRER_POLICY": "same-origin",
+        "SESSION_COOKIE_AGE": 8 * 3600,
+    }
+
+
+def test_production_trusts_one_proxy_unless_told_otherwise():
+    assert production_values("TRUSTED_PROXY_COUNT") == {"TRUSTED_PROXY_COUNT": 1}
+    assert production_values("TRUSTED_PROXY_COUNT", TRUSTED_PROXY_COUNT="2") == {
+        "TRUSTED_PROXY_COUNT": 2
+    }
+
+
+def test_the_test_and_local_settings_ignore_forwarded_for():
+    from django.conf import settings
+
+    assert settings.TRUSTED_PROXY_COUNT == 0
+    assert settings.AXES_ENABLED is True
+    assert settings.AUTHENTICATION_BACKENDS[0].startswith("axes.backends.")

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +19,16 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         (_("AgentCRM"), {"fields": ("role", "team", "display_name")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        deactivated = change and "is_active" in form.changed_data and not obj.is_active
+        # Saving an inactive user ends their sessions (accounts.signals), so the switch-off
+        # takes effect on every device at once; the admin is told so.
+        super().save_model(request, obj, form, change)
+        if deactivated:
+            messages.info(
+                request, _("%(user)s was signed out on every device.") % {"user": obj.username}
+            )
 
 
 class MemberInline(admin.TabularInline):

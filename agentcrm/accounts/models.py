@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -71,3 +72,34 @@ class User(AbstractUser):
     @property
     def is_manager(self) -> bool:
         return self.role in (self.Role.MANAGER, self.Role.ADMIN)
+
+    @property
+    def otp_allowed(self) -> bool:
+        """Managers and admins (and anyone with admin-site access) may enrol a second factor;
+        once they have, every sign-in asks for it."""
+        return self.is_manager or self.is_staff or self.is_superuser
+
+
+class UserSession(AbstractBaseSession):
+    """A login session (the sessions engine is agentcrm.accounts.sessions), with the user it
+    belongs to, so a user's sessions can be ended without decoding every row. Rows of
+    anonymous sessions (the language choice, a login page's CSRF) have no user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

@@ -32,3 +32,16 @@ def team_members_for_manager(*, user: User) -> QuerySet[User]:
         .exclude(pk=user.pk)
         .order_by("team__name", "username")
     )
+
+
+def otp_enrolled(*, user: User) -> bool:
+    """Whether the user has a confirmed TOTP device: from then on every sign-in needs a code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def otp_backup_codes_left(*, user: User) -> int:
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,3 +21,27 @@ class JobMarker(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ExportLog(models.Model):
+    """One file of client data that left the system: who downloaded which export, when, and
+    how many rows it held. Written by `export_log_record`; read in the admin only."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("export"), max_length=64)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    row_count = models.PositiveIntegerField(_("rows"))
+
+    class Meta:
+        verbose_name = _("export log entry")
+        verbose_name_plural = _("export log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="exportlog_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · {self.user_id} · {self.created_at:%Y-%m-%d %H:%M}"

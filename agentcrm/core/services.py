@@ -1,4 +1,4 @@
-"""The nightly run: every step each app registers, then the success mark.
+"""The nightly run: every step each app registers, then the success mark; and the export log.
 
 Apps register their nightly steps in `AppConfig.ready()` through `register_nightly_step`,
 so this module never imports the apps that use it.
@@ -6,12 +6,13 @@ so this module never imports the apps that use it.
 
 from collections.abc import Callable
 from datetime import date
+from importlib import import_module
 
-from django.contrib.sessions.models import Session
+from django.conf import settings
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from .models import JobMarker
+from .models import ExportLog, JobMarker
 from .selectors import NIGHTLY_JOB
 
 NightlyStep = Callable[[date], None]
@@ -27,7 +28,8 @@ def nightly_steps() -> dict[str, NightlyStep]:
 
 
 def sessions_clear_expired(day: date) -> None:
-    Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    """Delete expired sessions from whichever store SESSION_ENGINE uses."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
 
 
 def nightly_run(*, day: date | None = None) -> None:
@@ -49,3 +51,9 @@ def job_marker_record_success(*, name: str, day: date) -> None:
             default=F("last_completed_day"),
         ),
     )
+
+
+def export_log_record(*, user, kind: str, rows: int) -> ExportLog:
+    """Record that `user` downloaded the `kind` export (e.g. "clients.xlsx") with `rows` rows.
+    Every export of client data calls this as it hands out the file."""
+    return ExportLog.objects.create(user=user, kind=kind, row_count=rows)

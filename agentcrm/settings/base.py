@@ -4,6 +4,7 @@ Everything that differs between machines comes from the environment through the
 typed helpers of django-environ; a malformed value fails at start-up, not later.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,12 +35,18 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "phonenumber_field",
+    "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "agentcrm.accounts",
     "agentcrm.core",
     "agentcrm.touches",
     "clients",
     "policies",
     "referrals",
+    "agentcrm.handover",
 ]
 
 MIDDLEWARE = [
@@ -50,11 +57,21 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified once a second factor was given in this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # A manager or admin who enrolled a TOTP device passes /accounts/otp/ before any page.
+    "agentcrm.accounts.middleware.OTPRequiredMiddleware",
+    # Moves the session's expiry forward while it is in use: 8 hours idle ends it.
+    "agentcrm.accounts.middleware.SessionIdleRefreshMiddleware",
     "agentcrm.core.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Records who made each change in the audit history.
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a locked-out login into the lockout page; axes wants to be last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "agentcrm.urls"
@@ -92,12 +109,48 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# The axes backend comes first: it refuses a locked-out (username, IP) before any
+# password is checked. Every authenticate() call must pass the request.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sessions live in the database, in a table that also records whose session each row is
+# (agentcrm.accounts.sessions), so deactivating a user ends their sessions at once.
+SESSION_ENGINE = "agentcrm.accounts.sessions"
+# Idle timeout: a session unused for 8 hours is over. SessionIdleRefreshMiddleware moves the
+# expiry forward at most once per SESSION_IDLE_REFRESH_SECONDS, not on every request.
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_IDLE_REFRESH_SECONDS = 300
+
+# Login throttling (django-axes): 5 failures for one username from one IP address lock
+# that pair out for 15 minutes; a success clears the count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The page a locked-out login gets: registration/lockout.html, HTTP 429.
+AXES_LOCKOUT_CALLABLE = "agentcrm.accounts.views.lockout"
+# The client address axes counts by: agentcrm.core.http.client_ip, which believes
+# X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies of ours wrote it. 0 (here, in
+# local and test): no proxy, REMOTE_ADDR alone; production reads it from the environment.
+AXES_CLIENT_IP_CALLABLE = "agentcrm.core.http.client_ip"
+TRUSTED_PROXY_COUNT = 0
+
+# Second factor (django-otp) for managers and admins who enrol: the name their
+# authenticator app shows.
+OTP_TOTP_ISSUER = "AgentCRM"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -192,7 +245,11 @@ CLIENT_LIST_PAGE_SIZE = 25
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No full mobile or ID-card number reaches a log line (agentcrm.core.logging).
+    "filters": {"mask_personal": {"()": "agentcrm.core.logging.MaskPersonalNumbersFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

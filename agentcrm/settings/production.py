@@ -21,6 +21,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Lax: the session cookie is not sent with cross-site POSTs (a second line behind CSRF)
+# but still with a plain link into the site from elsewhere.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: htmx sends the token rendered into the page (base.html).
+CSRF_COOKIE_HTTPONLY = True
+
+# Reverse proxies of ours in front of gunicorn. Each appends the address it received the
+# request from to X-Forwarded-For, so the client is the entry this many places from the
+# right; anything further left was written by the client and is ignored (login throttling
+# counts by this address). 0 when gunicorn faces the clients directly.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
 

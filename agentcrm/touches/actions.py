@@ -23,6 +23,7 @@ from .festivals import FESTIVALS_BY_KEY
 from .greetings import FESTIVAL_KIND, PLACEHOLDERS, kind_label, touch_label, unknown_placeholders
 from .models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
 from .registry import occasion_kinds
+from .registry import touch_done as touch_done_signal
 
 OPEN, DONE, SKIPPED = Touch.Status.OPEN, Touch.Status.DONE, Touch.Status.SKIPPED
 
@@ -85,8 +86,24 @@ def touch_done(
             summary=summary[:500],
         )
         Touch.objects.filter(pk=touch.pk).update(interaction=interaction)
+        touch_done_signal.send(
+            sender=Touch,
+            kind=touch.kind,
+            source=touch.source,
+            owner_id=touch.owner_id,
+            client_id=touch.client_id,
+            by=by,
+        )
     touch.refresh_from_db()
     return bool(updated)
+
+
+def touches_close_for_source(*, kind: str, source: str, owner_id: int, **kwargs) -> int:
+    """Close the open touches of an occasion that was dealt with outside the touch list
+    (receiver of `registry.occasion_resolved`). The app that resolved it logged the contact."""
+    return Touch.objects.filter(kind=kind, source=source, owner_id=owner_id, status=OPEN).update(
+        status=DONE, closed_at=timezone.now()
+    )
 
 
 @transaction.atomic

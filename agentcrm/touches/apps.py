@@ -10,7 +10,13 @@ class TouchesConfig(AppConfig):
     def ready(self) -> None:
         from clients.panels import register_client_panel
 
+        from .actions import touches_close_for_source
+        from .registry import occasion_resolved
         from .selectors import touch_history_for_client
+
+        occasion_resolved.connect(
+            touches_close_for_source, weak=False, dispatch_uid="touches-occasion-resolved"
+        )
 
         # The client page's touch history; clients does not import touches.
         register_client_panel(

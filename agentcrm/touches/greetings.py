@@ -53,6 +53,9 @@ def touch_label(touch) -> str:
         return str(festival.label) if festival else touch.label
     if touch.kind in LIFE_EVENT_LABEL_KINDS and touch.label in LifeEvent.Kind.values:
         return str(LifeEvent.Kind(touch.label).label)
+    registered = occasion_kind(touch.kind)
+    if registered and registered.display_label:
+        return registered.display_label(touch.label)
     return touch.label
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.dispatch import Signal
+
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
@@ -46,6 +48,8 @@ class OccasionKind:
     # The built-in wording; {name} is the client's name, {label} the touch's label.
     greeting: Any = ""
     order: int = 100  # position on the settings page
+    # How the stored label reads (the label column holds a key or a name): None shows it as is.
+    display_label: Callable[[str], str] | None = None
 
 
 _kinds: dict[str, OccasionKind] = {}
@@ -65,6 +69,16 @@ def occasion_kind(key: str) -> OccasionKind | None:
     return _kinds.get(key)
 
 
+# Sent by the touch list when an agent marks a touch done, with kind, source, owner_id,
+# client_id and by: an app whose occasion needs bookkeeping (a referrer was reported back to)
+# listens for its own kind.
+touch_done = Signal()
+
+# Sent by an app, with kind, source and owner_id, when the occasion behind its touches was
+# dealt with outside the touch list: the touch list closes the open touches of that source.
+occasion_resolved = Signal()
+
+
 # (client id, owner id) of the client whose touches a saved object affects, or None.
 ClientOf = Callable[[Any], "tuple[int, int] | None"]
 
@@ -78,9 +92,15 @@ class _Rebuild:
     owner_id: int
 
     def __call__(self) -> None:
+        from agentcrm.core.broker import task_send
+
         from .tasks import rebuild_client_touches
 
-        rebuild_client_touches.delay(self.client_id, self.owner_id)
+        args = (self.client_id, self.owner_id)
+        if not task_send(task=rebuild_client_touches, args=args):
+            # The broker is down. The nightly build only adds new days, so a rebuild not
+            # queued now would never happen: build this client's few days here instead.
+            rebuild_client_touches(*args)
 
 
 def _queue_rebuild(client_id: int, owner_id: int) -> None:

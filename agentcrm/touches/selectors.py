@@ -1,8 +1,8 @@
 """Reads for service touches. Every query starts from `touches_for_user`.
 
 The dashboard is a fixed number of queries whatever the number of touches: one for the
-counts, one per group (each capped), one for the clients' segments and one for the agent's
-greeting templates.
+counts, one per group (each capped), one for the clients' segments, one for the agent's
+greeting templates, and one for the nightly build's last success (a notice if a night was missed).
 """
 
 from collections import defaultdict
@@ -26,12 +26,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
 from agentcrm.core.calendar import age_on
+from agentcrm.core.models import JobMarker
 from clients.models import Client, Interaction, Segment
 
 from .greetings import (
@@ -43,8 +45,11 @@ from .greetings import (
     touch_label,
 )
 from .models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
+from .services import BUILD_JOB
 
 ROW_ACTIONS = ("done", "snooze", "skip", "reopen")
+# A day plus a margin for the night's build to finish.
+BUILD_LATE_AFTER = timedelta(hours=26)
 COMING_DAYS = 7
 GROUP_LIMIT = 50  # rows per dashboard group; the full list pages the rest
 
@@ -333,6 +338,18 @@ def group_counts(*, user: User, today: date) -> dict[str, int]:
         .aggregate(**{g.key: Count("pk", filter=group_q(g.key, today)) for g in GROUPS})
     )
     return {key: counts[key] or 0 for key in GROUPS_BY_KEY}
+
+
+def touch_build_missed_since() -> date | None:
+    """The day of the nightly build's last success when a night has been missed since (beat
+    or the workers were down), else None. The build runs nightly: a success older than
+    BUILD_LATE_AFTER means the last night's build did not happen. One query."""
+    last = (
+        JobMarker.objects.filter(name=BUILD_JOB).values_list("last_success_at", flat=True).first()
+    )
+    if last is None or last >= timezone.now() - BUILD_LATE_AFTER:
+        return None
+    return timezone.localdate(last)
 
 
 def dashboard(*, user: User, today: date, limit: int = GROUP_LIMIT) -> Dashboard:

@@ -139,10 +139,17 @@ def touch_rebuild_for_client(*, client_id: int, owner_id: int, today: date) -> i
     Only adds: touches already made stay as they are, since the agent may have snoozed or
     annotated them; one made from a date since corrected can be skipped with a reason.
     """
+    # Nothing built ahead yet: the nightly build will see the change.
+    return touch_rebuild_for_clients(owner_ids=[owner_id], client_ids=[client_id], today=today)
+
+
+def touch_rebuild_for_clients(*, owner_ids: list[int], client_ids: list[int], today: date) -> int:
+    """`touch_rebuild_for_client` for many clients of a few agents at once (a book handed
+    over to new agents): the days already built, set-based, adding only what is missing."""
     marker = JobMarker.objects.filter(name=BUILD_JOB).values_list("last_completed_day", flat=True)
     last = marker.first()
-    if last is None or last < today:
-        return 0  # nothing built ahead yet: the nightly build will see the change
+    if last is None or last < today or not client_ids:
+        return 0
     days = [today + timedelta(days=i) for i in range((last - today).days + 1)]
-    agents = AgentRange(owner_id, owner_id, ids=(owner_id,))
-    return sum(build_day(due=day, agents=agents, client_ids=(client_id,)) for day in days)
+    agents = AgentRange(min(owner_ids), max(owner_ids), ids=tuple(owner_ids))
+    return sum(build_day(due=day, agents=agents, client_ids=client_ids) for day in days)

@@ -31,6 +31,13 @@ def rebuild_client_touches(client_id: int, owner_id: int) -> int:
     )
 
 
+@shared_task(name="agentcrm.touches.tasks.rebuild_clients_touches")
+def rebuild_clients_touches(owner_ids: list[int], client_ids: list[int]) -> int:
+    return services.touch_rebuild_for_clients(
+        owner_ids=owner_ids, client_ids=client_ids, today=timezone.localdate()
+    )
+
+
 @shared_task(name="agentcrm.touches.tasks.send_digests")
 def send_digests(today: str | None = None) -> int:
     day = date.fromisoformat(today) if today else timezone.localdate()

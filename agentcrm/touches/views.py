@@ -77,7 +77,11 @@ def dashboard(request):
     today = timezone.localdate()
     board = selectors.dashboard(user=request.user, today=today)
     context = _row_context(request, today)
-    context.update(board=board, count_list=_count_list(board.counts))
+    context.update(
+        board=board,
+        count_list=_count_list(board.counts),
+        build_missed_since=selectors.touch_build_missed_since(),
+    )
     return render(request, "touches/dashboard.html", context)
 
 
@@ -109,7 +113,8 @@ def touch_list(request):
 
 def _next_url(request) -> str | None:
     url = request.POST.get("next", "")
-    if url and url_has_allowed_host_and_scheme(
+    # A path on this site only: redirect() would take a bare word ("0") for a URL name.
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return url

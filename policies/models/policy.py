@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from agentcrm.core.calendar import month_day_key
 from clients.models import Client, FamilyMember
@@ -136,6 +137,20 @@ class Policy(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Audit trail (shown on the policy page). Left out: the status, which has its own history
+    # (PolicyStatusChange, written with each move, nightly ones included); the premium dates
+    # and anniversary key, which are derived from other rows; timestamps.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "status",
+            "status_changed_at",
+            "anniversary_md",
+            "premium_next_due",
+            "premium_grace_end",
+            "created_at",
+            "updated_at",
+        ]
+    )
 
     class Meta:
         verbose_name = _("policy")

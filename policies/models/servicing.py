@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
 from clients.models import Client, Commitment
 
@@ -192,6 +193,9 @@ class ServiceRequest(models.Model):
     next_action_date = models.DateField(_("next action date"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Audit trail (shown on the request page). The status and the closing date it sets have
+    # their own history (ServiceRequestStatusChange); timestamps are left out.
+    history = HistoricalRecords(excluded_fields=["status", "closed_on", "created_at", "updated_at"])
 
     class Meta:
         verbose_name = _("service request")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
+from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
 from clients.models import Client
 
 from .. import dates
@@ -197,3 +198,8 @@ def policy_list(
     if lapse_risk:
         qs = qs.filter(lapse_risk_filter(risk=lapse_risk, today=today or timezone.localdate()))
     return qs
+
+
+def policy_audit_history(*, policy: Policy) -> list[HistoryEntry]:
+    """The last changes to the policy's own fields (its status has its own history)."""
+    return history_entries(sources=[HistorySource(records=policy.history.all())])

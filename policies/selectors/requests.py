@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from agentcrm.accounts.models import User
+from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
 
 from ..models import Policy, ServiceRequest
 
@@ -135,3 +136,8 @@ def service_requests_for_policy(
     return _annotated(qs, today=today).order_by(
         F("closed_on").desc(nulls_first=True), *URGENCY_ORDER
     )
+
+
+def service_request_audit_history(*, request: ServiceRequest) -> list[HistoryEntry]:
+    """The last changes to the request's fields (its status has its own history)."""
+    return history_entries(sources=[HistorySource(records=request.history.all())])

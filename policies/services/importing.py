@@ -32,13 +32,22 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
+from agentcrm.core.broker import task_send
 from agentcrm.core.calendar import month_day_key
+from agentcrm.core.history import REASON_IMPORT, history_record
 from clients.models import Client, birth_md_for
 
 from .. import dates, tasks
@@ -86,8 +95,21 @@ def import_job_create(*, owner: User, upload) -> ImportJob:
         job = ImportJob(owner=owner, original_name=upload.name[-255:], kind=kind)
         job.file.save(upload.name, upload, save=False)
         job.save()
-        transaction.on_commit(lambda: tasks.import_validate.delay(job.pk))
+        transaction.on_commit(lambda: _queue_check(job))
     return job
+
+
+def _queue_check(job: ImportJob) -> None:
+    """Queue the check; with the broker down the job fails and says so, rather than waiting
+    for a task that was never sent."""
+    if not task_send(task=tasks.import_validate, args=(job.pk,)):
+        _fail(
+            job,
+            _(
+                "The file could not be checked because the background service is "
+                "unavailable: nothing was imported. Please upload it again in a few minutes."
+            ),
+        )
 
 
 def import_job_confirm(*, job: ImportJob, only_valid: bool) -> ImportJob:
@@ -106,13 +128,25 @@ def import_job_confirm(*, job: ImportJob, only_valid: bool) -> ImportJob:
                 )
             }
         )
+    queued: list[bool] = []
     with transaction.atomic():
         updated = ImportJob.objects.filter(pk=job.pk, status=Status.VALIDATED).update(
             status=Status.QUEUED, only_valid=only_valid, processed_rows=0, progress_at=None
         )
         if not updated:
             raise ValidationError(_("This import is not waiting for confirmation."))
-        transaction.on_commit(lambda: tasks.import_run.delay(job.pk))
+        transaction.on_commit(
+            lambda: queued.append(task_send(task=tasks.import_run, args=(job.pk,)))
+        )
+    if queued == [False]:
+        # The broker is down: the job waits for confirmation again and the agent is told.
+        ImportJob.objects.filter(pk=job.pk, status=Status.QUEUED).update(status=Status.VALIDATED)
+        raise ValidationError(
+            _(
+                "The import could not be started because the background service is "
+                "unavailable: nothing was imported. Please confirm again in a few minutes."
+            )
+        )
     job.refresh_from_db()
     return job
 
@@ -342,6 +376,17 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             )
     except ImportFileError as exc:
         _fail(job, str(exc))
+    except (OperationalError, InterfaceError):
+        # The transaction went with the connection: _fail writes on a new one.
+        logger.exception("import %s: the database connection failed", job.pk)
+        _fail(
+            job,
+            _(
+                "The import was interrupted because the connection to the database was lost: "
+                "nothing was imported. Please upload the file again."
+            ),
+        )
+        raise
     except Exception:
         logger.exception("import %s failed", job.pk)
         _fail(job, _("The import failed because of an unexpected error: nothing was imported."))
@@ -380,9 +425,15 @@ def _import(job: ImportJob, progress: _Progress, late: list[ImportRowError]) -> 
             counts["policies_created"] += policies
             progress(processed_rows=counts["processed_rows"])
     for start in range(0, len(promote), BATCH_ROWS):
-        Client.objects.filter(
-            pk__in=promote[start : start + BATCH_ROWS], stage=Client.Stage.PROSPECT
-        ).update(stage=Client.Stage.CLIENT)
+        prospects = list(
+            Client.objects.select_for_update()
+            .filter(pk__in=promote[start : start + BATCH_ROWS], stage=Client.Stage.PROSPECT)
+            .values_list("pk", flat=True)
+        )
+        Client.objects.filter(pk__in=prospects).update(stage=Client.Stage.CLIENT)
+        history_record(
+            instances=Client.objects.filter(pk__in=prospects), user=job.owner, reason=REASON_IMPORT
+        )
     return counts
 
 
@@ -408,7 +459,8 @@ def _write(
             client.wedding_md = birth_md_for(client.wedding_date)
             identity.stage, identity.stage_given = client.stage, row.stage_given
             new[id(identity)] = (identity, client)
-    Client.objects.bulk_create([client for _, client in new.values()])
+    created = Client.objects.bulk_create([client for _, client in new.values()])
+    history_record(instances=created, user=owner, reason=REASON_IMPORT, created=True)
     for identity, client in new.values():
         identity.pk = client.pk
 
@@ -434,6 +486,7 @@ def _write(
         policy.premium_next_due, policy.premium_grace_end = premium_dates_for_new(policy)
         policies.append(policy)
     Policy.objects.bulk_create(policies)
+    history_record(instances=policies, user=owner, reason=REASON_IMPORT, created=True)
     PolicyStatusChange.objects.bulk_create(
         PolicyStatusChange(policy=p, from_status="", to_status=p.status, at=now, by=owner)
         for p in policies

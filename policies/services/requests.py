@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
+from agentcrm.core.history import history_record
 
 from ..models import Policy, ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
 
@@ -327,8 +328,12 @@ def service_request_set_status(
                 % {"now": Status(request.status).label}
             }
         )
+    amount_changed = amount_paid is not None and amount_paid != request.amount_paid
     for name, value in fields.items():
         setattr(request, name, value)
+    if amount_changed:
+        # The status step records the status, not the amount: the audit history does.
+        history_record(instances=[ServiceRequest.objects.get(pk=request.pk)], user=by)
     return ServiceRequestStatusChange.objects.create(
         request=request, from_status=from_status, to_status=to_status, at=now, by=by, note=note
     )

@@ -15,6 +15,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from agentcrm.core.services import export_log_record
+
 from .. import selectors, services
 from ..importing.forms import ImportConfirmForm, ImportUploadForm
 from ..importing.workbook import template_workbook, write_clients, write_policies
@@ -111,22 +113,36 @@ def _xlsx(stream, filename: str) -> FileResponse:
     return FileResponse(stream, as_attachment=True, filename=filename, content_type=XLSX)
 
 
-def _export(write, rows, name: str):
+class _Counted:
+    """Passes rows through and counts them, for the export log."""
+
+    def __init__(self, rows):
+        self.rows, self.count = rows, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+def _export(request, write, rows, name: str):
     """Write the workbook to a temporary file (openpyxl's write-only mode keeps memory flat)
-    and stream it from there."""
+    and stream it from there. Each export is logged: who, which, how many rows."""
+    counted = _Counted(rows)
     out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-    write(out, rows)
+    write(out, counted)
     out.seek(0)
+    export_log_record(user=request.user, kind=f"{name}.xlsx", rows=counted.count)
     return _xlsx(out, f"{name}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @require_GET
 def export_clients(request):
     clients = selectors.clients_for_export(user=request.user).iterator(chunk_size=2000)
-    return _export(write_clients, clients, "clients")
+    return _export(request, write_clients, clients, "clients")
 
 
 @require_GET
 def export_policies(request):
     policies = selectors.policies_for_export(user=request.user).iterator(chunk_size=2000)
-    return _export(write_policies, policies, "policies")
+    return _export(request, write_policies, policies, "policies")

@@ -50,6 +50,7 @@ def policy_detail(request, pk: int, *, forms: dict | None = None, status: int = 
             "beneficiaries": list(policy.beneficiaries.all()),
             "riders": list(policy.riders.all()),
             "history": list(policy.status_history.select_related("by")),
+            "audit_history": selectors.policy_audit_history(policy=policy),
             "service_requests": selectors.service_requests_for_policy(policy=policy, today=today),
             "premium": selectors.policy_premium_state(policy=policy, today=today),
             "next_anniversary": dates.next_anniversary(

@@ -116,6 +116,7 @@ def _detail_context(request, sr: ServiceRequest, **forms) -> dict:
         "documents": documents,
         "documents_missing": sum(1 for d in documents if d.received_on is None),
         "history": list(sr.status_history.select_related("by")),
+        "audit_history": selectors.service_request_audit_history(request=sr),
         "age_days": ((sr.closed_on or today) - sr.opened_on).days,
         "overdue": sr.is_open and sr.next_action_date and sr.next_action_date < today,
         "today": today,

@@ -1,0 +1,236 @@
+"""The manager's team referral page for 50 agents (a team with a sub-team) and 100,000
+referrals given over the last 12 months, with 40,000 referral requests, ~120,000 stage
+changes and chains up to 12 deep (the issue's aim: server time ≤ 300 ms on PostgreSQL).
+
+Times the whole server side (the selectors and the template, through the test client,
+logged in as the manager) and, apart, the figures alone.
+Run: `DATABASE_URL=postgres://… .venv/bin/python bench/run.py bench.referral_team`."""
+
+import datetime
+import random
+import time
+
+from django.db import connection
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from agentcrm.accounts.models import Team, User
+from clients.models import Client
+from referrals import team as team_stats
+from referrals.models import (
+    Context,
+    Referral,
+    ReferralRequest,
+    ReferralStageChange,
+    RefusalReason,
+    Relationship,
+    Stage,
+)
+
+N_AGENTS = 50
+N_SUB_TEAM = 15
+N_REFERRALS = 100_000
+ROOT_CLIENTS = 200  # per agent: the first referrers
+REQUESTS = 800  # per agent
+MAX_DEPTH = 12
+STAGES = [Stage.NEW, Stage.CONTACTED, Stage.MET, Stage.PROPOSAL, Stage.WON, Stage.LOST]
+STAGE_WEIGHTS = [30, 20, 15, 10, 15, 10]
+REASONS = list(RefusalReason.values)
+CONTEXTS = list(Context.values)
+RELATIONSHIPS = list(Relationship.values)
+TZ = timezone.get_current_timezone()
+
+
+def _at(day: datetime.date, hour: int = 10) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=TZ)
+
+
+def _seed() -> User:
+    rng = random.Random(5)
+    today = timezone.localdate()
+    first = today - datetime.timedelta(days=364)
+    manager = User.objects.create_user("bench-team-manager", password="x", role="manager")
+    root = Team.objects.create(name="Bench 总部", manager=manager)
+    sub = Team.objects.create(name="Bench 二组", parent=root)
+    User.objects.bulk_create(
+        [
+            User(
+                username=f"bench-team-agent-{i:02d}",
+                display_name=f"代理人{i:02d}",
+                team=sub if i < N_SUB_TEAM else root,
+                password="!",
+            )
+            for i in range(N_AGENTS)
+        ]
+    )
+    agents = list(User.objects.filter(username__startswith="bench-team-agent-").order_by("id"))
+
+    Client.objects.bulk_create(
+        [
+            Client(owner=a, name=f"客户{a.id}-{i:03d}", stage="client")
+            for a in agents
+            for i in range(ROOT_CLIENTS)
+        ],
+        batch_size=5000,
+    )
+    roots: dict[int, list[int]] = {a.id: [] for a in agents}
+    for cid, owner_id in Client.objects.filter(owner__in=agents).values_list("id", "owner_id"):
+        roots[owner_id].append(cid)
+
+    per_agent = N_REFERRALS // N_AGENTS
+    referred = Client.objects.bulk_create(
+        [
+            Client(owner=a, name=f"转介绍{a.id}-{i:04d}", stage="prospect", source="referral")
+            for a in agents
+            for i in range(per_agent)
+        ],
+        batch_size=5000,
+    )
+    referrals, changes_for = [], []
+    for n, agent in enumerate(agents):
+        people = [c.id for c in referred[n * per_agent : (n + 1) * per_agent]]
+        days = sorted(first + datetime.timedelta(days=rng.randrange(365)) for _ in people)
+        depths: list[int] = []
+        for j, (person, day) in enumerate(zip(people, days, strict=True)):
+            if j and rng.random() < 0.4:
+                parent = rng.randrange(j)
+                if depths[parent] < MAX_DEPTH:
+                    referrer, depth = people[parent], depths[parent] + 1
+                else:
+                    referrer, depth = rng.choice(roots[agent.id]), 1
+            else:
+                referrer, depth = rng.choice(roots[agent.id]), 1
+            depths.append(depth)
+            stage = rng.choices(STAGES, STAGE_WEIGHTS)[0]
+            contacted = stage != Stage.NEW and not (stage == Stage.LOST and rng.random() < 0.3)
+            closed = stage in (Stage.WON, Stage.LOST)
+            moved = min(day + datetime.timedelta(days=rng.randint(2, 40)), today)
+            referrals.append(
+                Referral(
+                    owner=agent,
+                    referrer_id=referrer,
+                    referred_id=person,
+                    relationship=rng.choice(RELATIONSHIPS),
+                    given_on=day,
+                    context=rng.choice(CONTEXTS),
+                    depth=depth,
+                    stage=stage,
+                    stage_changed_at=_at(moved),
+                    contacted_at=_at(min(day + datetime.timedelta(days=2), today))
+                    if contacted
+                    else None,
+                    closed_at=_at(moved) if closed else None,
+                )
+            )
+            changes_for.append((stage, contacted, day, moved))
+    Referral.objects.bulk_create(referrals, batch_size=5000)
+
+    changes = []
+    for ref, (stage, contacted, day, moved) in zip(referrals, changes_for, strict=True):
+        steps = []
+        if contacted:
+            steps.append((Stage.NEW, Stage.CONTACTED, min(day + datetime.timedelta(days=2), today)))
+        if stage in (Stage.MET, Stage.PROPOSAL, Stage.WON):
+            steps.append((Stage.CONTACTED, Stage.MET, moved))
+        if stage in (Stage.WON, Stage.LOST):
+            steps.append((Stage.PROPOSAL, stage, moved))
+        for from_stage, to_stage, on in steps:
+            due = on + datetime.timedelta(days=3)
+            roll = rng.random()
+            if roll < 0.6:
+                reported = _at(on + datetime.timedelta(days=rng.randint(0, 3)), 15)
+            elif roll < 0.8:
+                reported = _at(on + datetime.timedelta(days=rng.randint(4, 10)), 15)
+            else:
+                reported = None
+            if reported and reported.date() > today:
+                reported = None
+            changes.append(
+                ReferralStageChange(
+                    referral=ref,
+                    owner_id=ref.owner_id,
+                    from_stage=from_stage,
+                    to_stage=to_stage,
+                    changed_at=_at(on),
+                    feedback_due=due,
+                    reported_at=reported,
+                )
+            )
+    ReferralStageChange.objects.bulk_create(changes, batch_size=5000)
+
+    requests = []
+    for agent in agents:
+        for _ in range(REQUESTS):
+            names = rng.choice([0, 0, 1, 2, 3, 3, 4])
+            requests.append(
+                ReferralRequest(
+                    owner=agent,
+                    client_id=rng.choice(roots[agent.id]),
+                    asked_on=first + datetime.timedelta(days=rng.randrange(365)),
+                    context=rng.choice(CONTEXTS),
+                    names_given=names,
+                    refusal_reason="" if names else rng.choice(REASONS),
+                )
+            )
+    ReferralRequest.objects.bulk_create(requests, batch_size=5000)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return manager
+
+
+def run(*, report, timed) -> None:
+    began = time.perf_counter()
+    manager = _seed()
+    report(
+        "referral team: seed",
+        referrals=Referral.objects.count(),
+        stage_changes=ReferralStageChange.objects.count(),
+        requests=ReferralRequest.objects.count(),
+        seconds=round(time.perf_counter() - began, 1),
+    )
+    http = HttpClient()
+    http.force_login(manager)
+    pages = {
+        "team referrals page, 12 months": "/team/referrals/",
+        "team referrals page, this month": "/team/referrals/?preset=this_month",
+        "team referrals page, sub-team": None,
+        "team referrals export.csv": "/team/referrals/export.csv",
+        "team referrals export.xlsx": "/team/referrals/export.xlsx",
+    }
+    sub = Team.objects.get(name="Bench 二组")
+    pages["team referrals page, sub-team"] = f"/team/referrals/?team={sub.pk}"
+    agent = User.objects.filter(username="bench-team-agent-20").get()
+    pages["team agent drill-down, page 3"] = f"/team/referrals/agents/{agent.pk}/?page=3"
+    http.get("/team/referrals/")  # the session's first request also writes the session
+    for name, url in pages.items():
+        with CaptureQueriesContext(connection) as queries:
+            response = http.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            if response.streaming:
+                b"".join(response.streaming_content)
+        report(name, queries=len(queries), **timed(lambda url=url: _get(http, url), repeat=20))
+
+    agents = team_stats.team_agents(
+        user=manager, teams=[t for t, _l in team_stats.manager_teams(user=manager)]
+    )
+    today = timezone.localdate()
+    period = team_stats.period_for_preset(preset=team_stats.DEFAULT_PRESET, today=today)
+    stats = team_stats.team_referral_stats(agents=agents, period=period, today=today)
+    report(
+        "team referrals figures only, 12 months",
+        agents=len(agents),
+        received=stats.total.received,
+        **timed(
+            lambda: team_stats.team_referral_stats(agents=agents, period=period, today=today),
+            repeat=20,
+        ),
+    )
+
+
+def _get(http, url):
+    response = http.get(url)
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response

@@ -1,0 +1,328 @@
+"""Forms for the agent's referral pages. They parse input only: the rules (cycles, a person
+referred twice, what "won" needs) live in referrals.services, whose ValidationError lands
+back on these forms."""
+
+import calendar
+from datetime import date
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from clients.forms import DateInput
+from clients.models import Client, Interaction
+from policies.models import Policy
+
+from .models import Context, ReferralStageChange, RefusalReason, Relationship, Stage
+
+BLANK = ("", "---------")
+
+# --- The list's filters ---------------------------------------------------------------------
+
+PERIOD_MONTH = "month"
+PERIOD_3_MONTHS = "3months"
+PERIOD_YEAR = "year"
+PERIOD_CHOICES = [
+    ("", _("Any time")),
+    (PERIOD_MONTH, _("This month")),
+    (PERIOD_3_MONTHS, _("Last 3 months")),
+    (PERIOD_YEAR, _("This year")),
+]
+
+
+def months_back(day: date, months: int) -> date:
+    """The same day `months` earlier (the month's last day when it is shorter)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def period_range(period: str, today: date) -> tuple[date | None, date | None]:
+    if period == PERIOD_MONTH:
+        return today.replace(day=1), today
+    if period == PERIOD_3_MONTHS:
+        return months_back(today, 3), today
+    if period == PERIOD_YEAR:
+        return today.replace(month=1, day=1), today
+    return None, None
+
+
+class ReferralFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("All stages")), *Stage.choices]
+    )
+    referrer = forms.TypedChoiceField(
+        label=_("Referrer"), required=False, coerce=int, empty_value=None
+    )
+    period = forms.ChoiceField(label=_("Period"), required=False, choices=PERIOD_CHOICES)
+    given_from = forms.DateField(label=_("Given from"), required=False, widget=DateInput())
+    given_to = forms.DateField(label=_("Given until"), required=False, widget=DateInput())
+    owed = forms.BooleanField(label=_("Report-back owed"), required=False)
+
+    def __init__(self, *args, referrers: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referrer"].choices = [("", _("All referrers")), *referrers]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("given_from"), cleaned.get("given_to")
+        if start and end and start > end:
+            self.add_error("given_to", _("The end of the period is before its start."))
+        return cleaned
+
+    def filters(self, today: date) -> dict:
+        """Keyword arguments for `agent_selectors.referral_list`; a preset period wins over
+        the dates typed."""
+        data = self.cleaned_data
+        start, end = period_range(data.get("period") or "", today)
+        if start is None:
+            start, end = data.get("given_from"), data.get("given_to")
+        return {
+            "q": data.get("q") or "",
+            "stage": data.get("stage") or "",
+            "referrer": data.get("referrer"),
+            "given_from": start,
+            "given_to": end,
+            "owed": bool(data.get("owed")),
+        }
+
+
+class RequestFilterForm(forms.Form):
+    client = forms.TypedChoiceField(label=_("Client"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, clients: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].choices = [("", _("All clients")), *clients]
+
+
+# --- One person given -----------------------------------------------------------------------
+
+
+class PersonFieldsMixin(forms.Form):
+    """The fields of one name a referrer gives, and the choice to link the record that
+    already has this phone number instead of creating a second copy of the person."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    mobile = PhoneNumberField(label=_("Mobile"), region="CN", required=False)
+    occupation = forms.CharField(label=_("What the person does"), max_length=100, required=False)
+    relationship = forms.ChoiceField(
+        label=_("Relationship to the referrer"),
+        choices=Relationship.choices,
+        initial=Relationship.FRIEND,
+    )
+    reason = forms.CharField(
+        label=_("Why the referrer thinks of them"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    link_existing = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def person_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"].strip(),
+            "mobile": data.get("mobile") or "",
+            "occupation": data.get("occupation") or "",
+            "relationship": data["relationship"],
+            "reason": data.get("reason") or "",
+        }
+
+
+def _not_in_future(value: date | None, message) -> None:
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(message)
+
+
+class ReferralForm(PersonFieldsMixin):
+    """One referral: who gave the name, and the person."""
+
+    referrer = forms.ModelChoiceField(label=_("Referrer"), queryset=Client.objects.none())
+    given_on = forms.DateField(label=_("Date given"), widget=DateInput())
+    context = forms.ChoiceField(label=_("Context"), choices=Context.choices, initial=Context.OTHER)
+
+    field_order = [
+        "referrer",
+        "name",
+        "mobile",
+        "occupation",
+        "relationship",
+        "reason",
+        "given_on",
+        "context",
+        "link_existing",
+    ]
+
+    def __init__(self, *args, clients: QuerySet[Client], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referrer"].queryset = clients.order_by("name", "id")
+        self.fields["given_on"].initial = timezone.localdate
+
+    def clean_given_on(self):
+        value = self.cleaned_data.get("given_on")
+        _not_in_future(value, _("The date given cannot be in the future."))
+        return value
+
+
+class PersonForm(PersonFieldsMixin):
+    """One row of the ask's names. A row counts as filled in once anything but the
+    relationship (which has a default) was typed."""
+
+    TYPED = ("name", "mobile", "occupation", "reason", "link_existing")
+
+    def has_changed(self) -> bool:
+        return any(name in self.changed_data for name in self.TYPED)
+
+
+class BasePeopleFormSet(forms.BaseFormSet):
+    def filled(self) -> list[PersonForm]:
+        """The rows the agent filled in (untouched extra rows are skipped)."""
+        return [
+            f
+            for f in self.forms
+            if f.has_changed() and getattr(f, "cleaned_data", None) and f.cleaned_data.get("name")
+        ]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        seen: dict[str, int] = {}
+        for f in self.filled():
+            mobile = f.cleaned_data.get("mobile")
+            if not mobile:
+                continue
+            key = str(mobile)
+            if key in seen:
+                f.add_error("mobile", _("Two names have the same mobile."))
+            seen[key] = 1
+
+
+PEOPLE_MAX = 5
+PeopleFormSet = forms.formset_factory(
+    PersonForm,
+    formset=BasePeopleFormSet,
+    extra=3,
+    max_num=PEOPLE_MAX,
+    absolute_max=PEOPLE_MAX,
+    validate_max=True,
+)
+
+
+class ReferralRequestForm(forms.Form):
+    """The ask itself (the deck's six steps): whom, when, where; the reason when no names."""
+
+    BACK_CLIENT = "client"
+    BACK_REQUESTS = "requests"
+
+    client = forms.ModelChoiceField(label=_("Client asked"), queryset=Client.objects.none())
+    asked_on = forms.DateField(label=_("Asked on"), widget=DateInput())
+    context = forms.ChoiceField(label=_("Context"), choices=Context.choices, initial=Context.OTHER)
+    policy = forms.ModelChoiceField(
+        queryset=Policy.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    refusal_reason = forms.ChoiceField(
+        label=_("Reason for no names"),
+        required=False,
+        choices=[BLANK, *RefusalReason.choices],
+        help_text=_("Needed when the client gave no names."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    back = forms.ChoiceField(
+        required=False,
+        choices=[BLANK, (BACK_CLIENT, BACK_CLIENT), (BACK_REQUESTS, BACK_REQUESTS)],
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, clients: QuerySet[Client], policies: QuerySet[Policy], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients.order_by("name", "id")
+        self.fields["policy"].queryset = policies
+        self.fields["asked_on"].initial = timezone.localdate
+
+    def clean_asked_on(self):
+        value = self.cleaned_data.get("asked_on")
+        _not_in_future(value, _("The ask cannot be in the future."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        client, policy = cleaned.get("client"), cleaned.get("policy")
+        if client and policy and client.pk not in (policy.holder_id, policy.insured_client_id):
+            self.add_error("client", _("The linked policy is not this client's."))
+        return cleaned
+
+
+# --- The referral page's actions ------------------------------------------------------------
+
+
+class StageForm(forms.Form):
+    """Move the prospect on. `seen_stage` is the stage the page showed: if it changed
+    meanwhile, the service refuses instead of overwriting another tab's step."""
+
+    to_stage = forms.ChoiceField(label=_("New stage"))
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=ReferralStageChange._meta.get_field("note").max_length,
+    )
+    policy = forms.ModelChoiceField(
+        label=_("Policy taken out"),
+        queryset=Policy.objects.none(),
+        required=False,
+        help_text=_("Needed for won: a policy the referred person holds or is insured by."),
+    )
+    lost_reason = forms.CharField(
+        label=_("Why it was lost"), required=False, max_length=255, help_text=_("Needed for lost.")
+    )
+    seen_stage = forms.ChoiceField(choices=Stage.choices, widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args, allowed: list[str] | None = None, policies: QuerySet[Policy], **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        stages = Stage.values if allowed is None else allowed
+        self.fields["to_stage"].choices = [(s, Stage(s).label) for s in stages]
+        self.fields["policy"].queryset = policies
+        self.fields["policy"].label_from_instance = lambda p: (
+            f"{p.insurer.name} · {p.product_name} · {p.number}"
+        )
+
+
+FEEDBACK_CHANNELS = [
+    (Interaction.Kind.MESSAGE, Interaction.Kind.MESSAGE.label),
+    (Interaction.Kind.CALL, Interaction.Kind.CALL.label),
+    (Interaction.Kind.VISIT, Interaction.Kind.VISIT.label),
+]
+THANK_CHANNELS = [(Interaction.Kind.GIFT, Interaction.Kind.GIFT.label), *FEEDBACK_CHANNELS]
+
+
+class FeedbackForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("How"), choices=FEEDBACK_CHANNELS, initial=Interaction.Kind.MESSAGE
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+class ThankForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("How"), choices=THANK_CHANNELS, initial=Interaction.Kind.GIFT
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+    gift_value = forms.DecimalField(
+        label=_("Gift value (¥)"), required=False, max_digits=10, decimal_places=2, min_value=0
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("gift_value") is not None
+            and cleaned.get("channel") != Interaction.Kind.GIFT
+        ):
+            self.add_error("gift_value", _("Only gifts have a value."))
+        return cleaned

@@ -1,0 +1,238 @@
+"""Referrals: who referred whom, each ask for names, and every step of a referred prospect.
+
+A referral is an edge of a chain: a referrer (a client, or a prospect referred in turn) and a
+referred person, who is one record in the client archive. A person is referred at most once
+(`referred` is one-to-one), so the chains form trees and a cycle can only appear when a
+person would become their own ancestor, which `referral_create` refuses.
+
+`depth` (1 for a referrer who was not referred themself) is stored when the edge is made:
+edges never move, so it never goes stale, and "deepest chain" is a plain MAX().
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from clients.models import Client
+
+
+class Context(models.TextChoices):
+    """Where the names were given (转介绍的时机)."""
+
+    DELIVERY = "delivery", _("Policy delivery receipt")
+    ANNUAL_REVIEW = "annual_review", _("Annual review")
+    SERVICE_VISIT = "service_visit", _("Service visit")
+    EVENT = "event", _("Event")
+    OTHER = "other", _("Other")
+
+
+class RefusalReason(models.TextChoices):
+    """The deck's reasons a client gives no names (客户不愿转介绍的原因)."""
+
+    BOTHER_FRIENDS = "bother_friends", _("Afraid of bothering friends")
+    FINANCES_PRIVATE = "finances_private", _("Finances are private")
+    GOSSIP = "gossip", _("Doesn't want to seem a gossip")
+    JUDGING_INCOME = "judging_income", _("Feels it judges friends by income")
+    NOT_SERIOUS = "not_serious", _("Doesn't take it seriously")
+    TRUSTS_PRODUCT = "trusts_product", _("Trusts the product, not the agent")
+    AGENT_QUIT = "agent_quit", _("Fears the agent will quit")
+    NOTHING_IN_IT = "nothing_in_it", _("Sees nothing in it for them")
+    NO_ONE = "no_one", _("Can't think of anyone")
+    OTHER = "other", _("Other")
+
+
+class ReferralRequest(models.Model):
+    """One ask for referrals (the deck's six steps), whether it gave names or not."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        related_name="referral_requests",
+    )
+    client = models.ForeignKey(
+        Client,
+        verbose_name=_("client asked"),
+        on_delete=models.CASCADE,
+        related_name="referral_requests",
+    )
+    asked_on = models.DateField(_("asked on"))
+    context = models.CharField(_("context"), max_length=16, choices=Context, default=Context.OTHER)
+    policy = models.ForeignKey(
+        "policies.Policy",
+        verbose_name=_("policy"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referral_requests",
+    )
+    # Kept with the row so the team's "names per request" is a SUM, not a join per request.
+    names_given = models.PositiveSmallIntegerField(_("names given"), default=0)
+    refusal_reason = models.CharField(
+        _("reason for no names"), max_length=20, choices=RefusalReason, blank=True
+    )
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = _("referral request")
+        verbose_name_plural = _("referral requests")
+        ordering = ["-asked_on", "-id"]
+        indexes = [models.Index(fields=["owner", "asked_on"], name="refrequest_owner_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(names_given__gt=0) | ~Q(refusal_reason=""),
+                name="refrequest_names_or_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.asked_on}"
+
+
+class Stage(models.TextChoices):
+    NEW = "new", _("New")
+    CONTACTED = "contacted", _("Contacted")
+    MET = "met", _("Met")
+    PROPOSAL = "proposal", _("Proposal")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+# Stage changes the referrer must hear about (转介绍后一定要给介绍人反馈).
+FEEDBACK_STAGES = (Stage.CONTACTED, Stage.MET, Stage.WON, Stage.LOST)
+CLOSED_STAGES = (Stage.WON, Stage.LOST)
+
+
+class Relationship(models.TextChoices):
+    FRIEND = "friend", _("Friend")
+    RELATIVE = "relative", _("Relative")
+    COLLEAGUE = "colleague", _("Colleague")
+    CLASSMATE = "classmate", _("Classmate")
+    NEIGHBOUR = "neighbour", _("Neighbour")
+    BUSINESS = "business", _("Business contact")
+    OTHER = "other", _("Other")
+
+
+class Referral(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        related_name="referrals",
+    )
+    referrer = models.ForeignKey(
+        Client,
+        verbose_name=_("referrer"),
+        # A referrer with referrals keeps the chain: archive them instead of deleting.
+        on_delete=models.PROTECT,
+        related_name="referrals_made",
+    )
+    referred = models.OneToOneField(
+        Client,
+        verbose_name=_("referred person"),
+        on_delete=models.CASCADE,
+        related_name="referral",
+    )
+    request = models.ForeignKey(
+        ReferralRequest,
+        verbose_name=_("referral request"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+    )
+    relationship = models.CharField(
+        _("relationship to the referrer"), max_length=16, choices=Relationship
+    )
+    reason = models.CharField(_("why the referrer thought of them"), max_length=500, blank=True)
+    given_on = models.DateField(_("date given"))
+    context = models.CharField(_("context"), max_length=16, choices=Context, default=Context.OTHER)
+    depth = models.PositiveSmallIntegerField(_("depth in the chain"), default=1)
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage, default=Stage.NEW)
+    stage_changed_at = models.DateTimeField(_("stage changed"))
+    # First time the prospect reached each point: the team figures count them with no join.
+    contacted_at = models.DateTimeField(_("first contacted"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    won_policy = models.ForeignKey(
+        "policies.Policy",
+        verbose_name=_("first policy"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lost_reason = models.CharField(_("why it was lost"), max_length=255, blank=True)
+    thanked_at = models.DateTimeField(_("referrer thanked"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-given_on", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "given_on"], name="referral_owner_given"),
+            models.Index(fields=["owner", "stage"], name="referral_owner_stage"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(referrer=models.F("referred")), name="referral_not_self"
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage="won") | Q(closed_at__isnull=False),
+                name="referral_won_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referrer} → {self.referred}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage in CLOSED_STAGES
+
+
+class ReferralStageChange(models.Model):
+    """A step of the prospect, and whether the referrer heard about it in time."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="stage_history")
+    # Denormalised from the referral so the compliance figure reads one table.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_stage = models.CharField(_("from"), max_length=16, choices=Stage, blank=True)
+    to_stage = models.CharField(_("to"), max_length=16, choices=Stage)
+    changed_at = models.DateTimeField(_("changed"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    # Set for the stages the referrer must hear about; reported_at is when they did.
+    feedback_due = models.DateField(_("report back by"), null=True, blank=True)
+    reported_at = models.DateTimeField(_("reported back"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        ordering = ["changed_at", "id"]
+        indexes = [
+            models.Index(fields=["owner", "feedback_due"], name="refstage_owner_due"),
+            models.Index(
+                fields=["feedback_due"],
+                name="refstage_feedback_open",
+                condition=Q(feedback_due__isnull=False, reported_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.from_stage}→{self.to_stage}"
+
+    @property
+    def reported_on_time(self) -> bool | None:
+        if self.feedback_due is None or self.reported_at is None:
+            return None
+        from django.utils import timezone
+
+        return timezone.localdate(self.reported_at) <= self.feedback_due

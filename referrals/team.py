@@ -1,0 +1,395 @@
+"""The manager's team referral statistics (/team/referrals/).
+
+Everything here starts from a list of agents the caller has already scoped with
+`selectors.team_agents_for_manager`: a manager never reaches another team's rows because
+every query filters on `owner_id IN (those agents)`.
+
+The figures come from a fixed set of grouped queries, whatever the number of agents:
+
+1. referral requests per (agent, month, refusal reason): requests, names, refusals; the
+   agents' rows, the monthly trend and the refusal breakdown are summed from it
+2. referrals per (agent, month): received, contacted, won, deepest chain
+3. feedback compliance per agent (`selectors.feedback_compliance`)
+4. the top five referrers of each agent (a window function); the team's top five are
+   among them. Then the names of those few referrers (5).
+
+Cohorts: "received", "contacted", "won", conversion and the deepest chain all count the
+referrals *given in the period* (a referral given in March and won in May counts as won
+for March), so the monthly trend adds up to the table's totals. "Deepest chain" is the
+greatest chain depth reached by a referral given in the period (depth 1 = the referrer was
+not referred themself). Top referrers with as many referrals as each other are ranked by
+who was recorded first.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Count, DateField, F, Max, Q, Sum, Window
+from django.db.models.functions import RowNumber, TruncMonth
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+
+from agentcrm.accounts.models import Team, User
+from agentcrm.accounts.selectors import teams_for_manager
+from clients.models import Client
+
+from . import selectors
+from .models import Referral, ReferralRequest, RefusalReason, Stage
+
+TOP_REFERRERS = 5
+# A longer custom period is refused: the trend would list more months than a chart can show.
+MAX_PERIOD_YEARS = 10
+
+THIS_MONTH = "this_month"
+LAST_3_MONTHS = "last_3_months"
+THIS_YEAR = "this_year"
+LAST_12_MONTHS = "last_12_months"
+PRESETS = {
+    THIS_MONTH: _("This month"),
+    LAST_3_MONTHS: _("Last 3 months"),
+    THIS_YEAR: _("This year"),
+    LAST_12_MONTHS: _("Last 12 months"),
+}
+DEFAULT_PRESET = LAST_12_MONTHS
+
+
+# --- the period -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime.date
+    end: datetime.date
+    preset: str = ""  # "" for dates chosen by hand
+
+
+def _month_start(day: datetime.date, *, back: int = 0) -> datetime.date:
+    """The first day of the month `back` months before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def period_for_preset(*, preset: str, today: datetime.date) -> Period:
+    """Presets end today and start on a month's first day, so the trend shows whole months
+    (the current one so far)."""
+    back = {THIS_MONTH: 0, LAST_3_MONTHS: 2, LAST_12_MONTHS: 11}
+    if preset == THIS_YEAR:
+        return Period(datetime.date(today.year, 1, 1), today, preset)
+    if preset not in back:
+        raise ValueError(preset)
+    return Period(_month_start(today, back=back[preset]), today, preset)
+
+
+def months_between(*, start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The first day of every month from start's to end's, both included."""
+    first, last = _month_start(start), _month_start(end)
+    months = []
+    while first <= last:
+        months.append(first)
+        first = _month_start(first + datetime.timedelta(days=31))
+    return months
+
+
+# --- scope --------------------------------------------------------------------------------
+
+
+def manager_teams(*, user: User) -> list[tuple[Team, int]]:
+    """The manager's teams and sub-teams in tree order, each with its depth below the
+    teams the manager leads (for the team filter)."""
+    teams = list(teams_for_manager(user=user).order_by("name", "id"))
+    ids = {team.id for team in teams}
+    children: dict[int | None, list[Team]] = defaultdict(list)
+    for team in teams:
+        children[team.parent_id if team.parent_id in ids else None].append(team)
+    ordered: list[tuple[Team, int]] = []
+
+    def walk(parent_id: int | None, level: int) -> None:
+        for team in children.get(parent_id, []):
+            ordered.append((team, level))
+            walk(team.id, level + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def get_team_for_manager(*, user: User, pk: int) -> Team:
+    """One of the manager's teams or sub-teams, else 404."""
+    return get_object_or_404(teams_for_manager(user=user), pk=pk)
+
+
+def team_agents(*, user: User, teams: Sequence[Team], team: Team | None = None) -> list[User]:
+    """The agents whose figures the manager sees: all of their teams', or one team's and its
+    sub-teams' when `team` is given. `teams` is the manager's teams (from `manager_teams`),
+    used to walk the sub-teams without another query."""
+    agents = selectors.team_agents_for_manager(user=user).select_related("team")
+    if team is None:
+        return list(agents)
+    wanted = {team.id}
+    grew = True
+    while grew:
+        more = {t.id for t in teams if t.parent_id in wanted} - wanted
+        wanted |= more
+        grew = bool(more)
+    return list(agents.filter(team_id__in=wanted))
+
+
+class MonthStart(TruncMonth):
+    """The first day of a date's month. On PostgreSQL, TruncMonth of a date column goes
+    through `timestamp with time zone` (a time-zone conversion per row); a date has no time
+    zone, so it is truncated as a plain timestamp, which is cheaper over 100,000 rows."""
+
+    output_field = DateField()
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.lhs)
+        return f"DATE_TRUNC('month', ({sql})::timestamp)::date", params
+
+
+# --- the figures --------------------------------------------------------------------------
+
+
+def _ratio(part: int, whole: int, *, scale: int = 100, digits: int = 1) -> float | None:
+    return round(part * scale / whole, digits) if whole else None
+
+
+@dataclass
+class TopReferrer:
+    referrer_id: int
+    name: str
+    agent: User
+    count: int
+
+
+@dataclass
+class AgentRow:
+    """One agent's figures over the period (agent None: the team's total)."""
+
+    agent: User | None
+    requests: int = 0
+    names: int = 0
+    refusals: int = 0
+    received: int = 0
+    contacted: int = 0
+    won: int = 0
+    feedback_on_time: int = 0
+    feedback_owed: int = 0
+    deepest: int = 0
+    top_referrer: TopReferrer | None = None
+
+    @property
+    def names_per_request(self) -> float | None:
+        return _ratio(self.names, self.requests, scale=1, digits=2)
+
+    @property
+    def conversion_pct(self) -> float | None:
+        return _ratio(self.won, self.received)
+
+    @property
+    def compliance_pct(self) -> float | None:
+        return _ratio(self.feedback_on_time, self.feedback_owed)
+
+
+@dataclass
+class MonthRow:
+    month: datetime.date
+    requests: int = 0
+    referrals: int = 0
+    won: int = 0
+
+
+@dataclass
+class TeamReferralStats:
+    period: Period
+    rows: list[AgentRow]
+    total: AgentRow
+    top_referrers: list[TopReferrer]
+    trend: list[MonthRow]
+    # (reason code, label, count) for every reason, in the order of RefusalReason.
+    refusals: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def chart_data(self) -> dict:
+        """What the page's charts draw (passed to the page with json_script)."""
+        return {
+            "trend": {
+                "labels": [f"{m.month:%Y-%m}" for m in self.trend],
+                "series": [
+                    {
+                        "label": str(_("Referral requests")),
+                        "data": [m.requests for m in self.trend],
+                    },
+                    {
+                        "label": str(_("Referrals received")),
+                        "data": [m.referrals for m in self.trend],
+                    },
+                    {"label": str(_("Won")), "data": [m.won for m in self.trend]},
+                ],
+            },
+            "refusals": {
+                "labels": [label for _code, label, _n in self.refusals],
+                "series": [
+                    {
+                        "label": str(_("Requests with no names")),
+                        "data": [n for _code, _label, n in self.refusals],
+                    }
+                ],
+            },
+            "agents": {
+                "labels": [str(row.agent) for row in self.rows],
+                "series": [
+                    {
+                        "label": str(_("Conversion %")),
+                        "data": [row.conversion_pct for row in self.rows],
+                    },
+                    {
+                        "label": str(_("Feedback compliance %")),
+                        "data": [row.compliance_pct for row in self.rows],
+                    },
+                ],
+            },
+        }
+
+
+def team_referral_stats(
+    *, agents: Sequence[User], period: Period, today: datetime.date
+) -> TeamReferralStats:
+    """Every figure of the manager's page for these agents over the period."""
+    ids = [agent.id for agent in agents]
+    by_id = {agent.id: agent for agent in agents}
+    rows = {agent.id: AgentRow(agent=agent) for agent in agents}
+    start, end = period.start, period.end
+
+    requests = ReferralRequest.objects.filter(owner_id__in=ids, asked_on__range=(start, end))
+    referrals = Referral.objects.filter(owner_id__in=ids, given_on__range=(start, end))
+
+    trend = {month: MonthRow(month) for month in months_between(start=start, end=end)}
+    refused: dict[str, int] = defaultdict(int)
+    for r in (
+        requests.annotate(month=MonthStart("asked_on"))
+        .values("owner_id", "month", "refusal_reason")
+        .annotate(
+            n=Count("id"), names=Sum("names_given"), refused=Count("id", filter=Q(names_given=0))
+        )
+        .order_by()
+    ):
+        row = rows[r["owner_id"]]
+        row.requests += r["n"]
+        row.names += r["names"] or 0
+        row.refusals += r["refused"]
+        trend[r["month"]].requests += r["n"]
+        if r["refused"]:
+            refused[r["refusal_reason"] or RefusalReason.OTHER] += r["refused"]
+
+    for r in (
+        referrals.annotate(month=MonthStart("given_on"))
+        .values("owner_id", "month")
+        .annotate(
+            received=Count("id"),
+            contacted=Count("id", filter=Q(contacted_at__isnull=False)),
+            won=Count("id", filter=Q(stage=Stage.WON)),
+            deepest=Max("depth"),
+        )
+        .order_by()
+    ):
+        row = rows[r["owner_id"]]
+        row.received += r["received"]
+        row.contacted += r["contacted"]
+        row.won += r["won"]
+        row.deepest = max(row.deepest, r["deepest"] or 0)
+        month = trend[r["month"]]
+        month.referrals += r["received"]
+        month.won += r["won"]
+
+    compliance = selectors.feedback_compliance(owner_ids=ids, start=start, end=end, today=today)
+    for owner_id, (on_time, owed) in compliance.items():
+        rows[owner_id].feedback_on_time, rows[owner_id].feedback_owed = on_time, owed
+
+    # The top referrers: each agent's five best in one windowed query (no join: the names
+    # of the few winners are read after). The team's top five are among them, as both
+    # rankings break ties the same way (more referrals, then the older record).
+    ranked = list(
+        referrals.values("owner_id", "referrer_id")
+        .annotate(n=Count("id"))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("owner_id")],
+                order_by=[Count("id").desc(), F("referrer_id").asc()],
+            )
+        )
+        .filter(rank__lte=TOP_REFERRERS)
+        .order_by()
+    )
+    names = dict(
+        Client.objects.filter(id__in={r["referrer_id"] for r in ranked}).values_list("id", "name")
+    )
+    ranked.sort(key=lambda r: (-r["n"], r["referrer_id"]))
+    tops = [
+        TopReferrer(r["referrer_id"], names.get(r["referrer_id"], ""), by_id[r["owner_id"]], r["n"])
+        for r in ranked
+    ]
+    for top in tops:
+        if rows[top.agent.id].top_referrer is None:
+            rows[top.agent.id].top_referrer = top
+    top_referrers = tops[:TOP_REFERRERS]
+
+    agent_rows = [rows[agent.id] for agent in agents]
+    return TeamReferralStats(
+        period=period,
+        rows=agent_rows,
+        total=_total(agent_rows, top_referrers),
+        top_referrers=top_referrers,
+        trend=list(trend.values()),
+        refusals=[(code, label, refused.get(code, 0)) for code, label in RefusalReason.choices],
+    )
+
+
+def _total(rows: list[AgentRow], top_referrers: list[TopReferrer]) -> AgentRow:
+    total = AgentRow(agent=None, top_referrer=top_referrers[0] if top_referrers else None)
+    for row in rows:
+        for name in (
+            "requests",
+            "names",
+            "refusals",
+            "received",
+            "contacted",
+            "won",
+            "feedback_on_time",
+            "feedback_owed",
+        ):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+        total.deepest = max(total.deepest, row.deepest)
+    return total
+
+
+# --- the drill-down -----------------------------------------------------------------------
+
+
+def agent_referrals(*, agent: User, period: Period, stage: str = ""):
+    """One agent's referrals given in the period, newest first, with the people on both
+    ends in the same query (the page masks their phones)."""
+    qs = (
+        Referral.objects.filter(owner=agent, given_on__range=(period.start, period.end))
+        .select_related("referrer", "referred")
+        .only(
+            "id",
+            "given_on",
+            "context",
+            "relationship",
+            "depth",
+            "stage",
+            "stage_changed_at",
+            "contacted_at",
+            "referrer__id",
+            "referrer__name",
+            "referrer__mobile",
+            "referred__id",
+            "referred__name",
+            "referred__mobile",
+        )
+        .order_by("-given_on", "-id")
+    )
+    if stage:
+        qs = qs.filter(stage=stage)
+    return qs

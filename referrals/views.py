@@ -1,0 +1,463 @@
+"""The agent's referral pages: the list, recording one referral, recording an ask (the deck's
+six steps, with the names it gave), the asks list and one referral's page (stage changes,
+reporting back to and thanking the referrer).
+
+Every object is fetched through a `*_for_user` selector: another agent's referral, stage
+change, client or policy is a 404. Writes go through referrals.services, all or nothing; a
+refusal (a cycle, a person already referred, a won without its policy) comes back as a form
+error with everything the agent typed kept.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from agentcrm.core.history import HistorySource, history_entries
+from clients.models import Client
+from clients.selectors import clients_for_user, get_client_for_user
+from policies.selectors import get_policy_for_user, policies_for_user
+
+from . import agent_selectors, selectors, services
+from .forms import (
+    FeedbackForm,
+    PeopleFormSet,
+    ReferralFilterForm,
+    ReferralForm,
+    ReferralRequestForm,
+    RequestFilterForm,
+    StageForm,
+    ThankForm,
+)
+from .models import Context, Referral, ReferralStageChange, Stage
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    """Put each message of a service's ValidationError beside the input it concerns."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for key, errors in exc.message_dict.items():
+        form.add_error(key if key in form.fields else None, errors)
+
+
+def _days_since(moment, today) -> int:
+    return max(0, (today - timezone.localdate(moment)).days)
+
+
+def _int_param(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+# --- Phone matching ("no second copy of a person") ------------------------------------------
+
+
+def _phone_matches(request, form) -> list[Client]:
+    """The agent's records with the mobile typed in `form` (a bound, valid person form)."""
+    mobile = form.cleaned_data.get("mobile")
+    if not mobile:
+        return []
+    return list(selectors.prospects_with_phone(user=request.user, mobile=mobile).order_by("id"))
+
+
+def _match_rows(matches: list[Client]) -> list[dict]:
+    rows = []
+    for client in matches:
+        try:
+            referral = client.referral
+        except Referral.DoesNotExist:
+            referral = None
+        rows.append({"client": client, "referral": referral})
+    return rows
+
+
+def _resolve_person(request, form) -> tuple[services.Person | None, list[Client]]:
+    """The person a form describes, or (None, matches) when its mobile is already on a
+    record of the agent and the agent has not chosen to link that record."""
+    data = form.person_data()
+    matches = _phone_matches(request, form)
+    if not matches:
+        return services.Person(**data), []
+    chosen = form.cleaned_data.get("link_existing")
+    existing = next((c for c in matches if c.pk == chosen), None)
+    if existing is None:
+        return None, matches
+    return services.Person(**data, existing=existing), matches
+
+
+# --- The list -------------------------------------------------------------------------------
+
+
+def referral_list(request):
+    today = timezone.localdate()
+    form = ReferralFilterForm(
+        request.GET or None, referrers=agent_selectors.referrer_choices(user=request.user)
+    )
+    filters = form.filters(today) if form.is_valid() else {}
+    referrals = agent_selectors.referral_list(user=request.user, **filters)
+    page = Paginator(referrals, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    for referral in page.object_list:
+        referral.days_in_stage = _days_since(referral.stage_changed_at, today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "referrals/_referral_rows.html" if request.htmx else "referrals/referral_list.html"
+    response = render(
+        request,
+        template,
+        {"form": form, "page": page, "query": query.urlencode(), "today": today},
+    )
+    # The same URL returns the rows alone to htmx: keep browsers from caching one for the other.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+# --- One referral ---------------------------------------------------------------------------
+
+
+def referral_new(request):
+    clients = clients_for_user(user=request.user, include_archived=False)
+    initial = {}
+    referrer_id = _int_param(request, "referrer")
+    if referrer_id:
+        initial["referrer"] = get_client_for_user(user=request.user, pk=referrer_id).pk
+    form = ReferralForm(request.POST or None, initial=initial, clients=clients)
+    matches: list[Client] = []
+    if request.method == "POST":
+        valid = form.is_valid()
+        if not valid and form.cleaned_data.get("mobile"):
+            # Ask about a known mobile now, with the other errors, not in a second round.
+            matches = _phone_matches(request, form)
+        if valid:
+            person, matches = _resolve_person(request, form)
+            if person is not None:
+                try:
+                    referral = services.referral_create(
+                        owner=request.user,
+                        referrer=form.cleaned_data["referrer"],
+                        person=person,
+                        given_on=form.cleaned_data["given_on"],
+                        context=form.cleaned_data["context"],
+                        by=request.user,
+                    )
+                except ValidationError as exc:
+                    _errors_to_form(form, exc)
+                else:
+                    messages.success(
+                        request,
+                        _("%(name)s was recorded as referred by %(referrer)s.")
+                        % {"name": referral.referred.name, "referrer": referral.referrer.name},
+                    )
+                    return redirect("referrals:detail", pk=referral.pk)
+        if matches and not form.errors:
+            messages.warning(request, _("Nothing was saved yet: this mobile is already known."))
+        else:
+            messages.error(request, _("Nothing was saved: please correct the errors below."))
+    return render(
+        request,
+        "referrals/referral_form.html",
+        {"form": form, "matches": _match_rows(matches)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _next_stage(stage: str) -> str:
+    """The step after `stage` in the usual order (the stage select's default)."""
+    order = services.STAGE_ORDER
+    if stage in order and stage != order[-1]:
+        return order[order.index(stage) + 1]
+    return Stage.CONTACTED
+
+
+def _detail_context(request, referral: Referral, **forms) -> dict:
+    """What the referral page shows: a fixed number of queries."""
+    today = timezone.localdate()
+    history = agent_selectors.referral_stage_history(referral=referral)
+    policies = agent_selectors.referred_policies(user=request.user, referral=referral)
+    allowed = [] if referral.stage == Stage.WON else [s for s in Stage if s != referral.stage]
+    owed = [c for c in history if c.feedback_due and c.reported_at is None]
+    for change in owed:
+        change.message = feedback_message(referral, change.to_stage)
+    context = {
+        "referral": referral,
+        "chain": agent_selectors.referral_chain_above(referral=referral),
+        "history": history,
+        "owed": owed,
+        "today": today,
+        "stage_form": StageForm(
+            initial={"seen_stage": referral.stage, "to_stage": _next_stage(referral.stage)},
+            allowed=allowed,
+            policies=policies,
+        )
+        if allowed
+        else None,
+        "feedback_form": FeedbackForm(),
+        "thank_form": ThankForm(),
+        "days_in_stage": _days_since(referral.stage_changed_at, today),
+    }
+    # The audit trail (who changed what); the stage steps are in the timeline above it.
+    context["audit_history"] = history_entries(
+        sources=[HistorySource(records=referral.history.all())]
+    )
+    context.update(forms)
+    return context
+
+
+def referral_detail(request, pk: int):
+    referral = selectors.get_referral_for_user(user=request.user, pk=pk)
+    return render(request, "referrals/referral_detail.html", _detail_context(request, referral))
+
+
+def feedback_message(referral: Referral, stage: str) -> str:
+    """A message the agent can send the referrer about this stage, in the page's language."""
+    texts = {
+        Stage.CONTACTED: _(
+            "%(referrer)s, just to let you know: I have got in touch with %(name)s, whom you "
+            "introduced. Thank you for your trust!"
+        ),
+        Stage.MET: _(
+            "%(referrer)s, just to let you know: I met %(name)s, whom you introduced, and we "
+            "had a good talk. Thank you for your trust!"
+        ),
+        Stage.WON: _(
+            "%(referrer)s, good news: %(name)s, whom you introduced, has taken out a policy "
+            "with me. Thank you so much for your trust and help!"
+        ),
+        Stage.LOST: _(
+            "%(referrer)s, just to let you know: I talked with %(name)s, whom you introduced; "
+            "they don't need anything for now and I respect that. Thank you again for the "
+            "introduction!"
+        ),
+    }
+    text = texts.get(stage, texts[Stage.CONTACTED])
+    return text % {"referrer": referral.referrer.name, "name": referral.referred.name}
+
+
+@require_POST
+def referral_stage(request, pk: int):
+    referral = selectors.get_referral_for_user(user=request.user, pk=pk)
+    policies = agent_selectors.referred_policies(user=request.user, referral=referral)
+    # Any stage parses: the service decides what is allowed and says why.
+    form = StageForm(request.POST, policies=policies)
+    if form.is_valid():
+        # The step is taken from the stage the agent saw, so a change made meanwhile (another
+        # tab, another device) is refused instead of silently overwritten.
+        referral.stage = form.cleaned_data["seen_stage"]
+        try:
+            services.referral_stage_change(
+                referral=referral,
+                to_stage=form.cleaned_data["to_stage"],
+                by=request.user,
+                note=form.cleaned_data["note"],
+                policy=form.cleaned_data["policy"],
+                lost_reason=form.cleaned_data["lost_reason"],
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(
+                request, _("Stage is now %(stage)s.") % {"stage": referral.get_stage_display()}
+            )
+            return redirect("referrals:detail", pk=referral.pk)
+    messages.error(request, _("The stage was not changed: please correct the errors below."))
+    referral = selectors.get_referral_for_user(user=request.user, pk=pk)
+    context = _detail_context(request, referral)
+    if context["stage_form"] is not None:
+        form.fields["to_stage"].choices = context["stage_form"].fields["to_stage"].choices
+        form.data = form.data.copy()
+        form.data["seen_stage"] = referral.stage  # the retry starts from the current stage
+        context["stage_form"] = form
+    context["stage_errors"] = form.non_field_errors()
+    return render(request, "referrals/referral_detail.html", context, status=400)
+
+
+@require_POST
+def feedback_report(request, pk: int):
+    change: ReferralStageChange = selectors.get_stage_change_for_user(user=request.user, pk=pk)
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("Nothing was recorded: %(errors)s") % {"errors": form.errors.as_text()}
+        )
+    elif services.referral_feedback_report(
+        change=change,
+        by=request.user,
+        channel=form.cleaned_data["channel"],
+        note=form.cleaned_data["note"],
+    ):
+        messages.success(
+            request,
+            _("Recorded: %(referrer)s heard how it went.")
+            % {"referrer": change.referral.referrer.name},
+        )
+    else:
+        messages.info(request, _("This was already reported back."))
+    return redirect("referrals:detail", pk=change.referral_id)
+
+
+@require_POST
+def referral_thank(request, pk: int):
+    referral = selectors.get_referral_for_user(user=request.user, pk=pk)
+    form = ThankForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("Nothing was recorded: %(errors)s") % {"errors": form.errors.as_text()}
+        )
+    elif services.referral_thank(
+        referral=referral,
+        by=request.user,
+        channel=form.cleaned_data["channel"],
+        note=form.cleaned_data["note"],
+        gift_value=form.cleaned_data["gift_value"],
+    ):
+        messages.success(
+            request,
+            _("Thanks to %(referrer)s recorded on their timeline.")
+            % {"referrer": referral.referrer.name},
+        )
+    else:
+        messages.info(request, _("The referrer was already thanked."))
+    return redirect("referrals:detail", pk=referral.pk)
+
+
+# --- The ask (the deck's six steps) ---------------------------------------------------------
+
+
+def request_new(request):
+    user = request.user
+    clients = clients_for_user(user=user, include_archived=False)
+    initial: dict = {}
+    policy = None
+    back = ReferralRequestForm.BACK_REQUESTS
+    client_id = _int_param(request, "client")
+    if client_id:
+        initial["client"] = get_client_for_user(user=user, pk=client_id).pk
+        back = ReferralRequestForm.BACK_CLIENT
+    policy_id = _int_param(request, "policy")
+    if policy_id:
+        # Another agent's policy is a 404, as everywhere else.
+        policy = get_policy_for_user(user=user, pk=policy_id)
+        initial["policy"] = policy.pk
+        initial["context"] = Context.DELIVERY
+        initial.setdefault("client", policy.holder_id)
+    context_param = request.GET.get("context", "")
+    if context_param in Context.values:
+        initial["context"] = context_param
+    initial["back"] = back
+    form = ReferralRequestForm(
+        request.POST or None,
+        initial=initial,
+        clients=clients,
+        policies=policies_for_user(user=user),
+    )
+    people = PeopleFormSet(request.POST or None, prefix="people")
+    if request.method == "POST":
+        saved = _request_save(request, form, people)
+        if saved is not None:
+            return saved
+        policy = form.cleaned_data.get("policy")
+    return render(
+        request,
+        "referrals/request_form.html",
+        {"form": form, "people": people, "policy": policy},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _request_save(request, form, people):
+    """Validate the ask and its names and record them, all or nothing. The response on
+    success; None when the page must be shown again (errors, or a phone to confirm)."""
+    valid = form.is_valid() & people.is_valid()
+    filled = people.filled()
+    persons: list[services.Person] = []
+    waiting = False
+    # Every row that parses has its phone checked now, so one round shows every question.
+    for row in filled:
+        if row.errors:
+            continue
+        person, matches = _resolve_person(request, row)
+        row.matches = _match_rows(matches)
+        if person is None:
+            waiting = True
+        else:
+            persons.append(person)
+    if not valid:
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
+        return None
+    if not filled and not form.cleaned_data.get("refusal_reason"):
+        form.add_error(
+            "refusal_reason", _("No names were given: choose the reason the client gave.")
+        )
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
+        return None
+    if waiting:
+        messages.warning(
+            request,
+            _(
+                "Nothing was saved yet: a mobile below is already known. Link that record or "
+                "change the number."
+            ),
+        )
+        return None
+    data = form.cleaned_data
+    try:
+        ask = services.referral_request_record(
+            owner=request.user,
+            client=data["client"],
+            asked_on=data["asked_on"],
+            context=data["context"],
+            people=persons,
+            refusal_reason=data.get("refusal_reason") or "",
+            notes=data.get("notes") or "",
+            policy=data.get("policy"),
+            by=request.user,
+        )
+    except ValidationError as exc:
+        _errors_to_form(form, exc)
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
+        return None
+    if ask.names_given:
+        messages.success(
+            request,
+            ngettext(
+                "Ask recorded: %(count)d name from %(client)s.",
+                "Ask recorded: %(count)d names from %(client)s.",
+                ask.names_given,
+            )
+            % {"count": ask.names_given, "client": ask.client.name},
+        )
+    else:
+        messages.success(
+            request,
+            _("Ask recorded: %(client)s gave no names (%(reason)s).")
+            % {"client": ask.client.name, "reason": ask.get_refusal_reason_display()},
+        )
+    if data.get("back") == ReferralRequestForm.BACK_CLIENT:
+        return redirect("clients:detail", pk=ask.client_id)
+    return redirect("referrals:requests")
+
+
+def request_list(request):
+    user = request.user
+    clients = list(
+        selectors.referral_requests_for_user(user=user)
+        .order_by("client__name", "client_id")
+        .values_list("client_id", "client__name")
+        .distinct()
+    )
+    form = RequestFilterForm(request.GET or None, clients=clients)
+    client = form.cleaned_data.get("client") if form.is_valid() else None
+    asks = agent_selectors.referral_request_list(user=user, client=client)
+    page = Paginator(asks, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "referrals/_request_rows.html" if request.htmx else "referrals/request_list.html"
+    response = render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+    patch_vary_headers(response, ("HX-Request",))
+    return response

@@ -1,0 +1,287 @@
+"""The access matrix: every URL pattern of the project, walked from the resolver, against the
+fixed personas. A URL added later without an entry in MATRIX fails `test_every_url_has_an_entry`.
+
+Rules (the brief's privacy promise):
+- anonymous → the login page (public URLs excepted);
+- an agent's object asked for by anyone else (teammate, outsider, their manager) → 404;
+- an agent on a manager page → 403; a manager on another team's agent → 404;
+- views that change data refuse GET (405).
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from agentcrm.accounts.models import User
+from agentcrm.handover.models import Handover
+from agentcrm.touches.models import CalendarFeed
+
+from .factories import ClientFactory, CommitmentFactory, TeamFactory, UserFactory
+from .policy_factories import PayoutFactory, PolicyFactory
+from .policy_records_factories import AnnualReviewFactory
+from .referral_factories import ReferralFactory, ReferralStageChangeFactory
+from .service_request_factories import ServiceRequestDocumentFactory, ServiceRequestFactory
+from .touch_factories import TouchFactory
+
+PUBLIC, SIGNED_IN, OWNED, MANAGER, TEAM_AGENT = (
+    "public",
+    "signed-in",
+    "owned",
+    "manager",
+    "team-agent",
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    # Names of objects in the `world` fixture, mapped to the URL's keyword arguments.
+    args: dict[str, str] = field(default_factory=dict)
+    post_only: bool = False
+    # What the owner (or manager) gets for a GET when it is not plain 200: a redirect to a
+    # page, a file download or a POST-only 405 are all fine, a 404 or 500 is not.
+    owner_get: tuple[int, ...] = (200,)
+
+
+MATRIX: dict[str, Entry] = {
+    # Public by design.
+    "healthz": Entry(PUBLIC),
+    "login": Entry(PUBLIC),
+    # Django's set_language: a GET changes nothing and redirects back.
+    "set_language": Entry(PUBLIC, owner_get=(302,)),
+    "calendar_feed:feed": Entry(PUBLIC, {"token": "feed_token"}),
+    # Any signed-in user, no object.
+    "dashboard": Entry(SIGNED_IN),
+    "logout": Entry(SIGNED_IN, post_only=True),
+    "password_change": Entry(SIGNED_IN),
+    "password_change_done": Entry(SIGNED_IN),
+    # Two-step sign-in: the code page sends a user who owes no code on (302); enrolment is
+    # for managers and admins (an agent gets 403, see test_security_otp).
+    "otp_verify": Entry(SIGNED_IN, owner_get=(302,)),
+    "otp_setup": Entry(MANAGER),
+    "otp_disable": Entry(SIGNED_IN, post_only=True),
+    "otp_backup_codes": Entry(SIGNED_IN, post_only=True),
+    "clients:list": Entry(SIGNED_IN),
+    "clients:create": Entry(SIGNED_IN),
+    "clients:commitments": Entry(SIGNED_IN),
+    "policies:list": Entry(SIGNED_IN),
+    "policies:create": Entry(SIGNED_IN),
+    "imports:index": Entry(SIGNED_IN),
+    "imports:template": Entry(SIGNED_IN),
+    "imports:export_clients": Entry(SIGNED_IN),
+    "imports:export_policies": Entry(SIGNED_IN),
+    "touches:list": Entry(SIGNED_IN),
+    "touches:settings": Entry(SIGNED_IN),
+    "service_requests:list": Entry(SIGNED_IN),
+    "service_requests:create": Entry(SIGNED_IN),
+    "calendar_feed:settings": Entry(SIGNED_IN),
+    "calendar_feed:regenerate": Entry(SIGNED_IN, post_only=True),
+    "referrals:list": Entry(SIGNED_IN),
+    "referrals:new": Entry(SIGNED_IN),
+    "referrals:ask": Entry(SIGNED_IN),
+    "referrals:requests": Entry(SIGNED_IN),
+    "referrals:influence": Entry(SIGNED_IN),
+    "referrals:sources": Entry(SIGNED_IN),
+    # One agent's objects.
+    "clients:detail": Entry(OWNED, {"pk": "client"}),
+    "clients:edit": Entry(OWNED, {"pk": "client"}),
+    "clients:archive": Entry(OWNED, {"pk": "client"}, post_only=True),
+    "clients:unarchive": Entry(OWNED, {"pk": "client"}, post_only=True),
+    "clients:delete": Entry(OWNED, {"pk": "client"}, post_only=True),
+    "clients:interaction_add": Entry(OWNED, {"pk": "client"}, post_only=True),
+    "clients:life_event_add": Entry(OWNED, {"pk": "client"}, post_only=True),
+    "clients:commitment_add": Entry(OWNED, {"pk": "client"}, post_only=True),
+    "clients:commitment_done": Entry(
+        OWNED, {"pk": "client", "commitment_id": "commitment"}, post_only=True
+    ),
+    "clients:commitment_reopen": Entry(
+        OWNED, {"pk": "client", "commitment_id": "commitment"}, post_only=True
+    ),
+    "client_referrals:chain": Entry(OWNED, {"pk": "client"}),
+    "policies:detail": Entry(OWNED, {"pk": "policy"}),
+    "policies:edit": Entry(OWNED, {"pk": "policy"}),
+    "policies:status_change": Entry(OWNED, {"pk": "policy"}, post_only=True),
+    "policies:premium_pay": Entry(OWNED, {"pk": "policy"}, post_only=True),
+    "policies:payout_generate": Entry(OWNED, {"pk": "policy"}, post_only=True),
+    "policies:payout_add": Entry(OWNED, {"pk": "policy"}, post_only=True),
+    "policies:payout_edit": Entry(OWNED, {"pk": "policy", "payout_pk": "payout"}),
+    "policies:payout_delete": Entry(OWNED, {"pk": "policy", "payout_pk": "payout"}, post_only=True),
+    "policies:payout_claim": Entry(OWNED, {"pk": "policy", "payout_pk": "payout"}, post_only=True),
+    "policies:delivery": Entry(OWNED, {"pk": "policy"}),
+    "policies:delivery_tick": Entry(OWNED, {"pk": "policy"}, post_only=True),
+    "policies:review_create": Entry(OWNED, {"pk": "policy"}),
+    "policies:review_detail": Entry(OWNED, {"review_pk": "review"}),
+    "policies:review_edit": Entry(OWNED, {"review_pk": "review"}),
+    "imports:detail": Entry(OWNED, {"pk": "import_job"}),
+    "imports:progress": Entry(OWNED, {"pk": "import_job"}),
+    "imports:confirm": Entry(OWNED, {"pk": "import_job"}, post_only=True),
+    "touches:done": Entry(OWNED, {"pk": "touch"}, post_only=True),
+    "touches:snooze": Entry(OWNED, {"pk": "touch"}, post_only=True),
+    "touches:skip": Entry(OWNED, {"pk": "touch"}, post_only=True),
+    "touches:reopen": Entry(OWNED, {"pk": "touch"}, post_only=True),
+    "service_requests:detail": Entry(OWNED, {"pk": "service_request"}),
+    "service_requests:edit": Entry(OWNED, {"pk": "service_request"}),
+    "service_requests:status": Entry(OWNED, {"pk": "service_request"}, post_only=True),
+    "service_requests:document_add": Entry(OWNED, {"pk": "service_request"}, post_only=True),
+    "service_requests:document_toggle": Entry(
+        OWNED, {"pk": "service_request", "document_id": "document"}, post_only=True
+    ),
+    "service_requests:document_remove": Entry(
+        OWNED, {"pk": "service_request", "document_id": "document"}, post_only=True
+    ),
+    "referrals:detail": Entry(OWNED, {"pk": "referral"}),
+    "referrals:stage": Entry(OWNED, {"pk": "referral"}, post_only=True),
+    "referrals:thank": Entry(OWNED, {"pk": "referral"}, post_only=True),
+    "referrals:feedback": Entry(OWNED, {"pk": "stage_change"}, post_only=True),
+    # The manager's pages.
+    "team_referrals:overview": Entry(MANAGER),
+    "team_referrals:export": Entry(MANAGER, {"fmt": "csv_format"}),
+    "team_referrals:agent": Entry(TEAM_AGENT, {"pk": "owner"}),
+    "handover:start": Entry(MANAGER),
+    "handover:detail": Entry(TEAM_AGENT, {"pk": "handover"}),
+}
+
+
+def walk(patterns, namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = p.namespace or ""
+            ns = f"{namespace}:{inner}" if namespace and inner else (inner or namespace)
+            yield from walk(p.url_patterns, ns)
+        elif isinstance(p, URLPattern):
+            yield f"{namespace}:{p.name}" if namespace else (p.name or str(p.pattern))
+
+
+def project_url_names() -> set[str]:
+    # The admin has its own permission system and its own tests of it (Django's).
+    return {name for name in walk(get_resolver().url_patterns) if not name.startswith("admin:")}
+
+
+def test_every_url_has_an_entry():
+    names = project_url_names()
+    missing = sorted(names - set(MATRIX))
+    assert not missing, f"URL patterns without an access-matrix entry: {missing}"
+    stale = sorted(set(MATRIX) - names)
+    assert not stale, f"Matrix entries for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(owner, teammate, outsider, manager):
+    """One of each object, all belonging to `owner`."""
+    client = ClientFactory(owner=owner, name="王芳")
+    policy = PolicyFactory(holder=client, number="P-MATRIX-1")
+    referral = ReferralFactory(referrer=client)
+    service_request = ServiceRequestFactory(policy=policy, description="住院理赔")
+    from policies.models import ImportJob
+
+    return {
+        "owner": owner,
+        "client": client,
+        "commitment": CommitmentFactory(client=client),
+        "policy": policy,
+        "payout": PayoutFactory(policy=policy),
+        "review": AnnualReviewFactory(household=client, policies=[policy]),
+        "touch": TouchFactory(client=client),
+        "service_request": service_request,
+        "document": ServiceRequestDocumentFactory(request=service_request, name="出院小结"),
+        "import_job": ImportJob.objects.create(
+            owner=owner, original_name="客户.xlsx", kind="xlsx", file="imports/x.xlsx"
+        ),
+        "referral": referral,
+        "stage_change": ReferralStageChangeFactory(referral=referral),
+        "feed_token": CalendarFeed.objects.create(owner=owner).token,
+        "csv_format": "csv",
+        "handover": Handover.objects.create(from_agent=owner, by=manager),
+    }
+
+
+def url_of(name: str, world: dict) -> str:
+    entry = MATRIX[name]
+    kwargs = {}
+    for arg, key in entry.args.items():
+        value = world[key]
+        kwargs[arg] = getattr(value, "pk", value)
+    return reverse(name, kwargs=kwargs)
+
+
+def signed_in(user) -> HttpClient:
+    http = HttpClient()
+    http.force_login(user)
+    return http
+
+
+def names_of(*kinds: str) -> list[str]:
+    return sorted(n for n, e in MATRIX.items() if e.kind in kinds)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", names_of(SIGNED_IN, OWNED, MANAGER, TEAM_AGENT))
+def test_anonymous_is_sent_to_login(world, name):
+    url = url_of(name, world)
+    for method in ("get", "post"):
+        response = getattr(HttpClient(), method)(url)
+        assert response.status_code == 302, (method, url)
+        assert response["Location"].startswith(reverse("login")), (method, url)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", names_of(OWNED))
+def test_owner_may_open_their_object(world, owner, name):
+    response = signed_in(owner).get(url_of(name, world))
+    expected = (405,) if MATRIX[name].post_only else MATRIX[name].owner_get
+    assert response.status_code in expected, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", names_of(OWNED))
+@pytest.mark.parametrize("persona", ["teammate", "outsider", "manager", "admin_user"])
+def test_another_users_object_is_404(world, request, name, persona):
+    other = signed_in(request.getfixturevalue(persona))
+    url = url_of(name, world)
+    method = "post" if MATRIX[name].post_only else "get"
+    assert getattr(other, method)(url).status_code == 404, (persona, name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", names_of(SIGNED_IN))
+def test_signed_in_pages_open(world, owner, name):
+    response = signed_in(owner).get(url_of(name, world))
+    expected = (405,) if MATRIX[name].post_only else MATRIX[name].owner_get
+    assert response.status_code in expected, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", names_of(MANAGER, TEAM_AGENT))
+def test_agent_on_manager_pages_is_403(world, owner, name):
+    assert signed_in(owner).get(url_of(name, world)).status_code == 403, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", names_of(MANAGER, TEAM_AGENT))
+def test_manager_opens_team_pages(world, manager, name):
+    assert signed_in(manager).get(url_of(name, world)).status_code == 200, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", names_of(TEAM_AGENT))
+def test_manager_of_another_team_gets_404(world, name):
+    other_manager = UserFactory(username="other-manager", role=User.Role.MANAGER)
+    TeamFactory(name="广州三部", manager=other_manager)
+    assert signed_in(other_manager).get(url_of(name, world)).status_code == 404, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(n for n, e in MATRIX.items() if e.post_only))
+def test_post_only_views_refuse_get(world, owner, name):
+    assert signed_in(owner).get(url_of(name, world)).status_code == 405, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", names_of(PUBLIC))
+def test_public_urls_need_no_login(world, name):
+    response = HttpClient().get(url_of(name, world))
+    assert response.status_code in (200, 302), name
+    if response.status_code == 302:
+        assert not response["Location"].startswith(reverse("login")), name

@@ -1,0 +1,249 @@
+"""The load bench's pieces (bench/load/), checked without timing anything: the bare view and
+its URLconf, the bench settings, the seed, and the simulated agent's round against the real
+pages (the same URLs and page parsing the locust users use)."""
+
+import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.test import Client as HttpClient
+from django.test import override_settings
+from django.urls import Resolver404, resolve
+
+from agentcrm.accounts.models import User
+from agentcrm.touches.models import Touch
+from bench.load import LoadBenchError, database_url, read_stats, server_errors
+from bench.load.agent import (
+    CLIENT_LIST_URL,
+    DASHBOARD_URL,
+    LOGIN_URL,
+    PASSWORD,
+    PING_URL,
+    agent_username,
+    csrf_token,
+    done_row_ok,
+    done_urls,
+    signed_in,
+    touch_id,
+)
+from bench.load.seed import seed
+from clients.models import Interaction
+
+ROOT = Path(__file__).resolve().parent.parent
+MORNING = datetime.datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@override_settings(ROOT_URLCONF="bench.load.urls")
+def test_the_bare_view_answers_anyone_with_one_query(db, client, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = client.get(PING_URL)
+
+    assert response.status_code == 200
+    assert response.content == b"ok 1"
+    assert client.post(PING_URL).status_code == 405
+
+
+@override_settings(ROOT_URLCONF="bench.load.urls")
+def test_the_bench_urlconf_keeps_every_project_route():
+    assert resolve(DASHBOARD_URL).url_name == "dashboard"
+    assert resolve("/touches/1/done/").view_name == "touches:done"
+
+
+def test_the_product_has_no_bench_route():
+    with pytest.raises(Resolver404):
+        resolve(PING_URL)
+
+
+def test_bench_settings_are_production_over_plain_http():
+    code = (
+        "import json, django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from django.core.management import call_command\n"
+        "from django.urls import resolve\n"
+        "from agentcrm.settings import base\n"
+        "call_command('check')\n"
+        "print(json.dumps({'debug': settings.DEBUG, 'ssl_redirect': settings.SECURE_SSL_REDIRECT,"
+        " 'secure_cookies': [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],"
+        " 'same_middleware': settings.MIDDLEWARE == base.MIDDLEWARE,"
+        " 'storage': settings.STORAGES['staticfiles']['BACKEND'],"
+        " 'ping': resolve('/bench/ping-db').url_name}))\n"
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "ALLOWED_HOSTS"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.load.settings",
+        SECRET_KEY="bench-" + "x" * 60,
+        ALLOWED_HOSTS="127.0.0.1",
+        DEBUG="1",  # production ignores it, and so does the bench
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        '{"debug": false, "ssl_redirect": false, "secure_cookies": [false, false],'
+        ' "same_middleware": true,'
+        ' "storage": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",'
+        ' "ping": "bench_ping_db"}'
+    )
+
+
+def test_an_agent_round_on_the_real_pages(db):
+    """What AgentUser does: log in with the form, open the dashboard, post one of its done
+    forms the htmx way (CSRF enforced), open the client list."""
+    with time_machine.travel(MORNING, tick=False):
+        counts = seed(agents=2, clients=30, today=MORNING.date())
+        agent = User.objects.get(username=agent_username(1))
+        browser = HttpClient(enforce_csrf_checks=True)
+
+        login_page = browser.get(LOGIN_URL)
+        token = csrf_token(login_page.content.decode())
+        assert login_page.status_code == 200 and token
+        response = browser.post(
+            LOGIN_URL,
+            {"username": agent.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            follow=True,
+        )
+        assert response.status_code == 200
+        assert signed_in(response.content.decode())
+
+        response = browser.get(DASHBOARD_URL)
+        page = response.content.decode()
+        assert response.status_code == 200 and signed_in(page)
+        urls = done_urls(page)
+        assert urls, "the seeded dashboard shows open touches"
+        shown = Touch.objects.filter(pk__in=[touch_id(url) for url in urls])
+        assert {t.owner_id for t in shown} == {agent.pk}
+        assert {t.status for t in shown} == {Touch.Status.OPEN}
+
+        pk = touch_id(urls[0])
+        response = browser.post(
+            urls[0],
+            {"csrfmiddlewaretoken": csrf_token(page), "next": DASHBOARD_URL, "channel": "message"},
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code == 200
+        assert done_row_ok(response.content.decode(), pk)
+        assert Touch.objects.get(pk=pk).status == Touch.Status.DONE
+        assert Interaction.objects.filter(client__touches=pk, date=MORNING.date()).count() == 1
+        assert urls[0] not in done_urls(browser.get(DASHBOARD_URL).content.decode())
+
+        response = browser.get(CLIENT_LIST_URL)
+        assert response.status_code == 200 and signed_in(response.content.decode())
+
+    assert counts["agents"] == 2 and counts["clients"] == 60
+    assert counts["open_shown_min"] >= 10  # two thirds of the book were not contacted
+
+
+def test_a_lost_session_is_not_a_signed_in_page(db):
+    response = HttpClient().get(DASHBOARD_URL, follow=True)
+
+    assert response.status_code == 200  # the login page: locust would not see an error
+    assert not signed_in(response.content.decode())
+
+
+def test_the_locustfile_defines_both_users():
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "locust"), "-f", "bench/load/locustfile.py", "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "AgentUser" in result.stdout and "PingUser" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/agentcrm_ci"},
+            "postgres://postgres@127.0.0.1:5432/agentcrm_load",
+        ),
+        (
+            {"DATABASE_URL": "sqlite:///var/x.sqlite3"},
+            "postgres://postgres@127.0.0.1:5432/agentcrm_load",
+        ),
+        (
+            {"BENCH_LOAD_DATABASE_URL": "postgres://bench@localhost/my_load"},
+            "postgres://bench@localhost/my_load",
+        ),
+    ],
+)
+def test_the_bench_database(environ, expected):
+    assert database_url(environ) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://postgres@127.0.0.1:5432/agentcrm",
+        "postgres://postgres@127.0.0.1:5432/agentcrm_ci",
+        "postgres://postgres@127.0.0.1:5432/test_agentcrm_ci",
+        "postgres://postgres@db.example.com:5432/agentcrm_load",
+        "sqlite:///var/load.sqlite3",
+    ],
+)
+def test_the_bench_never_recreates_a_working_or_remote_database(url):
+    with pytest.raises(LoadBenchError):
+        database_url({"BENCH_LOAD_DATABASE_URL": url})
+
+
+STATS_CSV = """\
+Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,\
+Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,\
+80%,90%,95%,98%,99%,99.9%,99.99%,100%
+GET,dashboard,1200,0,150,160.5,20.1,900.2,50000.0,20.04,0.0,150,170,180,190,250,300,400,\
+500,900,900,900
+POST,touch done,1180,2,90,95.0,10.0,700.0,9000.0,19.7,0.03,90,100,110,120,150,180,250,\
+300,700,700,700
+,Aggregated,2380,2,120,128.1,10.0,900.2,29000.0,39.74,0.03,120,140,160,170,220,260,350,\
+450,900,900,900
+"""
+
+
+def test_read_stats_takes_locust_csv(tmp_path):
+    (tmp_path / "AgentUser_stats.csv").write_text(STATS_CSV)
+    (tmp_path / "AgentUser_failures.csv").write_text(
+        "Method,Name,Error,Occurrences\nPOST,touch done,CatchResponseError('done 7: 500'),2\n"
+    )
+
+    stats = read_stats(tmp_path / "AgentUser")
+
+    assert stats["total"] == {
+        "requests": 2380,
+        "failures": 2,
+        "rps": 39.7,
+        "p50_ms": 120,
+        "p95_ms": 260,
+        "max_ms": 900,
+    }
+    assert stats["by_name"]["touch done"]["p95_ms"] == 180
+    assert stats["failures"] == ["POST touch done: CatchResponseError('done 7: 500') ×2"]
+
+
+def test_server_errors_are_found_in_the_log(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    log.write_text(
+        "[2026-03-10 09:00:00 +0800] [12] [INFO] Booting worker with pid: 12\n"
+        "Internal Server Error: /touches/5/done/\n"
+        "Traceback (most recent call last):\n"
+        "Forbidden (CSRF token missing.): /touches/6/done/\n"
+        "Not Found: /touches/7/done/\n"
+        "[2026-03-10 09:00:30 +0800] [10] [CRITICAL] WORKER TIMEOUT (pid:12)\n"
+        "[2026-03-10 09:00:31 +0800] [10] [ERROR] Worker (pid:12) was sent SIGKILL!\n"
+    )
+
+    assert len(server_errors(log)) == 6
+    assert server_errors(tmp_path / "missing.log") == []

@@ -1,0 +1,207 @@
+"""Fuzzing the forms agents post every day: a client, a policy, and done / skip / snooze on a
+touch, with random unicode, very long strings, HTML and SQL payloads and malformed dates
+and numbers in any field (formset management fields included).
+
+Whatever is sent: never a server error; a form error writes nothing, a success writes
+exactly one object; and markup sent never comes back unescaped, on the form, on the page
+the success leads to, or in the success message."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentcrm.touches.models import Touch
+from clients.models import Client, CustomDate, FamilyMember, Interaction
+from policies.models import Beneficiary, Policy, Rider
+
+from .fuzz_inputs import (
+    assert_escaped,
+    assert_not_server_error,
+    overrides,
+    rolled_back,
+    text,
+    value,
+)
+from .policy_factories import InsurerFactory
+from .test_client_forms import client_data
+from .test_policy_views import form_data
+from .touch_factories import TouchFactory
+
+pytestmark = pytest.mark.django_db
+
+CLIENT_FIELDS = [
+    "name", "gender", "birth_date", "birthday_calendar", "lunar_birth_year",
+    "lunar_birth_month", "lunar_birth_day", "lunar_birth_leap", "mobile", "phone_other",
+    "wechat_id", "email", "address", "occupation", "employer", "industry", "marital_status",
+    "wedding_date", "income_band", "segments", "tag_names", "interests", "vip_tier",
+    "is_influence_centre", "source", "stage", "do_not_contact", "do_not_contact_reason",
+    "notes", "family-TOTAL_FORMS", "family-INITIAL_FORMS", "family-0-relation",
+    "family-0-name", "family-0-birth_date", "family-0-lunar_birth_month",
+    "family-0-lunar_birth_day", "family-0-notes", "dates-TOTAL_FORMS", "dates-0-name",
+    "dates-0-calendar", "dates-0-year", "dates-0-month", "dates-0-day", "dates-0-leap",
+]  # fmt: skip
+
+POLICY_FIELDS = [
+    "insurer", "number", "product_name", "policy_type", "holder", "insured_client",
+    "insured_member", "sum_assured", "premium", "currency", "payment_frequency",
+    "payment_term_years", "coverage_kind", "coverage_value", "application_date",
+    "effective_date", "delivery_date", "receipt_signed_date", "cooling_off_end", "status",
+    "notes", "riders-TOTAL_FORMS", "riders-0-name", "riders-0-sum_assured",
+    "riders-0-premium", "riders-0-start_date", "riders-0-expiry_date",
+    "beneficiaries-TOTAL_FORMS", "beneficiaries-0-name", "beneficiaries-0-relation",
+    "beneficiaries-0-share", "beneficiaries-1-share", "beneficiaries-1-name",
+]  # fmt: skip
+
+
+@pytest.fixture
+def http(as_user, owner):
+    return as_user(owner)
+
+
+def _follow(http, response) -> str:
+    page = http.get(response["Location"])
+    assert page.status_code == 200
+    return page.content.decode()
+
+
+# -- the client form -----------------------------------------------------------------------
+
+
+def client_counts() -> tuple[int, int, int]:
+    return Client.objects.count(), FamilyMember.objects.count(), CustomDate.objects.count()
+
+
+@given(name=text(), fuzz=overrides(CLIENT_FIELDS))
+def test_fuzz_client_create(http, owner, name, fuzz):
+    data = client_data(
+        family=[{"relation": "child", "name": "小宝", "birthday_calendar": "solar"}],
+        dates=[{"name": "开店纪念日", "calendar": "solar", "month": "8", "day": "15"}],
+        name=name,
+    )
+    data.update(fuzz)
+    with rolled_back():
+        before = client_counts()
+        response = http.post(reverse("clients:create"), data)
+        assert_not_server_error(response)
+        after = client_counts()
+        if response.status_code == 302:
+            assert after[0] == before[0] + 1
+            assert before[1] <= after[1] <= before[1] + 1
+            assert before[2] <= after[2] <= before[2] + 1
+            client = Client.objects.latest("pk")
+            assert client.owner == owner
+            body = _follow(http, response)  # the client's page, with the "saved" message
+        else:
+            assert response.status_code == 400
+            assert after == before
+            body = response.content.decode()
+        assert_escaped(body, data.values())
+
+
+# -- the policy form -----------------------------------------------------------------------
+
+
+def policy_counts() -> tuple[int, int, int]:
+    return Policy.objects.count(), Rider.objects.count(), Beneficiary.objects.count()
+
+
+@given(product=text(), fuzz=overrides(POLICY_FIELDS))
+def test_fuzz_policy_create(http, owner, client_obj, outsider, product, fuzz):
+    insurer = InsurerFactory(name="模糊人寿")
+    data = form_data(client_obj, insurer, product_name=product)
+    data.update(fuzz)
+    with rolled_back():
+        before = policy_counts()
+        response = http.post(reverse("policies:create"), data)
+        assert_not_server_error(response)
+        after = policy_counts()
+        if response.status_code == 302:
+            assert after[0] == before[0] + 1
+            policy = Policy.objects.latest("pk")
+            assert policy.owner == owner and policy.holder.owner == owner
+            body = _follow(http, response)
+        else:
+            assert response.status_code == 400
+            assert after == before
+            body = response.content.decode()
+        assert_escaped(body, data.values())
+
+
+# -- done, skip and snooze on a touch ------------------------------------------------------
+
+NEXT_URLS = st.one_of(
+    st.none(),
+    st.sampled_from(
+        [
+            "/",
+            "/clients/",
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "javascript:alert(1)",
+            "http:/evil.example",
+        ]
+    ),
+    text(),
+)
+
+
+def _base(action: str, today) -> dict:
+    return {
+        "done": {"channel": "message", "note": "打过电话"},
+        "skip": {"reason": "客户出国"},
+        "snooze": {"until": (today + timedelta(days=3)).isoformat()},
+    }[action]
+
+
+@given(
+    action=st.sampled_from(["done", "skip", "snooze"]),
+    field_value=value(),
+    extra=overrides(["channel", "note", "reason", "until", "csrfmiddlewaretoken"], max_size=3),
+    next_url=NEXT_URLS,
+    htmx=st.booleans(),
+)
+def test_fuzz_touch_actions(http, owner, client_obj, action, field_value, extra, next_url, htmx):
+    today = timezone.localdate()
+    data = _base(action, today)
+    data[next(iter(data)) if action != "done" else "note"] = field_value
+    data.update(extra)
+    if next_url is not None:
+        data["next"] = next_url
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    with rolled_back():
+        touch = TouchFactory(client=client_obj, due_date=today, occasion_date=today)
+        interactions = Interaction.objects.count()
+        response = http.post(reverse(f"touches:{action}", args=[touch.pk]), data, **headers)
+        assert_not_server_error(response)
+        after = Touch.objects.get(pk=touch.pk)
+        if response.status_code == 400:  # refused: the touch is as it was
+            assert (after.status, after.due_date, after.note) == (
+                Touch.Status.OPEN,
+                today,
+                "",
+            )
+            assert Interaction.objects.count() == interactions
+            body = response.content.decode()
+        else:
+            assert response.status_code == (200 if htmx else 302)
+            expected_status = {"done": "done", "skip": "skipped", "snooze": "open"}[action]
+            assert after.status == expected_status
+            new = Interaction.objects.count() - interactions
+            assert new == (1 if action == "done" else 0)
+            if action == "snooze":
+                assert after.due_date > today
+            if htmx:
+                body = response.content.decode()
+            else:
+                location = response["Location"]
+                assert location.startswith("/") and not location.startswith(("//", "/\\"))
+                body = _follow(http, response)
+            detail = http.get(reverse("clients:detail", args=[client_obj.pk]))
+            body += detail.content.decode()  # the timeline shows a done touch's note
+        assert_escaped(body, data.values())
