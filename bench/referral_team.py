@@ -46,6 +46,36 @@ def _at(day: datetime.date, hour: int = 10) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour), tzinfo=TZ)
 
 
+def _clients(agents, *, count: int, name: str, stage: str, source: str) -> dict[int, list[int]]:
+    """`count` clients for each agent: one made with the ORM, then copied in SQL with a
+    numbered name (110,000 rows through bulk_create spend ~20 s preparing 33 columns each).
+    Returns {agent id: [client ids]}."""
+    templates = Client.objects.bulk_create(
+        [Client(owner=a, name=f"{name}{a.id}-", stage=stage, source=source) for a in agents]
+    )
+    fields = [f for f in Client._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(
+        f"t.{quote(f.column)} || n.i" if f.name == "name" else f"t.{quote(f.column)}"
+        for f in fields
+    )
+    marks = ", ".join(["%s"] * len(templates))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %s) "
+            f"INSERT INTO {quote(Client._meta.db_table)} ({columns}) "
+            f"SELECT {values} FROM {quote(Client._meta.db_table)} t CROSS JOIN n "
+            f"WHERE t.id IN ({marks})",
+            [count - 1, *[t.pk for t in templates]],
+        )
+    made: dict[int, list[int]] = {a.id: [] for a in agents}
+    rows = Client.objects.filter(owner__in=agents, stage=stage, source=source).order_by("id")
+    for cid, owner_id in rows.values_list("id", "owner_id"):
+        made[owner_id].append(cid)
+    return made
+
+
 def _seed() -> User:
     rng = random.Random(5)
     today = timezone.localdate()
@@ -66,30 +96,12 @@ def _seed() -> User:
     )
     agents = list(User.objects.filter(username__startswith="bench-team-agent-").order_by("id"))
 
-    Client.objects.bulk_create(
-        [
-            Client(owner=a, name=f"客户{a.id}-{i:03d}", stage="client")
-            for a in agents
-            for i in range(ROOT_CLIENTS)
-        ],
-        batch_size=5000,
-    )
-    roots: dict[int, list[int]] = {a.id: [] for a in agents}
-    for cid, owner_id in Client.objects.filter(owner__in=agents).values_list("id", "owner_id"):
-        roots[owner_id].append(cid)
-
+    roots = _clients(agents, count=ROOT_CLIENTS, name="客户", stage="client", source="other")
     per_agent = N_REFERRALS // N_AGENTS
-    referred = Client.objects.bulk_create(
-        [
-            Client(owner=a, name=f"转介绍{a.id}-{i:04d}", stage="prospect", source="referral")
-            for a in agents
-            for i in range(per_agent)
-        ],
-        batch_size=5000,
-    )
+    referred = _clients(agents, count=per_agent, name="转介绍", stage="prospect", source="referral")
     referrals, changes_for = [], []
-    for n, agent in enumerate(agents):
-        people = [c.id for c in referred[n * per_agent : (n + 1) * per_agent]]
+    for agent in agents:
+        people = referred[agent.id]
         days = sorted(first + datetime.timedelta(days=rng.randrange(365)) for _ in people)
         depths: list[int] = []
         for j, (person, day) in enumerate(zip(people, days, strict=True)):
@@ -175,8 +187,11 @@ def _seed() -> User:
             )
     ReferralRequest.objects.bulk_create(requests, batch_size=5000)
     if connection.vendor == "postgresql":
+        # A live database is vacuumed and analysed by autovacuum: measure that state, not
+        # the minute after a bulk load.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            for model in (Client, Referral, ReferralStageChange, ReferralRequest):
+                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return manager
 
 

@@ -288,6 +288,7 @@ KINDS = (
         source=neglected_clients,
         default_lead_days=180,
         priority=NORMAL,
+        late_catch=False,  # the lead is the days of silence, not days before an occasion
         greeting=_("{name}, it has been a while! How are you and the family?"),
         order=200,
     ),

@@ -2,13 +2,12 @@
 payouts, the delivery checklist and annual reviews.
 
 The forms only parse input; the rules live in the services, whose ValidationErrors are put
-beside the fields they concern with `add_service_errors`.
+beside the fields they concern with `agentcrm.core.forms.add_service_errors`.
 """
 
 from datetime import date
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
@@ -16,16 +15,6 @@ from clients.forms import DateInput
 
 from .models import AnnualReview, DeliveryItem, Payout, Policy
 from .services import REVIEW_FOLLOW_UPS_MAX, TRANSITIONS, PayoutPattern
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Put each message of a service's ValidationError beside its field; the others (rules
-    over the whole record) go to the top of the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, errors in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, errors)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):

@@ -68,8 +68,8 @@ def register() -> None:
             lead_configurable=False,
             priority=HIGH,
             greeting=_(
-                "{name}, thank you again for introducing {label}. I wanted to let you know how "
-                "it is going."
+                "{name}, a quick word on the friend you introduced ({label}). Thank you again "
+                "for your trust!"
             ),
             order=85,
             display_label=feedback_label,

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, DateField, F, Max, Q, Sum, Window
 from django.db.models.functions import RowNumber, TruncMonth
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import Team, User
@@ -112,11 +111,6 @@ def manager_teams(*, user: User) -> list[tuple[Team, int]]:
 
     walk(None, 0)
     return ordered
-
-
-def get_team_for_manager(*, user: User, pk: int) -> Team:
-    """One of the manager's teams or sub-teams, else 404."""
-    return get_object_or_404(teams_for_manager(user=user), pk=pk)
 
 
 def team_agents(*, user: User, teams: Sequence[Team], team: Team | None = None) -> list[User]:

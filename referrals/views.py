@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from agentcrm.core.forms import add_service_errors
 from agentcrm.core.history import HistorySource, history_entries
 from clients.models import Client
 from clients.selectors import clients_for_user, get_client_for_user
@@ -36,15 +37,6 @@ from .forms import (
     ThankForm,
 )
 from .models import Context, Referral, ReferralStageChange, Stage
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    """Put each message of a service's ValidationError beside the input it concerns."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, errors in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, errors)
 
 
 def _days_since(moment, today) -> int:
@@ -147,7 +139,7 @@ def referral_new(request):
                         by=request.user,
                     )
                 except ValidationError as exc:
-                    _errors_to_form(form, exc)
+                    add_service_errors(form, exc)
                 else:
                     messages.success(
                         request,
@@ -259,7 +251,7 @@ def referral_stage(request, pk: int):
                 lost_reason=form.cleaned_data["lost_reason"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Stage is now %(stage)s.") % {"stage": referral.get_stage_display()}
@@ -419,7 +411,7 @@ def _request_save(request, form, people):
             by=request.user,
         )
     except ValidationError as exc:
-        _errors_to_form(form, exc)
+        add_service_errors(form, exc)
         messages.error(request, _("Nothing was saved: please correct the errors below."))
         return None
     if ask.names_given:

@@ -33,40 +33,41 @@ AGENT_PAGE_SIZE = 50
 
 
 class PeriodForm(forms.Form):
-    """The period: a preset (links on the page) or dates chosen by hand."""
+    """The period: a preset (links on the page) or dates chosen by hand. A preset wins over
+    dates; a missing date is filled in (the end: today; the start: 12 months before the
+    end); nothing asked for, or nonsense, gives the last 12 months."""
 
     preset = forms.ChoiceField(required=False, choices=[("", "")] + list(team.PRESETS.items()))
     start = forms.DateField(label=gettext_lazy("From"), required=False)
     end = forms.DateField(label=gettext_lazy("To"), required=False)
 
+    def __init__(self, data=None, *, today):
+        super().__init__(data or None)
+        self.today = today
+
     def clean(self):
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if start > end:
-                raise forms.ValidationError(_("The start of the period is after its end."))
-            if (end - start).days > team.MAX_PERIOD_YEARS * 366:
-                raise forms.ValidationError(
-                    _("Choose a period of at most %(years)d years.")
-                    % {"years": team.MAX_PERIOD_YEARS}
-                )
-        return data
-
-    def period(self, *, today) -> team.Period:
-        """The chosen period; the default (last 12 months) when nothing or nonsense was
-        asked for. A preset wins over dates."""
-        default = team.period_for_preset(preset=team.DEFAULT_PRESET, today=today)
-        if not self.is_valid():
-            return default
-        data = self.cleaned_data
         if data.get("preset"):
-            return team.period_for_preset(preset=data["preset"], today=today)
+            data["period"] = team.period_for_preset(preset=data["preset"], today=self.today)
+            return data
         start, end = data.get("start"), data.get("end")
         if not start and not end:
-            return default
-        end = end or max(today, start)
+            return data
+        end = end or max(self.today, start)
         start = start or team.period_for_preset(preset=team.DEFAULT_PRESET, today=end).start
-        return team.Period(start, end)
+        if start > end:
+            raise forms.ValidationError(_("The start of the period is after its end."))
+        if (end - start).days > team.MAX_PERIOD_YEARS * 366:
+            raise forms.ValidationError(
+                _("Choose a period of at most %(years)d years.") % {"years": team.MAX_PERIOD_YEARS}
+            )
+        data["period"] = team.Period(start, end)
+        return data
+
+    def period(self) -> team.Period:
+        if self.is_valid() and "period" in self.cleaned_data:
+            return self.cleaned_data["period"]
+        return team.period_for_preset(preset=team.DEFAULT_PRESET, today=self.today)
 
 
 def _require_manager(user) -> None:
@@ -113,8 +114,8 @@ def _query(request, *, drop=("page",)) -> str:
 def team_referrals(request):
     teams, chosen, agents = _scope(request)
     today = timezone.localdate()
-    form = PeriodForm(request.GET or None)
-    period = form.period(today=today)
+    form = PeriodForm(request.GET, today=today)
+    period = form.period()
     stats = team.team_referral_stats(agents=agents, period=period, today=today)
     return render(
         request,
@@ -185,7 +186,7 @@ def team_referrals_export(request, fmt: str):
         raise Http404
     _teams, _chosen, agents = _scope(request)
     today = timezone.localdate()
-    period = PeriodForm(request.GET or None).period(today=today)
+    period = PeriodForm(request.GET, today=today).period()
     stats = team.team_referral_stats(agents=agents, period=period, today=today)
     header, lines = _export_header(), _export_rows(stats)
     # Every export of client data is logged (the rows: each agent's and the total).
@@ -230,8 +231,8 @@ def agent_referrals(request, pk: int):
     _require_manager(request.user)
     agent = selectors.get_team_agent_for_manager(user=request.user, pk=pk)
     today = timezone.localdate()
-    form = PeriodForm(request.GET or None)
-    period = form.period(today=today)
+    form = PeriodForm(request.GET, today=today)
+    period = form.period()
     stage = request.GET.get("stage", "")
     if stage not in Stage.values:
         stage = ""

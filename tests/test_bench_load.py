@@ -3,6 +3,7 @@ its URLconf, the bench settings, the seed, and the simulated agent's round again
 pages (the same URLs and page parsing the locust users use)."""
 
 import datetime
+import json
 import os
 import subprocess
 import sys
@@ -200,21 +201,33 @@ def test_the_bench_never_recreates_a_working_or_remote_database(url):
         database_url({"BENCH_LOAD_DATABASE_URL": url})
 
 
-STATS_CSV = """\
-Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,\
-Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,\
-80%,90%,95%,98%,99%,99.9%,99.99%,100%
-GET,dashboard,1200,0,150,160.5,20.1,900.2,50000.0,20.04,0.0,150,170,180,190,250,300,400,\
-500,900,900,900
-POST,touch done,1180,2,90,95.0,10.0,700.0,9000.0,19.7,0.03,90,100,110,120,150,180,250,\
-300,700,700,700
-,Aggregated,2380,2,120,128.1,10.0,900.2,29000.0,39.74,0.03,120,140,160,170,220,260,350,\
-450,900,900,900
-"""
+def _entry(name, method, times, failures=0, start=1000.0, last=1060.0):
+    """A stats entry as locust's --json-file writes it (StatsEntryDict)."""
+    return {
+        "name": name,
+        "method": method,
+        "last_request_timestamp": last,
+        "start_time": start,
+        "num_requests": sum(times.values()),
+        "num_none_requests": 0,
+        "num_failures": failures,
+        "total_response_time": sum(int(ms) * n for ms, n in times.items()),
+        "max_response_time": max(int(ms) for ms in times) + 0.4,
+        "min_response_time": min(int(ms) for ms in times),
+        "total_content_length": 0,
+        "response_times": times,
+        "num_reqs_per_sec": {},
+        "num_fail_per_sec": {},
+    }
 
 
-def test_read_stats_takes_locust_csv(tmp_path):
-    (tmp_path / "AgentUser_stats.csv").write_text(STATS_CSV)
+def test_read_stats_takes_locusts_final_json(tmp_path):
+    # 100 dashboards: 90 at 100 ms, 10 at 2,000 ms; 20 dones at 50 ms, 2 of them failed.
+    entries = [
+        _entry("dashboard", "GET", {"100": 90, "2000": 10}),
+        _entry("touch done", "POST", {"50": 20}, failures=2, start=1001.0, last=1040.0),
+    ]
+    (tmp_path / "AgentUser.json").write_text(json.dumps(entries))
     (tmp_path / "AgentUser_failures.csv").write_text(
         "Method,Name,Error,Occurrences\nPOST,touch done,CatchResponseError('done 7: 500'),2\n"
     )
@@ -222,15 +235,29 @@ def test_read_stats_takes_locust_csv(tmp_path):
     stats = read_stats(tmp_path / "AgentUser")
 
     assert stats["total"] == {
-        "requests": 2380,
+        "requests": 120,
         "failures": 2,
-        "rps": 39.7,
-        "p50_ms": 120,
-        "p95_ms": 260,
-        "max_ms": 900,
+        "rps": 2.0,
+        "p50_ms": 100,
+        "p95_ms": 2000,
+        "max_ms": 2000,
     }
-    assert stats["by_name"]["touch done"]["p95_ms"] == 180
+    assert stats["by_name"]["dashboard"]["p95_ms"] == 2000
+    assert stats["by_name"]["dashboard"]["p50_ms"] == 100
+    assert stats["by_name"]["touch done"] == {
+        "requests": 20,
+        "failures": 2,
+        "rps": 0.3,  # over the whole phase
+        "p50_ms": 50,
+        "p95_ms": 50,
+        "max_ms": 50,
+    }
     assert stats["failures"] == ["POST touch done: CatchResponseError('done 7: 500') ×2"]
+
+
+def test_read_stats_without_locust_output_fails(tmp_path):
+    with pytest.raises(LoadBenchError):
+        read_stats(tmp_path / "AgentUser")
 
 
 def test_server_errors_are_found_in_the_log(tmp_path):

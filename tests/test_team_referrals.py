@@ -359,6 +359,18 @@ def test_a_nonsense_period_falls_back_with_a_message(as_user, manager, data):
     assert response.context["stats"].period.preset == "last_12_months"
     assert response.context["form"].errors
     assert 'role="alert"' in response.content.decode()
+    too_long = as_user(manager).get(OVERVIEW, {"start": "1990-01-01"})
+    assert too_long.context["stats"].period.preset == "last_12_months"
+    assert too_long.context["form"].errors
+
+
+@pytest.mark.django_db
+def test_one_date_is_filled_in(as_user, manager, data):
+    http = as_user(manager)
+    period = http.get(OVERVIEW, {"start": "2026-04-01"}).context["stats"].period
+    assert (period.start, period.end) == (d("2026-04-01"), TODAY)
+    period = http.get(OVERVIEW, {"end": "2026-03-31"}).context["stats"].period
+    assert (period.start, period.end) == (d("2025-04-01"), d("2026-03-31"))
 
 
 # --- scoping ---------------------------------------------------------------------------------

@@ -182,3 +182,27 @@ def test_many_saves_of_one_client_queue_one_rebuild(owner, django_capture_on_com
     assert sorted((cb.client_id, cb.owner_id) for cb in callbacks) == sorted(
         [(client.pk, owner.pk), (other.pk, owner.pk)]
     )
+
+
+@pytest.mark.django_db
+@time_machine.travel(datetime.datetime(2026, 11, 24, 9, tzinfo=datetime.UTC))
+def test_record_changed_today_gets_occasions_nearer_than_the_lead(owner):
+    """A birthday entered today for today (lead 3) is owed a touch today, although its
+    regular due day has passed; the nightly build never revisits past days."""
+    set_marker(TODAY + timedelta(days=7))
+    today = ClientFactory(owner=owner, name="今天生日", birth_date=date(1980, 11, 24))
+    in_two = ClientFactory(owner=owner, name="后天生日", birth_date=date(1980, 11, 26))
+    in_five = ClientFactory(owner=owner, name="五天后", birth_date=date(1980, 11, 29))
+    for client in (today, in_two, in_five):
+        services.touch_rebuild_for_client(client_id=client.pk, owner_id=owner.pk, today=TODAY)
+    birthdays = {
+        t.client.name: (t.due_date, t.occasion_date)
+        for t in Touch.objects.filter(kind="birthday").select_related("client")
+    }
+    assert birthdays == {
+        "今天生日": (TODAY, TODAY),
+        "后天生日": (TODAY, date(2026, 11, 26)),
+        "五天后": (date(2026, 11, 26), date(2026, 11, 29)),  # the regular lead of 3 days
+    }
+    # Neglect counts silent days, not days before an occasion: nothing caught late.
+    assert not Touch.objects.filter(kind="neglect").exists()

@@ -139,28 +139,41 @@ def _without_jit() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
-def build_day(*, due: date, agents: AgentRange, client_ids: Iterable[int] | None = None) -> int:
+def build_day(
+    *,
+    due: date,
+    agents: AgentRange,
+    client_ids: Iterable[int] | None = None,
+    late: bool = False,
+) -> int:
     """Write every touch due on `due` for these agents (and clients); returns rows written.
 
     One transaction per kind: a kind that fails leaves the others written, and repeating
     the day writes only what is missing.
+
+    `late` (a client's record changed today): also the occasions nearer than the lead, due
+    today. A birthday entered today for today or tomorrow is owed a touch too, although its
+    regular due day (3 days before) is past.
     """
     written = 0
     now = timezone.now()
     client_ids = tuple(client_ids) if client_ids is not None else None
     for kind in occasion_kinds().values():
         for lead, only, leave_out in lead_groups(kind=kind, agents=agents):
-            scope = BuildScope(due=due, lead_days=lead)
+            leads = [lead]
+            if late and kind.late_catch:
+                leads += range(lead)
             with transaction.atomic():
                 _without_jit()
-                for qs in _rows(
-                    kind=kind,
-                    scope=scope,
-                    agents=agents,
-                    only=only,
-                    leave_out=leave_out,
-                    client_ids=client_ids,
-                    now=now,
-                ):
-                    written += insert_select(qs)
+                for scope_lead in leads:
+                    for qs in _rows(
+                        kind=kind,
+                        scope=BuildScope(due=due, lead_days=scope_lead),
+                        agents=agents,
+                        only=only,
+                        leave_out=leave_out,
+                        client_ids=client_ids,
+                        now=now,
+                    ):
+                        written += insert_select(qs)
     return written

@@ -48,6 +48,9 @@ class OccasionKind:
     # The built-in wording; {name} is the client's name, {label} the touch's label.
     greeting: Any = ""
     order: int = 100  # position on the settings page
+    # A record changed today also gets the occasions nearer than the lead (due today). Off
+    # for kinds whose lead is not "days before the occasion" (neglect counts silent days).
+    late_catch: bool = True
     # How the stored label reads (the label column holds a key or a name): None shows it as is.
     display_label: Callable[[str], str] | None = None
 

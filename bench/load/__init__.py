@@ -301,8 +301,8 @@ def _locust(user_class: str, *, host: str, seconds: int, config: dict, work: Pat
         f"--run-time={seconds}s",
         "--stop-timeout=10",  # let the rounds under way finish: no request cut in flight
         f"--host={host}",
-        f"--csv={prefix}",
-        "--only-summary",
+        f"--csv={prefix}",  # for the failure messages
+        f"--json-file={prefix}",  # the final figures
         "--loglevel=WARNING",
         user_class,
     ]
@@ -327,21 +327,13 @@ def _locust(user_class: str, *, host: str, seconds: int, config: dict, work: Pat
 
 
 def read_stats(prefix: Path, log: Path | None = None) -> dict:
-    """Locust's CSV: the aggregated row, the row of each request name, and the failures."""
-    stats_file = Path(f"{prefix}_stats.csv")
+    """Locust's final statistics (`--json-file`: written after the last user stopped; the
+    CSV is a snapshot taken every second and misses the last requests), per request name and
+    in all, plus the failure messages of its CSV."""
+    stats_file = Path(f"{prefix}.json")
     if not stats_file.exists():
         raise LoadBenchError(f"locust wrote no statistics:\n{_tail(log) if log else ''}")
-    rows = {}
-    with stats_file.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            rows[row["Name"]] = {
-                "requests": int(row["Request Count"]),
-                "failures": int(row["Failure Count"]),
-                "rps": round(float(row["Requests/s"]), 1),
-                "p50_ms": _number(row["50%"]),
-                "p95_ms": _number(row["95%"]),
-                "max_ms": round(float(row["Max Response Time"])),
-            }
+    entries = json.loads(stats_file.read_text())
     failures = []
     failures_file = Path(f"{prefix}_failures.csv")
     if failures_file.exists():
@@ -350,14 +342,45 @@ def read_stats(prefix: Path, log: Path | None = None) -> dict:
                 f"{row['Method']} {row['Name']}: {row['Error']} ×{row['Occurrences']}"
                 for row in csv.DictReader(handle)
             ]
-    total = rows.pop("Aggregated", None)
-    if total is None:
-        raise LoadBenchError(f"no aggregated row in {stats_file}")
-    return {"total": total, "by_name": rows, "failures": failures}
+    start = min((entry["start_time"] for entry in entries), default=0)
+    end = max((entry["last_request_timestamp"] or 0 for entry in entries), default=0)
+    seconds = end - start
+    return {
+        "total": _figures(entries, seconds),
+        "by_name": {entry["name"]: _figures([entry], seconds) for entry in entries},
+        "failures": failures,
+    }
 
 
-def _number(value: str):
-    return "N/A" if value in ("", "N/A") else round(float(value))
+def _figures(entries: list[dict], seconds: float) -> dict:
+    """Requests, failures, requests/s (over the phase's `seconds`), median, p95 and max of
+    locust entries taken together (their response-time histograms merged, percentiles
+    computed as locust does)."""
+    times: dict[int, int] = {}
+    for entry in entries:
+        for ms, count in entry["response_times"].items():
+            times[int(float(ms))] = times.get(int(float(ms)), 0) + count
+    requests = sum(entry["num_requests"] for entry in entries)
+    measured = sum(times.values())
+    return {
+        "requests": requests,
+        "failures": sum(entry["num_failures"] for entry in entries),
+        "rps": round(requests / seconds, 1) if seconds > 0 else 0.0,
+        "p50_ms": _percentile(times, measured, 0.50),
+        "p95_ms": _percentile(times, measured, 0.95),
+        "max_ms": round(max((entry["max_response_time"] for entry in entries), default=0)),
+    }
+
+
+def _percentile(times: dict[int, int], count: int, percent: float) -> int:
+    """locust.stats.calculate_response_time_percentile (this module must not import locust)."""
+    wanted = int(count * percent)
+    seen = 0
+    for ms in sorted(times, reverse=True):
+        seen += times[ms]
+        if count - seen <= wanted:
+            return ms
+    return 0
 
 
 def server_errors(log: Path) -> list[str]:

@@ -175,7 +175,10 @@ _DIALECTS = {"excel": csv.excel, "excel-tab": csv.excel_tab, "semicolon": _Semic
 
 def _chain(first: str, rest) -> Iterator[str]:
     yield first
-    yield from rest
+    # Not `yield from`: closing this generator after the text stream was detached (a file
+    # refused before its last row) would close the stream too, and raise.
+    for line in rest:  # noqa: UP028
+        yield line
 
 
 def _xlsx_sheet(stream):

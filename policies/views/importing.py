@@ -15,6 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from agentcrm.core.forms import add_service_errors
 from agentcrm.core.services import export_log_record
 
 from .. import selectors, services
@@ -34,7 +35,7 @@ def import_index(request):
         try:
             job = services.import_job_create(owner=request.user, upload=form.cleaned_data["file"])
         except ValidationError as exc:
-            _service_errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("imports:detail", pk=job.pk)
     jobs = list(selectors.import_jobs_for_user(user=request.user)[:RECENT_JOBS])
@@ -44,14 +45,6 @@ def import_index(request):
         {"form": form, "jobs": jobs},
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _service_errors_to_form(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, errors in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, errors)
 
 
 @require_GET
@@ -97,7 +90,7 @@ def import_confirm(request, pk: int):
                 job=job, only_valid=form.cleaned_data["mode"] == ImportConfirmForm.VALID
             )
         except ValidationError as exc:
-            _service_errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The import has started."))
             return redirect("imports:detail", pk=job.pk)

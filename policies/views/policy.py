@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
+from agentcrm.core.forms import add_service_errors
 from clients.selectors import clients_for_user
 
 from .. import dates, selectors, services
@@ -65,16 +66,6 @@ def policy_detail(request, pk: int, *, forms: dict | None = None, status: int = 
     )
 
 
-def _service_errors_to_form(form: PolicyForm, exc: ValidationError) -> None:
-    """Put each message of a service's ValidationError beside the input it concerns; rules
-    over the whole policy (beneficiaries, riders…) go to the top of the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, errors in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, errors)
-
-
 def _policy_form_page(request, policy: Policy | None = None):
     initial = {}
     holder_id = request.GET.get("holder", "")
@@ -103,7 +94,7 @@ def _policy_form_page(request, policy: Policy | None = None):
                     else:
                         saved = services.policy_update(policy=policy, **rows, **kwargs)
             except ValidationError as exc:
-                _service_errors_to_form(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Saved policy %(number)s.") % {"number": saved.number})
                 return redirect("policies:detail", pk=saved.pk)

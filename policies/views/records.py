@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from agentcrm.core.forms import add_service_errors
+
 from .. import selectors, services
 from ..forms_records import (
     PayoutForm,
     PayoutGenerateForm,
     PremiumPaymentForm,
     StatusChangeForm,
-    add_service_errors,
 )
 from ..models import Payout, Policy
 from .policy import policy_detail

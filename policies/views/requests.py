@@ -12,6 +12,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agentcrm.core.forms import add_service_errors
+
 from .. import selectors, services
 from ..forms_requests import (
     DocumentAddForm,
@@ -24,15 +26,6 @@ from ..forms_requests import (
 from ..models import ServiceRequest, ServiceRequestDocument
 from ..selectors.requests import STATE_OPEN
 from ..services.requests import DEFAULT_DOCUMENTS, EDITABLE_FIELDS
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    """Put each message of a service's ValidationError beside the input it concerns."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, errors in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, errors)
 
 
 def service_request_list(request):
@@ -88,7 +81,7 @@ def service_request_create(request):
                     owner=request.user, by=request.user, **form.service_kwargs()
                 )
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Request opened."))
                 return redirect("service_requests:detail", pk=saved.pk)
@@ -146,7 +139,7 @@ def service_request_edit(request, pk: int):
             try:
                 services.service_request_update(request=sr, **form.cleaned_data)
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Request saved."))
                 return redirect("service_requests:detail", pk=sr.pk)
@@ -177,7 +170,7 @@ def service_request_set_status(request, pk: int):
                 amount_paid=form.cleaned_data["amount_paid"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Status is now %(status)s.") % {"status": sr.get_status_display()}
@@ -225,7 +218,7 @@ def service_request_document_add(request, pk: int):
         try:
             services.service_request_document_add(request=sr, name=form.cleaned_data["name"])
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             return _documents_response(request, sr)
     return _documents_response(request, sr, form=form)

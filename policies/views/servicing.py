@@ -12,13 +12,14 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agentcrm.core.forms import add_service_errors
+
 from .. import selectors, services
 from ..forms_records import (
     AnnualReviewForm,
     DeliveryForm,
     DeliveryTickForm,
     FollowUpFormSet,
-    add_service_errors,
     follow_up_rows,
 )
 from ..models import AnnualReview, DeliveryItem, Policy

@@ -91,6 +91,10 @@ def pytest_runtest_makereport(item, call):
             saved.extend(_save_page(page, f"{_safe_name(item.nodeid)}-{n}"))
         if saved:
             report.sections.append(("browser artefacts", "\n".join(str(p) for p in saved)))
+    elif report.when == "call" and report.passed and ARTIFACTS.is_dir():
+        # Passing now: the screenshots of an earlier failure are stale.
+        for stale in ARTIFACTS.glob(f"{_safe_name(item.nodeid)}-*"):
+            stale.unlink(missing_ok=True)
     return report
 
 
@@ -121,8 +125,9 @@ def chromium() -> Iterator:
     reason = browser_missing()
     if reason:
         pytest.fail(f"browser tests cannot run: {reason}", pytrace=False)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()

@@ -67,8 +67,7 @@ def test_agent_adds_client_and_policy_then_works_the_dashboard(new_page, live_se
     page.locator("#id_number").fill("PA-2026-0001")
     page.locator("#id_product_name").fill("平安福终身寿险")
     page.locator("#id_policy_type").select_option(Policy.Type.LIFE)
-    if page.locator("#id_status").count():
-        page.locator("#id_status").select_option(Policy.Status.IN_FORCE)
+    page.locator("#id_status").select_option(Policy.Status.IN_FORCE)
     page.locator("#id_sum_assured").fill("500000")
     page.locator("#id_premium").fill("12000")
     page.locator("#id_payment_frequency").select_option(Policy.Frequency.ANNUAL)

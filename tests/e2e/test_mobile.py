@@ -46,7 +46,7 @@ def test_phone_dashboard_is_usable(new_page):
         ClientFactory(
             owner=agent,
             name=f"欧阳{'长' * 12 * n}名字{n}",
-            birth_date=today.replace(year=1990 + n),
+            birth_date=today.replace(year=1988 + 4 * n),  # leap years: 29 February too
         )
     touch_services.touch_build_now(today=today)
     touch = Touch.objects.get(client=client, kind="birthday")
