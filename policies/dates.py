@@ -22,6 +22,12 @@ from agentcrm.core.calendar import age_on as calendar_age_on
 from agentcrm.core.calendar import solar_in_year
 
 COOLING_OFF_DAYS = 15
+# The dates a policy may carry, and its longest premium term. Anything beyond is a typo, and
+# the dates derived from it (every premium due of the term, the cooling-off end) would run
+# past the calendar's last year, 9999.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+MAX_TERM_YEARS = 100
 DUE_SOON_DAYS = 30
 # Whole-life schedules need an end; no payout is generated past this age of the insured.
 MAX_AGE = 105
@@ -109,6 +115,10 @@ def lapse_risk(
     if today <= grace_end(due=next_due, grace_days=grace_days):
         return LapseRisk.IN_GRACE
     return LapseRisk.LAPSED
+
+
+def plausible(value: date | None) -> bool:
+    return value is None or EARLIEST <= value <= LATEST
 
 
 def cooling_off_end(*, receipt_signed: date, days: int = COOLING_OFF_DAYS) -> date:

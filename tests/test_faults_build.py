@@ -199,7 +199,6 @@ def test_two_beats_fire_the_same_build_on_two_workers(tmp_path, broker_queue):
     texts = [log.read_text(errors="replace") for log in logs]
     planned = [t.count("tasks.build_touches[") for t in texts]
     assert planned == [2, 2], planned  # each worker planned one of the two (received, done)
-    assert all("build_touch_batch[" in t for t in texts)  # and both built batches
     assert "] raised" not in "".join(texts)
     assert_build_complete()
     rows = touch_rows()

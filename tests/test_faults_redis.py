@@ -199,7 +199,7 @@ def test_import_upload_with_the_broker_down_fails_with_a_clear_message(http, own
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     file = SimpleUploadedFile("book.xlsx", xlsx_bytes(table([policy_row()])))
-    response = http.post(reverse("imports:index"), {"file": file})
+    response = http.post(reverse("imports:index"), {"file": file}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 302  # to the job's page, not a server error
     job = ImportJob.objects.get(owner=owner)

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from agentcrm.touches.models import Touch
@@ -78,7 +78,9 @@ def client_counts() -> tuple[int, int, int]:
 @given(name=text(), fuzz=overrides(CLIENT_FIELDS))
 def test_fuzz_client_create(http, owner, name, fuzz):
     data = client_data(
-        family=[{"relation": "child", "name": "小宝", "birthday_calendar": "solar"}],
+        family=[
+            {"relation": "child", "name": "小宝", "gender": "male", "birthday_calendar": "solar"}
+        ],
         dates=[{"name": "开店纪念日", "calendar": "solar", "month": "8", "day": "15"}],
         name=name,
     )
@@ -88,6 +90,7 @@ def test_fuzz_client_create(http, owner, name, fuzz):
         response = http.post(reverse("clients:create"), data)
         assert_not_server_error(response)
         after = client_counts()
+        event(f"HTTP {response.status_code}")
         if response.status_code == 302:
             assert after[0] == before[0] + 1
             assert before[1] <= after[1] <= before[1] + 1
@@ -119,6 +122,7 @@ def test_fuzz_policy_create(http, owner, client_obj, outsider, product, fuzz):
         response = http.post(reverse("policies:create"), data)
         assert_not_server_error(response)
         after = policy_counts()
+        event(f"HTTP {response.status_code}")
         if response.status_code == 302:
             assert after[0] == before[0] + 1
             policy = Policy.objects.latest("pk")
@@ -180,6 +184,7 @@ def test_fuzz_touch_actions(http, owner, client_obj, action, field_value, extra,
         response = http.post(reverse(f"touches:{action}", args=[touch.pk]), data, **headers)
         assert_not_server_error(response)
         after = Touch.objects.get(pk=touch.pk)
+        event(f"{action}: HTTP {response.status_code}")
         if response.status_code == 400:  # refused: the touch is as it was
             assert (after.status, after.due_date, after.note) == (
                 Touch.Status.OPEN,
@@ -205,3 +210,43 @@ def test_fuzz_touch_actions(http, owner, client_obj, action, field_value, extra,
             detail = http.get(reverse("clients:detail", args=[client_obj.pk]))
             body += detail.content.decode()  # the timeline shows a done touch's note
         assert_escaped(body, data.values())
+
+
+# -- what the fuzzing found ----------------------------------------------------------------
+
+
+def test_a_next_url_that_is_not_a_path_goes_to_the_dashboard(http, client_obj):
+    """`next=0` passed the host check (a relative URL) and redirect() took it for the name
+    of a URL pattern: a server error after the touch was already marked done."""
+    touch = TouchFactory(client=client_obj, due_date=timezone.localdate())
+    response = http.post(reverse("touches:skip", args=[touch.pk]), {"reason": "出差", "next": "0"})
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard")
+
+
+def test_a_custom_date_day_too_large_for_a_date_is_a_form_error(http):
+    """date(2000, 8, 2200000000) raises OverflowError, not ValueError."""
+    data = client_data(
+        dates=[{"name": "纪念日", "calendar": "solar", "month": "8", "day": "2200000000"}]
+    )
+    response = http.post(reverse("clients:create"), data)
+    assert response.status_code == 400 and not Client.objects.exists()
+    assert response.context["dates"].forms[0].errors["day"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"effective_date": "9999-12-20"}, "effective_date"),  # its premium dues: year 10000
+        ({"receipt_signed_date": "9999-12-31"}, "receipt_signed_date"),  # cooling-off end
+        ({"payment_term_years": "8000"}, "payment_term_years"),
+        ({"application_date": "0001-01-01"}, "application_date"),
+    ],
+)
+def test_policy_dates_beyond_any_real_policy_are_form_errors(http, client_obj, fields, field):
+    """Dates the derived dates would overflow from were a server error; any date outside
+    1900–2199, or a premium term over 100 years, is now a message beside the field."""
+    response = http.post(
+        reverse("policies:create"), form_data(client_obj, InsurerFactory(), **fields)
+    )
+    assert response.status_code == 400 and not Policy.objects.exists()
+    assert response.context["form"].errors[field]

@@ -127,3 +127,45 @@ def _page(http, job) -> str:
 @pytest.fixture
 def http_owner(as_user, owner):
     return as_user(owner)
+
+
+# -- what the fuzzing found ----------------------------------------------------------------
+
+
+def test_nul_characters_in_cells_are_dropped(http_owner, owner, django_capture_on_commit_callbacks):
+    """PostgreSQL cannot store or even compare a NUL character: a cell holding one made the
+    check fail with a database error. They mean nothing in a cell and are dropped."""
+    row = policy_row(name="王\x00芳", number="P\x000001", 保险公司="\x00平安\x00人寿")
+    out = io.StringIO()
+    csv.writer(out).writerows([HEADERS, [row[h] for h in HEADERS]])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = http_owner.post(
+            reverse("imports:index"),
+            {"file": SimpleUploadedFile("nul\x00.csv", out.getvalue().encode())},
+        )
+    job = ImportJob.objects.get(owner=owner)
+    assert response.status_code == 302 and job.status == Status.VALIDATED, job.message
+    with django_capture_on_commit_callbacks(execute=True):
+        http_owner.post(reverse("imports:confirm", args=[job.pk]), {"mode": "all"})
+    policy = Policy.objects.get()
+    assert (policy.holder.name, policy.number, policy.insurer.name) == ("王芳", "P0001", "平安人寿")
+
+
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [("生效日期", "9999-12-31"), ("生效日期", "00010101"), ("缴费年期", "8000")],
+)
+def test_policy_dates_beyond_any_real_policy_are_row_errors(
+    http_owner, owner, django_capture_on_commit_callbacks, column, cell
+):
+    """The check passed them and the import then failed on the dates derived from them."""
+    row = policy_row(**{column: cell})
+    out = io.StringIO()
+    csv.writer(out).writerows([HEADERS, [row[h] for h in HEADERS]])
+    with django_capture_on_commit_callbacks(execute=True):
+        http_owner.post(
+            reverse("imports:index"), {"file": SimpleUploadedFile("a.csv", out.getvalue().encode())}
+        )
+    job = ImportJob.objects.get(owner=owner)
+    assert (job.status, job.valid_rows, job.error_rows) == (Status.VALIDATED, 0, 1)
+    assert list(job.row_errors.values_list("column", flat=True)) == [column]

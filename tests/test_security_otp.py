@@ -156,7 +156,9 @@ def test_turning_it_off_needs_a_current_code(manager):
     browser = log_in("manager")
     assert browser.post(VERIFY, {"code": code_for(device.key)}).status_code == 302
 
-    browser.post("/accounts/otp/disable/", {"code": wrong_code(device.key)})
+    browser.post(
+        "/accounts/otp/disable/", {"code": wrong_code(device.key)}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert TOTPDevice.objects.filter(user=manager).exists()
     assert "still on" in browser.get(SETUP, HTTP_ACCEPT_LANGUAGE="en").content.decode()
 

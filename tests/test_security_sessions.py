@@ -146,7 +146,9 @@ def test_the_admin_switching_a_user_off_ends_their_sessions(owner, admin_user, a
     data.update(date_joined_0="2026-01-01", date_joined_1="09:00:00", team=owner.team_id)
     del data["is_active"]  # the box unticked
 
-    response = admin.post(f"/admin/accounts/user/{owner.pk}/change/", data, follow=True)
+    response = admin.post(
+        f"/admin/accounts/user/{owner.pk}/change/", data, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 200
     owner.refresh_from_db()

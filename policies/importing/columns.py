@@ -54,7 +54,8 @@ def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.replace("\u3000", " ").replace("\xa0", " ").strip()
+        # NUL characters mean nothing in a cell, and PostgreSQL cannot store or compare them.
+        return value.replace("\x00", "").replace("\u3000", " ").replace("\xa0", " ").strip()
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):

@@ -32,7 +32,7 @@ from clients.selectors import clients_for_user
 from .. import dates
 from ..models import Insurer, Policy
 from ..selectors.importing import policy_numbers_taken
-from ..services.policy import DATE_ORDER
+from ..services.policy import DATE_ORDER, policy_range_errors
 from .columns import BY_KEY, CLIENT, POLICY, POLICY_REQUIRED, CellError, Column, cell_text
 
 # The policy fields set by the import itself, not read from the row.
@@ -269,7 +269,11 @@ class RowChecker:
             application_date=values.get("application_date"),
             effective_date=values.get("effective_date"),
             receipt_signed_date=receipt,
-            cooling_off_end=dates.cooling_off_end(receipt_signed=receipt) if receipt else None,
+            cooling_off_end=(
+                dates.cooling_off_end(receipt_signed=receipt)
+                if receipt and dates.plausible(receipt)
+                else None
+            ),
             status=values.get("status") or Policy.Status.IN_FORCE,
             notes=values.get("policy_notes") or "",
         )
@@ -292,6 +296,8 @@ class RowChecker:
             errors.setdefault("payment_term_years", []).append(
                 _("A regular premium is paid for at least a year.")
             )
+        for name, messages in policy_range_errors(policy=policy).items():
+            errors.setdefault(name, []).extend(messages)
         whole_life = policy.coverage_kind == Policy.Coverage.WHOLE_LIFE
         if whole_life != (policy.coverage_value is None) or (
             not whole_life and not policy.coverage_value

@@ -105,6 +105,36 @@ def _add(errors: dict[str, list], key: str, message: str) -> None:
     errors.setdefault(key, []).append(message)
 
 
+POLICY_DATES = (
+    "application_date",
+    "effective_date",
+    "delivery_date",
+    "receipt_signed_date",
+    "cooling_off_end",
+)
+
+
+def policy_range_errors(*, policy: Policy) -> dict[str, list[str]]:
+    """Dates outside dates.EARLIEST–LATEST and a premium term over dates.MAX_TERM_YEARS:
+    typos, whose derived dates would overflow. The import's row check uses it too."""
+    errors: dict[str, list] = {}
+    for name in POLICY_DATES:
+        if not dates.plausible(getattr(policy, name)):
+            _add(
+                errors,
+                name,
+                _("Enter a date between %(first)s and %(last)s.")
+                % {"first": dates.EARLIEST.year, "last": dates.LATEST.year},
+            )
+    if (policy.payment_term_years or 0) > dates.MAX_TERM_YEARS:
+        _add(
+            errors,
+            "payment_term_years",
+            _("A premium is paid for at most %(years)s years.") % {"years": dates.MAX_TERM_YEARS},
+        )
+    return errors
+
+
 def _policy_validate(
     *, policy: Policy, beneficiaries: Sequence[Beneficiary] | None, riders: Sequence[Rider] | None
 ) -> None:
@@ -119,6 +149,8 @@ def _policy_validate(
         _add(errors, "insured_client", _("The insured must be one of your clients."))
     elif policy.insured_member_id and policy.insured_member.client_id != holder.pk:
         _add(errors, "insured_member", _("The insured must be one of the holder's family."))
+    for key, messages in policy_range_errors(policy=policy).items():
+        errors.setdefault(key, []).extend(messages)
     for earlier, later in DATE_ORDER:
         first, second = getattr(policy, earlier), getattr(policy, later)
         if first and second and second < first:
@@ -214,7 +246,7 @@ def policy_create(
     step of its status history."""
     if payment_frequency == Policy.Frequency.SINGLE:
         payment_term_years = 1
-    if cooling_off_end is None and receipt_signed_date is not None:
+    if cooling_off_end is None and receipt_signed_date and dates.plausible(receipt_signed_date):
         cooling_off_end = dates.cooling_off_end(receipt_signed=receipt_signed_date)
     policy = Policy(
         owner=owner,
@@ -269,7 +301,8 @@ def policy_update(
         setattr(locked, name, value)
     if "receipt_signed_date" in changes and "cooling_off_end" not in changes:
         receipt = locked.receipt_signed_date
-        locked.cooling_off_end = dates.cooling_off_end(receipt_signed=receipt) if receipt else None
+        derive = receipt and dates.plausible(receipt)  # an implausible one is refused below
+        locked.cooling_off_end = dates.cooling_off_end(receipt_signed=receipt) if derive else None
     if locked.payment_frequency == Policy.Frequency.SINGLE:
         locked.payment_term_years = 1
     beneficiaries = list(beneficiaries) if beneficiaries is not None else None
