@@ -41,11 +41,16 @@ SHANGHAI = datetime.timezone(timedelta(hours=8))
 
 @pytest.fixture
 def broker_queue(monkeypatch):
-    """A queue of this test's own on the real broker; tasks go through it, not in-process."""
+    """A queue of this test's own on the real broker. The book is made first, with tasks
+    still run in-process (each client saved queues a rebuild, which would otherwise be left
+    on the shared default queue); then tasks go through the broker."""
+    make_book()
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     queue = f"faults-{uuid.uuid4().hex}"
     yield queue
-    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue)
+    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(
+        queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+    )
 
 
 def partly_built_batch() -> bool:
@@ -71,7 +76,6 @@ def test_killed_worker_task_is_redelivered_and_equals_a_clean_run(tmp_path, brok
     """The whole worker (its process group) dies mid-batch. Nothing acknowledged the
     message (acks_late), so once the visibility timeout passes Redis hands it to the next
     worker, which finishes the build: the same touches as a clean run, none twice."""
-    make_book()
     slow = tmp_path / "slow"
     slow.touch()
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
@@ -120,7 +124,6 @@ def test_killed_pool_process_is_requeued_by_the_worker(tmp_path, broker_queue):
     """Only the pool process running the batch dies (the OOM killer's choice): the worker
     sees it lost and, with reject_on_worker_lost, puts the message back at once; its next
     pool process finishes the build."""
-    make_book()
     slow = tmp_path / "slow"
     slow.touch()
     log = tmp_path / "worker.log"
@@ -167,7 +170,6 @@ def queue_drained(queue: str, logs: list) -> bool:
 def test_two_beats_fire_the_same_build_on_two_workers(tmp_path, broker_queue):
     """Two beats (or beat and an operator) send the night's build twice; two workers plan
     and build the same days at the same time. Every run, batch and touch is made once."""
-    make_book()
     slow = tmp_path / "slow"
     slow.touch()  # a little slower, so that the two workers' batches overlap
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]

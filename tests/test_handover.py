@@ -226,3 +226,16 @@ def test_manager_of_another_team_cannot_take_or_give_this_book(as_user, book, ow
     assert response.status_code == 200  # the form refuses the choice
     assert response.context["form"].errors
     assert Client.objects.filter(owner=owner).count() == 5
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 24, 9, tzinfo=datetime.UTC))
+def test_introductions_are_built_in_process_when_the_broker_is_down(
+    book, owner, teammate, manager, django_capture_on_commit_callbacks, monkeypatch
+):
+    from agentcrm.core import broker
+
+    monkeypatch.setattr(broker, "task_send", lambda **kwargs: False)
+    touch_build_now(today=TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.handover_execute(from_agent=owner, to_agents=[teammate], by=manager)
+    assert Touch.objects.filter(kind="agent_introduction", owner=teammate).count() == 4

@@ -184,11 +184,15 @@ def _history(plan: Plan, *, by: User, reason: str) -> None:
 
 def _queue_introductions(plan: Plan) -> None:
     """After commit, build the days already built for the moved clients: the new agents'
-    "introduce yourself" touches show today, not after the next nightly build."""
+    "introduce yourself" touches show today, not after the next nightly build. With the
+    broker down it runs here: the nightly build only adds new days."""
+    from agentcrm.core.broker import task_send
     from agentcrm.touches.tasks import rebuild_clients_touches
+
+    def rebuild(args: tuple[list[int], list[int]]) -> None:
+        if not task_send(task=rebuild_clients_touches, args=args):
+            rebuild_clients_touches(*args)
 
     for agent_id, ids in plan.assignment.items():
         if ids:
-            transaction.on_commit(
-                lambda agent_id=agent_id, ids=ids: rebuild_clients_touches.delay([agent_id], ids)
-            )
+            transaction.on_commit(lambda args=([agent_id], ids): rebuild(args))

@@ -153,6 +153,5 @@ def touch_rebuild_for_clients(*, owner_ids: list[int], client_ids: list[int], to
     days = [today + timedelta(days=i) for i in range((last - today).days + 1)]
     agents = AgentRange(min(owner_ids), max(owner_ids), ids=tuple(owner_ids))
     return sum(
-        build_day(due=day, agents=agents, client_ids=client_ids, late=day == today)
-        for day in days
+        build_day(due=day, agents=agents, client_ids=client_ids, late=day == today) for day in days
     )
