@@ -45,8 +45,16 @@ def tags_for_user(*, user: User) -> QuerySet[Tag]:
     return Tag.objects.filter(owner=user)
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+def phone_digits_q(text: str, *fields: str) -> Q:
+    """Phone fields containing the digits typed in a search (3 or more, so a name with a
+    stray digit matches no phone); an empty Q otherwise."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < 3:
+        return Q()
+    match = Q()
+    for field in fields:
+        match |= Q(**{f"{field}__contains": digits})
+    return match
 
 
 def client_list(
@@ -67,9 +75,7 @@ def client_list(
     q = q.strip()
     if q:
         match = Q(name__icontains=q) | Q(tags__name__iexact=q) | Q(wechat_id__iexact=q)
-        digits = _digits(q)
-        if len(digits) >= 3:
-            match |= Q(mobile__contains=digits) | Q(phone_other__contains=digits)
+        match |= phone_digits_q(q, "mobile", "phone_other")
         qs = qs.filter(pk__in=clients_for_user(user=user).filter(match).values("pk"))
     if segment:
         qs = qs.filter(segments__code=segment)

@@ -5,7 +5,6 @@ through `clients.selectors.get_client_for_user`) and runs a fixed number of quer
 many rows there are.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,16 +12,13 @@ from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subque
 
 from agentcrm.accounts.models import User
 from clients.models import Client
+from clients.selectors import phone_digits_q
 from policies.models import Policy
 from policies.selectors import policies_for_user
 
 from .chains import ancestor_ids
 from .models import Referral, ReferralRequest, ReferralStageChange, Stage
 from .selectors import referral_requests_for_user, referrals_for_user
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
 
 
 def _open_feedback_due() -> Subquery:
@@ -56,9 +52,7 @@ def referral_list(
     q = q.strip()
     if q:
         match = Q(referred__name__icontains=q) | Q(referrer__name__icontains=q)
-        digits = _digits(q)
-        if len(digits) >= 3:
-            match |= Q(referred__mobile__contains=digits)
+        match |= phone_digits_q(q, "referred__mobile")
         qs = qs.filter(match)
     if stage:
         qs = qs.filter(stage=stage)

@@ -70,12 +70,6 @@ def ancestor_ids(client_id: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def descendants_subquery_sql() -> str:
-    """SQL text selecting the descendant ids of the client given as the single parameter
-    pair (client id, MAX_LEVELS), for use in `WHERE id IN (…)` of a raw query."""
-    return DESCENDANTS_SQL + "SELECT client_id FROM chain"
-
-
 # --- Edges, for the analytics pages ---------------------------------------------------------
 # The walks above give ids; the chain page and the influence ranking need the edges too
 # (which referral, which parent, which level) so that one query can join the premium sums to

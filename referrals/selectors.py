@@ -31,10 +31,6 @@ def referral_requests_for_user(*, user: User) -> QuerySet[ReferralRequest]:
     return ReferralRequest.objects.filter(owner=user)
 
 
-def get_referral_request_for_user(*, user: User, pk: int) -> ReferralRequest:
-    return get_object_or_404(referral_requests_for_user(user=user), pk=pk)
-
-
 def stage_changes_for_user(*, user: User) -> QuerySet[ReferralStageChange]:
     if not user.is_authenticated:
         return ReferralStageChange.objects.none()

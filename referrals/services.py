@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
+from agentcrm.core.history import history_record
 from agentcrm.touches.registry import occasion_resolved
 from clients.models import Client, Interaction
 from clients.services import interaction_create
@@ -292,14 +293,8 @@ def referral_stage_change(
     if to_stage == Stage.WON:
         Client.objects.filter(pk=referral.referred_id).update(stage=Client.Stage.CLIENT)
     referral.refresh_from_db()
-    _history(referral, by=by)
+    history_record(instances=[referral], user=by)
     return change
-
-
-def _history(referral: Referral, *, by: User | None) -> None:
-    """The audit trail row for a change written with a conditional UPDATE (which bypasses
-    the model's save and so simple-history's own record)."""
-    Referral.history.bulk_history_create([referral], update=True, default_user=by)
 
 
 # --- The referrer ---------------------------------------------------------------------------
@@ -375,7 +370,7 @@ def referral_thank(
         gift_value=gift_value,
     )
     referral.refresh_from_db()
-    _history(referral, by=by)
+    history_record(instances=[referral], user=by)
     return True
 
 

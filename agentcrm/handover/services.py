@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
 from agentcrm.accounts.services import user_deactivate
+from agentcrm.core.history import history_record
 from agentcrm.touches.models import Touch
 from clients.models import Client, Tag
 from policies.models import Policy, ServiceRequest
@@ -173,13 +174,8 @@ def _history(plan: Plan, *, by: User, reason: str) -> None:
     simple-history does not see)."""
     ids = [i for group in plan.assignment.values() for i in group]
     why = _("Book handover") + (f": {reason}" if reason else "")
-    for model, rows in (
-        (Client, Client.objects.filter(pk__in=ids)),
-        (Policy, Policy.objects.filter(holder_id__in=ids)),
-    ):
-        model.history.bulk_history_create(
-            list(rows), update=True, default_user=by, default_change_reason=why
-        )
+    history_record(instances=Client.objects.filter(pk__in=ids), user=by, reason=why)
+    history_record(instances=Policy.objects.filter(holder_id__in=ids), user=by, reason=why)
 
 
 def _queue_introductions(plan: Plan) -> None:
