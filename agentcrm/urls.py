@@ -4,13 +4,12 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from agentcrm.core.views import healthz
-from agentcrm.touches import views as touch_views
 
 admin.site.site_header = "AgentCRM"
 admin.site.site_title = "AgentCRM"
 
 urlpatterns = [
-    path("", touch_views.dashboard, name="dashboard"),
+    path("", include("touches.urls_dashboard")),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("agentcrm.accounts.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
@@ -18,11 +17,11 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("referrals/", include("referrals.urls")),
     path("team/referrals/", include("referrals.urls_team")),
-    path("team/handover/", include("agentcrm.handover.urls")),
+    path("team/handover/", include("handover.urls")),
     path("policies/import/", include("policies.urls_import")),
     path("policies/", include("policies.urls")),
-    path("touches/", include("agentcrm.touches.urls")),
+    path("touches/", include("touches.urls")),
     path("service-requests/", include("policies.urls_requests")),
-    path("calendar/", include("agentcrm.touches.urls_feed")),
+    path("calendar/", include("touches.urls_feed")),
     path("admin/", admin.site.urls),
 ]

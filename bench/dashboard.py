@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agentcrm.accounts.models import User
-from agentcrm.touches.models import Touch
 from clients.models import Client, Interaction, Segment, birth_md_for
 from policies.models import Insurer, Policy
+from touches.models import Touch
 
 N_CLIENTS = 2000
 N_OPEN = 300

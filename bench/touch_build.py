@@ -41,11 +41,11 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import User
 from agentcrm.core.models import JobMarker
-from agentcrm.touches import services
-from agentcrm.touches.engine import INSERT_COLUMNS, AgentRange, build_day
-from agentcrm.touches.models import Touch, TouchBuildRun
 from clients.models import Client
-from clients.occasions import contactable
+from clients.selectors import contactable
+from touches import build
+from touches.build import INSERT_COLUMNS, AgentRange, build_day
+from touches.models import Touch, TouchBuildRun
 
 AGENTS = int(os.environ.get("BENCH_TOUCH_AGENTS", "1000"))
 CLIENTS_PER_AGENT = int(os.environ.get("BENCH_TOUCH_CLIENTS_PER_AGENT", "1000"))
@@ -325,7 +325,7 @@ def _worker(db_name: str, batch_ids: list[int], ready, start, results) -> None:
         settings.DATABASES["default"]["NAME"] = db_name
         conn.settings_dict["NAME"] = db_name
         conn.ensure_connection()
-        from agentcrm.touches.services import touch_build_batch
+        from touches.build import touch_build_batch
 
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         ready.put(os.getpid())
@@ -355,9 +355,9 @@ def _plan_day(day: date) -> list[int]:
     """The batches of exactly one due day, from the service the nightly task calls: with the
     marker on the day before, planning for `day - HORIZON_DAYS` plans `day` alone."""
     JobMarker.objects.update_or_create(
-        name=services.BUILD_JOB, defaults={"last_completed_day": day - timedelta(days=1)}
+        name=build.BUILD_JOB, defaults={"last_completed_day": day - timedelta(days=1)}
     )
-    plan = services.touch_build_plan(today=day - timedelta(days=services.HORIZON_DAYS))
+    plan = build.touch_build_plan(today=day - timedelta(days=build.HORIZON_DAYS))
     assert plan.days == [day], plan.days
     return plan.batch_ids
 

@@ -1,34 +1,29 @@
-"""The client archive's occasion kinds, registered with the touch engine in ClientsConfig.
+"""The client archive's occasion kinds, registered with the touch engine on import (the
+engine's `autodiscover_modules("occasions")` imports this module).
 
 Each source answers with querysets over indexed columns (birth_md, the lunar columns,
-wedding_md, dates); see agentcrm.touches.registry for the contract.
+wedding_md, dates); see touches.registry for the contract.
 """
 
 from datetime import date, timedelta
 
-from django.db.models import (
-    CharField,
-    DateField,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-)
-from django.db.models.functions import Cast, Coalesce, Concat, Left, TruncDate
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Left
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import lunar_dates_on, solar_keys_on
-from agentcrm.touches.models import Touch
-from agentcrm.touches.registry import (
+from touches.registry import (
     BuildScope,
     OccasionKind,
+    Priority,
+    occasion_rows,
     register_client_trigger,
     register_occasion,
+    source_of,
 )
 
-from .models import Client, Commitment, CustomDate, FamilyMember, Interaction, LifeEvent
+from .models import Client, Commitment, CustomDate, FamilyMember, LifeEvent
+from .selectors import contactable
 
 # Life events and the window in which a touch is still worth making (the deck: visit a
 # hospitalised client within 2 days; a baby, a promotion, a bereavement within a week).
@@ -40,20 +35,6 @@ LIFE_EVENT_KINDS = (
     LifeEvent.Kind.BEREAVEMENT,
     LifeEvent.Kind.MARRIAGE,
 )
-
-
-def contactable(prefix: str = "") -> Q:
-    """Clients who may be contacted: not archived and not marked do-not-contact."""
-    return Q(**{f"{prefix}archived_at__isnull": True, f"{prefix}do_not_contact": False})
-
-
-def on_day(day: date) -> Value:
-    return Cast(Value(day), DateField())
-
-
-def source_of(prefix: str, column: str = "id") -> Concat:
-    """'prefix:<id>' as the touch's source, computed in SQL."""
-    return Concat(Value(f"{prefix}:"), Cast(F(column), CharField()), output_field=CharField())
 
 
 def birthday_q(day: date, prefix: str = "") -> Q:
@@ -78,32 +59,44 @@ def birthday_q(day: date, prefix: str = "") -> Q:
     return solar | (Q(**{f"{prefix}birthday_calendar": "lunar"}) & lunar)
 
 
-def _clients(**annotations) -> QuerySet:
-    return Client.objects.filter(contactable()).annotate(
-        t_owner=F("owner_id"), t_client=F("id"), **annotations
+def client_rows(qs: QuerySet, *, occasion, source: str, label="") -> QuerySet:
+    """Occasion rows of a Client queryset, one per contactable client (the client's own
+    occasions: a birthday, a wedding anniversary, a festival, a silence)."""
+    return occasion_rows(
+        qs.filter(contactable()),
+        owner="owner_id",
+        client="id",
+        occasion=occasion,
+        source=source,
+        label=label,
+    )
+
+
+def of_client_rows(qs: QuerySet, *, occasion, source, label="") -> QuerySet:
+    """Occasion rows of a queryset of a model with a `client` key (a family member, a date)."""
+    return occasion_rows(
+        qs.filter(contactable("client__")),
+        owner="client__owner_id",
+        client="client_id",
+        occasion=occasion,
+        source=source,
+        label=label,
     )
 
 
 def client_birthdays(scope: BuildScope) -> list[QuerySet]:
     day = scope.occasion
-    return [
-        _clients(t_occasion=on_day(day), t_source=Value("client"), t_label=Value("")).filter(
-            birthday_q(day)
-        )
-    ]
+    return [client_rows(Client.objects.filter(birthday_q(day)), occasion=day, source="client")]
 
 
 def family_birthdays(scope: BuildScope) -> list[QuerySet]:
     day = scope.occasion
     return [
-        FamilyMember.objects.filter(
-            contactable("client__"), birthday_q(day), is_living=True
-        ).annotate(
-            t_owner=F("client__owner_id"),
-            t_client=F("client_id"),
-            t_occasion=on_day(day),
-            t_source=source_of("member"),
-            t_label=F("name"),
+        of_client_rows(
+            FamilyMember.objects.filter(birthday_q(day), is_living=True),
+            occasion=day,
+            source=source_of("member"),
+            label=F("name"),
         )
     ]
 
@@ -111,8 +104,10 @@ def family_birthdays(scope: BuildScope) -> list[QuerySet]:
 def wedding_anniversaries(scope: BuildScope) -> list[QuerySet]:
     day = scope.occasion
     return [
-        _clients(t_occasion=on_day(day), t_source=Value("wedding"), t_label=Value("")).filter(
-            wedding_md__in=solar_keys_on(day), wedding_date__lt=day
+        client_rows(
+            Client.objects.filter(wedding_md__in=solar_keys_on(day), wedding_date__lt=day),
+            occasion=day,
+            source="wedding",
         )
     ]
 
@@ -129,14 +124,11 @@ def custom_dates(scope: BuildScope) -> list[QuerySet]:
     if lunar:
         match |= Q(calendar="lunar") & lunar
     return [
-        CustomDate.objects.filter(match, contactable("client__"))
-        .filter(Q(year__isnull=True) | Q(year__lt=day.year))
-        .annotate(
-            t_owner=F("client__owner_id"),
-            t_client=F("client_id"),
-            t_occasion=on_day(day),
-            t_source=source_of("date"),
-            t_label=F("name"),
+        of_client_rows(
+            CustomDate.objects.filter(match).filter(Q(year__isnull=True) | Q(year__lt=day.year)),
+            occasion=day,
+            source=source_of("date"),
+            label=F("name"),
         )
     ]
 
@@ -144,14 +136,11 @@ def custom_dates(scope: BuildScope) -> list[QuerySet]:
 def commitments_due(scope: BuildScope) -> list[QuerySet]:
     day = scope.occasion
     return [
-        Commitment.objects.filter(
-            contactable("client__"), due_date=day, done_date__isnull=True
-        ).annotate(
-            t_owner=F("client__owner_id"),
-            t_client=F("client_id"),
-            t_occasion=F("due_date"),
-            t_source=source_of("commitment"),
-            t_label=Left("description", 200),
+        of_client_rows(
+            Commitment.objects.filter(due_date=day, done_date__isnull=True),
+            occasion="due_date",
+            source=source_of("commitment"),
+            label=Left("description", 200),
         )
     ]
 
@@ -160,17 +149,15 @@ def _life_events(scope: BuildScope, kinds, window: int) -> list[QuerySet]:
     # The occasion is the event's own date: a touch is made on any build day within the
     # window, once (the unique constraint), so an event recorded late is still caught.
     return [
-        LifeEvent.objects.filter(
-            contactable("client__"),
-            kind__in=kinds,
-            date__gte=scope.due - timedelta(days=window),
-            date__lte=scope.due,
-        ).annotate(
-            t_owner=F("client__owner_id"),
-            t_client=F("client_id"),
-            t_occasion=F("date"),
-            t_source=source_of("event"),
-            t_label=F("kind"),
+        of_client_rows(
+            LifeEvent.objects.filter(
+                kind__in=kinds,
+                date__gte=scope.due - timedelta(days=window),
+                date__lte=scope.due,
+            ),
+            occasion="date",
+            source=source_of("event"),
+            label=F("kind"),
         )
     ]
 
@@ -183,41 +170,7 @@ def life_events(scope: BuildScope) -> list[QuerySet]:
     return _life_events(scope, LIFE_EVENT_KINDS, LIFE_EVENT_WINDOW_DAYS)
 
 
-def neglected_clients(scope: BuildScope) -> list[QuerySet]:
-    """Clients (not prospects) with no interaction for `lead_days` days (the agent's N): one
-    touch per silence, on the day it reaches N days."""
-    cutoff = scope.due - timedelta(days=scope.lead_days)
-    last_contact = Coalesce(
-        Subquery(
-            Interaction.objects.filter(client=OuterRef("pk")).order_by("-date").values("date")[:1]
-        ),
-        TruncDate("created_at"),
-        output_field=DateField(),
-    )
-    # This agent's touch for the current silence, if one was made. A scalar subquery with
-    # LIMIT 1 stays one index probe per silent client; a NOT EXISTS here was planned as a
-    # hash anti-join over every neglect touch of every agent, once per batch of agents.
-    already = (
-        Touch.objects.filter(
-            owner=OuterRef("owner_id"),
-            client=OuterRef("pk"),
-            kind="neglect",
-            occasion_date__gt=OuterRef("t_last"),
-        )
-        .order_by()
-        .values("pk")[:1]
-    )
-    return [
-        _clients(t_occasion=on_day(scope.due), t_source=Value("client"), t_label=Value(""))
-        .filter(stage=Client.Stage.CLIENT)
-        .annotate(t_last=last_contact)
-        .filter(t_last__lte=cutoff)
-        .annotate(t_touched=Subquery(already))
-        .filter(t_touched__isnull=True)
-    ]
-
-
-HIGH, NORMAL, URGENT = Touch.Priority.HIGH, Touch.Priority.NORMAL, Touch.Priority.URGENT
+HIGH, NORMAL, URGENT = Priority.HIGH, Priority.NORMAL, Priority.URGENT
 KINDS = (
     OccasionKind(
         key="birthday",
@@ -282,16 +235,6 @@ KINDS = (
         greeting=_("{name}, I just heard the news and wanted to reach out."),
         order=95,
     ),
-    OccasionKind(
-        key="neglect",
-        label=_("Not contacted for a long time"),
-        source=neglected_clients,
-        default_lead_days=180,
-        priority=NORMAL,
-        late_catch=False,  # the lead is the days of silence, not days before an occasion
-        greeting=_("{name}, it has been a while! How are you and the family?"),
-        order=200,
-    ),
 )
 
 
@@ -300,9 +243,12 @@ def _via_client(obj) -> tuple[int, int] | None:
     return (obj.client_id, owner_id) if owner_id else None
 
 
-def register() -> None:
-    for kind in KINDS:
-        register_occasion(kind)
-    register_client_trigger(Client, lambda client: (client.pk, client.owner_id))
-    for model in (FamilyMember, CustomDate, Commitment, LifeEvent):
-        register_client_trigger(model, _via_client)
+for _kind in KINDS:
+    register_occasion(_kind)
+# A client's own record feeds every kind (its name, its archiving, its birthday …).
+register_client_trigger(Client, lambda client: (client.pk, client.owner_id))
+# Family feeds festival audiences too (mothers, parents of young children, elders).
+register_client_trigger(FamilyMember, _via_client, kinds=["family_birthday", "festival"])
+register_client_trigger(CustomDate, _via_client, kinds=["custom_date"])
+register_client_trigger(Commitment, _via_client, kinds=["commitment"])
+register_client_trigger(LifeEvent, _via_client, kinds=["hospital_visit", "life_event"])

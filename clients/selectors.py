@@ -158,3 +158,9 @@ def client_audit_history(*, client: Client) -> list[HistoryEntry]:
             ),
         ]
     )
+
+
+def contactable(prefix: str = "") -> Q:
+    """Clients who may be contacted: not archived and not marked do-not-contact. `prefix`
+    reaches the client from another model ("client__", "holder__")."""
+    return Q(**{f"{prefix}archived_at__isnull": True, f"{prefix}do_not_contact": False})

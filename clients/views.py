@@ -8,6 +8,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from touches.registry import client_panels
+
 from . import selectors, services
 from .forms import (
     ClientFilterForm,
@@ -19,7 +21,6 @@ from .forms import (
     LifeEventForm,
 )
 from .models import Commitment
-from .panels import client_panels
 
 
 def client_list(request):

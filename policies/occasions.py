@@ -1,4 +1,5 @@
-"""The policies' occasion kinds, registered with the touch engine in PoliciesConfig.
+"""The policies' occasion kinds, registered with the touch engine on import (the engine's
+`autodiscover_modules("occasions")` imports this module).
 
 Every query starts from the policy-side table and reaches the holder through its foreign
 key: the holder is the client the agent talks to, whoever is insured.
@@ -8,14 +9,16 @@ from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Concat, Left
 from django.utils.translation import gettext_lazy as _
 
-from agentcrm.touches.models import Touch
-from agentcrm.touches.registry import (
+from clients.selectors import contactable
+from touches.registry import (
     BuildScope,
     OccasionKind,
+    Priority,
+    occasion_rows,
     register_client_trigger,
     register_occasion,
+    source_of,
 )
-from clients.occasions import contactable, on_day, source_of
 
 from .models import Payout, Policy, PremiumPayment, Rider, ServiceRequest
 from .selectors.policy import PREMIUM_PAYING_STATUSES
@@ -32,12 +35,14 @@ def _policies(prefix: str = "") -> Q:
 
 
 def _annotate(qs: QuerySet, *, policy: str, occasion, source, label) -> QuerySet:
-    return qs.annotate(
-        t_owner=F(f"{policy}owner_id"),
-        t_client=F(f"{policy}holder_id"),
-        t_occasion=occasion,
-        t_source=source,
-        t_label=label,
+    """Occasion rows for the policy's holder: the client the agent talks to."""
+    return occasion_rows(
+        qs,
+        owner=f"{policy}owner_id",
+        client=f"{policy}holder_id",
+        occasion=occasion,
+        source=source,
+        label=label,
     )
 
 
@@ -52,9 +57,7 @@ def anniversaries(scope: BuildScope) -> list[QuerySet]:
         effective_date__lt=day.replace(month=1, day=1),  # not in its first year
     )
     return [
-        _annotate(
-            qs, policy="", occasion=on_day(day), source=source_of("policy"), label=_policy_label()
-        )
+        _annotate(qs, policy="", occasion=day, source=source_of("policy"), label=_policy_label())
     ]
 
 
@@ -142,7 +145,7 @@ def servicing_actions(scope: BuildScope) -> list[QuerySet]:
     return _request_actions(scope, ServiceRequest.Kind.SERVICING)
 
 
-URGENT, HIGH, NORMAL = Touch.Priority.URGENT, Touch.Priority.HIGH, Touch.Priority.NORMAL
+URGENT, HIGH, NORMAL = Priority.URGENT, Priority.HIGH, Priority.NORMAL
 KINDS = (
     OccasionKind(
         key="policy_anniversary",
@@ -230,9 +233,24 @@ def _via_policy(obj) -> tuple[int, int] | None:
     return tuple(row) if row else None
 
 
-def register() -> None:
-    for kind in KINDS:
-        register_occasion(kind)
-    register_client_trigger(Policy, lambda policy: (policy.holder_id, policy.owner_id))
-    for model in (Rider, Payout, ServiceRequest, PremiumPayment):
-        register_client_trigger(model, _via_policy)
+# What a policy's own row feeds; a payment moves its due dates and may bring it back in force.
+POLICY_KINDS = [
+    "policy_anniversary",
+    "rider_expiry",
+    "payout_due",
+    "premium_due",
+    "grace_ending",
+    "cooling_off_end",
+    "claim_action",
+    "servicing_action",
+]
+
+for _kind in KINDS:
+    register_occasion(_kind)
+register_client_trigger(
+    Policy, lambda policy: (policy.holder_id, policy.owner_id), kinds=POLICY_KINDS
+)
+register_client_trigger(PremiumPayment, _via_policy, kinds=POLICY_KINDS)
+register_client_trigger(Rider, _via_policy, kinds=["rider_expiry"])
+register_client_trigger(Payout, _via_policy, kinds=["payout_due"])
+register_client_trigger(ServiceRequest, _via_policy, kinds=["claim_action", "servicing_action"])

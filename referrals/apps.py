@@ -8,13 +8,11 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from clients.demo import register_demo_step
-        from clients.panels import register_client_panel
+        from touches.registry import register_client_panel
 
-        from . import occasions
         from .demo import seed_agent_referrals
         from .panels import client_referrals_panel
 
-        occasions.register()
-        register_client_panel("referrals/_client_panel.html", client_referrals_panel)
+        register_client_panel("referrals/_client_panel.html", client_referrals_panel, order=30)
         # After the policies step (INSTALLED_APPS order): a referred client is won with a policy.
         register_demo_step("referrals", seed_agent_referrals)

@@ -11,34 +11,37 @@ from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Concat, Left
 from django.utils.translation import gettext_lazy as _
 
-from agentcrm.touches.registry import (
+from clients.selectors import contactable
+from touches.registry import (
     BuildScope,
     OccasionKind,
+    Priority,
+    occasion_rows,
     register_client_trigger,
     register_occasion,
+    source_of,
     touch_done,
 )
-from clients.occasions import contactable, source_of
 
 from .models import ReferralStageChange, Stage
 from .services import FEEDBACK_KIND, on_touch_done
 
-HIGH = 2  # Touch.Priority.HIGH
 LABEL_SEPARATOR = "|"
 
 
 def feedback_owed(scope: BuildScope) -> list[QuerySet]:
     return [
-        ReferralStageChange.objects.filter(
-            contactable("referral__referrer__"),
-            feedback_due=scope.occasion,
-            reported_at__isnull=True,
-        ).annotate(
-            t_owner=F("owner_id"),
-            t_client=F("referral__referrer_id"),
-            t_occasion=F("feedback_due"),
-            t_source=source_of("refstage"),
-            t_label=Left(
+        occasion_rows(
+            ReferralStageChange.objects.filter(
+                contactable("referral__referrer__"),
+                feedback_due=scope.occasion,
+                reported_at__isnull=True,
+            ),
+            owner="owner_id",
+            client="referral__referrer_id",
+            occasion="feedback_due",
+            source=source_of("refstage"),
+            label=Left(
                 Concat(F("referral__referred__name"), Value(LABEL_SEPARATOR), F("to_stage")), 200
             ),
         )
@@ -59,21 +62,20 @@ def _client_of(change: ReferralStageChange) -> tuple[int, int] | None:
     return change.referral.referrer_id, change.owner_id
 
 
-def register() -> None:
-    register_occasion(
-        OccasionKind(
-            key=FEEDBACK_KIND,
-            label=_("Report back to the referrer"),
-            source=feedback_owed,
-            lead_configurable=False,
-            priority=HIGH,
-            greeting=_(
-                "{name}, a quick word on the friend you introduced ({label}). Thank you again "
-                "for your trust!"
-            ),
-            order=85,
-            display_label=feedback_label,
-        )
+register_occasion(
+    OccasionKind(
+        key=FEEDBACK_KIND,
+        label=_("Report back to the referrer"),
+        source=feedback_owed,
+        lead_configurable=False,
+        priority=Priority.HIGH,
+        greeting=_(
+            "{name}, a quick word on the friend you introduced ({label}). Thank you again "
+            "for your trust!"
+        ),
+        order=85,
+        display_label=feedback_label,
     )
-    register_client_trigger(ReferralStageChange, _client_of)
-    touch_done.connect(on_touch_done, weak=False, dispatch_uid="referrals-feedback-touch-done")
+)
+register_client_trigger(ReferralStageChange, _client_of, kinds=[FEEDBACK_KIND])
+touch_done.connect(on_touch_done, weak=False, dispatch_uid="referrals-feedback-touch-done")

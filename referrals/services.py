@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
 from agentcrm.core.history import history_record
-from agentcrm.touches.registry import occasion_resolved
 from clients.models import Client, Interaction
 from clients.services import interaction_create
 from policies.models import Policy
+from touches.registry import occasion_resolved
 
 from .chains import ancestor_ids, descendant_levels
 from .models import (

@@ -3,8 +3,8 @@
 from datetime import date, timedelta
 
 from agentcrm.core.models import JobMarker
-from agentcrm.touches import services
-from agentcrm.touches.models import Touch, TouchBuildBatch, TouchBuildRun
+from touches import build
+from touches.models import Touch, TouchBuildBatch, TouchBuildRun
 
 from .factories import ClientFactory, FamilyMemberFactory, UserFactory
 from .policy_factories import PolicyFactory
@@ -48,14 +48,14 @@ def clean_build_rows(*, today: date = TODAY) -> list[tuple]:
     Touch.objects.all().delete()
     TouchBuildBatch.objects.all().delete()
     TouchBuildRun.objects.all().delete()
-    JobMarker.objects.filter(name=services.BUILD_JOB).delete()
-    services.touch_build_now(today=today)
+    JobMarker.objects.filter(name=build.BUILD_JOB).delete()
+    build.touch_build_now(today=today)
     return touch_rows()
 
 
 def build_marker() -> date | None:
     return (
-        JobMarker.objects.filter(name=services.BUILD_JOB)
+        JobMarker.objects.filter(name=build.BUILD_JOB)
         .values_list("last_completed_day", flat=True)
         .first()
     )
@@ -64,7 +64,7 @@ def build_marker() -> date | None:
 def assert_build_complete(*, today: date = TODAY) -> None:
     """Every day of a first build has one run, complete, each batch counted exactly once,
     and the marker is at the end of the horizon."""
-    days = [today + timedelta(days=i) for i in range(-services.FIRST_BUILD_DAYS_BACK, 8)]
+    days = [today + timedelta(days=i) for i in range(-build.FIRST_BUILD_DAYS_BACK, 8)]
     runs = list(TouchBuildRun.objects.order_by("day"))
     assert [run.day for run in runs] == days
     for run in runs:
@@ -73,4 +73,4 @@ def assert_build_complete(*, today: date = TODAY) -> None:
         assert run.batches_done == batches, f"{run.day}: {run.batches_done} of {batches}"
         assert run.completed_at is not None
     assert not TouchBuildBatch.objects.filter(done_at__isnull=True).exists()
-    assert build_marker() == today + timedelta(days=services.HORIZON_DAYS)
+    assert build_marker() == today + timedelta(days=build.HORIZON_DAYS)

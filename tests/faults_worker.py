@@ -25,16 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _slow_build(flag: str, seconds: float) -> None:
-    from agentcrm.touches import engine
+    from touches import build
 
-    real = engine.insert_select
+    real = build.insert_select
 
     def slow(qs):
         if os.path.exists(flag):
             time.sleep(seconds)
         return real(qs)
 
-    engine.insert_select = slow
+    build.insert_select = slow
 
 
 def main(argv: list[str]) -> None:

@@ -15,8 +15,8 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from agentcrm.accounts.models import User
-from agentcrm.handover.models import Handover
-from agentcrm.touches.models import CalendarFeed
+from handover.models import Handover
+from touches.models import CalendarFeed
 
 from .factories import ClientFactory, CommitmentFactory, TeamFactory, UserFactory
 from .policy_factories import PayoutFactory, PolicyFactory

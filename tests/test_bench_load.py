@@ -17,7 +17,6 @@ from django.test import override_settings
 from django.urls import Resolver404, resolve
 
 from agentcrm.accounts.models import User
-from agentcrm.touches.models import Touch
 from bench.load import LoadBenchError, database_url, read_stats, server_errors
 from bench.load.agent import (
     CLIENT_LIST_URL,
@@ -34,6 +33,7 @@ from bench.load.agent import (
 )
 from bench.load.seed import seed
 from clients.models import Interaction
+from touches.models import Touch
 
 ROOT = Path(__file__).resolve().parent.parent
 MORNING = datetime.datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -169,8 +169,8 @@ def test_worker_runs_the_touch_build_fan_out(tmp_path, monkeypatch):
     import datetime
 
     from agentcrm.core.models import JobMarker
-    from agentcrm.touches.models import Touch, TouchBuildBatch
-    from agentcrm.touches.tasks import build_touches
+    from touches.models import Touch, TouchBuildBatch
+    from touches.tasks import build_touches
 
     from .factories import ClientFactory
 

@@ -131,7 +131,7 @@ def test_detail_page_query_count_is_fixed(http, client_obj, django_assert_max_nu
     for i in range(10):
         InteractionFactory(client=client_obj, summary=f"拜访{i}")
         CommitmentFactory(client=client_obj)
-    # +1 for the service touches panel (agentcrm.touches), +2 for the change history (the
+    # +1 for the service touches panel (touches), +2 for the change history (the
     # client's records and their family's), +2 for the referrals panel, +1 for the agents who
     # served the client before (handover).
     with django_assert_max_num_queries(22):

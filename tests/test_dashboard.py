@@ -18,12 +18,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from agentcrm.touches import selectors
-from agentcrm.touches.festivals import FESTIVALS_BY_KEY
-from agentcrm.touches.greetings import GIFT_IDEAS
-from agentcrm.touches.models import Touch
 from clients.models import Client, Segment
 from policies.models import Policy
+from touches import selectors
+from touches.festivals import FESTIVALS_BY_KEY
+from touches.greetings import GIFT_IDEAS
+from touches.models import Touch
 
 from .factories import ClientFactory, InteractionFactory
 from .policy_factories import PolicyFactory

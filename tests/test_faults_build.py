@@ -20,9 +20,9 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 
 from agentcrm.celery import app as celery_app
-from agentcrm.touches import services, tasks
-from agentcrm.touches.models import Touch, TouchBuildBatch, TouchBuildRun
-from agentcrm.touches.registry import occasion_kind
+from touches import build, tasks
+from touches.models import Touch, TouchBuildBatch, TouchBuildRun
+from touches.registry import occasion_kind
 
 from .factories import ClientFactory
 from .faults_book import (
@@ -62,7 +62,7 @@ def partly_built_batch() -> bool:
 
 def build_finished() -> bool:
     return (
-        build_marker() == TODAY + timedelta(days=services.HORIZON_DAYS)
+        build_marker() == TODAY + timedelta(days=build.HORIZON_DAYS)
         and not TouchBuildBatch.objects.filter(done_at__isnull=True).exists()
     )
 
@@ -221,7 +221,7 @@ def test_the_same_night_built_twice_in_parallel_writes_everything_once():
     def build():
         try:
             start.wait(timeout=10)
-            services.touch_build_now(today=TODAY)
+            build.touch_build_now(today=TODAY)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -294,6 +294,6 @@ def test_beat_down_three_nights_builds_exactly_the_three_missing_days():
     ) == [(f"寿星{day.day}", day) for day in missing]
     # The three days are complete (building them again adds nothing), and the days built
     # before were left as they were.
-    assert services.touch_build_now(today=restart, days=missing) == 0
+    assert build.touch_build_now(today=restart, days=missing) == 0
     assert set(touches_before) <= set(touch_rows())
     assert not Touch.objects.filter(due_date__gt=missing[-1]).exists()

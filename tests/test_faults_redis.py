@@ -25,10 +25,10 @@ from kombu.exceptions import OperationalError
 
 from agentcrm.celery import app as celery_app
 from agentcrm.core.models import JobMarker
-from agentcrm.touches import services, tasks
-from agentcrm.touches.models import Touch, TouchBuildBatch, TouchBuildRun
 from clients.models import Client
 from policies.models import ImportJob, Policy
+from touches import build, tasks
+from touches.models import Touch, TouchBuildBatch, TouchBuildRun
 
 from .factories import ClientFactory
 from .faults_book import TODAY, build_marker
@@ -88,7 +88,7 @@ def http(as_user, owner):
 
 def stale_marker(days_ago: int) -> None:
     JobMarker.objects.update_or_create(
-        name=services.BUILD_JOB,
+        name=build.BUILD_JOB,
         defaults={
             "last_completed_day": timezone.localdate() + timedelta(days=7 - days_ago),
             "last_success_at": timezone.now() - timedelta(days=days_ago),
@@ -121,7 +121,7 @@ def test_dashboard_shows_the_last_list_with_a_notice_when_a_night_was_missed(
 ):
     touch = TouchFactory(client=client_obj, due_date=timezone.localdate(), label="最后一次的清单")
     stale_marker(days_ago=3)
-    last = timezone.localdate(JobMarker.objects.get(name=services.BUILD_JOB).last_success_at)
+    last = timezone.localdate(JobMarker.objects.get(name=build.BUILD_JOB).last_success_at)
     with translation.override("en"):
         shown = date_format(last, "DATE_FORMAT")
 
@@ -145,11 +145,11 @@ def test_no_notice_when_the_build_is_current_or_has_never_run(http, days_ago):
 def test_notice_waits_for_the_nights_build_to_be_late():
     """The build runs at 01:00: just before it, yesterday's success is not late yet."""
     from agentcrm.core.services import job_marker_record_success
-    from agentcrm.touches.selectors import touch_build_missed_since
+    from touches.selectors import touch_build_missed_since
 
     night = datetime.datetime(2026, 11, 24, 1, 5, tzinfo=SHANGHAI)
     with time_machine.travel(night):
-        job_marker_record_success(name=services.BUILD_JOB, day=TODAY)
+        job_marker_record_success(name=build.BUILD_JOB, day=TODAY)
     with time_machine.travel(night + timedelta(hours=23, minutes=50)):
         assert touch_build_missed_since() is None
     with time_machine.travel(night + timedelta(hours=26, minutes=5)):
@@ -168,7 +168,7 @@ def test_saving_a_client_with_the_broker_down_saves_and_builds_the_touch(
     still succeeds, and the rebuild runs in-process, since the nightly build only adds new
     days and would never make this touch."""
     with time_machine.travel(MORNING):
-        services.touch_build_now(today=TODAY)  # built through 1 Dec
+        build.touch_build_now(today=TODAY)  # built through 1 Dec
         response = http.post(
             reverse("clients:create"),
             client_data(name="周末寿星", birth_date="1980-11-27", mobile="13900139000"),

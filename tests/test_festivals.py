@@ -20,7 +20,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from lunar_python import Lunar
 
-from agentcrm.touches.festivals import (
+from touches.festivals import (
     FESTIVALS,
     MAX_YEAR,
     MIN_YEAR,

@@ -14,9 +14,9 @@ from django.utils import timezone
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from agentcrm.touches.models import Touch
 from clients.models import Client, CustomDate, FamilyMember, Interaction
 from policies.models import Beneficiary, Policy, Rider
+from touches.models import Touch
 
 from .fuzz_inputs import (
     assert_escaped,

@@ -10,13 +10,13 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from agentcrm.accounts.models import User
-from agentcrm.handover import services
-from agentcrm.handover.models import Handover, HandoverClient
-from agentcrm.touches.models import Touch
-from agentcrm.touches.services import touch_build_now
 from clients.models import Client, Tag
+from handover import services
+from handover.models import Handover, HandoverClient
 from policies.models import Policy, ServiceRequest
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
+from touches.build import touch_build_now
+from touches.models import Touch
 
 from .factories import PASSWORD, ClientFactory, CommitmentFactory, TeamFactory, UserFactory
 from .policy_factories import PolicyFactory

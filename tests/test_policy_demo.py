@@ -12,8 +12,6 @@ from django.core.management import call_command
 from django.db.models import F, Q
 
 from agentcrm.accounts.models import User
-from agentcrm.touches.models import Touch
-from agentcrm.touches.services import touch_build_now
 from clients.demo import demo_steps, register_demo_step
 from clients.models import Client, Commitment
 from policies.demo import seed_agent_policies
@@ -31,6 +29,8 @@ from policies.models import (
 )
 from policies.services import beneficiary_shares_validate, policy_premium_refresh, policy_update
 from referrals.models import Referral
+from touches.build import touch_build_now
+from touches.models import Touch
 
 TODAY = date(2026, 11, 24)
 NOON = datetime(2026, 11, 24, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -9,11 +9,6 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from agentcrm.touches import registry
-from agentcrm.touches.actions import touch_done
-from agentcrm.touches.greetings import touch_label
-from agentcrm.touches.models import Touch
-from agentcrm.touches.services import touch_build_now
 from clients.models import Client, Interaction
 from referrals.models import ReferralStageChange, Stage
 from referrals.selectors import feedback_compliance
@@ -24,6 +19,11 @@ from referrals.services import (
     referral_feedback_report,
     referral_stage_change,
 )
+from touches import triggers
+from touches.build import touch_build_now
+from touches.greetings import touch_label
+from touches.models import Touch
+from touches.services import touch_done
 
 from .factories import ClientFactory
 
@@ -164,12 +164,13 @@ def test_reporting_from_the_referral_page_closes_the_touch(owner, teammate, clie
 
 def test_a_stage_change_queues_the_referrers_rebuild(owner, client_obj, referral, monkeypatch):
     queued = []
-    monkeypatch.setattr(registry, "_queue_rebuild", lambda *ids: queued.append(ids))
+    monkeypatch.setattr(triggers, "queue_rebuild", lambda *ids, kinds: queued.append((*ids, kinds)))
     change = referral_stage_change(referral=referral, to_stage=Stage.MET, by=owner)
-    assert queued == [(client_obj.pk, owner.pk)]
+    # Only the kind a stage change feeds is rebuilt.
+    assert queued == [(client_obj.pk, owner.pk, frozenset({"referral_feedback"}))]
     # Reporting back is an UPDATE of the change: the build drops it, no rebuild needed.
     referral_feedback_report(change=change, by=owner, log_contact=False)
-    assert queued == [(client_obj.pk, owner.pk)]
+    assert len(queued) == 1
 
 
 def test_the_touch_shows_before_the_next_night(owner, django_capture_on_commit_callbacks):

@@ -13,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from agentcrm.touches.models import Touch
 from clients.models import Client, Interaction
 from referrals import services
 from referrals.models import Referral, ReferralRequest, Stage
 from referrals.services import Person
+from touches.models import Touch
 
 from .factories import ClientFactory
 from .policy_factories import PolicyFactory

@@ -14,8 +14,6 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import Team, User
 from agentcrm.core.calendar import lunar_occurrence, lunar_validate, solar_to_lunar
-from agentcrm.touches.models import Touch
-from agentcrm.touches.services import touch_build_now
 from clients.demo import CLIENTS_PER_AGENT, DEMO_PASSWORD, demo_steps
 from clients.models import (
     Calendar,
@@ -39,6 +37,8 @@ from referrals.models import (
     Stage,
 )
 from referrals.services import FEEDBACK_KIND
+from touches.build import touch_build_now
+from touches.models import Touch
 
 TODAY = date(2026, 3, 10)
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))

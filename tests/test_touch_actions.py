@@ -10,14 +10,14 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 
-from agentcrm.touches import actions, selectors
-from agentcrm.touches.engine import AgentRange, build_day
-from agentcrm.touches.festivals import FESTIVALS, FESTIVALS_BY_KEY
-from agentcrm.touches.forms import festival_initial, greeting_initial, kind_initial
-from agentcrm.touches.greetings import fill_placeholders, greeting_for
-from agentcrm.touches.models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
-from agentcrm.touches.registry import occasion_kinds
 from clients.models import Interaction
+from touches import selectors, services
+from touches.build import AgentRange, build_day
+from touches.festivals import FESTIVALS, FESTIVALS_BY_KEY
+from touches.forms import festival_initial, greeting_initial, kind_initial
+from touches.greetings import fill_placeholders, greeting_for
+from touches.models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
+from touches.registry import occasion_kinds
 
 from .factories import ClientFactory
 from .touch_factories import (
@@ -57,7 +57,7 @@ def url(name, touch):
 
 
 def test_done_logs_an_interaction_once(owner, touch):
-    assert actions.touch_done(touch=touch, by=owner, note=" 发了微信 ", channel="message")
+    assert services.touch_done(touch=touch, by=owner, note=" 发了微信 ", channel="message")
     touch.refresh_from_db()
     assert touch.status == Touch.Status.DONE and touch.note == "发了微信"
     assert touch.closed_at is not None
@@ -69,7 +69,7 @@ def test_done_logs_an_interaction_once(owner, touch):
         interaction.summary
     )
     # A second click (another tab, a retry) does nothing more.
-    assert actions.touch_done(touch=touch, by=owner, note="again", channel="call") is False
+    assert services.touch_done(touch=touch, by=owner, note="again", channel="call") is False
     touch.refresh_from_db()
     assert touch.note == "发了微信" and touch.interaction == interaction
     assert Interaction.objects.filter(client=touch.client).count() == 1
@@ -77,7 +77,7 @@ def test_done_logs_an_interaction_once(owner, touch):
 
 def test_done_refuses_an_unknown_channel_and_writes_nothing(owner, touch):
     with pytest.raises(ValidationError) as exc:
-        actions.touch_done(touch=touch, by=owner, channel="telepathy")
+        services.touch_done(touch=touch, by=owner, channel="telepathy")
     assert "channel" in exc.value.message_dict
     touch.refresh_from_db()
     assert touch.status == Touch.Status.OPEN
@@ -154,9 +154,9 @@ def test_snooze_to_today_the_past_or_nonsense_is_400(http, touch, until):
 
 
 def test_snooze_service_refuses_a_closed_touch(owner, touch):
-    actions.touch_skip(touch=touch, reason="不需要")
+    services.touch_skip(touch=touch, reason="不需要")
     with pytest.raises(ValidationError):
-        actions.touch_snooze(touch=touch, until=TODAY + timedelta(days=2))
+        services.touch_snooze(touch=touch, until=TODAY + timedelta(days=2))
     touch.refresh_from_db()
     assert touch.status == Touch.Status.SKIPPED and touch.due_date == TODAY
 
@@ -171,7 +171,7 @@ def test_skip_needs_a_reason(http, touch, reason):
     touch.refresh_from_db()
     assert touch.status == Touch.Status.OPEN
     with pytest.raises(ValidationError) as exc:
-        actions.touch_skip(touch=touch, reason=reason)
+        services.touch_skip(touch=touch, reason=reason)
     assert "reason" in exc.value.message_dict
 
 
@@ -187,7 +187,7 @@ def test_reopen_undoes_done_and_removes_its_interaction(http, owner, touch):
     other = Interaction.objects.create(
         client=touch.client, kind="visit", date=TODAY, summary="别的联系"
     )
-    actions.touch_done(touch=touch, by=owner, note="误点")
+    services.touch_done(touch=touch, by=owner, note="误点")
     response = http.post(url("reopen", touch), **HTMX)
     assert response.status_code == 200
     touch.refresh_from_db()
@@ -196,12 +196,12 @@ def test_reopen_undoes_done_and_removes_its_interaction(http, owner, touch):
     assert list(Interaction.objects.all()) == [other]
     assert url("done", touch) in response.content.decode()  # the actions are back
     # Reopening an open touch changes nothing.
-    assert actions.touch_reopen(touch=touch) is False
+    assert services.touch_reopen(touch=touch) is False
 
 
 def test_reopen_after_skip(owner, touch):
-    actions.touch_skip(touch=touch, reason="稍后")
-    assert actions.touch_reopen(touch=touch)
+    services.touch_skip(touch=touch, reason="稍后")
+    assert services.touch_reopen(touch=touch)
     touch.refresh_from_db()
     assert touch.status == Touch.Status.OPEN and touch.note == ""
 
@@ -411,7 +411,7 @@ def test_settings_refuse_a_repeated_row(http):
 
 
 def test_fixed_lead_kinds_keep_their_lead(owner):
-    actions.preferences_save(
+    services.preferences_save(
         owner=owner, rows=[{"kind": "hospital_visit", "enabled": True, "lead_days": 30}]
     )
     assert not TouchPreference.objects.exists()  # enabled with the fixed lead = the default
@@ -419,11 +419,11 @@ def test_fixed_lead_kinds_keep_their_lead(owner):
 
 def test_preferences_service_validates_ranges(owner):
     with pytest.raises(ValidationError) as exc:
-        actions.preferences_save(
+        services.preferences_save(
             owner=owner, rows=[{"kind": "neglect", "enabled": True, "lead_days": 29}]
         )
     assert "lead_days" in exc.value.message_dict
-    actions.preferences_save(
+    services.preferences_save(
         owner=owner, rows=[{"kind": "neglect", "enabled": True, "lead_days": 730}]
     )
     assert TouchPreference.objects.get(owner=owner).lead_days == 730
@@ -431,7 +431,7 @@ def test_preferences_service_validates_ranges(owner):
 
 def test_a_saved_lead_time_reaches_the_build(owner):
     client = ClientFactory(owner=owner, birth_date=date(1980, 12, 1))
-    actions.preferences_save(
+    services.preferences_save(
         owner=owner, rows=[{"kind": "birthday", "enabled": True, "lead_days": 5}]
     )
     build_day(due=date(2026, 11, 26), agents=AgentRange(owner.pk, owner.pk))
@@ -443,12 +443,12 @@ def test_a_saved_lead_time_reaches_the_build(owner):
 
 def test_greeting_service_checks_kind_and_festival(owner):
     with pytest.raises(ValidationError):
-        actions.greeting_save(owner=owner, kind="nope", text="x")
+        services.greeting_save(owner=owner, kind="nope", text="x")
     with pytest.raises(ValidationError):
-        actions.greeting_save(owner=owner, kind="birthday", festival="mid_autumn", text="x")
-    saved = actions.greeting_save(owner=owner, kind="festival", festival="mid_autumn", text="月")
+        services.greeting_save(owner=owner, kind="birthday", festival="mid_autumn", text="x")
+    saved = services.greeting_save(owner=owner, kind="festival", festival="mid_autumn", text="月")
     assert saved.text == "月"
     assert (
-        actions.greeting_save(owner=owner, kind="festival", festival="mid_autumn", text="") is None
+        services.greeting_save(owner=owner, kind="festival", festival="mid_autumn", text="") is None
     )
     assert not GreetingTemplate.objects.exists()

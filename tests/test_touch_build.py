@@ -12,9 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from agentcrm.core.models import JobMarker
-from agentcrm.touches import services, tasks
-from agentcrm.touches.engine import AgentRange, build_day
-from agentcrm.touches.models import Touch, TouchBuildBatch, TouchBuildRun
+from touches import build, tasks
+from touches.build import AgentRange, build_day
+from touches.models import Touch, TouchBuildBatch, TouchBuildRun
 
 from .factories import ClientFactory, FamilyMemberFactory, UserFactory
 
@@ -24,16 +24,14 @@ SHANGHAI = datetime.timezone(timedelta(hours=8))
 
 def marker() -> date | None:
     return (
-        JobMarker.objects.filter(name=services.BUILD_JOB)
+        JobMarker.objects.filter(name=build.BUILD_JOB)
         .values_list("last_completed_day", flat=True)
         .first()
     )
 
 
 def set_marker(day: date) -> None:
-    JobMarker.objects.update_or_create(
-        name=services.BUILD_JOB, defaults={"last_completed_day": day}
-    )
+    JobMarker.objects.update_or_create(name=build.BUILD_JOB, defaults={"last_completed_day": day})
 
 
 @pytest.fixture
@@ -47,33 +45,33 @@ def book(owner, teammate):
 
 @pytest.mark.django_db
 def test_first_build_covers_last_week_to_next_week(book):
-    written = services.touch_build_now(today=TODAY)
+    written = build.touch_build_now(today=TODAY)
     due = sorted(set(Touch.objects.filter(kind="birthday").values_list("due_date", flat=True)))
     assert due == [TODAY + timedelta(days=o) for o in (-5, -2, 0, 3, 6)]
     assert written == Touch.objects.count()
-    assert marker() == TODAY + timedelta(days=services.HORIZON_DAYS)
+    assert marker() == TODAY + timedelta(days=build.HORIZON_DAYS)
     # The next night, only the new horizon day is planned.
-    plan = services.touch_build_plan(today=TODAY + timedelta(days=1))
+    plan = build.touch_build_plan(today=TODAY + timedelta(days=1))
     assert plan.days == [TODAY + timedelta(days=8)]
 
 
 @pytest.mark.django_db
 def test_rerunning_a_day_creates_nothing(book):
-    services.touch_build_now(today=TODAY)
+    build.touch_build_now(today=TODAY)
     count = Touch.objects.count()
-    assert services.touch_build_now(today=TODAY) == 0
-    assert services.touch_build_now(today=TODAY, days=[TODAY, TODAY + timedelta(days=3)]) == 0
+    assert build.touch_build_now(today=TODAY) == 0
+    assert build.touch_build_now(today=TODAY, days=[TODAY, TODAY + timedelta(days=3)]) == 0
     assert Touch.objects.count() == count
 
 
 @pytest.mark.django_db
 def test_three_missed_nights_are_caught_up(book):
     set_marker(TODAY - timedelta(days=4))  # built through 20 Nov; beat was down 21–23 Nov
-    plan = services.touch_build_plan(today=TODAY)
+    plan = build.touch_build_plan(today=TODAY)
     assert plan.days[0] == TODAY - timedelta(days=3)
     assert plan.days[-1] == TODAY + timedelta(days=7)
     for batch_id in plan.batch_ids:
-        services.touch_build_batch(batch_id=batch_id)
+        build.touch_build_batch(batch_id=batch_id)
     assert Touch.objects.filter(due_date=TODAY - timedelta(days=2)).count() == 2
     assert not Touch.objects.filter(due_date=TODAY - timedelta(days=5)).exists()  # before
     assert marker() == TODAY + timedelta(days=7)
@@ -82,20 +80,20 @@ def test_three_missed_nights_are_caught_up(book):
 @pytest.mark.django_db
 def test_marker_waits_for_every_batch_and_a_redelivered_batch_counts_once(book):
     set_marker(TODAY - timedelta(days=1))
-    plan = services.touch_build_plan(today=TODAY, agents_per_batch=1)
+    plan = build.touch_build_plan(today=TODAY, agents_per_batch=1)
     today_batches = TouchBuildBatch.objects.filter(run__day=TODAY).order_by("number")
     assert today_batches.count() >= 2  # owner, teammate, manager: one agent per batch
     first, *rest = today_batches
-    services.touch_build_batch(batch_id=first.pk)
-    assert services.touch_build_batch(batch_id=first.pk) == 0  # redelivered
+    build.touch_build_batch(batch_id=first.pk)
+    assert build.touch_build_batch(batch_id=first.pk) == 0  # redelivered
     run = TouchBuildRun.objects.get(day=TODAY)
     assert run.batches_done == 1 and run.completed_at is None
     assert marker() == TODAY - timedelta(days=1)
     for batch in rest:
-        services.touch_build_batch(batch_id=batch.pk)
+        build.touch_build_batch(batch_id=batch.pk)
     assert marker() == TODAY  # later days still have batches pending
     for batch_id in plan.batch_ids:
-        services.touch_build_batch(batch_id=batch_id)
+        build.touch_build_batch(batch_id=batch_id)
     assert marker() == TODAY + timedelta(days=7)
     assert TouchBuildRun.objects.get(day=TODAY).batches_done == today_batches.count()
 
@@ -127,7 +125,7 @@ def test_a_new_family_birthday_shows_before_the_next_night(
     owner, client_obj, django_capture_on_commit_callbacks
 ):
     with time_machine.travel(datetime.datetime(2026, 11, 24, 9, tzinfo=SHANGHAI)):
-        services.touch_build_now(today=TODAY)
+        build.touch_build_now(today=TODAY)
         with django_capture_on_commit_callbacks(execute=True):
             parent = ClientFactory(owner=owner, name="新手妈妈", birth_date=None)
             FamilyMemberFactory(client=parent, name="新生儿", birth_date=date(2020, 11, 29))
@@ -194,7 +192,7 @@ def test_record_changed_today_gets_occasions_nearer_than_the_lead(owner):
     in_two = ClientFactory(owner=owner, name="后天生日", birth_date=date(1980, 11, 26))
     in_five = ClientFactory(owner=owner, name="五天后", birth_date=date(1980, 11, 29))
     for client in (today, in_two, in_five):
-        services.touch_rebuild_for_client(client_id=client.pk, owner_id=owner.pk, today=TODAY)
+        build.touch_rebuild_for_client(client_id=client.pk, owner_id=owner.pk, today=TODAY)
     birthdays = {
         t.client.name: (t.due_date, t.occasion_date)
         for t in Touch.objects.filter(kind="birthday").select_related("client")

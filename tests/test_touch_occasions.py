@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from agentcrm.touches.engine import AgentRange, build_day
-from agentcrm.touches.models import FestivalPreference, Touch, TouchPreference
 from clients.models import Client, CustomDate, FamilyMember, LifeEvent, Segment
 from policies.models import Policy, ServiceRequest
+from touches.build import AgentRange, build_day
+from touches.models import FestivalPreference, Touch, TouchPreference
 
 from .factories import ClientFactory, FamilyMemberFactory, InteractionFactory
 from .policy_factories import PayoutFactory, PolicyFactory, RiderFactory

@@ -9,8 +9,8 @@ from django.core import mail
 from django.urls import reverse
 from icalendar import Calendar
 
-from agentcrm.touches import reminders, tasks
-from agentcrm.touches.models import CalendarFeed, Touch
+from touches import calendar_feed, digest, tasks
+from touches.models import CalendarFeed, Touch
 
 from .factories import ClientFactory
 
@@ -49,7 +49,7 @@ def events(body: bytes) -> list[str]:
 
 
 def test_feed_lists_own_open_touches_without_login(client, owner, touches):
-    token = reminders.calendar_feed_for(owner=owner).token
+    token = calendar_feed.calendar_feed_for(owner=owner).token
     with time_machine.travel(MORNING):
         response = client.get(reverse("calendar_feed:feed", args=[token]))
     assert response.status_code == 200
@@ -59,7 +59,7 @@ def test_feed_lists_own_open_touches_without_login(client, owner, touches):
 
 
 def test_regenerating_kills_the_old_url(as_user, owner, touches):
-    old = reminders.calendar_feed_for(owner=owner).token
+    old = calendar_feed.calendar_feed_for(owner=owner).token
     http = as_user(owner)
     response = http.post(reverse("calendar_feed:regenerate"))
     assert response.status_code == 302
@@ -71,15 +71,15 @@ def test_regenerating_kills_the_old_url(as_user, owner, touches):
 
 def test_unknown_token_and_inactive_agent_are_404(client, owner, touches):
     assert client.get(reverse("calendar_feed:feed", args=["nope"])).status_code == 404
-    token = reminders.calendar_feed_for(owner=owner).token
+    token = calendar_feed.calendar_feed_for(owner=owner).token
     owner.is_active = False
     owner.save()
     assert client.get(reverse("calendar_feed:feed", args=[token])).status_code == 404
 
 
 def test_settings_page_shows_only_your_own_address(as_user, owner, teammate):
-    mine = reminders.calendar_feed_for(owner=owner).token
-    theirs = reminders.calendar_feed_for(owner=teammate).token
+    mine = calendar_feed.calendar_feed_for(owner=owner).token
+    theirs = calendar_feed.calendar_feed_for(owner=teammate).token
     body = as_user(owner).get(reverse("calendar_feed:settings")).content.decode()
     assert mine in body and theirs not in body
     assert as_user(owner).get(reverse("calendar_feed:regenerate")).status_code == 405
@@ -101,10 +101,10 @@ def test_digest_is_sent_once_per_agent_and_day(owner, teammate, touches):
 
 def test_no_digest_without_email_or_without_anything_due(owner, client_obj):
     touch(owner, client_obj, due=date(2026, 11, 28))  # coming, not due yet
-    assert not reminders.digest_send(owner_id=owner.pk, day=TODAY)
+    assert not digest.digest_send(owner_id=owner.pk, day=TODAY)
     owner.email = "owner@example.com"
     owner.save()
-    assert not reminders.digest_send(owner_id=owner.pk, day=TODAY)
+    assert not digest.digest_send(owner_id=owner.pk, day=TODAY)
     assert mail.outbox == []
 
 
@@ -116,9 +116,9 @@ def test_a_failed_send_can_be_retried(owner, client_obj, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("smtp down")
 
-    monkeypatch.setattr(reminders, "send_mail", broken)
+    monkeypatch.setattr(digest, "send_mail", broken)
     with pytest.raises(ConnectionError):
-        reminders.digest_send(owner_id=owner.pk, day=TODAY)
+        digest.digest_send(owner_id=owner.pk, day=TODAY)
     monkeypatch.undo()
-    assert reminders.digest_send(owner_id=owner.pk, day=TODAY)
+    assert digest.digest_send(owner_id=owner.pk, day=TODAY)
     assert len(mail.outbox) == 1

@@ -3,7 +3,7 @@ import datetime
 import factory
 from factory.django import DjangoModelFactory
 
-from agentcrm.touches.models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
+from touches.models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
 
 from .factories import ClientFactory
 

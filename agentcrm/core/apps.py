@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Operations")
 
     def ready(self) -> None:
-        from .services import register_nightly_step, sessions_clear_expired
+        from .nightly import register_nightly_step
+        from .services import sessions_clear_expired
 
         register_nightly_step(name="sessions_clear_expired", step=sessions_clear_expired)

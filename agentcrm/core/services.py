@@ -1,10 +1,8 @@
-"""The nightly run: every step each app registers, then the success mark; and the export log.
-
-Apps register their nightly steps in `AppConfig.ready()` through `register_nightly_step`,
-so this module never imports the apps that use it.
+"""The nightly run: every registered step (agentcrm.core.nightly), then the success mark;
+and the export log.
 """
 
-from collections.abc import Callable
+import logging
 from datetime import date
 from importlib import import_module
 
@@ -13,18 +11,14 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from .models import ExportLog, JobMarker
+from .nightly import nightly_steps
 from .selectors import NIGHTLY_JOB
 
-NightlyStep = Callable[[date], None]
-_nightly_steps: dict[str, NightlyStep] = {}
+logger = logging.getLogger(__name__)
 
 
-def register_nightly_step(*, name: str, step: NightlyStep) -> None:
-    _nightly_steps[name] = step
-
-
-def nightly_steps() -> dict[str, NightlyStep]:
-    return dict(_nightly_steps)
+class NightlyRunFailed(Exception):
+    """One or more steps failed; the others ran, and the day is not marked done."""
 
 
 def sessions_clear_expired(day: date) -> None:
@@ -34,8 +28,16 @@ def sessions_clear_expired(day: date) -> None:
 
 def nightly_run(*, day: date | None = None) -> None:
     day = day or timezone.localdate()
-    for step in nightly_steps().values():
-        step(day)
+    failed = []
+    for name, step in nightly_steps().items():
+        try:
+            step(day)
+        except Exception:
+            # One broken step must not cost the others their night; the run still fails.
+            logger.exception("nightly step %s failed for %s", name, day)
+            failed.append(name)
+    if failed:
+        raise NightlyRunFailed(", ".join(failed))
     job_marker_record_success(name=NIGHTLY_JOB, day=day)
 
 

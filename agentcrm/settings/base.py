@@ -42,11 +42,14 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "agentcrm.accounts",
     "agentcrm.core",
-    "agentcrm.touches",
+    # Domain apps, lower floors first: an app may import only those listed above it
+    # (import-linter's layers in pyproject.toml), and touches' ready() runs after the
+    # occasions it builds.
     "clients",
     "policies",
     "referrals",
-    "agentcrm.handover",
+    "touches",
+    "handover",
 ]
 
 MIDDLEWARE = [

@@ -27,10 +27,10 @@ def seed(*, agents: int, clients: int, today: datetime.date) -> dict:
 
     from agentcrm.accounts.models import Team, User
     from agentcrm.core.calendar import month_day_key
-    from agentcrm.touches.models import Touch
-    from agentcrm.touches.services import touch_build_now
     from clients.models import Client, Interaction, birth_md_for
     from policies.models import Insurer, Policy
+    from touches.build import touch_build_now
+    from touches.models import Touch
 
     from .agent import PASSWORD, agent_username
 

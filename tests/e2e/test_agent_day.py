@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from agentcrm.touches import services as touch_services
-from agentcrm.touches.models import Touch
 from clients.models import Client, Interaction
 from policies.models import Policy
+from touches import build as touch_services
+from touches.models import Touch
 
 from ..factories import PASSWORD, TeamFactory, UserFactory
 from ..policy_factories import InsurerFactory

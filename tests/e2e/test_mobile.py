@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from agentcrm.touches import services as touch_services
-from agentcrm.touches.models import Touch
+from touches import build as touch_services
+from touches.models import Touch
 
 from ..factories import ClientFactory, TeamFactory, UserFactory
 from .checks import HORIZONTAL_OVERFLOW, assert_no_horizontal_scroll, assert_page_sound

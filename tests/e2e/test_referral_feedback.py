@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from agentcrm.touches import services as touch_services
-from agentcrm.touches.models import Touch
 from referrals.models import Context, Referral, Stage
 from referrals.services import FEEDBACK_DAYS, FEEDBACK_KIND
+from touches import build as touch_services
+from touches.models import Touch
 
 from ..factories import ClientFactory, TeamFactory, UserFactory
 from ..policy_factories import PolicyFactory

@@ -1,4 +1,4 @@
-"""Festivals as an occasion kind: the festival calendar (agentcrm.touches.festivals) meets the
+"""Festivals as an occasion kind: the festival calendar (touches.festivals) meets the
 client archive through audience rules, each a Q over the client's record.
 
 An agent may turn a festival off, change its audience or its gift lead (FestivalPreference);
@@ -8,16 +8,16 @@ every distinct setting in use is one query, whatever the number of agents.
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import years_before
-from agentcrm.touches.festivals import FESTIVALS, MAX_YEAR, MIN_YEAR
-from agentcrm.touches.models import FestivalPreference, Touch
-from agentcrm.touches.registry import BuildScope, OccasionKind, register_occasion
+from clients.models import Client, FamilyMember, Gender, Segment
+from clients.occasions import client_rows
 
-from .models import Client, FamilyMember, Gender, Segment
-from .occasions import contactable, on_day
+from .festivals import FESTIVALS, MAX_YEAR, MIN_YEAR
+from .models import FestivalPreference
+from .registry import BuildScope, OccasionKind, Priority, register_occasion
 
 YOUNG_CHILD_AGE = 14
 ELDER_AGE = 60
@@ -108,12 +108,11 @@ def festival_touches(scope: BuildScope) -> list[QuerySet]:
             day = scope.due + timedelta(days=lead)
             if not (MIN_YEAR <= day.year <= MAX_YEAR) or festival.date_in(day.year) != day:
                 continue
-            qs = Client.objects.filter(contactable(), audience_q(audience, day)).annotate(
-                t_owner=F("owner_id"),
-                t_client=F("id"),
-                t_occasion=on_day(day),
-                t_source=Value(f"festival:{festival.key}"),
-                t_label=Value(festival.key),
+            qs = client_rows(
+                Client.objects.filter(audience_q(audience, day)),
+                occasion=day,
+                source=f"festival:{festival.key}",
+                label=festival.key,
             )
             if only is not None:
                 qs = qs.filter(owner_id__in=only)
@@ -128,11 +127,9 @@ FESTIVAL_KIND = OccasionKind(
     label=_("Festival"),
     source=festival_touches,
     lead_configurable=False,  # each festival has its own lead (FestivalPreference)
-    priority=Touch.Priority.NORMAL,
+    priority=Priority.NORMAL,
     greeting=_("{name}, wishing you and your family a happy {festival}!"),
     order=50,
 )
 
-
-def register() -> None:
-    register_occasion(FESTIVAL_KIND)
+register_occasion(FESTIVAL_KIND)

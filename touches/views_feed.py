@@ -9,15 +9,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import reminders
+from . import calendar_feed as feeds
 
 
 @login_not_required
 def calendar_feed(request, token: str):
-    owner = reminders.calendar_feed_owner(token=token)
+    owner = feeds.calendar_feed_owner(token=token)
     if owner is None:
         raise Http404
-    body = reminders.calendar_feed_ics(owner=owner, today=timezone.localdate())
+    body = feeds.calendar_feed_ics(owner=owner, today=timezone.localdate())
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="agentcrm.ics"'
     response["Cache-Control"] = "private, no-store"
@@ -25,7 +25,7 @@ def calendar_feed(request, token: str):
 
 
 def calendar_settings(request):
-    feed = reminders.calendar_feed_for(owner=request.user)
+    feed = feeds.calendar_feed_for(owner=request.user)
     url = request.build_absolute_uri(f"/calendar/{feed.token}.ics")
     webcal = "webcal://" + url.split("://", 1)[1]
     return render(request, "touches/calendar_settings.html", {"url": url, "webcal": webcal})
@@ -33,6 +33,6 @@ def calendar_settings(request):
 
 @require_POST
 def calendar_regenerate(request):
-    reminders.calendar_feed_regenerate(owner=request.user)
+    feeds.calendar_feed_regenerate(owner=request.user)
     messages.success(request, _("A new calendar address was made; the old one no longer works."))
     return redirect("calendar_feed:settings")

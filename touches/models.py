@@ -9,6 +9,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .registry import Priority
+
+# The JobMarker of the nightly build: its last completed day is the last day built.
+BUILD_JOB = "touch_build"
+
 
 class Touch(models.Model):
     """One reason to contact one client on one day.
@@ -24,10 +29,7 @@ class Touch(models.Model):
         DONE = "done", _("Done")
         SKIPPED = "skipped", _("Skipped")
 
-    class Priority(models.IntegerChoices):
-        URGENT = 1, _("Urgent")
-        HIGH = 2, _("High")
-        NORMAL = 3, _("Normal")
+    Priority = Priority  # the registry's, so kinds declare theirs without the model
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -4,10 +4,10 @@ give the agent field-level messages."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.festival_occasions import AUDIENCES
 from clients.forms import DateInput
 
-from . import actions
+from . import services
+from .festival_occasions import AUDIENCES
 from .festivals import FESTIVALS, FESTIVALS_BY_KEY
 from .greetings import FESTIVAL_KIND
 from .models import FestivalPreference, TouchPreference
@@ -18,10 +18,12 @@ from .selectors import list_group_choices
 class DoneForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("How"),
-        choices=[(c.value, c.label) for c in actions.DONE_CHANNELS],
-        initial=actions.DONE_CHANNELS[0],
+        choices=[(c.value, c.label) for c in services.DONE_CHANNELS],
+        initial=services.DONE_CHANNELS[0],
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=actions.NOTE_MAX, strip=True)
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=services.NOTE_MAX, strip=True
+    )
 
 
 class SnoozeForm(forms.Form):
@@ -31,7 +33,7 @@ class SnoozeForm(forms.Form):
 class SkipForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=actions.NOTE_MAX,
+        max_length=services.NOTE_MAX,
         error_messages={"required": _("Please give a reason.")},
     )
 
@@ -60,7 +62,7 @@ class KindPreferenceForm(forms.Form):
         return occasion_kind(self["kind"].value() or "")
 
     def lead_range(self) -> tuple[int, int]:
-        return actions.lead_days_range(self["kind"].value() or "")
+        return services.lead_days_range(self["kind"].value() or "")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,8 +101,8 @@ class FestivalPreferenceForm(forms.Form):
     audience = forms.ChoiceField(label=_("Who"), choices=())
     lead_days = forms.IntegerField(
         label=_("Gift days ahead"),
-        min_value=actions.FESTIVAL_LEAD_DAYS[0],
-        max_value=actions.FESTIVAL_LEAD_DAYS[1],
+        min_value=services.FESTIVAL_LEAD_DAYS[0],
+        max_value=services.FESTIVAL_LEAD_DAYS[1],
     )
 
     def __init__(self, *args, **kwargs):
@@ -127,7 +129,7 @@ class GreetingForm(forms.Form):
     text = forms.CharField(
         label=_("Greeting"),
         required=False,
-        max_length=actions.GREETING_MAX,
+        max_length=services.GREETING_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -144,7 +146,7 @@ class GreetingForm(forms.Form):
         if self.errors:
             return cleaned
         try:
-            cleaned["text"] = actions.greeting_clean(
+            cleaned["text"] = services.greeting_clean(
                 kind=cleaned["kind"], festival=cleaned.get("festival", ""), text=cleaned["text"]
             )
         except forms.ValidationError as exc:

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
-from clients.festival_occasions import AUDIENCES
 from clients.models import Interaction
 from clients.services import interaction_create
 
+from .festival_occasions import AUDIENCES
 from .festivals import FESTIVALS_BY_KEY
 from .greetings import FESTIVAL_KIND, PLACEHOLDERS, kind_label, touch_label, unknown_placeholders
 from .models import FestivalPreference, GreetingTemplate, Touch, TouchPreference

@@ -44,8 +44,7 @@ from .greetings import (
     sms_href,
     touch_label,
 )
-from .models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
-from .services import BUILD_JOB
+from .models import BUILD_JOB, FestivalPreference, GreetingTemplate, Touch, TouchPreference
 
 ROW_ACTIONS = ("done", "snooze", "skip", "reopen")
 # A day plus a margin for the night's build to finish.

@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import actions, selectors
+from . import selectors, services
 from .forms import (
     DoneForm,
     FestivalPreferenceFormSet,
@@ -64,7 +64,7 @@ def _row_context(request, today) -> dict:
         "today": today,
         "tomorrow": tomorrow,
         "tomorrow_iso": tomorrow.isoformat(),
-        "channels": [(c.value, c.label) for c in actions.DONE_CHANNELS],
+        "channels": [(c.value, c.label) for c in services.DONE_CHANNELS],
         "next_url": request.get_full_path(),
     }
 
@@ -173,7 +173,7 @@ def touch_done(request, pk: int):
         pk,
         action="done",
         form_class=DoneForm,
-        run=lambda touch, data: actions.touch_done(
+        run=lambda touch, data: services.touch_done(
             touch=touch, by=request.user, note=data["note"], channel=data["channel"]
         ),
         done_message=_("Done: the contact is on the client's timeline."),
@@ -187,7 +187,7 @@ def touch_snooze(request, pk: int):
         pk,
         action="snooze",
         form_class=SnoozeForm,
-        run=lambda touch, data: actions.touch_snooze(touch=touch, until=data["until"]),
+        run=lambda touch, data: services.touch_snooze(touch=touch, until=data["until"]),
         done_message=_("Snoozed."),
     )
 
@@ -199,7 +199,7 @@ def touch_skip(request, pk: int):
         pk,
         action="skip",
         form_class=SkipForm,
-        run=lambda touch, data: actions.touch_skip(touch=touch, reason=data["reason"]),
+        run=lambda touch, data: services.touch_skip(touch=touch, reason=data["reason"]),
         done_message=_("Skipped."),
     )
 
@@ -211,7 +211,7 @@ def touch_reopen(request, pk: int):
         pk,
         action="reopen",
         form_class=None,
-        run=lambda touch, data: actions.touch_reopen(touch=touch),
+        run=lambda touch, data: services.touch_reopen(touch=touch),
         done_message=_("Open again."),
     )
 
@@ -232,7 +232,7 @@ def touch_settings(request):
         valid = [formset.is_valid() for formset in (kinds, festivals, greetings)]
         if all(valid):
             try:
-                actions.touch_settings_save(
+                services.touch_settings_save(
                     owner=request.user,
                     kinds=[f.cleaned_data for f in kinds.forms],
                     festivals=[f.cleaned_data for f in festivals.forms],
@@ -255,8 +255,8 @@ def touch_settings(request):
                 f.errors for f in greetings.forms if f["festival"].value()
             ),
             "save_errors": save_errors,
-            "lead_days": actions.LEAD_DAYS,
-            "neglect_days": actions.NEGLECT_DAYS,
+            "lead_days": services.LEAD_DAYS,
+            "neglect_days": services.NEGLECT_DAYS,
         },
         status=400 if request.method == "POST" else 200,
     )

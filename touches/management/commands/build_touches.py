@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from agentcrm.touches.services import touch_build_now
+from touches.build import touch_build_now
 
 
 class Command(BaseCommand):

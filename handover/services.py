@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from agentcrm.accounts.models import User
 from agentcrm.accounts.services import user_deactivate
 from agentcrm.core.history import history_record
-from agentcrm.touches.models import Touch
 from clients.models import Client, Tag
 from policies.models import Policy, ServiceRequest
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
+from touches.models import Touch
 
 from .models import Handover, HandoverClient
 
@@ -183,7 +183,7 @@ def _queue_introductions(plan: Plan) -> None:
     "introduce yourself" touches show today, not after the next nightly build. With the
     broker down it runs here: the nightly build only adds new days."""
     from agentcrm.core.broker import task_send
-    from agentcrm.touches.tasks import rebuild_clients_touches
+    from touches.tasks import rebuild_clients_touches
 
     def rebuild(args: tuple[list[int], list[int]]) -> None:
         if not task_send(task=rebuild_clients_touches, args=args):

@@ -2,7 +2,7 @@ import re
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agentcrm.touches.festivals import MAX_YEAR, MIN_YEAR, festival_dates
+from touches.festivals import MAX_YEAR, MIN_YEAR, festival_dates
 
 
 class Command(BaseCommand):

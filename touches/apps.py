@@ -1,0 +1,30 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+
+class TouchesConfig(AppConfig):
+    # Listed after every app whose occasions it builds (settings.INSTALLED_APPS), so this
+    # ready() runs once their models are loaded.
+    name = "touches"
+    label = "touches"
+    verbose_name = _("Service touches")
+
+    def ready(self) -> None:
+        from .registry import occasion_resolved, register_client_panel
+        from .selectors import touch_history_for_client
+        from .services import touches_close_for_source
+        from .triggers import connect_client_triggers
+
+        # Every app's occasions.py registers its kinds and triggers on import.
+        autodiscover_modules("occasions")
+        connect_client_triggers()
+
+        occasion_resolved.connect(
+            touches_close_for_source, weak=False, dispatch_uid="touches-occasion-resolved"
+        )
+        register_client_panel(
+            "touches/_client_panel.html",
+            lambda client: touch_history_for_client(client=client),
+            order=10,
+        )

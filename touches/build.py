@@ -1,0 +1,342 @@
+"""The touch build: turn every registered occasion kind into touches, and run it by day.
+
+**The statement.** For one due day and one range of agents, each kind is asked once per
+distinct lead time in use (the default, and each lead an agent chose), and each answer is
+written with one `INSERT … SELECT … ON CONFLICT DO NOTHING`. Nothing is read into Python but
+the agents' settings; the unique constraint on Touch makes every statement safe to repeat.
+
+**The run.** The nightly task asks `touch_build_plan` for the days not built yet (from the
+day after the marker up to today + HORIZON_DAYS, so the dashboard can show the coming week),
+splits each day into batches of agents, and queues one task per batch. Each batch claims
+itself with a conditional update, builds, and marks itself done; the batch that completes a
+day moves the marker, but only over days that are complete, in order. A redelivered task, a
+second beat or a second worker repeats statements whose rows already exist: nothing is
+written twice. A changed record rebuilds the days already built for its client only
+(`touch_rebuild_for_clients`), for the kinds it feeds.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.db.models import DateField, F, IntegerField, Max, Min, Q, QuerySet, Value
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from agentcrm.accounts.models import User
+from agentcrm.core.models import JobMarker
+from agentcrm.core.services import job_marker_record_success
+
+from .models import BUILD_JOB, Touch, TouchBuildBatch, TouchBuildRun, TouchPreference
+from .registry import BuildScope, OccasionKind, occasion_kinds
+
+INSERT_COLUMNS = (
+    "owner_id",
+    "client_id",
+    "occasion_date",
+    "source",
+    "label",
+    "kind",
+    "due_date",
+    "priority",
+    "status",
+    "note",
+    "created_at",
+)
+SELECT_ALIASES = (
+    "t_owner",
+    "t_client",
+    "t_occasion",
+    "t_source",
+    "t_label",
+    "t_kind",
+    "t_due",
+    "t_priority",
+    "t_status",
+    "t_note",
+    "t_created",
+)
+
+
+@dataclass(frozen=True)
+class AgentRange:
+    """Agents with first <= id <= last, or exactly `ids` when given."""
+
+    first: int
+    last: int
+    ids: tuple[int, ...] | None = None
+
+    def q(self, column: str = "t_owner") -> Q:
+        if self.ids is not None:
+            return Q(**{f"{column}__in": self.ids})
+        return Q(**{f"{column}__gte": self.first, f"{column}__lte": self.last})
+
+
+def lead_groups(
+    *, kind: OccasionKind, agents: AgentRange
+) -> list[tuple[int, tuple[int, ...] | None, tuple[int, ...]]]:
+    """[(lead, only these agents or None for "all the others", agents to leave out)].
+
+    Agents without a setting use the default lead; agents who switched the kind off are
+    left out of every group. One small query per kind and batch.
+    """
+    prefs = TouchPreference.objects.filter(agents.q("owner_id"), kind=kind.key).values_list(
+        "owner_id", "enabled", "lead_days"
+    )
+    by_lead: dict[int, list[int]] = defaultdict(list)
+    special: list[int] = []
+    for owner_id, enabled, lead in prefs:
+        special.append(owner_id)
+        if enabled:
+            lead = lead if kind.lead_configurable else kind.default_lead_days
+            by_lead[lead].append(owner_id)
+    groups = [(kind.default_lead_days, None, tuple(special))]
+    groups += [(lead, tuple(ids), ()) for lead, ids in by_lead.items()]
+    return groups
+
+
+def _rows(
+    *,
+    kind: OccasionKind,
+    scope: BuildScope,
+    agents: AgentRange,
+    only: tuple[int, ...] | None,
+    leave_out: tuple[int, ...],
+    client_ids: Iterable[int] | None,
+    now,
+) -> list[QuerySet]:
+    querysets = []
+    for qs in kind.source(scope):
+        qs = qs.filter(agents.q())
+        if only is not None:
+            qs = qs.filter(t_owner__in=only)
+        if leave_out:
+            qs = qs.exclude(t_owner__in=leave_out)
+        if client_ids is not None:
+            qs = qs.filter(t_client__in=list(client_ids))
+        qs = qs.annotate(
+            t_kind=Value(kind.key),
+            t_due=Cast(Value(scope.due), DateField()),
+            t_priority=Value(kind.priority, output_field=IntegerField()),
+            t_status=Value(Touch.Status.OPEN),
+            t_note=Value(""),
+            t_created=Value(now),
+        )
+        querysets.append(qs.order_by().values_list(*SELECT_ALIASES))
+    return querysets
+
+
+def insert_select(qs: QuerySet) -> int:
+    """Write the rows of a queryset into the touch table; rows already there are skipped.
+    Returns the number of rows written."""
+    select_sql, params = qs.query.sql_with_params()
+    table = connection.ops.quote_name(Touch._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in INSERT_COLUMNS)
+    if connection.vendor == "postgresql":
+        sql = f"INSERT INTO {table} ({columns}) {select_sql} ON CONFLICT DO NOTHING"
+    else:  # SQLite: the same statement, its own spelling
+        sql = f"INSERT OR IGNORE INTO {table} ({columns}) {select_sql}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def _without_jit() -> None:
+    """Switch PostgreSQL's JIT off for the current transaction. The build's statements are
+    index probes whose planned cost is high (a subquery per client), so JIT compiled each
+    one, at 100–300 ms a statement, for nothing: the ordinary night took twice as long."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
+def build_day(
+    *,
+    due: date,
+    agents: AgentRange,
+    client_ids: Iterable[int] | None = None,
+    late: bool = False,
+    kinds: Iterable[str] | None = None,
+) -> int:
+    """Write every touch due on `due` for these agents (and clients); returns rows written.
+
+    One transaction per kind: a kind that fails leaves the others written, and repeating
+    the day writes only what is missing.
+
+    `late` (a client's record changed today): also the occasions nearer than the lead, due
+    today. A birthday entered today for today or tomorrow is owed a touch too, although its
+    regular due day (3 days before) is past.
+    """
+    written = 0
+    now = timezone.now()
+    client_ids = tuple(client_ids) if client_ids is not None else None
+    wanted = set(kinds) if kinds is not None else None
+    for kind in occasion_kinds().values():
+        if wanted is not None and kind.key not in wanted:
+            continue
+        for lead, only, leave_out in lead_groups(kind=kind, agents=agents):
+            leads = [lead]
+            if late and kind.late_catch:
+                leads += range(lead)
+            with transaction.atomic():
+                _without_jit()
+                for scope_lead in leads:
+                    for qs in _rows(
+                        kind=kind,
+                        scope=BuildScope(due=due, lead_days=scope_lead),
+                        agents=agents,
+                        only=only,
+                        leave_out=leave_out,
+                        client_ids=client_ids,
+                        now=now,
+                    ):
+                        written += insert_select(qs)
+    return written
+
+
+# --- the run: days, batches and the marker ----------------------------------------
+HORIZON_DAYS = 7
+AGENTS_PER_BATCH = 50
+# A first build (no marker yet) starts this many days back, so today's overdue list is full.
+FIRST_BUILD_DAYS_BACK = 7
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    days: list[date]
+    batch_ids: list[int]
+
+
+def _agent_id_ranges(size: int) -> list[tuple[int, int]]:
+    """Contiguous id ranges of at most `size` agents: one query over the users' ids."""
+    ids = list(User.objects.filter(is_active=True).order_by("id").values_list("id", flat=True))
+    return [
+        (chunk[0], chunk[-1]) for chunk in (ids[i : i + size] for i in range(0, len(ids), size))
+    ]
+
+
+def touch_build_days(*, today: date) -> list[date]:
+    marker = JobMarker.objects.filter(name=BUILD_JOB).values_list("last_completed_day", flat=True)
+    last = marker.first()
+    start = last + timedelta(days=1) if last else today - timedelta(days=FIRST_BUILD_DAYS_BACK)
+    end = today + timedelta(days=HORIZON_DAYS)
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+@transaction.atomic
+def touch_build_plan(*, today: date, agents_per_batch: int = AGENTS_PER_BATCH) -> BuildPlan:
+    """Create the runs and batches still to do, and return the batches not done yet."""
+    days = touch_build_days(today=today)
+    ranges = _agent_id_ranges(agents_per_batch)
+    for day in days:
+        run, created = TouchBuildRun.objects.get_or_create(
+            day=day, defaults={"batches_total": len(ranges)}
+        )
+        if created and ranges:
+            TouchBuildBatch.objects.bulk_create(
+                [
+                    TouchBuildBatch(run=run, number=n, first_owner_id=first, last_owner_id=last)
+                    for n, (first, last) in enumerate(ranges)
+                ],
+                ignore_conflicts=True,
+            )
+        elif created:
+            _run_complete(run_id=run.pk)
+    pending = TouchBuildBatch.objects.filter(run__day__in=days, done_at__isnull=True)
+    return BuildPlan(
+        days=days,
+        batch_ids=list(pending.order_by("run__day", "number").values_list("id", flat=True)),
+    )
+
+
+def touch_build_batch(*, batch_id: int) -> int:
+    """Build one batch; safe to run twice or at the same time as a copy of itself."""
+    batch = TouchBuildBatch.objects.select_related("run").get(pk=batch_id)
+    if batch.done_at is not None:
+        return 0
+    written = build_day(
+        due=batch.run.day, agents=AgentRange(batch.first_owner_id, batch.last_owner_id)
+    )
+    with transaction.atomic():
+        claimed = TouchBuildBatch.objects.filter(pk=batch_id, done_at__isnull=True).update(
+            done_at=timezone.now(), touches_written=written
+        )
+        if claimed:
+            TouchBuildRun.objects.filter(pk=batch.run_id).update(
+                batches_done=F("batches_done") + 1,
+                touches_written=F("touches_written") + written,
+            )
+    if claimed:
+        _run_complete(run_id=batch.run_id)
+    return written
+
+
+def _run_complete(*, run_id: int) -> None:
+    TouchBuildRun.objects.filter(
+        pk=run_id, completed_at__isnull=True, batches_done__gte=F("batches_total")
+    ).update(completed_at=timezone.now())
+    touch_build_marker_advance()
+
+
+def touch_build_marker_advance() -> date | None:
+    """Move the marker to the last day of the unbroken series of complete runs after it."""
+    marker, _ = JobMarker.objects.get_or_create(name=BUILD_JOB)
+    runs = TouchBuildRun.objects.all()
+    if marker.last_completed_day:
+        runs = runs.filter(day__gt=marker.last_completed_day)
+    incomplete = runs.filter(completed_at__isnull=True).aggregate(first=Min("day"))["first"]
+    complete = runs.filter(completed_at__isnull=False)
+    if incomplete:
+        complete = complete.filter(day__lt=incomplete)
+    last = complete.aggregate(last=Max("day"))["last"]
+    if last:
+        job_marker_record_success(name=BUILD_JOB, day=last)
+    return last
+
+
+def touch_build_now(*, today: date, days: list[date] | None = None) -> int:
+    """Build synchronously (the build_touches command; tests): the same batches, in-process."""
+    if days is None:
+        plan = touch_build_plan(today=today)
+        return sum(touch_build_batch(batch_id=batch_id) for batch_id in plan.batch_ids)
+    # Explicit days are rebuilt whatever the marker says; the marker is left alone.
+    everyone = AgentRange(0, 2**62)
+    return sum(build_day(due=day, agents=everyone) for day in days)
+
+
+def touch_rebuild_for_client(
+    *, client_id: int, owner_id: int, today: date, kinds: Iterable[str] | None = None
+) -> int:
+    """After a client's record changed (a new family member, a policy, a life event…): build
+    the days already built again, for that client only, so the change shows before tomorrow.
+
+    Only adds: touches already made stay as they are, since the agent may have snoozed or
+    annotated them; one made from a date since corrected can be skipped with a reason.
+    """
+    # Nothing built ahead yet: the nightly build will see the change.
+    return touch_rebuild_for_clients(
+        owner_ids=[owner_id], client_ids=[client_id], today=today, kinds=kinds
+    )
+
+
+def touch_rebuild_for_clients(
+    *,
+    owner_ids: list[int],
+    client_ids: list[int],
+    today: date,
+    kinds: Iterable[str] | None = None,
+) -> int:
+    """`touch_rebuild_for_client` for many clients of a few agents at once (a book handed
+    over to new agents): the days already built, set-based, adding only what is missing."""
+    marker = JobMarker.objects.filter(name=BUILD_JOB).values_list("last_completed_day", flat=True)
+    last = marker.first()
+    if last is None or last < today or not client_ids:
+        return 0
+    days = [today + timedelta(days=i) for i in range((last - today).days + 1)]
+    agents = AgentRange(min(owner_ids), max(owner_ids), ids=tuple(owner_ids))
+    return sum(
+        build_day(due=day, agents=agents, client_ids=client_ids, late=day == today, kinds=kinds)
+        for day in days
+    )

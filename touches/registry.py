@@ -1,0 +1,267 @@
+"""Every extension point of AgentCRM, declared and documented in one module.
+
+This module is a leaf: it imports nothing of the project but `agentcrm.core` (the base), so
+any app may import it, including clients, which stands below the touch engine. Apps fill
+the registries from `occasions.py` modules (found by `autodiscover_modules("occasions")` in
+`TouchesConfig.ready()`) or from their own `AppConfig.ready()`; the apps that run them know
+no app by name. The extension points, who fills each and what runs it:
+
+1. **Occasion kinds** (`register_occasion`, `OccasionKind`): a reason to contact a client
+   on a day (a birthday, a premium due, a referrer owed feedback). Filled from each app's
+   `occasions.py`; run by the nightly build and the rebuilds in `touches.build`. A kind's
+   source answers with querysets built by `occasion_rows`, never with Python loops, so the
+   build is one INSERT … SELECT per kind. `manage.py touch_kinds` lists them.
+2. **Client triggers** (`register_client_trigger`): saving a model instance rebuilds its
+   client's touches of the kinds it feeds, after the transaction commits. Filled from
+   `occasions.py`; connected to `post_save` by `touches.triggers` once every app is ready.
+3. **Touch signals** (`touch_done`, `occasion_resolved`): the touch list tells an app that
+   its touch was done; an app tells the touch list that an occasion was dealt with
+   elsewhere. Sent by `touches.services` and by the apps; received by both.
+4. **Client-page panels** (`register_client_panel`): a template and a context function that
+   an app adds to the client page, since clients imports none of the apps above it. Filled
+   from `AppConfig.ready()`; rendered by `clients.views.client_detail`.
+5. **Nightly steps** (`register_nightly_step`): work for the nightly run, run one by one in
+   `order`, each in its own error boundary. Declared in `agentcrm.core.nightly` (the base
+   runs them and must not import this app) and re-exported here.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import CharField, DateField, F, Value
+from django.db.models.functions import Cast, Concat
+from django.dispatch import Signal
+from django.utils.translation import gettext_lazy as _
+
+from agentcrm.core.nightly import NightlyStep, nightly_steps, register_nightly_step
+
+if TYPE_CHECKING:
+    from django.db.models import Expression, QuerySet
+
+__all__ = [
+    "BuildScope",
+    "ClientOf",
+    "ClientTrigger",
+    "NightlyStep",
+    "OccasionKind",
+    "Panel",
+    "Priority",
+    "RenderedPanel",
+    "client_panels",
+    "client_triggers",
+    "nightly_steps",
+    "occasion_kind",
+    "occasion_kinds",
+    "occasion_resolved",
+    "occasion_rows",
+    "on_day",
+    "register_client_panel",
+    "register_client_trigger",
+    "register_nightly_step",
+    "register_occasion",
+    "source_of",
+    "touch_done",
+]
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Occasion kinds
+# ---------------------------------------------------------------------------------------
+
+
+class Priority(models.IntegerChoices):
+    """A touch's priority; `Touch.priority` stores it."""
+
+    URGENT = 1, _("Urgent")
+    HIGH = 2, _("High")
+    NORMAL = 3, _("Normal")
+
+
+@dataclass(frozen=True)
+class BuildScope:
+    """One source call: the day touches fall due and the lead in days, so the occasion is
+    on `due + lead`. The engine narrows the answer to the agents and clients being built."""
+
+    due: date
+    lead_days: int
+
+    @property
+    def occasion(self) -> date:
+        return self.due + timedelta(days=self.lead_days)
+
+
+# A source returns querysets made by `occasion_rows`.
+Source = Callable[[BuildScope], "list[QuerySet[Any]]"]
+
+
+@dataclass(frozen=True)
+class OccasionKind:
+    key: str
+    label: Any  # a lazy translation
+    source: Source
+    default_lead_days: int = 0
+    priority: int = Priority.NORMAL
+    # Fixed-lead kinds (a hospital visit, a grace period ending) ignore the agent's lead.
+    lead_configurable: bool = True
+    # The built-in wording; {name} is the client's name, {label} the touch's label.
+    greeting: Any = ""
+    order: int = 100  # position on the settings page
+    # A record changed today also gets the occasions nearer than the lead (due today). Off
+    # for kinds whose lead is not "days before the occasion" (neglect counts silent days).
+    late_catch: bool = True
+    # How the stored label reads (the label column holds a key or a name): None shows it as is.
+    display_label: Callable[[str], str] | None = None
+
+
+_kinds: dict[str, OccasionKind] = {}
+
+
+def register_occasion(kind: OccasionKind) -> None:
+    if kind.key in _kinds and _kinds[kind.key] is not kind:
+        raise ValueError(f"occasion kind {kind.key!r} is registered twice")
+    _kinds[kind.key] = kind
+
+
+def occasion_kinds() -> dict[str, OccasionKind]:
+    return dict(sorted(_kinds.items(), key=lambda item: (item[1].order, item[0])))
+
+
+def occasion_kind(key: str) -> OccasionKind | None:
+    return _kinds.get(key)
+
+
+def on_day(day: date) -> Cast:
+    """A date constant as a SQL date (the occasion of kinds that fall on the scope's day)."""
+    return Cast(Value(day), DateField())
+
+
+def source_of(prefix: str, column: str = "id") -> Concat:
+    """'prefix:<id>' as the touch's source, computed in SQL."""
+    return Concat(Value(f"{prefix}:"), Cast(F(column), CharField()), output_field=CharField())
+
+
+def _expression(value: "str | Expression | date") -> "Expression":
+    if isinstance(value, str):
+        return F(value)
+    if isinstance(value, date):
+        return on_day(value)
+    return value
+
+
+def occasion_rows(
+    qs: "QuerySet",
+    *,
+    owner: "str | Expression",
+    client: "str | Expression",
+    occasion: "str | Expression | date",
+    source: "str | Expression",
+    label: "str | Expression" = "",
+) -> "QuerySet":
+    """The occasion-row contract: annotate `qs` with the five columns the engine writes.
+
+    `owner`, `client` and `occasion` are column paths (strings) or expressions; a `date`
+    occasion becomes a SQL date constant. `source` and `label` are expressions, or plain
+    strings taken as constants ("client", ""), since no source or label is a bare column.
+    """
+    return qs.annotate(
+        t_owner=_expression(owner),
+        t_client=_expression(client),
+        t_occasion=_expression(occasion),
+        t_source=Value(source) if isinstance(source, str) else source,
+        t_label=Value(label) if isinstance(label, str) else label,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Client triggers
+# ---------------------------------------------------------------------------------------
+
+# (client id, owner id) of the client whose touches a saved object affects, or None.
+ClientOf = Callable[[Any], "tuple[int, int] | None"]
+
+
+@dataclass(frozen=True)
+class ClientTrigger:
+    model: Any
+    client_of: ClientOf
+    # The occasion kinds this model feeds; None: every kind (a client's own record).
+    kinds: frozenset[str] | None
+
+
+_triggers: dict[str, ClientTrigger] = {}
+
+
+def register_client_trigger(
+    model: Any, client_of: ClientOf, *, kinds: Iterable[str] | None = None
+) -> None:
+    """Saving a `model` instance rebuilds its client's touches of `kinds` (every kind when
+    None) for the days already built, after the transaction commits. Apps call this for the
+    objects their occasion kinds read, so the engine needs no list of them. This only
+    records the trigger; `touches.triggers` connects it."""
+    _triggers[model._meta.label] = ClientTrigger(
+        model=model, client_of=client_of, kinds=frozenset(kinds) if kinds is not None else None
+    )
+
+
+def client_triggers() -> list[ClientTrigger]:
+    return list(_triggers.values())
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Touch signals
+# ---------------------------------------------------------------------------------------
+
+# Sent by the touch list when an agent marks a touch done, with kind, source, owner_id,
+# client_id and by: an app whose occasion needs bookkeeping (a referrer was reported back to)
+# listens for its own kind.
+touch_done = Signal()
+
+# Sent by an app, with kind, source and owner_id, when the occasion behind its touches was
+# dealt with outside the touch list: the touch list closes the open touches of that source.
+occasion_resolved = Signal()
+
+
+# ---------------------------------------------------------------------------------------
+# 4. Client-page panels
+# ---------------------------------------------------------------------------------------
+
+# The client -> the panel template's context; it should run a fixed number of queries.
+PanelContext = Callable[[Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Panel:
+    template_name: str
+    context_fn: PanelContext
+    order: int
+
+
+@dataclass(frozen=True)
+class RenderedPanel:
+    template_name: str
+    context: dict[str, Any]
+
+
+_panels: list[Panel] = []
+
+
+def register_client_panel(template_name: str, context_fn: PanelContext, *, order: int) -> None:
+    """Add a panel at `order` on the page (touch history 10, policies 20, reviews 25,
+    referrals 30, handover 40); registering a template again replaces it."""
+    _panels[:] = [p for p in _panels if p.template_name != template_name]
+    _panels.append(Panel(template_name=template_name, context_fn=context_fn, order=order))
+    _panels.sort(key=lambda p: p.order)
+
+
+def client_panels(*, client: Any) -> list[RenderedPanel]:
+    """Each registered panel with its context for `client`, in page order."""
+    return [RenderedPanel(p.template_name, p.context_fn(client)) for p in _panels]
+
+
+# ---------------------------------------------------------------------------------------
+# 5. Nightly steps: `register_nightly_step`, `nightly_steps` and `NightlyStep` above, from
+# agentcrm.core.nightly.
+# ---------------------------------------------------------------------------------------
