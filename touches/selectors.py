@@ -1,16 +1,14 @@
-"""Reads for service touches. Every query starts from `touches_for_user`.
+"""Reads for service touches: queries only (what a row shows is in `rows`). Every query
+starts from `touches_for_user`.
 
 The dashboard is a fixed number of queries whatever the number of touches: one for the
 counts, one per group (each capped), one for the clients' segments, one for the agent's
 greeting templates, and one for the nightly build's last success (a notice if a night was missed).
 """
 
-from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.db.models import (
     Case,
     Count,
@@ -20,33 +18,21 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
     When,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
-from agentcrm.core.calendar import age_on
 from agentcrm.core.models import JobMarker
-from clients.models import Client, Interaction, Segment
+from clients.models import Client, Interaction
+from policies.models import Policy
 
-from .greetings import (
-    festival_key,
-    gift_ideas,
-    greeting_for,
-    kind_label,
-    sms_href,
-    touch_label,
-)
-from .models import BUILD_JOB, FestivalPreference, GreetingTemplate, Touch, TouchPreference
+from .models import BUILD_JOB, FestivalPreference, Touch, TouchPreference
+from .rows import decorate, greeting_templates_for_user, history_labels
 
-ROW_ACTIONS = ("done", "snooze", "skip", "reopen")
 # A day plus a margin for the night's build to finish.
 BUILD_LATE_AFTER = timedelta(hours=26)
 COMING_DAYS = 7
@@ -119,17 +105,10 @@ def open_touches_for_user(*, user: User) -> QuerySet[Touch]:
     return touches_for_user(user=user).filter(reachable(), status=OPEN)
 
 
-def _active_policies() -> Coalesce | Value:
-    """A subquery counting the client's policies in force (as holder).
-
-    Touches sit below policies (policies registers occasion kinds here), so the model is
-    looked up when the query is built, never imported at module level.
-    """
-    if not apps.is_installed("policies"):
-        return Value(0, output_field=IntegerField())
-    policy = apps.get_model("policies", "Policy")
+def _active_policies() -> Coalesce:
+    """A subquery counting the client's policies in force (as holder)."""
     counted = (
-        policy.objects.filter(holder=OuterRef("client_id"), status__in=policy.ACTIVE_STATUSES)
+        Policy.objects.filter(holder=OuterRef("client_id"), status__in=Policy.ACTIVE_STATUSES)
         .order_by()
         .values("holder")
         .annotate(n=Count("pk"))
@@ -146,160 +125,6 @@ def with_client_facts(qs: QuerySet[Touch]) -> QuerySet[Touch]:
     return qs.select_related("client").annotate(
         last_contact=Subquery(last_contact[:1]), active_policies=_active_policies()
     )
-
-
-def greeting_templates_for_user(*, user: User) -> dict[tuple[str, str], str]:
-    return {
-        (kind, festival): text
-        for kind, festival, text in GreetingTemplate.objects.filter(owner=user).values_list(
-            "kind", "festival", "text"
-        )
-    }
-
-
-def _age(birth: date | None, on: date) -> int | None:
-    return age_on(birth, on) if birth else None
-
-
-_PK = 2_147_483_647  # stands for the pk in a reversed URL
-
-
-def _url_makers() -> dict[str, Callable[[int], str]]:
-    """Each row's links, reversed once per page rather than once per row."""
-    patterns = {name: reverse(f"touches:{name}", kwargs={"pk": _PK}) for name in ROW_ACTIONS}
-    patterns["client"] = reverse("clients:detail", kwargs={"pk": _PK})
-    return {
-        name: (lambda pk, pattern=pattern: pattern.replace(str(_PK), str(pk)))
-        for name, pattern in patterns.items()
-    }
-
-
-class _Texts:
-    """The row's sentences, built here rather than by {% blocktranslate %} in the template
-    (on a page of 200 rows that was most of the rendering time). Rows share few distinct
-    numbers and dates, so each phrase is translated and formatted once per page."""
-
-    def __init__(self) -> None:
-        self._plural: dict[tuple[object, int], str] = {}
-        self._dates: dict[tuple[date, str], str] = {}
-
-    def plural(self, translate: Callable[[int], str], n: int, **values) -> str:
-        """`translate` is a lambda around ngettext with literal strings (so makemessages
-        finds them); its code object tells the phrases apart."""
-        key = (translate.__code__, n)
-        if key not in self._plural:
-            self._plural[key] = translate(n)
-        return self._plural[key] % {"n": n, **values}
-
-    def date(self, value: date, fmt: str) -> str:
-        key = (value, fmt)
-        if key not in self._dates:
-            self._dates[key] = date_format(value, fmt)
-        return self._dates[key]
-
-    def when(self, days: int) -> str:
-        """The occasion relative to today: "today", "in 3 days", "2 days ago"."""
-        if days == 0:
-            return gettext("today")
-        if days > 0:
-            return self.plural(lambda n: ngettext("in %(n)d day", "in %(n)d days", n), days)
-        return self.plural(lambda n: ngettext("%(n)d day ago", "%(n)d days ago", n), -days)
-
-    def fill(self, touch: Touch) -> None:
-        touch.occasion_text = self.date(touch.occasion_date, "MONTH_DAY_FORMAT")
-        touch.when_text = self.when(touch.days_to_occasion)
-        touch.turns_text = (
-            self.plural(lambda n: ngettext("turns %(n)d", "turns %(n)d", n), touch.turns)
-            if touch.turns
-            else ""
-        )
-        if touch.days_overdue > 0:
-            touch.due_text = self.plural(
-                lambda n: ngettext("%(n)d day overdue", "%(n)d days overdue", n),
-                touch.days_overdue,
-            )
-        elif touch.days_overdue < 0:
-            touch.due_text = gettext("due %(date)s") % {
-                "date": self.date(touch.due_date, "MONTH_DAY_FORMAT")
-            }
-        else:
-            touch.due_text = ""
-        facts = []
-        if touch.age is not None:
-            facts.append(
-                self.plural(lambda n: ngettext("%(n)d year old", "%(n)d years old", n), touch.age)
-            )
-        facts.append(
-            self.plural(
-                lambda n: ngettext("%(n)d policy in force", "%(n)d policies in force", n),
-                touch.active_policies,
-            )
-        )
-        if touch.last_contact:
-            facts.append(
-                self.plural(
-                    lambda n: ngettext(
-                        "last contact %(date)s (%(n)d day ago)",
-                        "last contact %(date)s (%(n)d days ago)",
-                        n,
-                    ),
-                    touch.days_since_contact,
-                    date=self.date(touch.last_contact, "SHORT_DATE_FORMAT"),
-                )
-            )
-        else:
-            facts.append(gettext("never contacted"))
-        touch.facts_text = " · ".join(facts)
-
-
-def _segments_by_client(client_ids) -> dict[int, list[Segment]]:
-    """The clients' segments in one query, without a related manager per row."""
-    rows = (
-        Client.segments.through.objects.filter(client_id__in=client_ids)
-        .select_related("segment")
-        .order_by("segment_id")
-    )
-    by_client: dict[int, list[Segment]] = defaultdict(list)
-    for row in rows:
-        by_client[row.client_id].append(row.segment)
-    return by_client
-
-
-def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
-    """Attach what a row shows to each touch: two queries for any number of rows
-    (the clients' segments and the agent's greeting templates)."""
-    if not touches:
-        return touches
-    urls = _url_makers()
-    segments = _segments_by_client({t.client_id for t in touches})
-    templates = greeting_templates_for_user(user=user)
-    texts = _Texts()
-    labels: dict[str, str] = {}
-    for touch in touches:
-        client: Client = touch.client
-        touch.segment_list = segments.get(client.pk, [])
-        if touch.kind not in labels:
-            labels[touch.kind] = kind_label(touch.kind)
-        touch.kind_label = labels[touch.kind]
-        touch.display_label = touch_label(touch)
-        touch.festival = festival_key(touch)
-        touch.days_to_occasion = (touch.occasion_date - today).days
-        touch.days_overdue = (today - touch.due_date).days
-        touch.age = _age(client.birth_date, today)
-        touch.turns = (
-            _age(client.birth_date, touch.occasion_date) if touch.kind == "birthday" else None
-        )
-        touch.gifts = gift_ideas(touch.kind, [s.code for s in touch.segment_list])
-        touch.greeting = greeting_for(touch, templates)
-        touch.sms_href = sms_href(client.mobile, touch.greeting)
-        touch.tel_href = f"tel:{client.mobile.as_e164}" if client.mobile else ""
-        touch.urls = {
-            name: make(touch.client_id if name == "client" else touch.pk)
-            for name, make in urls.items()
-        }
-        touch.days_since_contact = (today - touch.last_contact).days if touch.last_contact else None
-        texts.fill(touch)
-    return touches
 
 
 @dataclass
@@ -412,9 +237,7 @@ def touch_history_for_client(*, client: Client, limit: int = 40) -> dict:
             "-id",
         )[:limit]
     )
-    for touch in rows:
-        touch.kind_label = kind_label(touch.kind)
-        touch.display_label = touch_label(touch)
+    history_labels(rows)
     return {
         "client": client,
         "open": [t for t in rows if t.status == OPEN],

@@ -31,30 +31,9 @@ from .forms import (
     greeting_initial,
     kind_initial,
 )
+from .rows import decorate, row_labels
 
 LIST_PAGE_SIZE = 25
-
-
-def row_labels() -> dict[str, str]:
-    """The fixed words of a touch row, translated once per page: a {% translate %} tag in
-    the row template runs once per row, and on a full dashboard that was a third of the
-    rendering time."""
-    return {
-        "urgent": _("Urgent"),
-        "high": _("High"),
-        "done": _("Done"),
-        "skipped": _("Skipped"),
-        "copy": _("Copy"),
-        "copied": _("Copied"),
-        "sms": _("SMS"),
-        "call": _("Call"),
-        "gift_ideas": _("Gift ideas:"),
-        "done_note": _("Done, with a note…"),
-        "snooze": _("Snooze…"),
-        "skip": _("Skip…"),
-        "reason": _("Reason:"),
-        "undo": _("Undo"),
-    }
 
 
 def _row_context(request, today) -> dict:
@@ -94,7 +73,7 @@ def touch_list(request):
         user=request.user, today=today, group=group, kind=filters.get("kind", "")
     )
     page = Paginator(touches, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors.decorate(list(page.object_list), user=request.user, today=today)
+    page.object_list = decorate(list(page.object_list), user=request.user, today=today)
     query = request.GET.copy()
     query.pop("page", None)
     context = _row_context(request, today)
