@@ -25,3 +25,8 @@ urlpatterns = [
     path("calendar/", include("touches.urls_feed")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "agentcrm.core.views.bad_request"
+handler403 = "agentcrm.core.views.permission_denied"
+handler404 = "agentcrm.core.views.page_not_found"
+handler500 = "agentcrm.core.views.server_error"

@@ -1,10 +1,17 @@
+import logging
+
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import health
 from .selectors import nightly_last_success
+
+logger = logging.getLogger(__name__)
 
 
 @login_not_required
@@ -19,3 +26,53 @@ def healthz(request):
         "last_nightly_run": last_run.isoformat() if last_run else None,
     }
     return JsonResponse(body, status=200 if db else 503)
+
+
+# --- error pages -------------------------------------------------------------------------
+# In the app's layout and language, with a way back. If the layout itself cannot be drawn
+# (the database is down, so the signed-in user cannot be loaded), a plain page says the same.
+
+_PLAIN_ERROR = (
+    '<!doctype html><html lang="zh-hans"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>AgentCRM</title>'
+    '</head><body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'
+    '<h1>{heading}</h1><p>{text}</p><p><a href="/">{back}</a></p></body></html>'
+)
+
+
+def _error_page(request, template_name: str, status: int) -> HttpResponse:
+    try:
+        return render(request, template_name, {"status_code": status}, status=status)
+    except Exception:
+        logger.exception("the %s page could not be rendered", status)
+        body = _PLAIN_ERROR.format(
+            heading=escape(_("Something went wrong on our side")),
+            text=escape(_("Please try again in a moment.")),
+            back=escape(_("Back to today's list")),
+        )
+        return HttpResponse(body, status=status)
+
+
+@login_not_required
+def bad_request(request, exception=None):
+    return _error_page(request, "400.html", 400)
+
+
+@login_not_required
+def permission_denied(request, exception=None):
+    return _error_page(request, "403.html", 403)
+
+
+@login_not_required
+def page_not_found(request, exception=None):
+    return _error_page(request, "404.html", 404)
+
+
+@login_not_required
+def server_error(request):
+    return _error_page(request, "500.html", 500)
+
+
+@login_not_required
+def csrf_failure(request, reason=""):
+    return _error_page(request, "403_csrf.html", 403)

@@ -78,6 +78,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "agentcrm.urls"
+# A refused form token gets the app's own page (in the agent's language, with a way back).
+CSRF_FAILURE_VIEW = "agentcrm.core.views.csrf_failure"
 WSGI_APPLICATION = "agentcrm.wsgi.application"
 
 TEMPLATES = [
@@ -103,8 +105,20 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The web server, the worker and beat share one file: wait for locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The web server, the worker and beat write to one file at once (`make run`):
+    # - WAL lets readers go on while one connection writes;
+    # - IMMEDIATE transactions take the write lock when they begin, so two writers queue on
+    #   the busy timeout instead of one failing at its first write ("database is locked"
+    #   comes from a deferred transaction upgrading its read lock, which SQLite never waits
+    #   for);
+    # - synchronous=NORMAL is safe with WAL and keeps each commit to one fsync-free append.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
