@@ -12,6 +12,70 @@
     });
   }
 
+  // Every htmx action that fails says so, and the control that sent it goes back to what
+  // the server still has: a tick that did not save does not stay ticked. The words come from
+  // the page (#htmx-failure's data attributes), in the agent's language.
+  function failureText(status) {
+    var box = document.getElementById("htmx-failure");
+    if (!box) return "";
+    if (!status) return box.dataset.network;
+    if (status === 403 || status === 404) return box.dataset.gone;
+    if (status === 409) return box.dataset.conflict;
+    return box.dataset.server;
+  }
+
+  function showFailure(status) {
+    var box = document.getElementById("htmx-failure");
+    if (!box) return;
+    box.querySelector("[data-failure-text]").textContent = failureText(status);
+    box.hidden = false;
+    box.classList.add("show");
+    window.clearTimeout(box._hideTimer);
+    box._hideTimer = window.setTimeout(function () { box.hidden = true; }, 8000);
+  }
+
+  // What a control showed before the agent changed it, so a failure can put it back.
+  document.addEventListener("focusin", function (e) {
+    var el = e.target;
+    if (el.matches && el.matches("select, input:not([type=checkbox]):not([type=radio])")) {
+      el.dataset.savedValue = el.value;
+    }
+  });
+
+  function revert(detail) {
+    var trigger = detail.requestConfig && detail.requestConfig.triggeringEvent;
+    var source = (trigger && trigger.target) || detail.elt;
+    if (!source || !source.matches) return;
+    if (source.matches("input[type=checkbox]")) {
+      source.checked = !source.checked;
+    } else if (source.matches("select") && source.dataset.savedValue !== undefined) {
+      source.value = source.dataset.savedValue;
+    }
+    var holder = source.closest && source.closest(".is-saving");
+    if (holder) holder.classList.remove("is-saving");
+  }
+
+  function failed(e) {
+    var status = e.detail.xhr ? e.detail.xhr.status : 0;
+    if (status === 400) return;  // a form with its errors, swapped in above
+    revert(e.detail);
+    showFailure(status);
+  }
+  document.addEventListener("htmx:responseError", failed);
+  document.addEventListener("htmx:sendError", function (e) {
+    revert(e.detail);
+    showFailure(0);
+  });
+  document.addEventListener("htmx:timeout", function (e) {
+    revert(e.detail);
+    showFailure(0);
+  });
+  document.addEventListener("click", function (e) {
+    if (e.target.closest("[data-failure-close]")) {
+      document.getElementById("htmx-failure").hidden = true;
+    }
+  });
+
   // GET forms marked data-drop-empty leave blank fields out of the URL they request and push
   // (?q=张 rather than ?q=张&segment=&source=&…).
   document.addEventListener("htmx:configRequest", function (e) {

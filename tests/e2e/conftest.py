@@ -208,6 +208,8 @@ def new_page(request, chromium, live_server) -> Iterator[Callable]:
         pages.append(page)
         return page
 
+    # A test that makes the server fail on purpose clears what it caused.
+    make.problems = problems
     yield make
     failed = getattr(request.node, "_e2e_call_failed", False)
     for context in contexts:
