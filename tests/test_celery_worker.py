@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
@@ -112,7 +113,7 @@ def test_beat_process_syncs_the_nightly_schedule(tmp_path):
         [
             "beat",
             "--scheduler",
-            "django_celery_beat.schedulers:DatabaseScheduler",
+            "agentcrm.core.beat:Scheduler",
             "--schedule",
             str(tmp_path / "celerybeat-schedule"),
             "--pidfile=",
@@ -122,7 +123,9 @@ def test_beat_process_syncs_the_nightly_schedule(tmp_path):
     )
     try:
         deadline = time.monotonic() + 60
-        while not PeriodicTask.objects.filter(name="nightly-run").exists():
+        # Every entry, not just the first: the schedule is written in one transaction.
+        expected = set(settings.CELERY_BEAT_SCHEDULE)
+        while not expected <= set(PeriodicTask.objects.values_list("name", flat=True)):
             if beat.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"beat did not sync the schedule; its log:\n{log.read_text()}")
             time.sleep(0.2)

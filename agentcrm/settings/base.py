@@ -234,7 +234,7 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "agentcrm.core.beat:Scheduler"
 # Declared here, synced into django-celery-beat's tables by the scheduler, so the
 # schedule is visible (and adjustable) in the admin.
 CELERY_BEAT_SCHEDULE = {
