@@ -206,7 +206,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="AgentCRM <noreply@lo
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, which
 # needs no server, so `make run` works on a bare machine.
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_DATA_DIR = VAR_DIR / "celery"
+CELERY_DATA_DIR = Path(env.str("CELERY_DATA_DIR", default=str(VAR_DIR / "celery")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
