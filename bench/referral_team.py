@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import Team, User
 from clients.models import Client
-from referrals import team as team_stats
 from referrals.models import (
     Context,
     Referral,
@@ -27,6 +26,7 @@ from referrals.models import (
     Relationship,
     Stage,
 )
+from referrals.selectors import team as team_stats
 
 N_AGENTS = 50
 N_SUB_TEAM = 15

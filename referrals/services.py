@@ -21,7 +21,6 @@ from clients.services import interaction_create
 from policies.models import Policy
 from touches.registry import occasion_resolved
 
-from .chains import ancestor_ids, descendant_levels
 from .models import (
     CLOSED_STAGES,
     FEEDBACK_STAGES,
@@ -33,6 +32,7 @@ from .models import (
     Relationship,
     Stage,
 )
+from .selectors.chains import ancestor_ids, descendant_levels
 
 # 转介绍后 3 天内给介绍人反馈.
 FEEDBACK_DAYS = 3

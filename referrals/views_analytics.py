@@ -16,7 +16,7 @@ from clients.forms import DateInput
 from clients.models import Client
 from clients.selectors import get_client_for_user
 
-from . import analytics
+from .selectors import analytics
 
 INFLUENCE_PAGE_SIZE = 50
 

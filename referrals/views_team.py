@@ -24,8 +24,8 @@ from openpyxl.styles import Font
 from agentcrm.core.masking import mask_phone
 from agentcrm.core.services import export_log_record
 
-from . import selectors, team
 from .models import Stage
+from .selectors import access, team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FORMATS = ("xlsx", "csv")
@@ -229,7 +229,7 @@ def team_referrals_export(request, fmt: str):
 def agent_referrals(request, pk: int):
     """One agent's referrals over the period: names and stages, phones masked."""
     _require_manager(request.user)
-    agent = selectors.get_team_agent_for_manager(user=request.user, pk=pk)
+    agent = access.get_team_agent_for_manager(user=request.user, pk=pk)
     today = timezone.localdate()
     form = PeriodForm(request.GET, today=today)
     period = form.period()

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from clients.models import Client
 from policies.models import Policy
-from referrals import analytics
 from referrals.models import Referral, Stage
+from referrals.selectors import analytics
 
 from .factories import ClientFactory
 from .policy_factories import PolicyFactory

@@ -1,8 +1,9 @@
-"""Read-side SQL for the agent's own referral analytics: the chain under a client, the
-influence centres (影响力中心) and conversion by source.
+"""The agent's own referral analytics: the chain under a client, the influence centres
+(影响力中心) and conversion by source, with the rows the pages draw (`ChainNode`,
+`InfluenceRow`, `SourceRow`, `StageCount`).
 
 Every figure is computed in a fixed number of queries whatever the size of the chains: the
-chains are walked by the recursive CTEs of `referrals/chains.py`, joined in the same query to
+chains are walked by the recursive CTEs of `selectors/chains.py`, joined in the same query to
 the referral rows, the names and the premium sums grouped by holder.
 
 Premium won. A person's premium won is the annualised premium of the policies they hold
@@ -37,8 +38,8 @@ from clients.models import Client
 from clients.selectors import clients_for_user
 from policies.models import Policy
 
+from ..models import Referral, Relationship, Stage
 from .chains import ANCESTOR_EDGES_SQL, DESCENDANT_EDGES_SQL, MAX_LEVELS, ROOT_PAIRS_SQL
-from .models import Referral, Relationship, Stage
 
 PAYMENTS_PER_YEAR = {
     Policy.Frequency.ANNUAL: 1,
