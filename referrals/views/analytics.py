@@ -1,5 +1,6 @@
-"""The agent's own referral analytics: the chain under a client, the influence centres
-(影响力中心) and conversion by source. Reads only; the figures come from `analytics.py`."""
+"""The agent's own referral analytics pages: the chain under a client, the influence
+centres (影响力中心) and conversion by source. Reads only; the figures come from
+`selectors/analytics.py`."""
 
 import datetime
 
@@ -16,7 +17,7 @@ from clients.forms import DateInput
 from clients.models import Client
 from clients.selectors import get_client_for_user
 
-from .selectors import analytics
+from ..selectors import analytics
 
 INFLUENCE_PAGE_SIZE = 50
 

@@ -24,8 +24,8 @@ from openpyxl.styles import Font
 from agentcrm.core.masking import mask_phone
 from agentcrm.core.services import export_log_record
 
-from .models import Stage
-from .selectors import access, team
+from ..models import Stage
+from ..selectors import access, team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FORMATS = ("xlsx", "csv")

@@ -3,7 +3,7 @@ six steps, with the names it gave), the asks list and one referral's page (stage
 reporting back to and thanking the referrer).
 
 Every object is fetched through a `*_for_user` selector: another agent's referral, stage
-change, client or policy is a 404. Writes go through referrals.services, all or nothing; a
+change, client or policy is a 404. Writes go through `referrals.services`, all or nothing; a
 refusal (a cycle, a person already referred, a won without its policy) comes back as a form
 error with everything the agent typed kept.
 """
@@ -25,8 +25,8 @@ from clients.models import Client
 from clients.selectors import clients_for_user, get_client_for_user
 from policies.selectors import get_policy_for_user, policies_for_user
 
-from . import services
-from .forms import (
+from .. import services
+from ..forms import (
     FeedbackForm,
     PeopleFormSet,
     ReferralFilterForm,
@@ -36,8 +36,8 @@ from .forms import (
     StageForm,
     ThankForm,
 )
-from .models import Context, Referral, ReferralStageChange, Stage
-from .selectors import access, pages
+from ..models import Context, Referral, ReferralStageChange, Stage
+from ..selectors import access, pages
 
 
 def _days_since(moment, today) -> int:
