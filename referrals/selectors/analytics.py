@@ -165,8 +165,10 @@ class ChainAncestor:
     referral_id: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class StageCount:
+    """How many referrals are at one stage (the chain page's totals, the client panel)."""
+
     stage: str
     label: str
     count: int

@@ -7,7 +7,6 @@ through `clients.selectors.get_client_for_user`) and runs a fixed number of quer
 many rows there are.
 """
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -20,6 +19,7 @@ from policies.selectors import policies_for_user
 
 from ..models import Referral, ReferralRequest, ReferralStageChange, Stage
 from .access import referral_requests_for_user, referrals_for_user
+from .analytics import StageCount
 from .chains import ancestor_ids
 
 
@@ -124,13 +124,6 @@ def referred_policies(*, user: User, referral: Referral) -> QuerySet[Policy]:
         .select_related("insurer")
         .order_by("-effective_date", "-id")
     )
-
-
-@dataclass(frozen=True)
-class StageCount:
-    stage: str
-    label: str
-    count: int
 
 
 def client_referral_summary(*, client: Client, limit: int = 10) -> dict:
