@@ -35,60 +35,10 @@ from agentcrm.accounts.selectors import teams_for_manager
 from clients.models import Client
 
 from ..models import Referral, ReferralRequest, ReferralStageChange, RefusalReason, Stage
+from ..periods import Period, months_between
 from .access import team_agents_for_manager
 
 TOP_REFERRERS = 5
-# A longer custom period is refused: the trend would list more months than a chart can show.
-MAX_PERIOD_YEARS = 10
-
-THIS_MONTH = "this_month"
-LAST_3_MONTHS = "last_3_months"
-THIS_YEAR = "this_year"
-LAST_12_MONTHS = "last_12_months"
-PRESETS = {
-    THIS_MONTH: _("This month"),
-    LAST_3_MONTHS: _("Last 3 months"),
-    THIS_YEAR: _("This year"),
-    LAST_12_MONTHS: _("Last 12 months"),
-}
-DEFAULT_PRESET = LAST_12_MONTHS
-
-
-# --- the period -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    start: datetime.date
-    end: datetime.date
-    preset: str = ""  # "" for dates chosen by hand
-
-
-def _month_start(day: datetime.date, *, back: int = 0) -> datetime.date:
-    """The first day of the month `back` months before `day`'s month."""
-    index = day.year * 12 + day.month - 1 - back
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def period_for_preset(*, preset: str, today: datetime.date) -> Period:
-    """Presets end today and start on a month's first day, so the trend shows whole months
-    (the current one so far)."""
-    back = {THIS_MONTH: 0, LAST_3_MONTHS: 2, LAST_12_MONTHS: 11}
-    if preset == THIS_YEAR:
-        return Period(datetime.date(today.year, 1, 1), today, preset)
-    if preset not in back:
-        raise ValueError(preset)
-    return Period(_month_start(today, back=back[preset]), today, preset)
-
-
-def months_between(*, start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    """The first day of every month from start's to end's, both included."""
-    first, last = _month_start(start), _month_start(end)
-    months = []
-    while first <= last:
-        months.append(first)
-        first = _month_start(first + datetime.timedelta(days=31))
-    return months
 
 
 # --- scope --------------------------------------------------------------------------------
