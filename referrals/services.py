@@ -193,7 +193,9 @@ def referral_request_record(
     if policy is not None and policy.owner_id != owner.pk:
         raise ValidationError(_("That policy is not in your book."))
     if not people and refusal_reason not in RefusalReason.values:
-        raise ValidationError(_("No names were given: choose the reason the client gave."))
+        raise ValidationError(
+            {"refusal_reason": _("No names were given: choose the reason the client gave.")}
+        )
     if people:
         refusal_reason = ""
     request = ReferralRequest(

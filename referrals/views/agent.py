@@ -365,7 +365,9 @@ def request_new(request):
 
 def _request_save(request, form, people):
     """Validate the ask and its names and record them, all or nothing. The response on
-    success; None when the page must be shown again (errors, or a phone to confirm)."""
+    success; None when the page must be shown again (errors, or a phone to confirm). The
+    rules (names or a refusal reason, the policy in the agent's book) are the service's: its
+    refusal lands beside the input it concerns."""
     valid = form.is_valid() & people.is_valid()
     filled = people.filled()
     persons: list[services.Person] = []
@@ -381,12 +383,6 @@ def _request_save(request, form, people):
         else:
             persons.append(person)
     if not valid:
-        messages.error(request, _("Nothing was saved: please correct the errors below."))
-        return None
-    if not filled and not form.cleaned_data.get("refusal_reason"):
-        form.add_error(
-            "refusal_reason", _("No names were given: choose the reason the client gave.")
-        )
         messages.error(request, _("Nothing was saved: please correct the errors below."))
         return None
     if waiting:
