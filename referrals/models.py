@@ -105,6 +105,8 @@ class Stage(models.TextChoices):
 # Stage changes the referrer must hear about (转介绍后一定要给介绍人反馈).
 FEEDBACK_STAGES = (Stage.CONTACTED, Stage.MET, Stage.WON, Stage.LOST)
 CLOSED_STAGES = (Stage.WON, Stage.LOST)
+# The usual way forward (the referral page offers the next one first).
+STAGE_ORDER = [Stage.NEW, Stage.CONTACTED, Stage.MET, Stage.PROPOSAL, Stage.WON]
 
 
 class Relationship(models.TextChoices):

@@ -39,7 +39,6 @@ FEEDBACK_DAYS = 3
 FEEDBACK_KIND = "referral_feedback"
 # Stages a prospect has been contacted in (or beyond).
 CONTACTED_STAGES = (Stage.CONTACTED, Stage.MET, Stage.PROPOSAL, Stage.WON)
-STAGE_ORDER = [Stage.NEW, Stage.CONTACTED, Stage.MET, Stage.PROPOSAL, Stage.WON]
 
 
 @dataclass(frozen=True)

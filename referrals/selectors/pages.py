@@ -79,6 +79,16 @@ def referrer_choices(*, user: User) -> list[tuple[int, str]]:
     )
 
 
+def asked_client_choices(*, user: User) -> list[tuple[int, str]]:
+    """(id, name) of the agent's clients who were asked for names, by name: one query."""
+    return list(
+        referral_requests_for_user(user=user)
+        .order_by("client__name", "client_id")
+        .values_list("client_id", "client__name")
+        .distinct()
+    )
+
+
 def prospects_with_phone(*, user: User, mobile) -> QuerySet[Client]:
     """The user's own records with this mobile: a referred name may already be in the archive
     (no second copy of a person)."""

@@ -36,7 +36,7 @@ from ..forms import (
     StageForm,
     ThankForm,
 )
-from ..models import Context, Referral, ReferralStageChange, Stage
+from ..models import STAGE_ORDER, Context, Referral, ReferralStageChange, Stage
 from ..selectors import access, pages
 
 
@@ -162,7 +162,7 @@ def referral_new(request):
 
 def _next_stage(stage: str) -> str:
     """The step after `stage` in the usual order (the stage select's default)."""
-    order = services.STAGE_ORDER
+    order = STAGE_ORDER
     if stage in order and stage != order[-1]:
         return order[order.index(stage) + 1]
     return Stage.CONTACTED
@@ -434,13 +434,7 @@ def _request_save(request, form, people):
 
 def request_list(request):
     user = request.user
-    clients = list(
-        access.referral_requests_for_user(user=user)
-        .order_by("client__name", "client_id")
-        .values_list("client_id", "client__name")
-        .distinct()
-    )
-    form = RequestFilterForm(request.GET or None, clients=clients)
+    form = RequestFilterForm(request.GET or None, clients=pages.asked_client_choices(user=user))
     client = form.cleaned_data.get("client") if form.is_valid() else None
     asks = pages.referral_request_list(user=user, client=client)
     page = Paginator(asks, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
