@@ -193,10 +193,6 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"{self.referrer} → {self.referred}"
 
-    @property
-    def is_closed(self) -> bool:
-        return self.stage in CLOSED_STAGES
-
 
 class ReferralStageChange(models.Model):
     """A step of the prospect, and whether the referrer heard about it in time."""

@@ -76,12 +76,6 @@ STAGE_BADGES = {
 
 _POLICY = Policy._meta.db_table
 _CLIENT = Client._meta.db_table
-_REFERRAL = Referral._meta.db_table
-
-
-def annualised_premium(*, premium: Decimal, payment_frequency: str) -> Decimal:
-    """Premium per payment × payments a year (the per-policy form of the SQL below)."""
-    return premium * PAYMENTS_PER_YEAR.get(payment_frequency, 1)
 
 
 def _won_by_holder_sql(*, owner_id: int, holders_sql: str = "", period=None) -> tuple[str, list]:
