@@ -7,6 +7,9 @@ person would become their own ancestor, which `referral_create` refuses.
 
 `depth` (1 for a referrer who was not referred themself) is stored when the edge is made:
 edges never move, so it never goes stale, and "deepest chain" is a plain MAX().
+
+Beside the models: the choices (Context, RefusalReason, Stage, Relationship) and the stage
+sets the services and pages share (FEEDBACK_STAGES, CLOSED_STAGES, STAGE_ORDER).
 """
 
 from django.conf import settings

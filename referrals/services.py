@@ -1,5 +1,9 @@
-"""Writes for referrals: asking for names, recording who was referred, moving a prospect
-through the pipeline, and reporting back to and thanking the referrer.
+"""Writes for referrals, with the rules they keep: asking for names, recording who was
+referred, moving a prospect through the pipeline, and reporting back to and thanking the
+referrer (also when the report-back touch is marked done on the dashboard: `on_touch_done`).
+A refusal is a ValidationError; the ones about a single input (the refusal reason, the
+won policy, the lost reason) are keyed by its field, so `add_service_errors` places them
+beside it.
 
 Every service is one transaction: a request with three names writes the request, three
 prospects and three referrals, or nothing.

@@ -2,10 +2,11 @@
 six steps, with the names it gave), the asks list and one referral's page (stage changes,
 reporting back to and thanking the referrer).
 
-Every object is fetched through a `*_for_user` selector: another agent's referral, stage
-change, client or policy is a 404. Writes go through `referrals.services`, all or nothing; a
-refusal (a cycle, a person already referred, a won without its policy) comes back as a form
-error with everything the agent typed kept.
+Every object is fetched through a `*_for_user` selector (`selectors.access` and the other
+apps' own): another agent's referral, stage change, client or policy is a 404; what the pages
+list comes from `selectors.pages`. Writes go through `referrals.services`, all or nothing; a
+refusal (a cycle, a person already referred, no names and no reason, a won without its
+policy) comes back as a form error with everything the agent typed kept.
 """
 
 from django.conf import settings
