@@ -20,9 +20,9 @@ from django.utils import timezone
 from agentcrm.accounts.models import User
 from clients.models import Client
 from policies.models import Insurer, Policy
-from referrals import analytics
-from referrals.chains import MAX_LEVELS
 from referrals.models import Referral, Stage
+from referrals.selectors import analytics
+from referrals.selectors.chains import MAX_LEVELS
 
 # People per level under the root: 10,000 in all, ten levels deep.
 TREE_LEVELS = [3, 8, 20, 50, 120, 300, 700, 1500, 2800, 4499]

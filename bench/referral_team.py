@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import Team, User
 from clients.models import Client
-from referrals import team as team_stats
+from referrals import periods
 from referrals.models import (
     Context,
     Referral,
@@ -27,6 +27,7 @@ from referrals.models import (
     Relationship,
     Stage,
 )
+from referrals.selectors import team as team_stats
 
 N_AGENTS = 50
 N_SUB_TEAM = 15
@@ -231,7 +232,7 @@ def run(*, report, timed) -> None:
         user=manager, teams=[t for t, _l in team_stats.manager_teams(user=manager)]
     )
     today = timezone.localdate()
-    period = team_stats.period_for_preset(preset=team_stats.DEFAULT_PRESET, today=today)
+    period = periods.period_for_preset(preset=periods.TEAM_PRESETS.default, today=today)
     stats = team_stats.team_referral_stats(agents=agents, period=period, today=today)
     report(
         "team referrals figures only, 12 months",

@@ -1,3 +1,6 @@
+"""The referrals app: on start-up it adds the referrals panel to the client page and the
+referral step to the demo data."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -1,6 +1,8 @@
-"""Forms for the agent's referral pages. They parse input only: the rules (cycles, a person
-referred twice, what "won" needs) live in referrals.services, whose ValidationError lands
-back on these forms."""
+"""Forms of the referral pages: the list's filters, recording a referral or an ask with its
+names, the referral page's actions, and the period of the statistics pages (`PeriodForm`).
+They parse input only: the rules (cycles, a person referred twice, names or a refusal
+reason, what "won" needs) live in `referrals.services`, whose ValidationError lands back on
+these forms."""
 
 import calendar
 from datetime import date
@@ -16,6 +18,7 @@ from clients.models import Client, Interaction
 from policies.models import Policy
 
 from .models import Context, ReferralStageChange, RefusalReason, Relationship, Stage
+from .periods import Period, Presets
 
 BLANK = ("", "---------")
 
@@ -75,7 +78,7 @@ class ReferralFilterForm(forms.Form):
         return cleaned
 
     def filters(self, today: date) -> dict:
-        """Keyword arguments for `agent_selectors.referral_list`; a preset period wins over
+        """Keyword arguments for `selectors.pages.referral_list`; a preset period wins over
         the dates typed."""
         data = self.cleaned_data
         start, end = period_range(data.get("period") or "", today)
@@ -97,6 +100,42 @@ class RequestFilterForm(forms.Form):
     def __init__(self, *args, clients: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].choices = [("", _("All clients")), *clients]
+
+
+# --- The statistics pages' period -----------------------------------------------------------
+
+
+class PeriodForm(forms.Form):
+    """The period of a statistics page (the team pages, influence centres, sources): one of
+    the page's presets (the links on the page) or dates chosen by hand. Dates chosen by hand
+    win over a preset; nothing asked for, or nonsense, gives the page's default preset (the
+    page says so beside the errors). The presets, and how a period given by one date only is
+    completed, are the page's `presets` (see `referrals.periods`)."""
+
+    preset = forms.ChoiceField(label=_("Period"), required=False)
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, data=None, *, today: date, presets: Presets, default: str = ""):
+        super().__init__(data or None)
+        self.today = today
+        self.presets = presets
+        self.default = default or presets.default
+        self.fields["preset"].choices = [BLANK, *presets.labels.items()]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start or end:
+            data["period"] = self.presets.chosen(start=start, end=end, today=self.today)
+        elif data.get("preset"):
+            data["period"] = self.presets.period(data["preset"], today=self.today)
+        return data
+
+    def period(self) -> Period:
+        if self.is_valid() and "period" in self.cleaned_data:
+            return self.cleaned_data["period"]
+        return self.presets.period(self.default, today=self.today)
 
 
 # --- One person given -----------------------------------------------------------------------

@@ -7,6 +7,9 @@ person would become their own ancestor, which `referral_create` refuses.
 
 `depth` (1 for a referrer who was not referred themself) is stored when the edge is made:
 edges never move, so it never goes stale, and "deepest chain" is a plain MAX().
+
+Beside the models: the choices (Context, RefusalReason, Stage, Relationship) and the stage
+sets the services and pages share (FEEDBACK_STAGES, CLOSED_STAGES, STAGE_ORDER).
 """
 
 from django.conf import settings
@@ -105,6 +108,8 @@ class Stage(models.TextChoices):
 # Stage changes the referrer must hear about (转介绍后一定要给介绍人反馈).
 FEEDBACK_STAGES = (Stage.CONTACTED, Stage.MET, Stage.WON, Stage.LOST)
 CLOSED_STAGES = (Stage.WON, Stage.LOST)
+# The usual way forward (the referral page offers the next one first).
+STAGE_ORDER = [Stage.NEW, Stage.CONTACTED, Stage.MET, Stage.PROPOSAL, Stage.WON]
 
 
 class Relationship(models.TextChoices):
@@ -190,10 +195,6 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referrer} → {self.referred}"
-
-    @property
-    def is_closed(self) -> bool:
-        return self.stage in CLOSED_STAGES
 
 
 class ReferralStageChange(models.Model):

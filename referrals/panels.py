@@ -4,7 +4,7 @@ from typing import Any
 
 from clients.models import Client
 
-from .agent_selectors import client_referral_summary
+from .selectors.pages import client_referral_summary
 
 
 def client_referrals_panel(client: Client) -> dict[str, Any]:

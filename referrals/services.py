@@ -1,5 +1,9 @@
-"""Writes for referrals: asking for names, recording who was referred, moving a prospect
-through the pipeline, and reporting back to and thanking the referrer.
+"""Writes for referrals, with the rules they keep: asking for names, recording who was
+referred, moving a prospect through the pipeline, and reporting back to and thanking the
+referrer (also when the report-back touch is marked done on the dashboard: `on_touch_done`).
+A refusal is a ValidationError; the ones about a single input (the refusal reason, the
+won policy, the lost reason) are keyed by its field, so `add_service_errors` places them
+beside it.
 
 Every service is one transaction: a request with three names writes the request, three
 prospects and three referrals, or nothing.
@@ -21,7 +25,6 @@ from clients.services import interaction_create
 from policies.models import Policy
 from touches.registry import occasion_resolved
 
-from .chains import ancestor_ids, descendant_levels
 from .models import (
     CLOSED_STAGES,
     FEEDBACK_STAGES,
@@ -33,13 +36,13 @@ from .models import (
     Relationship,
     Stage,
 )
+from .selectors.chains import ancestor_ids, descendant_levels
 
 # 转介绍后 3 天内给介绍人反馈.
 FEEDBACK_DAYS = 3
 FEEDBACK_KIND = "referral_feedback"
 # Stages a prospect has been contacted in (or beyond).
 CONTACTED_STAGES = (Stage.CONTACTED, Stage.MET, Stage.PROPOSAL, Stage.WON)
-STAGE_ORDER = [Stage.NEW, Stage.CONTACTED, Stage.MET, Stage.PROPOSAL, Stage.WON]
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,9 @@ def referral_request_record(
     if policy is not None and policy.owner_id != owner.pk:
         raise ValidationError(_("That policy is not in your book."))
     if not people and refusal_reason not in RefusalReason.values:
-        raise ValidationError(_("No names were given: choose the reason the client gave."))
+        raise ValidationError(
+            {"refusal_reason": _("No names were given: choose the reason the client gave.")}
+        )
     if people:
         refusal_reason = ""
     request = ReferralRequest(

@@ -2,19 +2,19 @@
 
 from django.urls import path
 
-from . import views, views_analytics
+from .views import agent, analytics
 
 app_name = "referrals"
 
 urlpatterns = [
-    path("", views.referral_list, name="list"),
-    path("new/", views.referral_new, name="new"),
-    path("ask/", views.request_new, name="ask"),
-    path("requests/", views.request_list, name="requests"),
-    path("<int:pk>/", views.referral_detail, name="detail"),
-    path("<int:pk>/stage/", views.referral_stage, name="stage"),
-    path("<int:pk>/thank/", views.referral_thank, name="thank"),
-    path("feedback/<int:pk>/", views.feedback_report, name="feedback"),
-    path("influence/", views_analytics.influence_centres, name="influence"),
-    path("sources/", views_analytics.source_analytics, name="sources"),
+    path("", agent.referral_list, name="list"),
+    path("new/", agent.referral_new, name="new"),
+    path("ask/", agent.request_new, name="ask"),
+    path("requests/", agent.request_list, name="requests"),
+    path("<int:pk>/", agent.referral_detail, name="detail"),
+    path("<int:pk>/stage/", agent.referral_stage, name="stage"),
+    path("<int:pk>/thank/", agent.referral_thank, name="thank"),
+    path("feedback/<int:pk>/", agent.feedback_report, name="feedback"),
+    path("influence/", analytics.influence_centres, name="influence"),
+    path("sources/", analytics.source_analytics, name="sources"),
 ]

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from . import views_analytics
+from .views import analytics
 
 app_name = "client_referrals"
 
 urlpatterns = [
-    path("<int:pk>/referrals/", views_analytics.client_chain, name="chain"),
+    path("<int:pk>/referrals/", analytics.client_chain, name="chain"),
 ]

@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from . import views_team
+from .views import team
 
 app_name = "team_referrals"
 
 urlpatterns = [
-    path("", views_team.team_referrals, name="overview"),
-    path("export.<str:fmt>", views_team.team_referrals_export, name="export"),
-    path("agents/<int:pk>/", views_team.agent_referrals, name="agent"),
+    path("", team.team_referrals, name="overview"),
+    path("export.<str:fmt>", team.team_referrals_export, name="export"),
+    path("agents/<int:pk>/", team.agent_referrals, name="agent"),
 ]

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from clients.models import Client
 from policies.models import Policy
-from referrals import analytics
 from referrals.models import Referral, Stage
+from referrals.selectors import analytics
 
 from .factories import ClientFactory
 from .policy_factories import PolicyFactory
@@ -171,9 +171,16 @@ def test_chain_page_query_count_does_not_grow(as_user, owner):
     assert count_for(5) == count_for(50)
 
 
-def test_annualised_premium():
-    assert analytics.annualised_premium(premium=Decimal("100"), payment_frequency="monthly") == 1200
-    assert analytics.annualised_premium(premium=Decimal("100"), payment_frequency="single") == 100
+def test_annualised_premium(owner, client_obj):
+    # The rule once had a Python twin that nothing but this test called; it is now checked
+    # where it lives, in the SQL that sums the premium won.
+    monthly, single = refer(client_obj), refer(client_obj)
+    PolicyFactory(holder=monthly, premium=Decimal("100"), payment_frequency=F.MONTHLY)
+    PolicyFactory(holder=single, premium=Decimal("100"), payment_frequency=F.SINGLE)
+    chain = analytics.client_chain(user=owner, client=client_obj)
+    premium = {node.client_id: node.premium for node in chain.nodes}
+    assert premium[monthly.pk] == 1200
+    assert premium[single.pk] == 100
 
 
 # --- Influence centres -------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from clients.models import Client, Interaction
-from referrals.chains import ancestor_ids, descendant_levels
 from referrals.models import (
     Context,
     Referral,
@@ -24,6 +23,7 @@ from referrals.models import (
     Relationship,
     Stage,
 )
+from referrals.selectors.chains import ancestor_ids, descendant_levels
 from referrals.services import (
     FEEDBACK_DAYS,
     Person,

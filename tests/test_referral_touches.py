@@ -11,7 +11,7 @@ from django.utils import translation
 
 from clients.models import Client, Interaction
 from referrals.models import ReferralStageChange, Stage
-from referrals.selectors import feedback_compliance
+from referrals.selectors.team import feedback_compliance
 from referrals.services import (
     FEEDBACK_KIND,
     Person,

@@ -30,8 +30,8 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from agentcrm.accounts.models import User
-from referrals import team as team_stats
 from referrals.models import RefusalReason, Stage
+from referrals.selectors import team as team_stats
 
 from .factories import ClientFactory, TeamFactory, UserFactory
 from .referral_factories import (

@@ -1,15 +1,15 @@
-"""The manager's team referral statistics (/team/referrals/).
+"""The manager's team referral statistics (/team/referrals/) and one agent's drill-down.
 
 Everything here starts from a list of agents the caller has already scoped with
-`selectors.team_agents_for_manager`: a manager never reaches another team's rows because
-every query filters on `owner_id IN (those agents)`.
+`access.team_agents_for_manager`: a manager never reaches another team's rows because every
+query filters on `owner_id IN (those agents)`.
 
 The figures come from a fixed set of grouped queries, whatever the number of agents:
 
 1. referral requests per (agent, month, refusal reason): requests, names, refusals; the
    agents' rows, the monthly trend and the refusal breakdown are summed from it
 2. referrals per (agent, month): received, contacted, won, deepest chain
-3. feedback compliance per agent (`selectors.feedback_compliance`)
+3. feedback compliance per agent (`feedback_compliance`)
 4. the top five referrers of each agent (a window function); the team's top five are
    among them. Then the names of those few referrers (5).
 
@@ -27,68 +27,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, DateField, F, Max, Q, Sum, Window
-from django.db.models.functions import RowNumber, TruncMonth
+from django.db.models.functions import RowNumber, TruncDate, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import Team, User
 from agentcrm.accounts.selectors import teams_for_manager
 from clients.models import Client
 
-from . import selectors
-from .models import Referral, ReferralRequest, RefusalReason, Stage
+from ..models import Referral, ReferralRequest, ReferralStageChange, RefusalReason, Stage
+from ..periods import Period, months_between
+from .access import team_agents_for_manager
 
 TOP_REFERRERS = 5
-# A longer custom period is refused: the trend would list more months than a chart can show.
-MAX_PERIOD_YEARS = 10
-
-THIS_MONTH = "this_month"
-LAST_3_MONTHS = "last_3_months"
-THIS_YEAR = "this_year"
-LAST_12_MONTHS = "last_12_months"
-PRESETS = {
-    THIS_MONTH: _("This month"),
-    LAST_3_MONTHS: _("Last 3 months"),
-    THIS_YEAR: _("This year"),
-    LAST_12_MONTHS: _("Last 12 months"),
-}
-DEFAULT_PRESET = LAST_12_MONTHS
-
-
-# --- the period -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    start: datetime.date
-    end: datetime.date
-    preset: str = ""  # "" for dates chosen by hand
-
-
-def _month_start(day: datetime.date, *, back: int = 0) -> datetime.date:
-    """The first day of the month `back` months before `day`'s month."""
-    index = day.year * 12 + day.month - 1 - back
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def period_for_preset(*, preset: str, today: datetime.date) -> Period:
-    """Presets end today and start on a month's first day, so the trend shows whole months
-    (the current one so far)."""
-    back = {THIS_MONTH: 0, LAST_3_MONTHS: 2, LAST_12_MONTHS: 11}
-    if preset == THIS_YEAR:
-        return Period(datetime.date(today.year, 1, 1), today, preset)
-    if preset not in back:
-        raise ValueError(preset)
-    return Period(_month_start(today, back=back[preset]), today, preset)
-
-
-def months_between(*, start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    """The first day of every month from start's to end's, both included."""
-    first, last = _month_start(start), _month_start(end)
-    months = []
-    while first <= last:
-        months.append(first)
-        first = _month_start(first + datetime.timedelta(days=31))
-    return months
 
 
 # --- scope --------------------------------------------------------------------------------
@@ -117,7 +67,7 @@ def team_agents(*, user: User, teams: Sequence[Team], team: Team | None = None) 
     """The agents whose figures the manager sees: all of their teams', or one team's and its
     sub-teams' when `team` is given. `teams` is the manager's teams (from `manager_teams`),
     used to walk the sub-teams without another query."""
-    agents = selectors.team_agents_for_manager(user=user).select_related("team")
+    agents = team_agents_for_manager(user=user).select_related("team")
     if team is None:
         return list(agents)
     wanted = {team.id}
@@ -142,6 +92,28 @@ class MonthStart(TruncMonth):
 
 
 # --- the figures --------------------------------------------------------------------------
+
+
+def feedback_compliance(*, owner_ids, start, end, today) -> dict[int, tuple[int, int]]:
+    """{agent id: (reported on time, owed)} for the stage changes whose report-back deadline
+    falls in [start, end]. A change is owed once its deadline has passed or it was reported;
+    one still within its deadline and unreported is not counted yet. Reported on time means
+    reported (local date) on or before the deadline. One grouped query."""
+    rows = (
+        ReferralStageChange.objects.filter(
+            owner_id__in=owner_ids,
+            feedback_due__gte=start,
+            feedback_due__lte=end,
+        )
+        .filter(Q(feedback_due__lt=today) | Q(reported_at__isnull=False))
+        .annotate(reported_on=TruncDate("reported_at"))
+        .values("owner_id")
+        .annotate(
+            owed=Count("id"),
+            on_time=Count("id", filter=Q(reported_on__lte=F("feedback_due"))),
+        )
+    )
+    return {row["owner_id"]: (row["on_time"], row["owed"]) for row in rows}
 
 
 def _ratio(part: int, whole: int, *, scale: int = 100, digits: int = 1) -> float | None:
@@ -295,7 +267,7 @@ def team_referral_stats(
         month.referrals += r["received"]
         month.won += r["won"]
 
-    compliance = selectors.feedback_compliance(owner_ids=ids, start=start, end=end, today=today)
+    compliance = feedback_compliance(owner_ids=ids, start=start, end=end, today=today)
     for owner_id, (on_time, owed) in compliance.items():
         rows[owner_id].feedback_on_time, rows[owner_id].feedback_owed = on_time, owed
 

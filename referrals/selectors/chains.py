@@ -4,7 +4,7 @@ A chain is walked with a recursive CTE over `referrals_referral` (referrer_id â†
 both indexed). The issue left the choice between a recursive CTE and a materialised path to a
 measurement; bench/referral_chain.py measures the CTE on PostgreSQL 15 with a client who has
 10,000 people below them, ten levels deep (about 2,200 of them holding won policies). The
-whole chain selector (`referrals.analytics.client_chain`: the walk joined to the premium sums,
+whole chain selector (`selectors.analytics.client_chain`: the walk joined to the premium sums,
 the tree order and totals, the drawn people's details and the ancestors; 3 queries) costs
 about 53 ms of CPU per call, server and Django together: 28 ms in the server, of which the
 walk itself is 12 ms (one index probe per person), and 16 ms in Python. With no disk reads
@@ -23,7 +23,7 @@ not).
 
 from django.db import connection
 
-from .models import Referral
+from ..models import Referral
 
 _TABLE = Referral._meta.db_table
 

@@ -1,8 +1,9 @@
-"""Read-side SQL for the agent's own referral analytics: the chain under a client, the
-influence centres (影响力中心) and conversion by source.
+"""The agent's own referral analytics: the chain under a client, the influence centres
+(影响力中心) and conversion by source, with the rows the pages draw (`ChainNode`,
+`InfluenceRow`, `SourceRow`, `StageCount`).
 
 Every figure is computed in a fixed number of queries whatever the size of the chains: the
-chains are walked by the recursive CTEs of `referrals/chains.py`, joined in the same query to
+chains are walked by the recursive CTEs of `selectors/chains.py`, joined in the same query to
 the referral rows, the names and the premium sums grouped by holder.
 
 Premium won. A person's premium won is the annualised premium of the policies they hold
@@ -37,8 +38,8 @@ from clients.models import Client
 from clients.selectors import clients_for_user
 from policies.models import Policy
 
+from ..models import Referral, Relationship, Stage
 from .chains import ANCESTOR_EDGES_SQL, DESCENDANT_EDGES_SQL, MAX_LEVELS, ROOT_PAIRS_SQL
-from .models import Referral, Relationship, Stage
 
 PAYMENTS_PER_YEAR = {
     Policy.Frequency.ANNUAL: 1,
@@ -75,12 +76,6 @@ STAGE_BADGES = {
 
 _POLICY = Policy._meta.db_table
 _CLIENT = Client._meta.db_table
-_REFERRAL = Referral._meta.db_table
-
-
-def annualised_premium(*, premium: Decimal, payment_frequency: str) -> Decimal:
-    """Premium per payment × payments a year (the per-policy form of the SQL below)."""
-    return premium * PAYMENTS_PER_YEAR.get(payment_frequency, 1)
 
 
 def _won_by_holder_sql(*, owner_id: int, holders_sql: str = "", period=None) -> tuple[str, list]:
@@ -164,8 +159,10 @@ class ChainAncestor:
     referral_id: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class StageCount:
+    """How many referrals are at one stage (the chain page's totals, the client panel)."""
+
     stage: str
     label: str
     count: int

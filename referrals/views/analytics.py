@@ -1,65 +1,21 @@
-"""The agent's own referral analytics: the chain under a client, the influence centres
-(影响力中心) and conversion by source. Reads only; the figures come from `analytics.py`."""
+"""The agent's own referral analytics pages: the chain under a client, the influence
+centres (影响力中心) and conversion by source. Reads only; the figures come from
+`selectors/analytics.py`."""
 
-import datetime
-
-from django import forms
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
-from agentcrm.core.calendar import years_before
-from clients.forms import DateInput
 from clients.models import Client
 from clients.selectors import get_client_for_user
 
-from . import analytics
+from ..forms import PeriodForm
+from ..periods import ALL_TIME, ANALYTICS_PRESETS, LAST_12_MONTHS_ROLLING, Period
+from ..selectors import analytics
 
 INFLUENCE_PAGE_SIZE = 50
-
-
-class PeriodForm(forms.Form):
-    """A period by preset or by dates; dates win over the preset when given."""
-
-    PRESETS = [
-        ("12m", _("Last 12 months")),
-        ("this_year", _("This year")),
-        ("last_year", _("Last year")),
-        ("all", _("All time")),
-    ]
-
-    preset = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
-    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
-
-    def __init__(self, *args, default: str = "12m", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.default = default
-
-    def clean(self):
-        data = super().clean()
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            raise forms.ValidationError(_("The start of the period is after its end."))
-        return data
-
-    def period_for(self, today: datetime.date) -> tuple[str, datetime.date | None, datetime.date]:
-        """(preset or "custom", start or None for no lower bound, end) — the default preset
-        when the form is empty or invalid."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        if data.get("start") or data.get("end"):
-            return "custom", data.get("start"), data.get("end") or today
-        preset = data.get("preset") or self.default
-        if preset == "this_year":
-            return preset, today.replace(month=1, day=1), today
-        if preset == "last_year":
-            year = today.year - 1
-            return preset, datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-        if preset == "all":
-            return preset, None, today
-        return "12m", years_before(today, 1) + datetime.timedelta(days=1), today
 
 
 def _pk_url(name: str):
@@ -83,14 +39,24 @@ def client_chain(request, pk: int):
     return render(request, "referrals/chain.html", {"client": client, "chain": chain})
 
 
+def _period(request, *, default: str) -> tuple[PeriodForm, Period, str]:
+    """The period form, the period it gives, and its preset ("custom" for dates chosen by
+    hand, as the period filter's template expects)."""
+    form = PeriodForm(
+        request.GET, today=timezone.localdate(), presets=ANALYTICS_PRESETS, default=default
+    )
+    period = form.period()
+    return form, period, period.preset or "custom"
+
+
 def influence_centres(request):
-    form = PeriodForm(request.GET or None, default="all")
-    preset, start, end = form.period_for(timezone.localdate())
+    form, period, preset = _period(request, default=ALL_TIME)
+    start, end = period.start, period.end
     sort = request.GET.get("sort", "people")
     if sort not in analytics.INFLUENCE_SORTS:
         sort = "people"
     rows = analytics.influence_centres(
-        user=request.user, start=start, end=None if preset == "all" else end, sort=sort
+        user=request.user, start=start, end=None if preset == ALL_TIME else end, sort=sort
     )
     page = Paginator(rows, INFLUENCE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -123,9 +89,8 @@ def influence_centres(request):
 
 
 def source_analytics(request):
-    form = PeriodForm(request.GET or None, default="12m")
-    preset, start, end = form.period_for(timezone.localdate())
-    figures = analytics.source_analytics(user=request.user, start=start, end=end)
+    form, period, preset = _period(request, default=LAST_12_MONTHS_ROLLING)
+    figures = analytics.source_analytics(user=request.user, start=period.start, end=period.end)
     chart = {
         "labels": [str(r.label) for r in figures.rows],
         "rates": [r.rate for r in figures.rows],

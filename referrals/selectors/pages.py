@@ -1,11 +1,12 @@
-"""Reads for the agent's referral pages (list, asks, detail, client panel).
+"""What the agent's referral pages show: the list and its referrer filter, the asks, one
+referral's page (the chain above, the stage history, the policies "won" may name), the
+client page's referrals panel, and the records that already have a mobile typed in.
 
-Each starts from the scoping helpers in `referrals.selectors` (or a client already fetched
+Each starts from the scoping helpers in `selectors/access.py` (or a client already fetched
 through `clients.selectors.get_client_for_user`) and runs a fixed number of queries, however
 many rows there are.
 """
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -16,9 +17,10 @@ from clients.selectors import phone_digits_q
 from policies.models import Policy
 from policies.selectors import policies_for_user
 
+from ..models import Referral, ReferralRequest, ReferralStageChange, Stage
+from .access import referral_requests_for_user, referrals_for_user
+from .analytics import StageCount
 from .chains import ancestor_ids
-from .models import Referral, ReferralRequest, ReferralStageChange, Stage
-from .selectors import referral_requests_for_user, referrals_for_user
 
 
 def _open_feedback_due() -> Subquery:
@@ -77,6 +79,24 @@ def referrer_choices(*, user: User) -> list[tuple[int, str]]:
     )
 
 
+def asked_client_choices(*, user: User) -> list[tuple[int, str]]:
+    """(id, name) of the agent's clients who were asked for names, by name: one query."""
+    return list(
+        referral_requests_for_user(user=user)
+        .order_by("client__name", "client_id")
+        .values_list("client_id", "client__name")
+        .distinct()
+    )
+
+
+def prospects_with_phone(*, user: User, mobile) -> QuerySet[Client]:
+    """The user's own records with this mobile: a referred name may already be in the archive
+    (no second copy of a person)."""
+    if not mobile:
+        return Client.objects.none()
+    return Client.objects.filter(owner=user, mobile=mobile).select_related("referral")
+
+
 def referral_request_list(*, user: User, client: int | None = None) -> QuerySet[ReferralRequest]:
     """The agent's asks, newest first, with the client, the policy and the names given
     (prefetched: two queries for a page)."""
@@ -114,13 +134,6 @@ def referred_policies(*, user: User, referral: Referral) -> QuerySet[Policy]:
         .select_related("insurer")
         .order_by("-effective_date", "-id")
     )
-
-
-@dataclass(frozen=True)
-class StageCount:
-    stage: str
-    label: str
-    count: int
 
 
 def client_referral_summary(*, client: Client, limit: int = 10) -> dict:

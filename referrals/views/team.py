@@ -7,7 +7,6 @@ import csv
 import io
 import tempfile
 
-from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -15,7 +14,6 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -24,50 +22,14 @@ from openpyxl.styles import Font
 from agentcrm.core.masking import mask_phone
 from agentcrm.core.services import export_log_record
 
-from . import selectors, team
-from .models import Stage
+from ..forms import PeriodForm
+from ..models import Stage
+from ..periods import TEAM_PRESETS
+from ..selectors import access, team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FORMATS = ("xlsx", "csv")
 AGENT_PAGE_SIZE = 50
-
-
-class PeriodForm(forms.Form):
-    """The period: a preset (links on the page) or dates chosen by hand. A preset wins over
-    dates; a missing date is filled in (the end: today; the start: 12 months before the
-    end); nothing asked for, or nonsense, gives the last 12 months."""
-
-    preset = forms.ChoiceField(required=False, choices=[("", "")] + list(team.PRESETS.items()))
-    start = forms.DateField(label=gettext_lazy("From"), required=False)
-    end = forms.DateField(label=gettext_lazy("To"), required=False)
-
-    def __init__(self, data=None, *, today):
-        super().__init__(data or None)
-        self.today = today
-
-    def clean(self):
-        data = super().clean()
-        if data.get("preset"):
-            data["period"] = team.period_for_preset(preset=data["preset"], today=self.today)
-            return data
-        start, end = data.get("start"), data.get("end")
-        if not start and not end:
-            return data
-        end = end or max(self.today, start)
-        start = start or team.period_for_preset(preset=team.DEFAULT_PRESET, today=end).start
-        if start > end:
-            raise forms.ValidationError(_("The start of the period is after its end."))
-        if (end - start).days > team.MAX_PERIOD_YEARS * 366:
-            raise forms.ValidationError(
-                _("Choose a period of at most %(years)d years.") % {"years": team.MAX_PERIOD_YEARS}
-            )
-        data["period"] = team.Period(start, end)
-        return data
-
-    def period(self) -> team.Period:
-        if self.is_valid() and "period" in self.cleaned_data:
-            return self.cleaned_data["period"]
-        return team.period_for_preset(preset=team.DEFAULT_PRESET, today=self.today)
 
 
 def _require_manager(user) -> None:
@@ -114,7 +76,7 @@ def _query(request, *, drop=("page",)) -> str:
 def team_referrals(request):
     teams, chosen, agents = _scope(request)
     today = timezone.localdate()
-    form = PeriodForm(request.GET, today=today)
+    form = PeriodForm(request.GET, today=today, presets=TEAM_PRESETS)
     period = form.period()
     stats = team.team_referral_stats(agents=agents, period=period, today=today)
     return render(
@@ -125,7 +87,7 @@ def team_referrals(request):
             "team": chosen,
             "form": form,
             "period": period,
-            "presets": team.PRESETS,
+            "presets": TEAM_PRESETS.labels,
             "stats": stats,
             "charts": stats.chart_data(),
             "query": _query(request),
@@ -186,7 +148,7 @@ def team_referrals_export(request, fmt: str):
         raise Http404
     _teams, _chosen, agents = _scope(request)
     today = timezone.localdate()
-    period = PeriodForm(request.GET, today=today).period()
+    period = PeriodForm(request.GET, today=today, presets=TEAM_PRESETS).period()
     stats = team.team_referral_stats(agents=agents, period=period, today=today)
     header, lines = _export_header(), _export_rows(stats)
     # Every export of client data is logged (the rows: each agent's and the total).
@@ -229,9 +191,9 @@ def team_referrals_export(request, fmt: str):
 def agent_referrals(request, pk: int):
     """One agent's referrals over the period: names and stages, phones masked."""
     _require_manager(request.user)
-    agent = selectors.get_team_agent_for_manager(user=request.user, pk=pk)
+    agent = access.get_team_agent_for_manager(user=request.user, pk=pk)
     today = timezone.localdate()
-    form = PeriodForm(request.GET, today=today)
+    form = PeriodForm(request.GET, today=today, presets=TEAM_PRESETS)
     period = form.period()
     stage = request.GET.get("stage", "")
     if stage not in Stage.values:
@@ -245,7 +207,7 @@ def agent_referrals(request, pk: int):
         "agent": agent,
         "form": form,
         "period": period,
-        "presets": team.PRESETS,
+        "presets": TEAM_PRESETS.labels,
         "stage": stage,
         "stages": Stage.choices,
         "page": page,

@@ -2,10 +2,11 @@
 six steps, with the names it gave), the asks list and one referral's page (stage changes,
 reporting back to and thanking the referrer).
 
-Every object is fetched through a `*_for_user` selector: another agent's referral, stage
-change, client or policy is a 404. Writes go through referrals.services, all or nothing; a
-refusal (a cycle, a person already referred, a won without its policy) comes back as a form
-error with everything the agent typed kept.
+Every object is fetched through a `*_for_user` selector (`selectors.access` and the other
+apps' own): another agent's referral, stage change, client or policy is a 404; what the pages
+list comes from `selectors.pages`. Writes go through `referrals.services`, all or nothing; a
+refusal (a cycle, a person already referred, no names and no reason, a won without its
+policy) comes back as a form error with everything the agent typed kept.
 """
 
 from django.conf import settings
@@ -25,8 +26,8 @@ from clients.models import Client
 from clients.selectors import clients_for_user, get_client_for_user
 from policies.selectors import get_policy_for_user, policies_for_user
 
-from . import agent_selectors, selectors, services
-from .forms import (
+from .. import services
+from ..forms import (
     FeedbackForm,
     PeopleFormSet,
     ReferralFilterForm,
@@ -36,7 +37,8 @@ from .forms import (
     StageForm,
     ThankForm,
 )
-from .models import Context, Referral, ReferralStageChange, Stage
+from ..models import STAGE_ORDER, Context, Referral, ReferralStageChange, Stage
+from ..selectors import access, pages
 
 
 def _days_since(moment, today) -> int:
@@ -56,7 +58,7 @@ def _phone_matches(request, form) -> list[Client]:
     mobile = form.cleaned_data.get("mobile")
     if not mobile:
         return []
-    return list(selectors.prospects_with_phone(user=request.user, mobile=mobile).order_by("id"))
+    return list(pages.prospects_with_phone(user=request.user, mobile=mobile).order_by("id"))
 
 
 def _match_rows(matches: list[Client]) -> list[dict]:
@@ -90,10 +92,10 @@ def _resolve_person(request, form) -> tuple[services.Person | None, list[Client]
 def referral_list(request):
     today = timezone.localdate()
     form = ReferralFilterForm(
-        request.GET or None, referrers=agent_selectors.referrer_choices(user=request.user)
+        request.GET or None, referrers=pages.referrer_choices(user=request.user)
     )
     filters = form.filters(today) if form.is_valid() else {}
-    referrals = agent_selectors.referral_list(user=request.user, **filters)
+    referrals = pages.referral_list(user=request.user, **filters)
     page = Paginator(referrals, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     for referral in page.object_list:
         referral.days_in_stage = _days_since(referral.stage_changed_at, today)
@@ -161,7 +163,7 @@ def referral_new(request):
 
 def _next_stage(stage: str) -> str:
     """The step after `stage` in the usual order (the stage select's default)."""
-    order = services.STAGE_ORDER
+    order = STAGE_ORDER
     if stage in order and stage != order[-1]:
         return order[order.index(stage) + 1]
     return Stage.CONTACTED
@@ -170,15 +172,15 @@ def _next_stage(stage: str) -> str:
 def _detail_context(request, referral: Referral, **forms) -> dict:
     """What the referral page shows: a fixed number of queries."""
     today = timezone.localdate()
-    history = agent_selectors.referral_stage_history(referral=referral)
-    policies = agent_selectors.referred_policies(user=request.user, referral=referral)
+    history = pages.referral_stage_history(referral=referral)
+    policies = pages.referred_policies(user=request.user, referral=referral)
     allowed = [] if referral.stage == Stage.WON else [s for s in Stage if s != referral.stage]
     owed = [c for c in history if c.feedback_due and c.reported_at is None]
     for change in owed:
         change.message = feedback_message(referral, change.to_stage)
     context = {
         "referral": referral,
-        "chain": agent_selectors.referral_chain_above(referral=referral),
+        "chain": pages.referral_chain_above(referral=referral),
         "history": history,
         "owed": owed,
         "today": today,
@@ -202,7 +204,7 @@ def _detail_context(request, referral: Referral, **forms) -> dict:
 
 
 def referral_detail(request, pk: int):
-    referral = selectors.get_referral_for_user(user=request.user, pk=pk)
+    referral = access.get_referral_for_user(user=request.user, pk=pk)
     return render(request, "referrals/referral_detail.html", _detail_context(request, referral))
 
 
@@ -233,8 +235,8 @@ def feedback_message(referral: Referral, stage: str) -> str:
 
 @require_POST
 def referral_stage(request, pk: int):
-    referral = selectors.get_referral_for_user(user=request.user, pk=pk)
-    policies = agent_selectors.referred_policies(user=request.user, referral=referral)
+    referral = access.get_referral_for_user(user=request.user, pk=pk)
+    policies = pages.referred_policies(user=request.user, referral=referral)
     # Any stage parses: the service decides what is allowed and says why.
     form = StageForm(request.POST, policies=policies)
     if form.is_valid():
@@ -258,7 +260,7 @@ def referral_stage(request, pk: int):
             )
             return redirect("referrals:detail", pk=referral.pk)
     messages.error(request, _("The stage was not changed: please correct the errors below."))
-    referral = selectors.get_referral_for_user(user=request.user, pk=pk)
+    referral = access.get_referral_for_user(user=request.user, pk=pk)
     context = _detail_context(request, referral)
     if context["stage_form"] is not None:
         form.fields["to_stage"].choices = context["stage_form"].fields["to_stage"].choices
@@ -271,7 +273,7 @@ def referral_stage(request, pk: int):
 
 @require_POST
 def feedback_report(request, pk: int):
-    change: ReferralStageChange = selectors.get_stage_change_for_user(user=request.user, pk=pk)
+    change: ReferralStageChange = access.get_stage_change_for_user(user=request.user, pk=pk)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -295,7 +297,7 @@ def feedback_report(request, pk: int):
 
 @require_POST
 def referral_thank(request, pk: int):
-    referral = selectors.get_referral_for_user(user=request.user, pk=pk)
+    referral = access.get_referral_for_user(user=request.user, pk=pk)
     form = ThankForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -364,7 +366,9 @@ def request_new(request):
 
 def _request_save(request, form, people):
     """Validate the ask and its names and record them, all or nothing. The response on
-    success; None when the page must be shown again (errors, or a phone to confirm)."""
+    success; None when the page must be shown again (errors, or a phone to confirm). The
+    rules (names or a refusal reason, the policy in the agent's book) are the service's: its
+    refusal lands beside the input it concerns."""
     valid = form.is_valid() & people.is_valid()
     filled = people.filled()
     persons: list[services.Person] = []
@@ -380,12 +384,6 @@ def _request_save(request, form, people):
         else:
             persons.append(person)
     if not valid:
-        messages.error(request, _("Nothing was saved: please correct the errors below."))
-        return None
-    if not filled and not form.cleaned_data.get("refusal_reason"):
-        form.add_error(
-            "refusal_reason", _("No names were given: choose the reason the client gave.")
-        )
         messages.error(request, _("Nothing was saved: please correct the errors below."))
         return None
     if waiting:
@@ -437,15 +435,9 @@ def _request_save(request, form, people):
 
 def request_list(request):
     user = request.user
-    clients = list(
-        selectors.referral_requests_for_user(user=user)
-        .order_by("client__name", "client_id")
-        .values_list("client_id", "client__name")
-        .distinct()
-    )
-    form = RequestFilterForm(request.GET or None, clients=clients)
+    form = RequestFilterForm(request.GET or None, clients=pages.asked_client_choices(user=user))
     client = form.cleaned_data.get("client") if form.is_valid() else None
-    asks = agent_selectors.referral_request_list(user=user, client=client)
+    asks = pages.referral_request_list(user=user, client=client)
     page = Paginator(asks, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
