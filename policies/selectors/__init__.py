@@ -16,6 +16,7 @@ from .policy import (
     SUMMARY_TYPES,
     CoverageSummary,
     CoverLine,
+    PolicyFilter,
     PremiumState,
     coverage_summary,
     get_policy_for_user,
@@ -26,6 +27,7 @@ from .policy import (
     policies_insuring,
     policy_audit_history,
     policy_list,
+    policy_list_rows,
     policy_premium_state,
 )
 from .requests import (
@@ -72,6 +74,7 @@ __all__ = [
     "SUMMARY_TYPES",
     "CoverLine",
     "CoverageSummary",
+    "PolicyFilter",
     "PremiumState",
     "coverage_summary",
     "get_policy_for_user",
@@ -82,6 +85,7 @@ __all__ = [
     "policies_insuring",
     "policy_audit_history",
     "policy_list",
+    "policy_list_rows",
     "policy_premium_state",
     "get_service_request_for_user",
     "service_request_audit_history",
