@@ -31,6 +31,7 @@ from .policy import (
     policy_premium_state,
 )
 from .requests import (
+    ServiceRequestFilter,
     get_service_request_for_user,
     service_request_audit_history,
     service_request_list,
@@ -87,6 +88,7 @@ __all__ = [
     "policy_list",
     "policy_list_rows",
     "policy_premium_state",
+    "ServiceRequestFilter",
     "get_service_request_for_user",
     "service_request_audit_history",
     "service_request_list",
