@@ -4,7 +4,6 @@
 import datetime
 
 from django import forms
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import years_before
+from agentcrm.core.lists import page_context
 from clients.forms import DateInput
 from clients.models import Client
 from clients.selectors import get_client_for_user
@@ -92,11 +92,10 @@ def influence_centres(request):
     rows = analytics.influence_centres(
         user=request.user, start=start, end=None if preset == "all" else end, sort=sort
     )
-    page = Paginator(rows, INFLUENCE_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = query.copy()
-    sort_query.pop("sort", None)
+    pages = page_context(request, rows, page_size=INFLUENCE_PAGE_SIZE)
+    sort_query = request.GET.copy()
+    for key in ("page", "sort"):
+        sort_query.pop(key, None)
     return render(
         request,
         "referrals/influence.html",
@@ -111,11 +110,10 @@ def influence_centres(request):
                 ("policies", gettext("Policies won")),
                 ("premium", gettext("Premium won")),
             ],
-            "page": page,
+            **pages,
             "candidates": [r for r in rows if r.candidate],
             "top_n": analytics.INFLUENCE_TOP_N,
             "min_people": analytics.INFLUENCE_MIN_PEOPLE,
-            "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
             "sort_hidden": [("sort", sort)] if sort != "people" else [],
         },
