@@ -252,34 +252,3 @@ class CommitmentForm(forms.ModelForm):
         model = Commitment
         fields = ["description", "due_date"]
         widgets = {"due_date": DateInput()}
-
-
-class ClientFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    segment = forms.ChoiceField(required=False)
-    source = forms.ChoiceField(required=False)
-    tier = forms.ChoiceField(required=False)
-    stage = forms.ChoiceField(required=False)
-    birthday_month = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    tag = forms.CharField(required=False, max_length=40)
-    archived = forms.BooleanField(required=False)
-    sort = forms.ChoiceField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        from .models import Segment
-        from .selectors import SORTS
-
-        super().__init__(*args, **kwargs)
-        blank = [("", _("All"))]
-        self.fields["segment"].choices = blank + list(Segment.Code.choices)
-        self.fields["source"].choices = blank + list(Client.Source.choices)
-        self.fields["tier"].choices = blank + list(Client.Tier.choices)
-        self.fields["stage"].choices = blank + list(Client.Stage.choices)
-        self.fields["birthday_month"].choices = blank + [(m, str(m)) for m in range(1, 13)]
-        labels = {
-            "name": _("Name"),
-            "-created": _("Newest"),
-            "birthday": _("Birthday"),
-            "last_contact": _("Last contact"),
-        }
-        self.fields["sort"].choices = [(k, labels[k]) for k in SORTS]

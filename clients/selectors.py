@@ -1,18 +1,23 @@
 """Reads for the client archive. Every client query starts from `clients_for_user`."""
 
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters import CharFilter, TypedChoiceFilter
 
 from agentcrm.accounts.models import User
 from agentcrm.core.calendar import month_day_key
 from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
+from agentcrm.core.lists import CheckboxFilter, ListFilterSet, OptionFilter
 
-from .models import Client, Commitment, FamilyMember, Tag
+from .models import Client, Commitment, FamilyMember, Segment, Tag
 
 SORTS = {
     "name": ("name", "id"),
@@ -21,6 +26,13 @@ SORTS = {
     # Longest without contact first; never contacted at the very top.
     "last_contact": (F("last_contact").asc(nulls_first=True), "name"),
 }
+SORT_LABELS = {
+    "name": gettext_lazy("Name"),
+    "-created": gettext_lazy("Newest"),
+    "birthday": gettext_lazy("Birthday"),
+    "last_contact": gettext_lazy("Last contact"),
+}
+ALL = ("", gettext_lazy("All"))
 
 
 def clients_for_user(*, user: User, include_archived: bool = True) -> QuerySet[Client]:
@@ -57,44 +69,66 @@ def phone_digits_q(text: str, *fields: str) -> Q:
     return match
 
 
-def client_list(
-    *,
-    user: User,
-    q: str = "",
-    segment: str = "",
-    source: str = "",
-    tier: str = "",
-    stage: str = "",
-    birthday_month: int | None = None,
-    tag: str = "",
-    archived: bool = False,
-    sort: str = "name",
-) -> QuerySet[Client]:
-    """The filtered, annotated client list. A fixed number of queries whatever its length."""
-    qs = clients_for_user(user=user).filter(archived_at__isnull=not archived)
-    q = q.strip()
-    if q:
-        match = Q(name__icontains=q) | Q(tags__name__iexact=q) | Q(wechat_id__iexact=q)
-        match |= phone_digits_q(q, "mobile", "phone_other")
-        qs = qs.filter(pk__in=clients_for_user(user=user).filter(match).values("pk"))
-    if segment:
-        qs = qs.filter(segments__code=segment)
-    if source:
-        qs = qs.filter(source=source)
-    if tier:
-        qs = qs.filter(vip_tier=tier)
-    if stage:
-        qs = qs.filter(stage=stage)
-    if tag:
-        qs = qs.filter(tags__name=tag)
-    if birthday_month:
-        qs = qs.filter(
-            Q(birth_md__gte=birthday_month * 100, birth_md__lt=(birthday_month + 1) * 100)
+class ClientFilter(ListFilterSet):
+    """The client list's filters; its form is the list page's filter form."""
+
+    q = CharFilter(label=gettext_lazy("Search"), max_length=100, method="filter_search")
+    segment = TypedChoiceFilter(
+        label=gettext_lazy("Segment"),
+        field_name="segments__code",
+        choices=[ALL, *Segment.Code.choices],
+    )
+    source = TypedChoiceFilter(
+        label=gettext_lazy("Source"), field_name="source", choices=[ALL, *Client.Source.choices]
+    )
+    tier = TypedChoiceFilter(
+        label=gettext_lazy("VIP tier"), field_name="vip_tier", choices=[ALL, *Client.Tier.choices]
+    )
+    stage = TypedChoiceFilter(
+        label=gettext_lazy("Stage"), field_name="stage", choices=[ALL, *Client.Stage.choices]
+    )
+    birthday_month = TypedChoiceFilter(
+        label=gettext_lazy("Birthday month"),
+        choices=[ALL, *((m, str(m)) for m in range(1, 13))],
+        coerce=int,
+        empty_value=None,
+        method="filter_birthday_month",
+    )
+    tag = CharFilter(label=gettext_lazy("Tag"), field_name="tags__name", max_length=40)
+    archived = CheckboxFilter(label=gettext_lazy("Archived clients"), method="filter_archived")
+    # client_list orders by it, after adding the annotations some orders use.
+    sort = OptionFilter(
+        label=gettext_lazy("Sort by"),
+        choices=[(key, SORT_LABELS[key]) for key in SORTS],
+        empty_value="name",
+    )
+
+    class Meta:
+        model = Client
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        match = Q(name__icontains=value) | Q(tags__name__iexact=value) | Q(wechat_id__iexact=value)
+        match |= phone_digits_q(value, "mobile", "phone_other")
+        return queryset.filter(pk__in=self.queryset.filter(match).values("pk"))
+
+    def filter_birthday_month(self, queryset, name, month):
+        return queryset.filter(
+            Q(birth_md__gte=month * 100, birth_md__lt=(month + 1) * 100)
             & ~Q(birthday_calendar="lunar", lunar_birth_month__isnull=False)
-            | Q(birthday_calendar="lunar", lunar_birth_month=birthday_month)
+            | Q(birthday_calendar="lunar", lunar_birth_month=month)
         )
+
+    def filter_archived(self, queryset, name, archived):
+        return queryset.filter(archived_at__isnull=not archived)
+
+
+def client_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Client]:
+    """The filtered, annotated client list; `filters` are ClientFilter's parameters (the
+    list page's query string). A fixed number of queries whatever its length."""
+    listed = ClientFilter(filters, queryset=clients_for_user(user=user))
     today = timezone.localdate()
-    qs = qs.annotate(
+    qs = listed.qs.annotate(
         last_contact=Max("interactions__date"),
         has_overdue=Exists(
             Commitment.objects.filter(
@@ -102,7 +136,7 @@ def client_list(
             )
         ),
     ).prefetch_related("segments", "tags")
-    return qs.order_by(*SORTS.get(sort, SORTS["name"])).distinct()
+    return qs.order_by(*SORTS[listed.values["sort"]]).distinct()
 
 
 def commitments_open_for_user(*, user: User) -> QuerySet[Commitment]:

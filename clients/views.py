@@ -1,18 +1,16 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agentcrm.core.lists import list_page
 from touches.registry import client_panels
 
 from . import selectors, services
 from .forms import (
-    ClientFilterForm,
     ClientForm,
     CommitmentForm,
     CustomDateFormSet,
@@ -24,23 +22,13 @@ from .models import Commitment
 
 
 def client_list(request):
-    form = ClientFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    clients = selectors.client_list(
-        user=request.user, **{k: v for k, v in filters.items() if v not in (None, "")}
-    )
-    page = Paginator(clients, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    template = "clients/_client_rows.html" if request.htmx else "clients/client_list.html"
-    response = render(
+    return list_page(
         request,
-        template,
-        {"form": form, "page": page, "query": query.urlencode(), "today": timezone.localdate()},
+        selectors.client_list(user=request.user, filters=request.GET),
+        "clients/client_list.html",
+        context={"form": selectors.ClientFilter(request.GET).form, "today": timezone.localdate()},
+        page_size=settings.CLIENT_LIST_PAGE_SIZE,
     )
-    # The same URL returns the rows alone to htmx: keep browsers from caching one for the other.
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _client_form_page(request, client=None):

@@ -92,26 +92,3 @@ def formset_rows(formset) -> list:
         for f in formset.forms
         if f.cleaned_data and not f.cleaned_data.get("DELETE", False)
     ]
-
-
-class PolicyFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    status = forms.ChoiceField(required=False)
-    policy_type = forms.ChoiceField(required=False)
-    insurer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    anniversary_month = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    lapse_risk = forms.ChoiceField(label=_("Lapse risk"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        blank = [("", _("All"))]
-        self.fields["status"].choices = blank + list(Policy.Status.choices)
-        self.fields["policy_type"].choices = blank + list(Policy.Type.choices)
-        self.fields["insurer"].choices = blank + list(Insurer.objects.values_list("id", "name"))
-        self.fields["anniversary_month"].choices = blank + [(m, str(m)) for m in range(1, 13)]
-        self.fields["lapse_risk"].choices = blank + [
-            ("at_risk", _("Any risk")),
-            ("due_soon", _("Premium due within 30 days")),
-            ("in_grace", _("In grace period")),
-            ("lapsed", _("Unpaid past grace")),
-        ]

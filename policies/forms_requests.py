@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from clients.forms import DateInput
 
 from .models import Policy, ServiceRequest, ServiceRequestStatusChange
-from .selectors.requests import STATE_ALL, STATE_CLOSED, STATE_OPEN
 from .services.requests import EDITABLE_FIELDS
 
 Kind = ServiceRequest.Kind
@@ -115,23 +114,3 @@ class StatusForm(forms.Form):
 
 class DocumentAddForm(forms.Form):
     name = forms.CharField(label=_("Document"), max_length=200)
-
-
-class ServiceRequestFilterForm(forms.Form):
-    state = forms.ChoiceField(
-        label=_("Show"),
-        required=False,
-        choices=[
-            (STATE_OPEN, _("Open")),
-            (STATE_CLOSED, _("Closed")),
-            (STATE_ALL, _("All")),
-        ],
-    )
-    kind = forms.ChoiceField(label=_("Kind"), required=False)
-    status = forms.ChoiceField(label=_("Status"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        blank = [("", _("All"))]
-        self.fields["kind"].choices = blank + list(Kind.choices)
-        self.fields["status"].choices = blank + list(ServiceRequest.Status.choices)

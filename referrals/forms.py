@@ -53,22 +53,9 @@ def period_range(period: str, today: date) -> tuple[date | None, date | None]:
     return None, None
 
 
-class ReferralFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    stage = forms.ChoiceField(
-        label=_("Stage"), required=False, choices=[("", _("All stages")), *Stage.choices]
-    )
-    referrer = forms.TypedChoiceField(
-        label=_("Referrer"), required=False, coerce=int, empty_value=None
-    )
-    period = forms.ChoiceField(label=_("Period"), required=False, choices=PERIOD_CHOICES)
-    given_from = forms.DateField(label=_("Given from"), required=False, widget=DateInput())
-    given_to = forms.DateField(label=_("Given until"), required=False, widget=DateInput())
-    owed = forms.BooleanField(label=_("Report-back owed"), required=False)
-
-    def __init__(self, *args, referrers: list[tuple[int, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["referrer"].choices = [("", _("All referrers")), *referrers]
+class GivenDatesForm(forms.Form):
+    """The base of the referral list's filter form (selectors.pages.ReferralFilter, which
+    adds the fields): the dates typed must be in order."""
 
     def clean(self):
         cleaned = super().clean()
@@ -76,30 +63,6 @@ class ReferralFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("given_to", _("The end of the period is before its start."))
         return cleaned
-
-    def filters(self, today: date) -> dict:
-        """Keyword arguments for `selectors.pages.referral_list`; a preset period wins over
-        the dates typed."""
-        data = self.cleaned_data
-        start, end = period_range(data.get("period") or "", today)
-        if start is None:
-            start, end = data.get("given_from"), data.get("given_to")
-        return {
-            "q": data.get("q") or "",
-            "stage": data.get("stage") or "",
-            "referrer": data.get("referrer"),
-            "given_from": start,
-            "given_to": end,
-            "owed": bool(data.get("owed")),
-        }
-
-
-class RequestFilterForm(forms.Form):
-    client = forms.TypedChoiceField(label=_("Client"), required=False, coerce=int, empty_value=None)
-
-    def __init__(self, *args, clients: list[tuple[int, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["client"].choices = [("", _("All clients")), *clients]
 
 
 # --- The statistics pages' period -----------------------------------------------------------

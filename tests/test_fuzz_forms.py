@@ -1,6 +1,7 @@
 """Fuzzing the forms agents post every day: a client, a policy, and done / skip / snooze on a
 touch, with random unicode, very long strings, HTML and SQL payloads and malformed dates
-and numbers in any field (formset management fields included).
+and numbers in any field (formset management fields included); and the filters of every
+list page.
 
 Whatever is sent: never a server error; a form error writes nothing, a success writes
 exactly one object; and markup sent never comes back unescaped, on the form, on the page
@@ -210,6 +211,36 @@ def test_fuzz_touch_actions(http, owner, client_obj, action, field_value, extra,
             detail = http.get(reverse("clients:detail", args=[client_obj.pk]))
             body += detail.content.decode()  # the timeline shows a done touch's note
         assert_escaped(body, data.values())
+
+
+# -- the list filters -------------------------------------------------------------------------
+
+# Every filter parameter of every list page (core.lists.ListFilterSet), and the page number.
+LIST_PARAMETERS = {
+    "clients:list": [
+        "q", "segment", "source", "tier", "stage", "birthday_month", "tag", "archived", "sort",
+    ],
+    "policies:list": ["q", "status", "policy_type", "insurer", "anniversary_month", "lapse_risk"],
+    "service_requests:list": ["state", "kind", "status"],
+    "touches:list": ["group", "kind"],
+    "referrals:list": ["q", "stage", "referrer", "period", "given_from", "given_to", "owed"],
+    "referrals:requests": ["client"],
+}  # fmt: skip
+
+
+@given(
+    name=st.sampled_from(sorted(LIST_PARAMETERS)),
+    params=st.data(),
+    htmx=st.booleans(),
+)
+def test_fuzz_list_filters(http, client_obj, name, params, htmx):
+    """A filter the list does not understand is ignored (the page says so): never an error."""
+    query = params.draw(overrides([*LIST_PARAMETERS[name], "page"]))
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = http.get(reverse(name), query, **headers)
+    event(f"{name}: HTTP {response.status_code}")
+    assert response.status_code == 200
+    assert_escaped(response.content.decode(), query.values())
 
 
 # -- what the fuzzing found ----------------------------------------------------------------

@@ -191,7 +191,7 @@ def risk_book(client_obj):
     ],
 )
 def test_lapse_risk_filter(owner, risk_book, risk, expected):
-    qs = selectors.policy_list(user=owner, lapse_risk=risk, today=date(2025, 6, 1))
+    qs = selectors.policy_list(user=owner, filters={"lapse_risk": risk}, today=date(2025, 6, 1))
     assert set(qs.values_list("number", flat=True)) == expected
 
 
@@ -201,9 +201,9 @@ def test_filter_agrees_with_the_rule_every_day(owner, risk_book):
     while day < date(2025, 9, 1):
         for risk in (dates.LapseRisk.DUE_SOON, dates.LapseRisk.IN_GRACE, dates.LapseRisk.LAPSED):
             in_sql = set(
-                selectors.policy_list(user=owner, lapse_risk=risk, today=day).values_list(
-                    "pk", flat=True
-                )
+                selectors.policy_list(
+                    user=owner, filters={"lapse_risk": risk}, today=day
+                ).values_list("pk", flat=True)
             )
             in_python = {
                 p.pk

@@ -12,7 +12,6 @@ from .festivals import FESTIVALS, FESTIVALS_BY_KEY
 from .greetings import FESTIVAL_KIND
 from .models import FestivalPreference, TouchPreference
 from .registry import OccasionKind, occasion_kind, occasion_kinds
-from .selectors import list_group_choices
 
 
 class DoneForm(forms.Form):
@@ -36,17 +35,6 @@ class SkipForm(forms.Form):
         max_length=services.NOTE_MAX,
         error_messages={"required": _("Please give a reason.")},
     )
-
-
-class TouchFilterForm(forms.Form):
-    group = forms.ChoiceField(label=_("Show"), required=False, choices=list_group_choices)
-    kind = forms.ChoiceField(label=_("Occasion"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", _("All occasions"))] + [
-            (key, kind.label) for key, kind in occasion_kinds().items()
-        ]
 
 
 # --- Settings -------------------------------------------------------------------------------

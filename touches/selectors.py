@@ -6,8 +6,10 @@ counts, one per group (each capped), one for the clients' segments, one for the 
 greeting templates, and one for the nightly build's last success (a notice if a night was missed).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -24,13 +26,16 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters import TypedChoiceFilter
 
 from agentcrm.accounts.models import User
+from agentcrm.core.lists import ListFilterSet
 from agentcrm.core.models import JobMarker
 from clients.models import Client, Interaction
 from policies.models import Policy
 
 from .models import BUILD_JOB, FestivalPreference, Touch, TouchPreference
+from .registry import occasion_kinds
 from .rows import decorate, greeting_templates_for_user, history_labels
 
 # A day plus a margin for the night's build to finish.
@@ -199,19 +204,46 @@ def list_group_choices() -> list[tuple[str, str]]:
     return [extra[0], *dashboard_groups, *extra[1:]]
 
 
-def touch_list(*, user: User, today: date, group: str = "open", kind: str = "") -> QuerySet:
-    """The full list behind each dashboard group (and done/skipped history)."""
-    qs = with_client_facts(touches_for_user(user=user).filter(reachable()))
-    if group == "done":
-        qs = qs.filter(status=Touch.Status.DONE).select_related("interaction")
-    elif group == "skipped":
-        qs = qs.filter(status=Touch.Status.SKIPPED)
-    else:
-        qs = qs.filter(group_q(group, today), status=OPEN)
-    if kind:
-        qs = qs.filter(kind=kind)
+def kind_choices() -> list[tuple[str, str]]:
+    return [("", _("All occasions")), *((key, k.label) for key, k in occasion_kinds().items())]
+
+
+class TouchFilter(ListFilterSet):
+    """The full list's filters; its form is the list page's filter form. `today` dates the
+    dashboard groups."""
+
+    group = TypedChoiceFilter(
+        label=_("Show"), choices=list_group_choices, empty_value="open", method="filter_group"
+    )
+    kind = TypedChoiceFilter(label=_("Occasion"), field_name="kind", choices=kind_choices)
+
+    class Meta:
+        model = Touch
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, today: date | None = None, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        self.today = today or timezone.localdate()
+
+    def filter_group(self, queryset, name, group):
+        if group == "done":
+            return queryset.filter(status=Touch.Status.DONE).select_related("interaction")
+        if group == "skipped":
+            return queryset.filter(status=Touch.Status.SKIPPED)
+        return queryset.filter(group_q(group, self.today), status=OPEN)
+
+
+def touch_list(*, user: User, today: date, filters: Mapping[str, Any] | None = None) -> QuerySet:
+    """The full list behind each dashboard group (and done/skipped history); `filters` are
+    TouchFilter's parameters (the list page's query string): all open touches by default."""
+    listed = TouchFilter(
+        filters,
+        queryset=with_client_facts(touches_for_user(user=user).filter(reachable())),
+        today=today,
+    )
+    group = listed.values["group"]
     order = GROUPS_BY_KEY[group].order if group in GROUPS_BY_KEY else LIST_GROUPS[group][1]
-    return qs.order_by(*order)
+    return listed.qs.order_by(*order)
 
 
 def touch_row(*, user: User, pk: int, today: date) -> Touch:

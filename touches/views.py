@@ -10,13 +10,13 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from agentcrm.core.lists import list_page
 
 from . import selectors, services
 from .forms import (
@@ -26,14 +26,11 @@ from .forms import (
     KindPreferenceFormSet,
     SkipForm,
     SnoozeForm,
-    TouchFilterForm,
     festival_initial,
     greeting_initial,
     kind_initial,
 )
 from .rows import decorate, row_labels
-
-LIST_PAGE_SIZE = 25
 
 
 def _row_context(request, today) -> dict:
@@ -65,29 +62,22 @@ def dashboard(request):
 
 
 def touch_list(request):
-    form = TouchFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    group = filters.get("group") or "open"
     today = timezone.localdate()
-    touches = selectors.touch_list(
-        user=request.user, today=today, group=group, kind=filters.get("kind", "")
-    )
-    page = Paginator(touches, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = decorate(list(page.object_list), user=request.user, today=today)
-    query = request.GET.copy()
-    query.pop("page", None)
+    filters = selectors.TouchFilter(request.GET, today=today)
     context = _row_context(request, today)
-    context.update(form=form, page=page, group=group, query=query.urlencode())
-    if request.htmx:
-        template = "touches/_list_rows.html"
-    else:
-        template = "touches/touch_list.html"
-        counts = selectors.group_counts(user=request.user, today=today)
-        context["count_list"] = _count_list(counts)
-    response = render(request, template, context)
-    # The same URL returns the rows alone to htmx: keep browsers from caching one for the other.
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    context.update(
+        form=filters.form,
+        group=filters.values["group"],
+        # The group counts above the list: the full page only, not the rows htmx asks for.
+        count_list=lambda: _count_list(selectors.group_counts(user=request.user, today=today)),
+    )
+    return list_page(
+        request,
+        selectors.touch_list(user=request.user, today=today, filters=request.GET),
+        "touches/touch_list.html",
+        context=context,
+        decorate=lambda rows: decorate(rows, user=request.user, today=today),
+    )
 
 
 def _next_url(request) -> str | None:

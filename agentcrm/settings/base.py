@@ -33,6 +33,10 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    # Named partials ({% partialdef %}; "page.html#rows" renders one): its app config wraps
+    # the template loaders of TEMPLATES below in its own loader.
+    "template_partials",
+    "django_filters",
     "django_celery_beat",
     "phonenumber_field",
     "simple_history",
@@ -257,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
 # How long /healthz waits for the broker before calling it down.
 HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=1.0)
 
+# Rows per page of a list (agentcrm.core.lists.list_page); the client list has its own.
+LIST_PAGE_SIZE = 25
 CLIENT_LIST_PAGE_SIZE = 25
 
 LOGGING = {

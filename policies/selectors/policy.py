@@ -1,20 +1,24 @@
 """Reads for policies. Every policy query starts from `policies_for_user`."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters import CharFilter, ModelChoiceFilter, TypedChoiceFilter
 
 from agentcrm.accounts.models import User
 from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
+from agentcrm.core.lists import ListFilterSet
 from clients.models import Client
 
 from .. import dates
-from ..models import Policy
+from ..models import Insurer, Policy
 
 # The cover types the client page summarises, in the order shown.
 SUMMARY_TYPES = (
@@ -32,6 +36,7 @@ GAP_MESSAGES = {
     Policy.Type.LIFE: _("No life cover: nothing is paid to the family on death."),
 }
 AT_RISK = "at_risk"
+ALL = ("", _("All"))
 PREMIUM_PAYING_STATUSES = (Policy.Status.IN_FORCE, Policy.Status.GRACE, Policy.Status.REINSTATED)
 
 
@@ -160,44 +165,88 @@ def lapse_risk_filter(*, risk: str, today: date) -> Q:
     return paying & conditions[dates.LapseRisk(risk)]
 
 
+class PolicyFilter(ListFilterSet):
+    """The policy list's filters; its form is the list page's filter form. `today` dates
+    the lapse risk."""
+
+    q = CharFilter(label=_("Search"), max_length=100, method="filter_search")
+    status = TypedChoiceFilter(
+        label=_("Status"), field_name="status", choices=[ALL, *Policy.Status.choices]
+    )
+    policy_type = TypedChoiceFilter(
+        label=_("Type"), field_name="policy_type", choices=[ALL, *Policy.Type.choices]
+    )
+    insurer = ModelChoiceFilter(
+        label=_("Insurer"),
+        field_name="insurer",
+        queryset=Insurer.objects.all(),
+        empty_label=_("All"),
+    )
+    anniversary_month = TypedChoiceFilter(
+        label=_("Anniversary month"),
+        choices=[ALL, *((m, str(m)) for m in range(1, 13))],
+        coerce=int,
+        empty_value=None,
+        method="filter_anniversary_month",
+    )
+    lapse_risk = TypedChoiceFilter(
+        label=_("Lapse risk"),
+        choices=[
+            ALL,
+            (AT_RISK, _("Any risk")),
+            (dates.LapseRisk.DUE_SOON, _("Premium due within 30 days")),
+            (dates.LapseRisk.IN_GRACE, _("In grace period")),
+            (dates.LapseRisk.LAPSED, _("Unpaid past grace")),
+        ],
+        method="filter_lapse_risk",
+    )
+
+    class Meta:
+        model = Policy
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, today: date | None = None, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        self.today = today or timezone.localdate()
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(holder__name__icontains=value)
+            | Q(insured_client__name__icontains=value)
+            | Q(insured_member__name__icontains=value)
+        )
+
+    def filter_anniversary_month(self, queryset, name, month):
+        # anniversary_md is month*100+day; a 29 February policy (229) stays in February.
+        return queryset.filter(
+            anniversary_md__gte=month * 100, anniversary_md__lt=(month + 1) * 100
+        )
+
+    def filter_lapse_risk(self, queryset, name, risk):
+        return queryset.filter(lapse_risk_filter(risk=risk, today=self.today))
+
+
 def policy_list(
-    *,
-    user: User,
-    q: str = "",
-    status: str = "",
-    policy_type: str = "",
-    insurer: int | None = None,
-    anniversary_month: int | None = None,
-    lapse_risk: str = "",
-    today: date | None = None,
+    *, user: User, filters: Mapping[str, Any] | None = None, today: date | None = None
 ) -> QuerySet[Policy]:
-    """The filtered policy list, with what each row shows joined in: one query per page."""
+    """The filtered policy list, with what each row shows joined in: one query per page.
+    `filters` are PolicyFilter's parameters (the list page's query string)."""
     qs = policies_for_user(user=user).select_related(
         "insurer", "holder", "insured_client", "insured_member"
     )
-    q = q.strip()
-    if q:
-        qs = qs.filter(
-            Q(number__icontains=q)
-            | Q(holder__name__icontains=q)
-            | Q(insured_client__name__icontains=q)
-            | Q(insured_member__name__icontains=q)
+    return PolicyFilter(filters, queryset=qs, today=today).qs
+
+
+def policy_list_rows(policies: list[Policy], *, today: date) -> list[Policy]:
+    """A page of the list with what each row shows besides the policy's own fields:
+    `next_anniversary` and `premium_state` (no query)."""
+    for policy in policies:
+        policy.next_anniversary = dates.next_anniversary(
+            effective=policy.effective_date, on_or_after=today
         )
-    if status:
-        qs = qs.filter(status=status)
-    if policy_type:
-        qs = qs.filter(policy_type=policy_type)
-    if insurer:
-        qs = qs.filter(insurer_id=insurer)
-    if anniversary_month:
-        # anniversary_md is month*100+day; a 29 February policy (229) stays in February.
-        qs = qs.filter(
-            anniversary_md__gte=anniversary_month * 100,
-            anniversary_md__lt=(anniversary_month + 1) * 100,
-        )
-    if lapse_risk:
-        qs = qs.filter(lapse_risk_filter(risk=lapse_risk, today=today or timezone.localdate()))
-    return qs
+        policy.premium_state = policy_premium_state(policy=policy, today=today)
+    return policies
 
 
 def policy_audit_history(*, policy: Policy) -> list[HistoryEntry]:

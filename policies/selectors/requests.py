@@ -5,7 +5,9 @@ the requests they own. The list annotates what each row shows (age, overdue flag
 still missing) in SQL, so a page costs the same number of queries whatever its length.
 """
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -22,15 +24,19 @@ from django.db.models import (
 )
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters import TypedChoiceFilter
 
 from agentcrm.accounts.models import User
 from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
+from agentcrm.core.lists import ListFilterSet
 
 from ..models import Policy, ServiceRequest
 
 # The list page's open/closed/all switch.
 STATE_OPEN, STATE_CLOSED, STATE_ALL = "open", "closed", "all"
 STATES = (STATE_OPEN, STATE_CLOSED, STATE_ALL)
+ALL = ("", _("All"))
 
 
 def service_requests_for_user(*, user: User) -> QuerySet[ServiceRequest]:
@@ -97,30 +103,49 @@ def service_requests_open(*, user: User, today: date | None = None) -> QuerySet[
     return _annotated(qs, today=today).order_by(*URGENCY_ORDER)
 
 
+class ServiceRequestFilter(ListFilterSet):
+    """The request list's filters; its form is the list page's filter form."""
+
+    state = TypedChoiceFilter(
+        label=_("Show"),
+        choices=[(STATE_OPEN, _("Open")), (STATE_CLOSED, _("Closed")), (STATE_ALL, _("All"))],
+        empty_value=STATE_OPEN,
+        method="filter_state",
+    )
+    kind = TypedChoiceFilter(
+        label=_("Kind"), field_name="kind", choices=[ALL, *ServiceRequest.Kind.choices]
+    )
+    status = TypedChoiceFilter(
+        label=_("Status"), field_name="status", choices=[ALL, *ServiceRequest.Status.choices]
+    )
+
+    class Meta:
+        model = ServiceRequest
+        fields = []
+
+    def filter_state(self, queryset, name, state):
+        if state == STATE_ALL:
+            return queryset
+        return queryset.filter(closed_on__isnull=state == STATE_OPEN)
+
+
+# Each state's order: open requests by urgency; closed ones most recently closed first; all of
+# them as the open list followed by the closed one.
+STATE_ORDER = {
+    STATE_OPEN: URGENCY_ORDER,
+    STATE_CLOSED: ("-closed_on", "-id"),
+    STATE_ALL: (F("closed_on").desc(nulls_first=True), *URGENCY_ORDER),
+}
+
+
 def service_request_list(
-    *,
-    user: User,
-    today: date | None = None,
-    state: str = STATE_OPEN,
-    kind: str = "",
-    status: str = "",
+    *, user: User, filters: Mapping[str, Any] | None = None, today: date | None = None
 ) -> QuerySet[ServiceRequest]:
-    """The list page: open requests by urgency; closed ones most recently closed first; all of
-    them as the open list followed by the closed one."""
+    """The list page's requests; `filters` are ServiceRequestFilter's parameters (the list
+    page's query string): open requests unless asked otherwise."""
     today = today or timezone.localdate()
-    if state == STATE_OPEN:
-        qs = service_requests_open(user=user, today=today)
-    else:
-        qs = _annotated(service_requests_for_user(user=user), today=today)
-        if state == STATE_CLOSED:
-            qs = qs.filter(closed_on__isnull=False).order_by("-closed_on", "-id")
-        else:
-            qs = qs.order_by(F("closed_on").desc(nulls_first=True), *URGENCY_ORDER)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if status:
-        qs = qs.filter(status=status)
-    return qs
+    listed = ServiceRequestFilter(filters, queryset=service_requests_for_user(user=user))
+    return _annotated(listed.qs, today=today).order_by(*STATE_ORDER[listed.values["state"]])
 
 
 def service_requests_for_policy(

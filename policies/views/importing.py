@@ -7,15 +7,14 @@ import tempfile
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agentcrm.core.forms import add_service_errors
+from agentcrm.core.lists import list_page, page_context
 from agentcrm.core.services import export_log_record
 
 from .. import selectors, services
@@ -52,21 +51,18 @@ def import_template(request):
     return _xlsx(io.BytesIO(template_workbook()), "客户保单导入模板.xlsx")
 
 
-def _errors_page(request, job):
-    errors = selectors.import_row_errors(job=job)
-    return Paginator(errors, ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
-
-
 @require_GET
 def import_detail(request, pk: int):
     """The job: progress while a worker has it, then the preview (counts and every row's
     problems, a page at a time) with the confirm form, or the result."""
     job = selectors.get_import_job_for_user(user=request.user, pk=pk)
-    context = {"job": job, "page": _errors_page(request, job), "confirm": ImportConfirmForm()}
-    template = "policies/import/_errors.html" if request.htmx else "policies/import/detail.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    return list_page(
+        request,
+        selectors.import_row_errors(job=job),
+        "policies/import/detail.html",
+        context={"job": job, "confirm": ImportConfirmForm()},
+        page_size=ERRORS_PAGE_SIZE,
+    )
 
 
 @require_GET
@@ -94,11 +90,9 @@ def import_confirm(request, pk: int):
         else:
             messages.success(request, _("The import has started."))
             return redirect("imports:detail", pk=job.pk)
+    errors = page_context(request, selectors.import_row_errors(job=job), page_size=ERRORS_PAGE_SIZE)
     return render(
-        request,
-        "policies/import/detail.html",
-        {"job": job, "page": _errors_page(request, job), "confirm": form},
-        status=400,
+        request, "policies/import/detail.html", {"job": job, "confirm": form, **errors}, status=400
     )
 
 

@@ -1,41 +1,31 @@
-from django.conf import settings
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from agentcrm.core.forms import add_service_errors
+from agentcrm.core.lists import list_page
 from clients.selectors import clients_for_user
 
 from .. import dates, selectors, services
-from ..forms import BeneficiaryFormSet, PolicyFilterForm, PolicyForm, RiderFormSet, formset_rows
+from ..forms import BeneficiaryFormSet, PolicyForm, RiderFormSet, formset_rows
 from ..models import Policy
 from .sections import detail_sections
 
 
 def policy_list(request):
-    form = PolicyFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    policies = selectors.policy_list(
-        user=request.user, **{k: v for k, v in filters.items() if v not in (None, "")}
-    )
-    page = Paginator(policies, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
-    for policy in page.object_list:
-        policy.next_anniversary = dates.next_anniversary(
-            effective=policy.effective_date, on_or_after=today
-        )
-        policy.premium_state = selectors.policy_premium_state(policy=policy, today=today)
-    query = request.GET.copy()
-    query.pop("page", None)
-    template = "policies/_policy_rows.html" if request.htmx else "policies/policy_list.html"
-    response = render(request, template, {"form": form, "page": page, "query": query.urlencode()})
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    return list_page(
+        request,
+        selectors.policy_list(user=request.user, filters=request.GET, today=today),
+        "policies/policy_list.html",
+        context={"form": selectors.PolicyFilter(request.GET).form},
+        decorate=partial(selectors.policy_list_rows, today=today),
+    )
 
 
 def policy_detail(request, pk: int, *, forms: dict | None = None, status: int = 200):

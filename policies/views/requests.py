@@ -2,59 +2,36 @@
 status timeline) and edit. Every object is fetched through a `*_for_user` selector: another
 agent's policy, request or document is a 404."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors
+from agentcrm.core.lists import list_page
 
 from .. import selectors, services
 from ..forms_requests import (
     DocumentAddForm,
     ServiceRequestEditForm,
-    ServiceRequestFilterForm,
     ServiceRequestForm,
     StatusForm,
     category_choices_by_kind,
 )
 from ..models import ServiceRequest, ServiceRequestDocument
-from ..selectors.requests import STATE_OPEN
 from ..services.requests import DEFAULT_DOCUMENTS, EDITABLE_FIELDS
 
 
 def service_request_list(request):
-    form = ServiceRequestFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
     today = timezone.localdate()
-    requests = selectors.service_request_list(
-        user=request.user,
-        today=today,
-        state=filters.get("state") or STATE_OPEN,
-        kind=filters.get("kind", ""),
-        status=filters.get("status", ""),
-    )
-    page = Paginator(requests, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    template = (
-        "policies/requests/_request_rows.html"
-        if request.htmx
-        else "policies/requests/request_list.html"
-    )
-    response = render(
+    return list_page(
         request,
-        template,
-        {"form": form, "page": page, "query": query.urlencode(), "today": today},
+        selectors.service_request_list(user=request.user, filters=request.GET, today=today),
+        "policies/requests/request_list.html",
+        context={"form": selectors.ServiceRequestFilter(request.GET).form, "today": today},
     )
-    # The same URL returns the rows alone to htmx: keep browsers from caching one for the other.
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def service_request_create(request):

@@ -7,16 +7,24 @@ through `clients.selectors.get_client_for_user`) and runs a fixed number of quer
 many rows there are.
 """
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters import CharFilter, DateFilter, ModelChoiceFilter, TypedChoiceFilter
 
 from agentcrm.accounts.models import User
+from agentcrm.core.lists import CheckboxFilter, ListFilterSet
+from clients.forms import DateInput
 from clients.models import Client
 from clients.selectors import phone_digits_q
 from policies.models import Policy
 from policies.selectors import policies_for_user
 
+from ..forms import PERIOD_CHOICES, GivenDatesForm, period_range
 from ..models import Referral, ReferralRequest, ReferralStageChange, Stage
 from .access import referral_requests_for_user, referrals_for_user
 from .analytics import StageCount
@@ -34,59 +42,91 @@ def _open_feedback_due() -> Subquery:
     )
 
 
+class ReferralFilter(ListFilterSet):
+    """The referral list's filters; its form is the list page's filter form. The referrers
+    offered are the `user`'s clients who referred someone; `today` dates the periods."""
+
+    q = CharFilter(label=_("Search"), max_length=100, method="filter_search")
+    stage = TypedChoiceFilter(
+        label=_("Stage"), field_name="stage", choices=[("", _("All stages")), *Stage.choices]
+    )
+    referrer = ModelChoiceFilter(
+        label=_("Referrer"),
+        field_name="referrer",
+        queryset=Client.objects.none(),
+        empty_label=_("All referrers"),
+    )
+    period = TypedChoiceFilter(label=_("Period"), choices=PERIOD_CHOICES, method="filter_period")
+    given_from = DateFilter(label=_("Given from"), widget=DateInput(), method="filter_given_from")
+    given_to = DateFilter(label=_("Given until"), widget=DateInput(), method="filter_given_to")
+    owed = CheckboxFilter(label=_("Report-back owed"), method="filter_owed")
+
+    class Meta:
+        model = Referral
+        fields = []
+        form = GivenDatesForm
+
+    def __init__(self, data=None, queryset=None, *, user: User, today: date | None = None, **kw):
+        super().__init__(data, queryset, **kw)
+        self.today = today or timezone.localdate()
+        self.filters["referrer"].queryset = Client.objects.filter(
+            pk__in=referrals_for_user(user=user).values("referrer_id")
+        ).order_by("name", "id")
+
+    def filter_search(self, queryset, name, value):
+        match = Q(referred__name__icontains=value) | Q(referrer__name__icontains=value)
+        match |= phone_digits_q(value, "referred__mobile")
+        return queryset.filter(match)
+
+    # A preset period wins over the dates typed.
+    def filter_period(self, queryset, name, period):
+        start, end = period_range(period, self.today)
+        return queryset.filter(given_on__gte=start, given_on__lte=end)
+
+    def filter_given_from(self, queryset, name, day):
+        return queryset if self.values["period"] else queryset.filter(given_on__gte=day)
+
+    def filter_given_to(self, queryset, name, day):
+        return queryset if self.values["period"] else queryset.filter(given_on__lte=day)
+
+    def filter_owed(self, queryset, name, owed):
+        return queryset.filter(feedback_owed_due__isnull=False) if owed else queryset
+
+
 def referral_list(
-    *,
-    user: User,
-    q: str = "",
-    stage: str = "",
-    referrer: int | None = None,
-    given_from: date | None = None,
-    given_to: date | None = None,
-    owed: bool = False,
+    *, user: User, filters: Mapping[str, Any] | None = None, today: date | None = None
 ) -> QuerySet[Referral]:
     """The agent's referrals, newest first, each with `feedback_owed_due` (the earliest
-    unreported report-back deadline). One query for a page, whatever its length."""
+    unreported report-back deadline); `filters` are ReferralFilter's parameters (the list
+    page's query string). One query for a page, whatever its length."""
     qs = (
         referrals_for_user(user=user)
         .select_related("referrer", "referred", "request")
         .annotate(feedback_owed_due=_open_feedback_due())
     )
-    q = q.strip()
-    if q:
-        match = Q(referred__name__icontains=q) | Q(referrer__name__icontains=q)
-        match |= phone_digits_q(q, "referred__mobile")
-        qs = qs.filter(match)
-    if stage:
-        qs = qs.filter(stage=stage)
-    if referrer:
-        qs = qs.filter(referrer_id=referrer)
-    if given_from:
-        qs = qs.filter(given_on__gte=given_from)
-    if given_to:
-        qs = qs.filter(given_on__lte=given_to)
-    if owed:
-        qs = qs.filter(feedback_owed_due__isnull=False)
-    return qs.order_by("-given_on", "-id")
+    listed = ReferralFilter(filters, queryset=qs, user=user, today=today)
+    return listed.qs.order_by("-given_on", "-id")
 
 
-def referrer_choices(*, user: User) -> list[tuple[int, str]]:
-    """(id, name) of the agent's clients who referred someone, by name: one query."""
-    return list(
-        referrals_for_user(user=user)
-        .order_by("referrer__name", "referrer_id")
-        .values_list("referrer_id", "referrer__name")
-        .distinct()
+class ReferralRequestFilter(ListFilterSet):
+    """The asks list's filter; the clients offered are those the `user` asked."""
+
+    client = ModelChoiceFilter(
+        label=_("Client"),
+        field_name="client",
+        queryset=Client.objects.none(),
+        empty_label=_("All clients"),
     )
 
+    class Meta:
+        model = ReferralRequest
+        fields = []
 
-def asked_client_choices(*, user: User) -> list[tuple[int, str]]:
-    """(id, name) of the agent's clients who were asked for names, by name: one query."""
-    return list(
-        referral_requests_for_user(user=user)
-        .order_by("client__name", "client_id")
-        .values_list("client_id", "client__name")
-        .distinct()
-    )
+    def __init__(self, data=None, queryset=None, *, user: User, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        self.filters["client"].queryset = Client.objects.filter(
+            pk__in=referral_requests_for_user(user=user).values("client_id")
+        ).order_by("name", "id")
 
 
 def prospects_with_phone(*, user: User, mobile) -> QuerySet[Client]:
@@ -97,19 +137,23 @@ def prospects_with_phone(*, user: User, mobile) -> QuerySet[Client]:
     return Client.objects.filter(owner=user, mobile=mobile).select_related("referral")
 
 
-def referral_request_list(*, user: User, client: int | None = None) -> QuerySet[ReferralRequest]:
+def referral_request_list(
+    *, user: User, filters: Mapping[str, Any] | None = None
+) -> QuerySet[ReferralRequest]:
     """The agent's asks, newest first, with the client, the policy and the names given
-    (prefetched: two queries for a page)."""
+    (prefetched: two queries for a page); `filters` are ReferralRequestFilter's parameters."""
     qs = referral_requests_for_user(user=user).select_related("client", "policy")
-    if client:
-        qs = qs.filter(client_id=client)
-    return qs.prefetch_related(
-        Prefetch(
-            "referrals",
-            queryset=Referral.objects.select_related("referred").order_by("id"),
-            to_attr="names",
+    return (
+        ReferralRequestFilter(filters, queryset=qs, user=user)
+        .qs.prefetch_related(
+            Prefetch(
+                "referrals",
+                queryset=Referral.objects.select_related("referred").order_by("id"),
+                to_attr="names",
+            )
         )
-    ).order_by("-asked_on", "-id")
+        .order_by("-asked_on", "-id")
+    )
 
 
 def referral_chain_above(*, referral: Referral) -> list[tuple[int, str]]:

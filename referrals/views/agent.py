@@ -9,19 +9,17 @@ refusal (a cycle, a person already referred, no names and no reason, a won witho
 policy) comes back as a form error with everything the agent typed kept.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.history import HistorySource, history_entries
+from agentcrm.core.lists import list_page
 from clients.models import Client
 from clients.selectors import clients_for_user, get_client_for_user
 from policies.selectors import get_policy_for_user, policies_for_user
@@ -30,10 +28,8 @@ from .. import services
 from ..forms import (
     FeedbackForm,
     PeopleFormSet,
-    ReferralFilterForm,
     ReferralForm,
     ReferralRequestForm,
-    RequestFilterForm,
     StageForm,
     ThankForm,
 )
@@ -91,25 +87,20 @@ def _resolve_person(request, form) -> tuple[services.Person | None, list[Client]
 
 def referral_list(request):
     today = timezone.localdate()
-    form = ReferralFilterForm(
-        request.GET or None, referrers=pages.referrer_choices(user=request.user)
-    )
-    filters = form.filters(today) if form.is_valid() else {}
-    referrals = pages.referral_list(user=request.user, **filters)
-    page = Paginator(referrals, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    for referral in page.object_list:
-        referral.days_in_stage = _days_since(referral.stage_changed_at, today)
-    query = request.GET.copy()
-    query.pop("page", None)
-    template = "referrals/_referral_rows.html" if request.htmx else "referrals/referral_list.html"
-    response = render(
+
+    def days_in_stage(referrals):
+        for referral in referrals:
+            referral.days_in_stage = _days_since(referral.stage_changed_at, today)
+        return referrals
+
+    filters = pages.ReferralFilter(request.GET, user=request.user, today=today)
+    return list_page(
         request,
-        template,
-        {"form": form, "page": page, "query": query.urlencode(), "today": today},
+        pages.referral_list(user=request.user, filters=request.GET, today=today),
+        "referrals/referral_list.html",
+        context={"form": filters.form, "today": today},
+        decorate=days_in_stage,
     )
-    # The same URL returns the rows alone to htmx: keep browsers from caching one for the other.
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 # --- One referral ---------------------------------------------------------------------------
@@ -435,13 +426,9 @@ def _request_save(request, form, people):
 
 def request_list(request):
     user = request.user
-    form = RequestFilterForm(request.GET or None, clients=pages.asked_client_choices(user=user))
-    client = form.cleaned_data.get("client") if form.is_valid() else None
-    asks = pages.referral_request_list(user=user, client=client)
-    page = Paginator(asks, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    template = "referrals/_request_rows.html" if request.htmx else "referrals/request_list.html"
-    response = render(request, template, {"form": form, "page": page, "query": query.urlencode()})
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    return list_page(
+        request,
+        pages.referral_request_list(user=user, filters=request.GET),
+        "referrals/request_list.html",
+        context={"form": pages.ReferralRequestFilter(request.GET, user=user).form},
+    )

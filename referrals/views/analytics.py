@@ -2,12 +2,12 @@
 centres (影响力中心) and conversion by source. Reads only; the figures come from
 `selectors/analytics.py`."""
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from agentcrm.core.lists import page_context
 from clients.models import Client
 from clients.selectors import get_client_for_user
 
@@ -58,11 +58,10 @@ def influence_centres(request):
     rows = analytics.influence_centres(
         user=request.user, start=start, end=None if preset == ALL_TIME else end, sort=sort
     )
-    page = Paginator(rows, INFLUENCE_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = query.copy()
-    sort_query.pop("sort", None)
+    pages = page_context(request, rows, page_size=INFLUENCE_PAGE_SIZE)
+    sort_query = request.GET.copy()
+    for key in ("page", "sort"):
+        sort_query.pop(key, None)
     return render(
         request,
         "referrals/influence.html",
@@ -77,11 +76,10 @@ def influence_centres(request):
                 ("policies", gettext("Policies won")),
                 ("premium", gettext("Premium won")),
             ],
-            "page": page,
+            **pages,
             "candidates": [r for r in rows if r.candidate],
             "top_n": analytics.INFLUENCE_TOP_N,
             "min_people": analytics.INFLUENCE_MIN_PEOPLE,
-            "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
             "sort_hidden": [("sort", sort)] if sort != "people" else [],
         },

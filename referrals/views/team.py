@@ -8,17 +8,16 @@ import io
 import tempfile
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from agentcrm.core.lists import list_page
 from agentcrm.core.masking import mask_phone
 from agentcrm.core.services import export_log_record
 
@@ -198,11 +197,13 @@ def agent_referrals(request, pk: int):
     stage = request.GET.get("stage", "")
     if stage not in Stage.values:
         stage = ""
-    referrals = team.agent_referrals(agent=agent, period=period, stage=stage)
-    page = Paginator(referrals, AGENT_PAGE_SIZE).get_page(request.GET.get("page"))
-    for referral in page.object_list:
-        referral.referrer_phone = mask_phone(referral.referrer.mobile)
-        referral.referred_phone = mask_phone(referral.referred.mobile)
+
+    def masked_phones(referrals):
+        for referral in referrals:
+            referral.referrer_phone = mask_phone(referral.referrer.mobile)
+            referral.referred_phone = mask_phone(referral.referred.mobile)
+        return referrals
+
     context = {
         "agent": agent,
         "form": form,
@@ -210,14 +211,16 @@ def agent_referrals(request, pk: int):
         "presets": TEAM_PRESETS.labels,
         "stage": stage,
         "stages": Stage.choices,
-        "page": page,
-        "query": _query(request),
         "stage_query": _query(request, drop=("page", "stage")),
         "period_keep": _query(request, drop=("page", *PERIOD_KEYS)),
         "hidden": [("stage", stage)] if stage else [],
         "overview_query": _keep(request, keys=PERIOD_KEYS),
     }
-    template = "referrals/team_agent_rows.html" if request.htmx else "referrals/team_agent.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    return list_page(
+        request,
+        team.agent_referrals(agent=agent, period=period, stage=stage),
+        "referrals/team_agent.html",
+        context=context,
+        page_size=AGENT_PAGE_SIZE,
+        decorate=masked_phones,
+    )
