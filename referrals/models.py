@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from agentcrm.core.transitions import allowed_next
 from clients.models import Client
 
 
@@ -118,6 +119,13 @@ class Relationship(models.TextChoices):
 
 
 class Referral(models.Model):
+    # Where a stage may go next (see referral_stage_change): any other stage, out of lost too,
+    # until won, which closes the referral for good.
+    TRANSITIONS = {
+        stage: set() if stage == Stage.WON else {s for s in Stage.values if s != stage}
+        for stage in Stage.values
+    }
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("agent"),
@@ -194,6 +202,10 @@ class Referral(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.stage in CLOSED_STAGES
+
+    def allowed_next_stages(self) -> list[str]:
+        """The stages the prospect may move to now, in the order of Stage."""
+        return allowed_next(self.TRANSITIONS, self.stage, Stage)
 
 
 class ReferralStageChange(models.Model):

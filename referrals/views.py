@@ -172,7 +172,7 @@ def _detail_context(request, referral: Referral, **forms) -> dict:
     today = timezone.localdate()
     history = agent_selectors.referral_stage_history(referral=referral)
     policies = agent_selectors.referred_policies(user=request.user, referral=referral)
-    allowed = [] if referral.stage == Stage.WON else [s for s in Stage if s != referral.stage]
+    allowed = referral.allowed_next_stages()
     owed = [c for c in history if c.feedback_due and c.reported_at is None]
     for change in owed:
         change.message = feedback_message(referral, change.to_stage)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from agentcrm.core.transitions import allowed_next
 from clients.models import Client, Commitment
 
 from .policy import Policy
@@ -167,6 +168,28 @@ class ServiceRequest(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     CLOSED_STATUSES = (Status.PAID, Status.REJECTED)
+    # Where a request may go next (see service_request_set_status). Paid and rejected close it
+    # and are final: a closed request is never reopened; a new request is opened instead (an
+    # appeal is a new case for the insurer).
+    TRANSITIONS = {
+        Status.SUBMITTED: {
+            Status.DOCUMENTS_MISSING,
+            Status.UNDER_REVIEW,
+            Status.APPROVED,
+            Status.PAID,
+            Status.REJECTED,
+        },
+        Status.DOCUMENTS_MISSING: {Status.SUBMITTED, Status.UNDER_REVIEW, Status.REJECTED},
+        Status.UNDER_REVIEW: {
+            Status.DOCUMENTS_MISSING,
+            Status.APPROVED,
+            Status.PAID,
+            Status.REJECTED,
+        },
+        Status.APPROVED: {Status.PAID, Status.REJECTED},
+        Status.PAID: set(),
+        Status.REJECTED: set(),
+    }
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -229,6 +252,10 @@ class ServiceRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_on is None
+
+    def allowed_next_statuses(self) -> list[str]:
+        """The statuses the request may move to now, in the order of Status."""
+        return allowed_next(self.TRANSITIONS, self.status, self.Status)
 
 
 class ServiceRequestDocument(models.Model):

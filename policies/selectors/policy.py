@@ -32,7 +32,7 @@ GAP_MESSAGES = {
     Policy.Type.LIFE: _("No life cover: nothing is paid to the family on death."),
 }
 AT_RISK = "at_risk"
-PREMIUM_PAYING_STATUSES = (Policy.Status.IN_FORCE, Policy.Status.GRACE, Policy.Status.REINSTATED)
+PREMIUM_PAYING_STATUSES = Policy.PREMIUM_PAYING_STATUSES  # the set is the model's
 
 
 def policies_for_user(*, user: User) -> QuerySet[Policy]:

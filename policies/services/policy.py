@@ -56,33 +56,8 @@ DATE_ORDER = (
     ("receipt_signed_date", "cooling_off_end"),
 )
 
-# Where a status may go next. Surrendered, matured and terminated-by-claim are final.
-TRANSITIONS = {
-    Status.PENDING: {Status.IN_FORCE, Status.SURRENDERED},
-    Status.IN_FORCE: {
-        Status.GRACE,
-        Status.LAPSED,
-        Status.PAID_UP,
-        Status.SURRENDERED,
-        Status.MATURED,
-        Status.TERMINATED_CLAIM,
-    },
-    Status.GRACE: {Status.IN_FORCE, Status.LAPSED, Status.SURRENDERED, Status.TERMINATED_CLAIM},
-    Status.LAPSED: {Status.REINSTATED, Status.SURRENDERED},
-    Status.REINSTATED: {
-        Status.IN_FORCE,
-        Status.GRACE,
-        Status.LAPSED,
-        Status.PAID_UP,
-        Status.SURRENDERED,
-        Status.MATURED,
-        Status.TERMINATED_CLAIM,
-    },
-    Status.PAID_UP: {Status.SURRENDERED, Status.MATURED, Status.TERMINATED_CLAIM},
-    Status.SURRENDERED: set(),
-    Status.MATURED: set(),
-    Status.TERMINATED_CLAIM: set(),
-}
+# Where a status may go next: the table is the model's (kept here for importers).
+TRANSITIONS = Policy.TRANSITIONS
 
 
 def beneficiary_shares_validate(*, shares: Iterable[Decimal]) -> None:

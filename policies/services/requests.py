@@ -23,27 +23,8 @@ Kind = ServiceRequest.Kind
 Category = ServiceRequest.Category
 Status = ServiceRequest.Status
 
-# Where a request may go next. Paid and rejected close it and are final: a closed request is
-# never reopened; a new request is opened instead (an appeal is a new case for the insurer).
-REQUEST_TRANSITIONS = {
-    Status.SUBMITTED: {
-        Status.DOCUMENTS_MISSING,
-        Status.UNDER_REVIEW,
-        Status.APPROVED,
-        Status.PAID,
-        Status.REJECTED,
-    },
-    Status.DOCUMENTS_MISSING: {Status.SUBMITTED, Status.UNDER_REVIEW, Status.REJECTED},
-    Status.UNDER_REVIEW: {
-        Status.DOCUMENTS_MISSING,
-        Status.APPROVED,
-        Status.PAID,
-        Status.REJECTED,
-    },
-    Status.APPROVED: {Status.PAID, Status.REJECTED},
-    Status.PAID: set(),
-    Status.REJECTED: set(),
-}
+# Where a request may go next: the table is the model's (kept here for importers).
+REQUEST_TRANSITIONS = ServiceRequest.TRANSITIONS
 
 # What the insurer usually asks for, per category: prefills the checklist of a new request.
 # Document names are the insurers' own (Chinese) terms, stored as the agent edits them.
@@ -259,9 +240,9 @@ def service_request_update(*, request: ServiceRequest, **changes) -> ServiceRequ
 
 
 def allowed_next_statuses(*, request: ServiceRequest) -> list[str]:
-    """The statuses the request may move to, in the order of Status."""
-    allowed = REQUEST_TRANSITIONS.get(request.status, set())
-    return [s for s in Status.values if s in allowed]
+    """The statuses the request may move to, in the order of Status (a read: the model's
+    `allowed_next_statuses`, kept here for importers)."""
+    return request.allowed_next_statuses()
 
 
 @transaction.atomic

@@ -103,7 +103,7 @@ def _detail_context(request, sr: ServiceRequest, **forms) -> dict:
     """What the request page shows: a fixed number of queries."""
     today = timezone.localdate()
     documents = list(sr.documents.all())
-    allowed = services.allowed_next_statuses(request=sr)
+    allowed = sr.allowed_next_statuses()
     context = {
         "sr": sr,
         "documents": documents,
