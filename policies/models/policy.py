@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agentcrm.core.calendar import month_day_key
+from agentcrm.core.models import StatusChange
 from agentcrm.core.transitions import allowed_next
 from clients.models import Client, FamilyMember
 
@@ -245,22 +246,15 @@ class Policy(models.Model):
         return allowed_next(self.TRANSITIONS, self.status, self.Status)
 
 
-class PolicyStatusChange(models.Model):
-    """One step of a policy's status history; written only by `policy_set_status`."""
+class PolicyStatusChange(StatusChange):
+    """One step of a policy's status history; written only by `policy_set_status` (and, for
+    the first step, by `policy_create`; nightly lapses in bulk). `by` and `note` come from
+    StatusChange."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="status_history")
     from_status = models.CharField(_("from"), max_length=24, choices=Policy.Status, blank=True)
     to_status = models.CharField(_("to"), max_length=24, choices=Policy.Status)
     at = models.DateTimeField(_("at"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("status change")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from agentcrm.core.models import StatusChange
 from agentcrm.core.transitions import allowed_next
 from clients.models import Client, Commitment
 
@@ -274,7 +275,10 @@ class ServiceRequestDocument(models.Model):
         return self.name
 
 
-class ServiceRequestStatusChange(models.Model):
+class ServiceRequestStatusChange(StatusChange):
+    """One step of a request's status timeline; written by `service_request_set_status` (and,
+    for the first step, when the request is opened). `by` and `note` come from StatusChange."""
+
     request = models.ForeignKey(
         ServiceRequest, on_delete=models.CASCADE, related_name="status_history"
     )
@@ -283,15 +287,6 @@ class ServiceRequestStatusChange(models.Model):
     )
     to_status = models.CharField(_("to"), max_length=24, choices=ServiceRequest.Status)
     at = models.DateTimeField(_("at"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("service request status change")
