@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.forms import DateInput
 
 from .models import AnnualReview, DeliveryItem, Payout, Policy
-from .services import REVIEW_FOLLOW_UPS_MAX, TRANSITIONS, PayoutPattern
+from .services import REVIEW_FOLLOW_UPS_MAX, PayoutPattern
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -25,16 +25,15 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class StatusChangeForm(forms.Form):
-    """Only the statuses the policy may go to next are offered (TRANSITIONS)."""
+    """Only the statuses the policy may go to next are offered (Policy.TRANSITIONS)."""
 
     to_status = forms.ChoiceField(label=_("New status"))
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
     def __init__(self, *args, policy: Policy, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = TRANSITIONS.get(policy.status, set())
         self.fields["to_status"].choices = [
-            (value, label) for value, label in Policy.Status.choices if value in allowed
+            (value, Policy.Status(value).label) for value in policy.allowed_next_statuses()
         ]
 
     @property

@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from agentcrm.core.models import StatusChange
+from agentcrm.core.transitions import allowed_next
 from clients.models import Client
 
 
@@ -123,6 +125,13 @@ class Relationship(models.TextChoices):
 
 
 class Referral(models.Model):
+    # Where a stage may go next (see referral_stage_change): any other stage, out of lost too,
+    # until won, which closes the referral for good.
+    TRANSITIONS = {
+        stage: set() if stage == Stage.WON else {s for s in Stage.values if s != stage}
+        for stage in Stage.values
+    }
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("agent"),
@@ -196,9 +205,18 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"{self.referrer} → {self.referred}"
 
+    def allowed_next_stages(self) -> list[str]:
+        """The stages the prospect may move to now, in the order of Stage."""
+        return allowed_next(self.TRANSITIONS, self.stage, Stage)
 
-class ReferralStageChange(models.Model):
-    """A step of the prospect, and whether the referrer heard about it in time."""
+
+class ReferralStageChange(StatusChange):
+    """A step of the prospect, and whether the referrer heard about it in time. `note` comes
+    from StatusChange; the step's fields keep their stage names (and columns)."""
+
+    FROM_FIELD = "from_stage"
+    TO_FIELD = "to_stage"
+    AT_FIELD = "changed_at"
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="stage_history")
     # Denormalised from the referral so the compliance figure reads one table.
@@ -206,10 +224,10 @@ class ReferralStageChange(models.Model):
     from_stage = models.CharField(_("from"), max_length=16, choices=Stage, blank=True)
     to_stage = models.CharField(_("to"), max_length=16, choices=Stage)
     changed_at = models.DateTimeField(_("changed"))
+    # Declared as it always was here (no verbose name, not blank), not as StatusChange's.
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    note = models.CharField(_("note"), max_length=500, blank=True)
     # Set for the stages the referrer must hear about; reported_at is when they did.
     feedback_due = models.DateField(_("report back by"), null=True, blank=True)
     reported_at = models.DateTimeField(_("reported back"), null=True, blank=True)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
 from agentcrm.core.history import history_record
+from agentcrm.core.transitions import status_move
 from clients.models import Client, Interaction
 from clients.services import interaction_create
 from policies.models import Policy
@@ -232,13 +233,13 @@ def referral_request_record(
 # --- Pipeline -------------------------------------------------------------------------------
 
 
-def _check_transition(referral: Referral, to_stage: str) -> None:
-    if to_stage not in Stage.values:
-        raise ValidationError(_("Unknown stage."))
-    if to_stage == referral.stage:
-        raise ValidationError(_("The prospect is already at this stage."))
-    if referral.stage == Stage.WON:
-        raise ValidationError(_("A won referral is closed: its stage cannot change."))
+def _stage_refused(current: str, to: str) -> str:
+    """Why a step is not in Referral.TRANSITIONS."""
+    if to not in Stage.values:
+        return _("Unknown stage.")
+    if to == current:
+        return _("The prospect is already at this stage.")
+    return _("A won referral is closed: its stage cannot change.")
 
 
 @transaction.atomic
@@ -254,51 +255,59 @@ def referral_stage_change(
 ) -> ReferralStageChange:
     """Move the prospect to `to_stage`, timestamped. Won needs the prospect's first policy,
     lost a reason. A change the referrer must hear about gets a report-back deadline."""
-    _check_transition(referral, to_stage)
     at = at or timezone.now()
-    fields: dict = {"stage": to_stage, "stage_changed_at": at}
-    if to_stage == Stage.WON:
-        if policy is None:
-            raise ValidationError({"policy": _("Choose the policy the prospect took out.")})
-        if policy.owner_id != referral.owner_id or referral.referred_id not in (
-            policy.holder_id,
-            policy.insured_client_id,
-        ):
-            raise ValidationError({"policy": _("Choose a policy held by the referred person.")})
-        fields["won_policy"] = policy
-    if to_stage == Stage.LOST:
-        lost_reason = lost_reason.strip()
-        if not lost_reason:
-            raise ValidationError({"lost_reason": _("Say why the prospect was lost.")})
-        fields["lost_reason"] = lost_reason[:255]
-    if to_stage in CLOSED_STAGES:
-        fields["closed_at"] = at
-    else:
-        fields.update(closed_at=None, lost_reason="")
-    if to_stage in CONTACTED_STAGES and referral.contacted_at is None:
-        fields["contacted_at"] = at
+
+    def extra() -> dict:
+        """What the stage needs (won: the policy; lost: a reason) and writes beside it."""
+        fields: dict = {}
+        if to_stage == Stage.WON:
+            if policy is None:
+                raise ValidationError({"policy": _("Choose the policy the prospect took out.")})
+            if policy.owner_id != referral.owner_id or referral.referred_id not in (
+                policy.holder_id,
+                policy.insured_client_id,
+            ):
+                raise ValidationError({"policy": _("Choose a policy held by the referred person.")})
+            fields["won_policy"] = policy
+        if to_stage == Stage.LOST:
+            reason = lost_reason.strip()
+            if not reason:
+                raise ValidationError({"lost_reason": _("Say why the prospect was lost.")})
+            fields["lost_reason"] = reason[:255]
+        if to_stage in CLOSED_STAGES:
+            fields["closed_at"] = at
+        else:
+            fields.update(closed_at=None, lost_reason="")
+        if to_stage in CONTACTED_STAGES and referral.contacted_at is None:
+            fields["contacted_at"] = at
+        return fields
+
     # Conditional on the stage we read: a second tab moving the same prospect fails cleanly.
-    updated = Referral.objects.filter(pk=referral.pk, stage=referral.stage).update(**fields)
-    if not updated:
-        raise ValidationError(_("The prospect was changed meanwhile; reload and try again."))
-    change = ReferralStageChange.objects.create(
-        referral=referral,
-        owner_id=referral.owner_id,
-        from_stage=referral.stage,
-        to_stage=to_stage,
-        changed_at=at,
+    change = status_move(
+        obj=referral,
+        field="stage",
+        to=to_stage,
+        transitions=Referral.TRANSITIONS,
+        refused=_stage_refused,
+        stale=_("The prospect was changed meanwhile; reload and try again."),
         by=by,
         note=note.strip()[:500],
-        feedback_due=(
-            timezone.localdate(at) + timedelta(days=FEEDBACK_DAYS)
-            if to_stage in FEEDBACK_STAGES
-            else None
-        ),
+        log_model=ReferralStageChange,
+        log_fields={
+            "referral": referral,
+            "owner_id": referral.owner_id,
+            "feedback_due": (
+                timezone.localdate(at) + timedelta(days=FEEDBACK_DAYS)
+                if to_stage in FEEDBACK_STAGES
+                else None
+            ),
+        },
+        extra=extra,
+        stamp="stage_changed_at",
+        at=at,
     )
     if to_stage == Stage.WON:
         Client.objects.filter(pk=referral.referred_id).update(stage=Client.Stage.CLIENT)
-    referral.refresh_from_db()
-    history_record(instances=[referral], user=by)
     return change
 
 

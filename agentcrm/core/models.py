@@ -45,3 +45,32 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} · {self.user_id} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class StatusChange(models.Model):
+    """One step of a status machine's log: from, to, when, by whom and why. Written only by
+    `agentcrm.core.transitions.status_move` (and by the services that open the object, for
+    its first step, from "").
+
+    The base declares the fields every log has under the same name, `by` and `note`. Each
+    log adds its link to the object and its from, to and time fields, whose choices (and, for
+    a referral's stages, names) are its own: `FROM_FIELD`, `TO_FIELD` and `AT_FIELD` name
+    them for `status_move`.
+    """
+
+    FROM_FIELD = "from_status"
+    TO_FIELD = "to_status"
+    AT_FIELD = "at"
+
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        abstract = True

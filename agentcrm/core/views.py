@@ -1,7 +1,9 @@
 import logging
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -76,3 +78,33 @@ def server_error(request):
 @login_not_required
 def csrf_failure(request, reason=""):
     return _error_page(request, "403_csrf.html", 403)
+
+
+def status_move_retry(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    form: forms.Form,
+    field: str,
+    message: str,
+    **more_context,
+) -> HttpResponse:
+    """The page again, with status 400, after a refused status move (see
+    agentcrm.core.transitions.status_move), `message` on top and the reasons on `form`.
+
+    `context` is the page's, built afresh from the object as it is now, with its own move
+    form under `<field>_form` (None once the object cannot move any more). The agent's bound
+    form takes its place, offering the moves allowed now (`to_<field>`) and starting from
+    the status now (its hidden `seen_<field>`), so a retry is a move from what is there now.
+    """
+    messages.error(request, message)
+    key, to, seen = f"{field}_form", f"to_{field}", f"seen_{field}"
+    current = context[key]
+    if current is not None:
+        form.fields[to].choices = current.fields[to].choices
+        form.data = form.data.copy()
+        form.data[seen] = current.initial[seen]
+        context[key] = form
+    context.update(more_context)
+    return render(request, template, context, status=400)

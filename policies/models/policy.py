@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agentcrm.core.calendar import month_day_key
+from agentcrm.core.models import StatusChange
+from agentcrm.core.transitions import allowed_next
 from clients.models import Client, FamilyMember
 
 DEFAULT_GRACE_DAYS = 60
@@ -72,6 +74,37 @@ class Policy(models.Model):
 
     # Statuses in which the policy still protects the insured (used by the coverage summary).
     ACTIVE_STATUSES = (Status.IN_FORCE, Status.GRACE, Status.REINSTATED, Status.PAID_UP)
+    # Statuses in which premiums are still being paid, so a due can be missed and the policy
+    # lapse: a pending, paid-up or terminated policy has no lapse risk.
+    PREMIUM_PAYING_STATUSES = (Status.IN_FORCE, Status.GRACE, Status.REINSTATED)
+    # Where a status may go next (see policy_set_status). Surrendered, matured and
+    # terminated-by-claim are final.
+    TRANSITIONS = {
+        Status.PENDING: {Status.IN_FORCE, Status.SURRENDERED},
+        Status.IN_FORCE: {
+            Status.GRACE,
+            Status.LAPSED,
+            Status.PAID_UP,
+            Status.SURRENDERED,
+            Status.MATURED,
+            Status.TERMINATED_CLAIM,
+        },
+        Status.GRACE: {Status.IN_FORCE, Status.LAPSED, Status.SURRENDERED, Status.TERMINATED_CLAIM},
+        Status.LAPSED: {Status.REINSTATED, Status.SURRENDERED},
+        Status.REINSTATED: {
+            Status.IN_FORCE,
+            Status.GRACE,
+            Status.LAPSED,
+            Status.PAID_UP,
+            Status.SURRENDERED,
+            Status.MATURED,
+            Status.TERMINATED_CLAIM,
+        },
+        Status.PAID_UP: {Status.SURRENDERED, Status.MATURED, Status.TERMINATED_CLAIM},
+        Status.SURRENDERED: set(),
+        Status.MATURED: set(),
+        Status.TERMINATED_CLAIM: set(),
+    }
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -208,23 +241,20 @@ class Policy(models.Model):
         insured = self.insured
         return insured.birth_date if insured else None
 
+    def allowed_next_statuses(self) -> list[str]:
+        """The statuses the policy may move to now, in the order of Status."""
+        return allowed_next(self.TRANSITIONS, self.status, self.Status)
 
-class PolicyStatusChange(models.Model):
-    """One step of a policy's status history; written only by `policy_set_status`."""
+
+class PolicyStatusChange(StatusChange):
+    """One step of a policy's status history; written only by `policy_set_status` (and, for
+    the first step, by `policy_create`; nightly lapses in bulk). `by` and `note` come from
+    StatusChange."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="status_history")
     from_status = models.CharField(_("from"), max_length=24, choices=Policy.Status, blank=True)
     to_status = models.CharField(_("to"), max_length=24, choices=Policy.Status)
     at = models.DateTimeField(_("at"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("status change")

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from agentcrm.core.models import StatusChange
+from agentcrm.core.transitions import allowed_next
 from clients.models import Client, Commitment
 
 from .policy import Policy
@@ -167,6 +169,28 @@ class ServiceRequest(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     CLOSED_STATUSES = (Status.PAID, Status.REJECTED)
+    # Where a request may go next (see service_request_set_status). Paid and rejected close it
+    # and are final: a closed request is never reopened; a new request is opened instead (an
+    # appeal is a new case for the insurer).
+    TRANSITIONS = {
+        Status.SUBMITTED: {
+            Status.DOCUMENTS_MISSING,
+            Status.UNDER_REVIEW,
+            Status.APPROVED,
+            Status.PAID,
+            Status.REJECTED,
+        },
+        Status.DOCUMENTS_MISSING: {Status.SUBMITTED, Status.UNDER_REVIEW, Status.REJECTED},
+        Status.UNDER_REVIEW: {
+            Status.DOCUMENTS_MISSING,
+            Status.APPROVED,
+            Status.PAID,
+            Status.REJECTED,
+        },
+        Status.APPROVED: {Status.PAID, Status.REJECTED},
+        Status.PAID: set(),
+        Status.REJECTED: set(),
+    }
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -230,6 +254,10 @@ class ServiceRequest(models.Model):
     def is_open(self) -> bool:
         return self.closed_on is None
 
+    def allowed_next_statuses(self) -> list[str]:
+        """The statuses the request may move to now, in the order of Status."""
+        return allowed_next(self.TRANSITIONS, self.status, self.Status)
+
 
 class ServiceRequestDocument(models.Model):
     """One line of the documents checklist: what the insurer needs and whether it is in."""
@@ -247,7 +275,10 @@ class ServiceRequestDocument(models.Model):
         return self.name
 
 
-class ServiceRequestStatusChange(models.Model):
+class ServiceRequestStatusChange(StatusChange):
+    """One step of a request's status timeline; written by `service_request_set_status` (and,
+    for the first step, when the request is opened). `by` and `note` come from StatusChange."""
+
     request = models.ForeignKey(
         ServiceRequest, on_delete=models.CASCADE, related_name="status_history"
     )
@@ -256,15 +287,6 @@ class ServiceRequestStatusChange(models.Model):
     )
     to_status = models.CharField(_("to"), max_length=24, choices=ServiceRequest.Status)
     at = models.DateTimeField(_("at"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("service request status change")

@@ -37,7 +37,7 @@ GAP_MESSAGES = {
 }
 AT_RISK = "at_risk"
 ALL = ("", _("All"))
-PREMIUM_PAYING_STATUSES = (Policy.Status.IN_FORCE, Policy.Status.GRACE, Policy.Status.REINSTATED)
+PREMIUM_PAYING_STATUSES = Policy.PREMIUM_PAYING_STATUSES  # the set is the model's
 
 
 def policies_for_user(*, user: User) -> QuerySet[Policy]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
+from agentcrm.core.transitions import status_move
 from clients.models import Client, FamilyMember
 
 from .. import dates
@@ -56,33 +57,8 @@ DATE_ORDER = (
     ("receipt_signed_date", "cooling_off_end"),
 )
 
-# Where a status may go next. Surrendered, matured and terminated-by-claim are final.
-TRANSITIONS = {
-    Status.PENDING: {Status.IN_FORCE, Status.SURRENDERED},
-    Status.IN_FORCE: {
-        Status.GRACE,
-        Status.LAPSED,
-        Status.PAID_UP,
-        Status.SURRENDERED,
-        Status.MATURED,
-        Status.TERMINATED_CLAIM,
-    },
-    Status.GRACE: {Status.IN_FORCE, Status.LAPSED, Status.SURRENDERED, Status.TERMINATED_CLAIM},
-    Status.LAPSED: {Status.REINSTATED, Status.SURRENDERED},
-    Status.REINSTATED: {
-        Status.IN_FORCE,
-        Status.GRACE,
-        Status.LAPSED,
-        Status.PAID_UP,
-        Status.SURRENDERED,
-        Status.MATURED,
-        Status.TERMINATED_CLAIM,
-    },
-    Status.PAID_UP: {Status.SURRENDERED, Status.MATURED, Status.TERMINATED_CLAIM},
-    Status.SURRENDERED: set(),
-    Status.MATURED: set(),
-    Status.TERMINATED_CLAIM: set(),
-}
+# Where a status may go next: the table is the model's (kept here for importers).
+TRANSITIONS = Policy.TRANSITIONS
 
 
 def beneficiary_shares_validate(*, shares: Iterable[Decimal]) -> None:
@@ -320,31 +296,20 @@ def policy_set_status(
     """Move the policy from the status the caller saw to `to_status` and record the step.
 
     The update is conditional on that status: if someone else changed it meanwhile, nothing
-    is written and the caller is told, so no step of the history is ever lost.
+    is written and the caller is told, so no step of the history is ever lost (see
+    agentcrm.core.transitions.status_move).
     """
-    from_status = policy.status
-    if to_status not in TRANSITIONS.get(from_status, set()):
-        raise ValidationError(
-            {
-                "status": _("A policy cannot go from %(from)s to %(to)s.")
-                % {"from": Status(from_status).label, "to": Status(to_status).label}
-            }
-        )
-    now = timezone.now()
-    updated = Policy.objects.filter(pk=policy.pk, status=from_status).update(
-        status=to_status, status_changed_at=now
-    )
-    if not updated:
-        policy.refresh_from_db(fields=["status", "status_changed_at"])
-        raise ValidationError(
-            {
-                "status": _("The status was changed meanwhile to %(now)s; check it and retry.")
-                % {"now": Status(policy.status).label}
-            }
-        )
-    policy.status, policy.status_changed_at = to_status, now
-    return PolicyStatusChange.objects.create(
-        policy=policy, from_status=from_status, to_status=to_status, at=now, by=by, note=note
+    return status_move(
+        obj=policy,
+        to=to_status,
+        transitions=Policy.TRANSITIONS,
+        refused=_("A policy cannot go from %(from)s to %(to)s."),
+        stale=_("The status was changed meanwhile to %(now)s; check it and retry."),
+        by=by,
+        note=note,
+        log_model=PolicyStatusChange,
+        log_fields={"policy": policy},
+        stamp="status_changed_at",
     )
 
 

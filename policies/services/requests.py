@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
-from agentcrm.core.history import history_record
+from agentcrm.core.transitions import status_move
 
 from ..models import Policy, ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
 
@@ -23,27 +23,8 @@ Kind = ServiceRequest.Kind
 Category = ServiceRequest.Category
 Status = ServiceRequest.Status
 
-# Where a request may go next. Paid and rejected close it and are final: a closed request is
-# never reopened; a new request is opened instead (an appeal is a new case for the insurer).
-REQUEST_TRANSITIONS = {
-    Status.SUBMITTED: {
-        Status.DOCUMENTS_MISSING,
-        Status.UNDER_REVIEW,
-        Status.APPROVED,
-        Status.PAID,
-        Status.REJECTED,
-    },
-    Status.DOCUMENTS_MISSING: {Status.SUBMITTED, Status.UNDER_REVIEW, Status.REJECTED},
-    Status.UNDER_REVIEW: {
-        Status.DOCUMENTS_MISSING,
-        Status.APPROVED,
-        Status.PAID,
-        Status.REJECTED,
-    },
-    Status.APPROVED: {Status.PAID, Status.REJECTED},
-    Status.PAID: set(),
-    Status.REJECTED: set(),
-}
+# Where a request may go next: the table is the model's (kept here for importers).
+REQUEST_TRANSITIONS = ServiceRequest.TRANSITIONS
 
 # What the insurer usually asks for, per category: prefills the checklist of a new request.
 # Document names are the insurers' own (Chinese) terms, stored as the agent edits them.
@@ -259,9 +240,9 @@ def service_request_update(*, request: ServiceRequest, **changes) -> ServiceRequ
 
 
 def allowed_next_statuses(*, request: ServiceRequest) -> list[str]:
-    """The statuses the request may move to, in the order of Status."""
-    allowed = REQUEST_TRANSITIONS.get(request.status, set())
-    return [s for s in Status.values if s in allowed]
+    """The statuses the request may move to, in the order of Status (a read: the model's
+    `allowed_next_statuses`, kept here for importers)."""
+    return request.allowed_next_statuses()
 
 
 @transaction.atomic
@@ -278,64 +259,54 @@ def service_request_set_status(
     Paid and rejected close the request (closed_on is today); a claim is paid only with the
     amount paid (given here or already recorded). A closed request is never reopened.
     The update is conditional on the status the caller saw: if someone else changed it
-    meanwhile, nothing is written and the caller is told, so no step of the timeline is lost.
+    meanwhile, nothing is written and the caller is told, so no step of the timeline is lost
+    (see agentcrm.core.transitions.status_move). A new amount paid is in the audit history.
     """
-    from_status = request.status
-    if from_status in ServiceRequest.CLOSED_STATUSES:
-        raise ValidationError(
-            {
-                "status": _(
-                    "This request is closed (%(status)s) and cannot be reopened: "
-                    "open a new request instead."
-                )
-                % {"status": Status(from_status).label}
-            }
-        )
-    if to_status not in REQUEST_TRANSITIONS.get(from_status, set()):
-        raise ValidationError(
-            {
-                "status": _("A request cannot go from %(from)s to %(to)s.")
-                % {
-                    "from": Status(from_status).label,
-                    "to": Status(to_status).label if to_status in Status.values else to_status,
-                }
-            }
-        )
-    errors: dict[str, list] = {}
-    if amount_paid is not None and amount_paid < 0:
-        _add(errors, "amount_paid", _("An amount cannot be negative."))
-    paid = amount_paid if amount_paid is not None else request.amount_paid
-    if to_status == Status.PAID and request.kind == Kind.CLAIM and paid is None:
-        _add(errors, "amount_paid", _("Enter the amount paid to mark a claim paid."))
-    if len(note) > ServiceRequestStatusChange._meta.get_field("note").max_length:
-        _add(errors, "note", _("The note is too long."))
-    if errors:
-        raise ValidationError(errors)
-    now = timezone.now()
-    fields = {"status": to_status, "updated_at": now}
-    if to_status in ServiceRequest.CLOSED_STATUSES:
-        fields["closed_on"] = timezone.localdate()
-    if amount_paid is not None:
-        fields["amount_paid"] = amount_paid
-    updated = ServiceRequest.objects.filter(
-        pk=request.pk, status=from_status, closed_on__isnull=True
-    ).update(**fields)
-    if not updated:
-        request.refresh_from_db(fields=["status", "closed_on"])
-        raise ValidationError(
-            {
-                "status": _("The status was changed meanwhile to %(now)s; check it and retry.")
-                % {"now": Status(request.status).label}
-            }
-        )
-    amount_changed = amount_paid is not None and amount_paid != request.amount_paid
-    for name, value in fields.items():
-        setattr(request, name, value)
-    if amount_changed:
-        # The status step records the status, not the amount: the audit history does.
-        history_record(instances=[ServiceRequest.objects.get(pk=request.pk)], user=by)
-    return ServiceRequestStatusChange.objects.create(
-        request=request, from_status=from_status, to_status=to_status, at=now, by=by, note=note
+
+    def refused(current: str, to: str) -> str:
+        if current in ServiceRequest.CLOSED_STATUSES:
+            return _(
+                "This request is closed (%(status)s) and cannot be reopened: "
+                "open a new request instead."
+            ) % {"status": Status(current).label}
+        return _("A request cannot go from %(from)s to %(to)s.") % {
+            "from": Status(current).label,
+            "to": Status(to).label if to in Status.values else to,
+        }
+
+    def extra() -> dict:
+        """What the step needs (a paid claim: its amount) and writes beside the status."""
+        errors: dict[str, list] = {}
+        if amount_paid is not None and amount_paid < 0:
+            _add(errors, "amount_paid", _("An amount cannot be negative."))
+        paid = amount_paid if amount_paid is not None else request.amount_paid
+        if to_status == Status.PAID and request.kind == Kind.CLAIM and paid is None:
+            _add(errors, "amount_paid", _("Enter the amount paid to mark a claim paid."))
+        if len(note) > ServiceRequestStatusChange._meta.get_field("note").max_length:
+            _add(errors, "note", _("The note is too long."))
+        if errors:
+            raise ValidationError(errors)
+        fields = {}
+        if to_status in ServiceRequest.CLOSED_STATUSES:
+            fields["closed_on"] = timezone.localdate()
+        if amount_paid is not None:
+            # The status step records the status, not the amount: the audit history does.
+            fields["amount_paid"] = amount_paid
+        return fields
+
+    return status_move(
+        obj=request,
+        to=to_status,
+        transitions=ServiceRequest.TRANSITIONS,
+        refused=refused,
+        stale=_("The status was changed meanwhile to %(now)s; check it and retry."),
+        by=by,
+        note=note,
+        log_model=ServiceRequestStatusChange,
+        log_fields={"request": request},
+        extra=extra,
+        stamp="updated_at",
+        where={"closed_on__isnull": True},
     )
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.lists import list_page
+from agentcrm.core.views import status_move_retry
 
 from .. import selectors, services
 from ..forms_requests import (
@@ -80,7 +81,7 @@ def _detail_context(request, sr: ServiceRequest, **forms) -> dict:
     """What the request page shows: a fixed number of queries."""
     today = timezone.localdate()
     documents = list(sr.documents.all())
-    allowed = services.allowed_next_statuses(request=sr)
+    allowed = sr.allowed_next_statuses()
     context = {
         "sr": sr,
         "documents": documents,
@@ -153,16 +154,16 @@ def service_request_set_status(request, pk: int):
                 request, _("Status is now %(status)s.") % {"status": sr.get_status_display()}
             )
             return redirect("service_requests:detail", pk=sr.pk)
-    messages.error(request, _("The status was not changed: please correct the errors below."))
     sr = selectors.get_service_request_for_user(user=request.user, pk=pk)
-    context = _detail_context(request, sr)
-    if context["status_form"] is not None:
-        form.fields["to_status"].choices = context["status_form"].fields["to_status"].choices
-        form.data = form.data.copy()
-        form.data["seen_status"] = sr.status  # the retry starts from the current status
-        context["status_form"] = form
-    context["status_errors"] = [e for errors in form.errors.values() for e in errors]
-    return render(request, "policies/requests/request_detail.html", context, status=400)
+    return status_move_retry(
+        request,
+        "policies/requests/request_detail.html",
+        _detail_context(request, sr),
+        form=form,
+        field="status",
+        message=_("The status was not changed: please correct the errors below."),
+        status_errors=[e for errors in form.errors.values() for e in errors],
+    )
 
 
 def _documents_response(request, sr: ServiceRequest, *, form=None):

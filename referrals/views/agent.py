@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.history import HistorySource, history_entries
 from agentcrm.core.lists import list_page
+from agentcrm.core.views import status_move_retry
 from clients.models import Client
 from clients.selectors import clients_for_user, get_client_for_user
 from policies.selectors import get_policy_for_user, policies_for_user
@@ -165,7 +166,7 @@ def _detail_context(request, referral: Referral, **forms) -> dict:
     today = timezone.localdate()
     history = pages.referral_stage_history(referral=referral)
     policies = pages.referred_policies(user=request.user, referral=referral)
-    allowed = [] if referral.stage == Stage.WON else [s for s in Stage if s != referral.stage]
+    allowed = referral.allowed_next_stages()
     owed = [c for c in history if c.feedback_due and c.reported_at is None]
     for change in owed:
         change.message = feedback_message(referral, change.to_stage)
@@ -250,16 +251,16 @@ def referral_stage(request, pk: int):
                 request, _("Stage is now %(stage)s.") % {"stage": referral.get_stage_display()}
             )
             return redirect("referrals:detail", pk=referral.pk)
-    messages.error(request, _("The stage was not changed: please correct the errors below."))
     referral = access.get_referral_for_user(user=request.user, pk=pk)
-    context = _detail_context(request, referral)
-    if context["stage_form"] is not None:
-        form.fields["to_stage"].choices = context["stage_form"].fields["to_stage"].choices
-        form.data = form.data.copy()
-        form.data["seen_stage"] = referral.stage  # the retry starts from the current stage
-        context["stage_form"] = form
-    context["stage_errors"] = form.non_field_errors()
-    return render(request, "referrals/referral_detail.html", context, status=400)
+    return status_move_retry(
+        request,
+        "referrals/referral_detail.html",
+        _detail_context(request, referral),
+        form=form,
+        field="stage",
+        message=_("The stage was not changed: please correct the errors below."),
+        stage_errors=form.non_field_errors(),
+    )
 
 
 @require_POST
