@@ -1,8 +1,9 @@
 """.xlsx files written for the agent: the import template and the exports.
 
-Exports use openpyxl's write-only mode (rows are serialised as they are added, not kept as
-cell objects) and carry the template's Chinese headers, so an export can be imported back.
-Phone numbers and policy numbers are written as text cells, dates as date cells.
+Exports are written by `agentcrm.core.spreadsheets.write_xlsx` (openpyxl's write-only mode:
+rows are serialised as they are added, not kept as cell objects) and carry the template's
+Chinese headers, so an export can be imported back. Phone numbers and policy numbers are
+written as text, dates as date cells.
 """
 
 import re
@@ -12,11 +13,11 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from phonenumbers import PhoneNumberFormat
 
+from agentcrm.core.spreadsheets import DATE_FORMAT, write_xlsx
 from clients.models import Client
 
 from ..models import Policy
@@ -35,9 +36,9 @@ from .columns import (
 )
 
 TEXT_KINDS = {"mobile", "phone_other", "number", "wechat_id"}
-DATE_FORMAT = "yyyy-mm-dd"
+HEADER_COLOR = "DDEBF7"
 HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOR)
 CLIENT_KEYS = [c.key for c in COLUMNS if c.part == "client"]
 POLICY_KEYS = [c.key for c in COLUMNS if c.part == "policy"]
 
@@ -98,23 +99,6 @@ def template_workbook() -> bytes:
         return out.read()
 
 
-def _header_row(sheet, headers: list[str]) -> list:
-    cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cells.append(cell)
-    return cells
-
-
-def _cell(sheet, value):
-    if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    return value
-
-
 def _national(phone) -> str:
     """Chinese numbers as agents write them (13800138000, 02164381234); others in full."""
     if not phone:
@@ -162,14 +146,14 @@ def _policy_values(policy: Policy) -> dict:
 
 
 def _write(stream, headers: list[str], keys: list[str], rows: Iterable[dict]) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("客户与保单")
-    for index, key in enumerate(keys, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _width(key)
-    sheet.append(_header_row(sheet, headers))
-    for values in rows:
-        sheet.append([_cell(sheet, values.get(key)) for key in keys])
-    workbook.save(stream)
+    write_xlsx(
+        stream,
+        title="客户与保单",
+        header=headers,
+        rows=([values.get(key) for key in keys] for values in rows),
+        widths=[_width(key) for key in keys],
+        header_fill=HEADER_COLOR,
+    )
 
 
 def write_clients(stream, clients: Iterable[Client]) -> None:

@@ -17,12 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.services import export_log_record
+from agentcrm.core.spreadsheets import XLSX_CONTENT_TYPE
 
 from .. import selectors, services
 from ..importing.forms import ImportConfirmForm, ImportUploadForm
 from ..importing.workbook import template_workbook, write_clients, write_policies
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECENT_JOBS = 20
 ERRORS_PAGE_SIZE = 50
 
@@ -103,7 +103,9 @@ def import_confirm(request, pk: int):
 
 
 def _xlsx(stream, filename: str) -> FileResponse:
-    return FileResponse(stream, as_attachment=True, filename=filename, content_type=XLSX)
+    return FileResponse(
+        stream, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
+    )
 
 
 class _Counted:
