@@ -18,7 +18,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("team/referrals/", include("referrals.urls_team")),
     path("team/handover/", include("handover.urls")),
-    path("policies/import/", include("policies.urls_import")),
+    path("policies/import/", include("spreadsheets.urls")),
     path("policies/", include("policies.urls")),
     path("touches/", include("touches.urls")),
     path("service-requests/", include("policies.urls_requests")),

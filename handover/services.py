@@ -41,7 +41,7 @@ MOVES = {
     "touches.Touch",
 }
 STAYS = {
-    "policies.ImportJob",  # the departing agent's uploaded files
+    "spreadsheets.ImportJob",  # the departing agent's uploaded files
     "touches.TouchPreference",  # personal settings
     "touches.FestivalPreference",
     "touches.GreetingTemplate",

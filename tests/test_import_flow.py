@@ -13,19 +13,19 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from clients.models import Client
-from policies import tasks
-from policies.importing.rows import RowChecker
-from policies.models import ImportJob, Insurer, Policy, PolicyStatusChange
-from policies.services import (
+from policies.models import Insurer, Policy, PolicyStatusChange
+from policies.services import policy_create, policy_premium_refresh
+from spreadsheets import services as importing_services
+from spreadsheets import tasks
+from spreadsheets.models import ImportJob
+from spreadsheets.rows import RowChecker
+from spreadsheets.services import (
     import_job_confirm,
     import_job_create,
     import_job_run,
     import_job_validate,
     import_jobs_expire,
-    policy_create,
-    policy_premium_refresh,
 )
-from policies.services import importing as importing_services
 
 from .factories import ClientFactory
 from .import_factories import (
@@ -508,7 +508,7 @@ def test_rows_break_the_rules_policy_create_enforces(owner, client_obj, case):
 
 
 def _columns(headers):
-    from policies.importing.columns import BY_HEADER, header_key
+    from spreadsheets.columns import BY_HEADER, header_key
 
     return [BY_HEADER[header_key(h)] for h in headers]
 

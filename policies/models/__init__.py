@@ -2,7 +2,6 @@
 `policy` holds the contract itself, `schedule` the rows dated against it, `servicing` the
 after-sales work (delivery, annual review, servicing and claims)."""
 
-from .importing import ImportJob, ImportRowError
 from .policy import Insurer, Policy, PolicyStatusChange
 from .schedule import Beneficiary, Payout, PremiumPayment, Rider
 from .servicing import (
@@ -24,8 +23,6 @@ __all__ = [
     "ServiceRequestDocument",
     "ServiceRequestStatusChange",
     "Beneficiary",
-    "ImportJob",
-    "ImportRowError",
     "Insurer",
     "Payout",
     "Policy",

@@ -1,14 +1,6 @@
 """Reads for policies, one module per subject; import from here. Every query starts from a
 `*_for_user` scoping function."""
 
-from .importing import (
-    clients_for_export,
-    get_import_job_for_user,
-    import_jobs_for_user,
-    import_row_errors,
-    policies_for_export,
-    policy_numbers_taken,
-)
 from .policy import (
     AT_RISK,
     GAP_MESSAGES,
@@ -60,12 +52,6 @@ from .servicing import (
 )
 
 __all__ = [
-    "clients_for_export",
-    "get_import_job_for_user",
-    "import_jobs_for_user",
-    "import_row_errors",
-    "policies_for_export",
-    "policy_numbers_taken",
     "AT_RISK",
     "GAP_MESSAGES",
     "PREMIUM_PAYING_STATUSES",

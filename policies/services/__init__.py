@@ -1,13 +1,5 @@
 """Writes for policies, one module per subject; import from here."""
 
-from .importing import (
-    import_job_confirm,
-    import_job_create,
-    import_job_run,
-    import_job_validate,
-    import_jobs_expire,
-    premium_dates_for_new,
-)
 from .policy import (
     DATE_ORDER,
     EDITABLE_FIELDS,
@@ -88,10 +80,4 @@ __all__ = [
     "payout_update",
     "review_create",
     "review_update",
-    "import_job_confirm",
-    "import_job_create",
-    "import_job_run",
-    "import_job_validate",
-    "import_jobs_expire",
-    "premium_dates_for_new",
 ]

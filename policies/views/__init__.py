@@ -1,14 +1,5 @@
 """Policy pages, one module per subject; urls.py imports the views from here."""
 
-from .importing import (
-    export_clients,
-    export_policies,
-    import_confirm,
-    import_detail,
-    import_index,
-    import_progress,
-    import_template,
-)
 from .policy import policy_create, policy_detail, policy_edit, policy_list
 from .records import (
     payout_add,
@@ -62,11 +53,4 @@ __all__ = [
     "review_create",
     "review_detail",
     "review_edit",
-    "export_clients",
-    "export_policies",
-    "import_confirm",
-    "import_detail",
-    "import_index",
-    "import_progress",
-    "import_template",
 ]

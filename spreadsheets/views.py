@@ -19,9 +19,9 @@ from agentcrm.core.forms import add_service_errors
 from agentcrm.core.services import export_log_record
 from agentcrm.core.spreadsheets import XLSX_CONTENT_TYPE
 
-from .. import selectors, services
-from ..importing.forms import ImportConfirmForm, ImportUploadForm
-from ..importing.workbook import template_workbook, write_clients, write_policies
+from . import selectors, services
+from .forms import ImportConfirmForm, ImportUploadForm
+from .workbook import template_workbook, write_clients, write_policies
 
 RECENT_JOBS = 20
 ERRORS_PAGE_SIZE = 50
@@ -41,7 +41,7 @@ def import_index(request):
     jobs = list(selectors.import_jobs_for_user(user=request.user)[:RECENT_JOBS])
     return render(
         request,
-        "policies/import/index.html",
+        "spreadsheets/index.html",
         {"form": form, "jobs": jobs},
         status=400 if request.method == "POST" else 200,
     )
@@ -63,7 +63,7 @@ def import_detail(request, pk: int):
     problems, a page at a time) with the confirm form, or the result."""
     job = selectors.get_import_job_for_user(user=request.user, pk=pk)
     context = {"job": job, "page": _errors_page(request, job), "confirm": ImportConfirmForm()}
-    template = "policies/import/_errors.html" if request.htmx else "policies/import/detail.html"
+    template = "spreadsheets/_errors.html" if request.htmx else "spreadsheets/detail.html"
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
@@ -74,7 +74,7 @@ def import_progress(request, pk: int):
     """The progress fragment the job page polls; once the worker is done, htmx reloads the
     page to show the preview or the result."""
     job = selectors.get_import_job_for_user(user=request.user, pk=pk)
-    response = render(request, "policies/import/_progress.html", {"job": job})
+    response = render(request, "spreadsheets/_progress.html", {"job": job})
     if not job.is_running and request.htmx:
         response["HX-Refresh"] = "true"
     return response
@@ -96,7 +96,7 @@ def import_confirm(request, pk: int):
             return redirect("imports:detail", pk=job.pk)
     return render(
         request,
-        "policies/import/detail.html",
+        "spreadsheets/detail.html",
         {"job": job, "page": _errors_page(request, job), "confirm": form},
         status=400,
     )

@@ -1,3 +1,5 @@
+"""The import pages' forms: the upload and the confirmation after the preview."""
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _

@@ -1,4 +1,5 @@
-"""Spreadsheet import and export, mounted at /policies/import/ (before the policies URLs)."""
+"""Spreadsheet import and export, mounted at /policies/import/ (before the policies URLs)
+under the namespace `imports`."""
 
 from django.urls import path
 

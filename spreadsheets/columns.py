@@ -16,8 +16,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl.utils.datetime import from_excel
 
 from clients.models import Client, Gender
-
-from ..models import Policy
+from policies.models import Policy
 
 # Excel keeps 15 significant digits: a longer number typed into a number cell is already
 # wrong in the file, so it is refused rather than imported with its tail zeroed.

@@ -1,5 +1,9 @@
-"""Celery tasks for policies. Thin: each takes ids and calls one service, which claims its
-job with a conditional update, so a task delivered twice (acks_late) does its work once."""
+"""Celery tasks for spreadsheet imports. Thin: each takes ids and calls one service, which
+claims its job with a conditional update, so a task delivered twice (acks_late) does its
+work once.
+
+The task names are the ones they had in the policies app, so a message queued before the
+move still finds its task."""
 
 from celery import shared_task
 

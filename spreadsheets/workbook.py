@@ -19,8 +19,8 @@ from phonenumbers import PhoneNumberFormat
 
 from agentcrm.core.spreadsheets import DATE_FORMAT, write_xlsx
 from clients.models import Client
+from policies.models import Policy
 
-from ..models import Policy
 from .columns import (
     BY_KEY,
     COLUMNS,

@@ -1,6 +1,6 @@
 """Writes for spreadsheet imports: upload → check (preview) → confirm → import.
 
-The check and the import run in Celery tasks (`policies.tasks`), never in the web request;
+The check and the import run in Celery tasks (`spreadsheets.tasks`), never in the web request;
 each task takes the job id and calls one function here. A task claims its job with a
 conditional update (`uploaded → validating`, `queued → importing`), so a task delivered
 twice does its work once; the claim also takes over a job whose worker died (no progress
@@ -14,7 +14,7 @@ through a second database connection that commits at once (PostgreSQL). SQLite a
 writer at a time: there the import's progress shows when it ends (the check step, which
 commits as it goes, shows progress on both).
 
-Rows are checked by `policies.importing.rows.RowChecker` with the client form's and
+Rows are checked by `spreadsheets.rows.RowChecker` with the client form's and
 `policy_create`'s rules, and written with bulk inserts: `policy_create` costs about 14
 queries a policy (its full_clean checks each foreign key and constraint with a query), some
 45 s for 10,000 rows, where bulk inserts of the checked rows take a few seconds. What
@@ -49,12 +49,14 @@ from agentcrm.core.broker import task_send
 from agentcrm.core.calendar import month_day_key
 from agentcrm.core.history import REASON_IMPORT, history_record
 from clients.models import Client, birth_md_for
+from policies import dates
+from policies.models import Insurer, Policy, PolicyStatusChange
 
-from .. import dates, tasks
-from ..importing.columns import BY_KEY
-from ..importing.reader import ImportFileError, Sheet, detect_kind, open_sheet
-from ..importing.rows import CheckedRow, Identity, RowChecker
-from ..models import ImportJob, ImportRowError, Insurer, Policy, PolicyStatusChange
+from . import tasks
+from .columns import BY_KEY
+from .models import ImportJob, ImportRowError
+from .reader import ImportFileError, Sheet, detect_kind, open_sheet
+from .rows import CheckedRow, Identity, RowChecker
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,8 @@
 """Spreadsheet imports: one ImportJob per uploaded file, its row-level findings as
-ImportRowError rows. Written only by `policies.services.importing`."""
+ImportRowError rows. Written only by `spreadsheets.services`.
+
+Both models came from the policies app and keep its tables (`db_table`); migration
+spreadsheets 0001 took them over without touching the database."""
 
 import uuid
 from pathlib import PurePath
@@ -69,6 +72,7 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
+        db_table = "policies_importjob"
         verbose_name = _("import")
         verbose_name_plural = _("imports")
         ordering = ["-created_at", "-id"]
@@ -110,6 +114,7 @@ class ImportRowError(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.ERROR)
 
     class Meta:
+        db_table = "policies_importrowerror"
         verbose_name = _("import row error")
         verbose_name_plural = _("import row errors")
         ordering = ["row", "id"]

@@ -28,12 +28,12 @@ from agentcrm.accounts.models import User
 from clients.forms import ClientForm
 from clients.models import Client, Gender
 from clients.selectors import clients_for_user
+from policies import dates
+from policies.models import Insurer, Policy
+from policies.services.policy import DATE_ORDER, policy_range_errors
 
-from .. import dates
-from ..models import Insurer, Policy
-from ..selectors.importing import policy_numbers_taken
-from ..services.policy import DATE_ORDER, policy_range_errors
 from .columns import BY_KEY, CLIENT, POLICY, POLICY_REQUIRED, CellError, Column, cell_text
+from .selectors import policy_numbers_taken
 
 # The policy fields set by the import itself, not read from the row.
 POLICY_SET_BY_IMPORT = {"owner", "insurer", "holder", "insured_client", "insured_member"}

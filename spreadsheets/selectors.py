@@ -7,9 +7,10 @@ from django.shortcuts import get_object_or_404
 from agentcrm.accounts.models import User
 from clients.models import Client
 from clients.selectors import clients_for_user
+from policies.models import Policy
+from policies.selectors.policy import policies_for_user
 
-from ..models import ImportJob, ImportRowError, Policy
-from .policy import policies_for_user
+from .models import ImportJob, ImportRowError
 
 
 def import_jobs_for_user(*, user: User) -> QuerySet[ImportJob]:
