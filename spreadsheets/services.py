@@ -27,7 +27,7 @@ a policy without payments (a test compares the two).
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -155,7 +155,7 @@ def import_job_confirm(*, job: ImportJob, only_valid: bool) -> ImportJob:
 
 def import_jobs_expire(*, older_than: timedelta = EXPIRE_AFTER) -> int:
     """Close the jobs an agent uploaded but never confirmed, deleting their files (clients'
-    personal data). Returns how many were closed. Meant for a daily beat entry."""
+    personal data). Returns how many were closed. Run every night (`import_jobs_expire_step`)."""
     cutoff = timezone.now() - older_than
     waiting = ImportJob.objects.filter(
         status__in=[Status.UPLOADED, Status.VALIDATED], created_at__lt=cutoff
@@ -174,6 +174,12 @@ def import_jobs_expire(*, older_than: timedelta = EXPIRE_AFTER) -> int:
             _discard_file(job)
             closed += 1
     return closed
+
+
+def import_jobs_expire_step(day: date) -> None:
+    """The nightly step (registered in SpreadsheetsConfig.ready()): expire what has waited
+    longer than EXPIRE_AFTER by now."""
+    import_jobs_expire()
 
 
 # -- shared by both steps ------------------------------------------------------------------

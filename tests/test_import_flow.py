@@ -619,6 +619,30 @@ def test_unconfirmed_imports_expire_and_lose_their_file(owner, checked, time_mac
         import_job_confirm(job=old, only_valid=True)
 
 
+@pytest.mark.django_db
+def test_the_nightly_run_deletes_expired_uploads(owner, checked, time_machine):
+    """Expiry is a nightly step, after the policies lapse: an upload never confirmed loses
+    its file (clients' personal data) once it has waited a week."""
+    from django.core.files.storage import default_storage
+
+    from agentcrm.core.services import nightly_run, nightly_steps
+
+    steps = list(nightly_steps())
+    assert steps.index("policies_lapse_overdue") < steps.index("import_jobs_expire")
+    old = checked(xlsx_bytes(table([policy_row()])))
+    stored = old.file.name
+    assert old.status == Status.VALIDATED and default_storage.exists(stored)
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=6))
+    nightly_run(day=timezone.localdate())
+    old.refresh_from_db()
+    assert old.status == Status.VALIDATED and default_storage.exists(stored)
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=2))
+    nightly_run(day=timezone.localdate())
+    old.refresh_from_db()
+    assert old.status == Status.FAILED and old.file.name == ""
+    assert not default_storage.exists(stored)
+
+
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_progress_is_visible_while_the_import_transaction_is_open(owner, monkeypatch):
