@@ -1,5 +1,4 @@
-"""Forms for a policy's records and after-sales work: status changes, premium payments,
-payouts, the delivery checklist and annual reviews.
+"""Forms for a policy's records: status changes, premium payments and payouts.
 
 The forms only parse input; the rules live in the services, whose ValidationErrors are put
 beside the fields they concern with `agentcrm.core.forms.add_service_errors`.
@@ -13,15 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.forms import DateInput
 
-from .models import AnnualReview, DeliveryItem, Payout, Policy
-from .services import REVIEW_FOLLOW_UPS_MAX, TRANSITIONS, PayoutPattern
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+from .models import Payout, Policy
+from .services import TRANSITIONS, PayoutPattern
 
 
 class StatusChangeForm(forms.Form):
@@ -91,83 +83,3 @@ class PayoutGenerateForm(forms.Form):
         required=False,
         help_text=_("A maturity benefit is always of the maturity kind."),
     )
-
-
-class DeliveryForm(forms.Form):
-    appointment_at = forms.DateTimeField(
-        label=_("Appointment"), required=False, widget=DateTimeLocalInput()
-    )
-    place = forms.CharField(label=_("Place"), max_length=200, required=False)
-    notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
-class DeliveryTickForm(forms.Form):
-    item = forms.ChoiceField(choices=DeliveryItem.choices)
-    done = forms.BooleanField(required=False)
-
-
-class AnnualReviewForm(forms.Form):
-    anniversary = forms.DateField(label=_("Policy anniversary"), widget=DateInput())
-    held_on = forms.DateField(label=_("Held on"), widget=DateInput())
-    policies = forms.ModelMultipleChoiceField(
-        label=_("Policies reviewed"),
-        queryset=Policy.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Choose the policies reviewed.")},
-    )
-    findings = forms.CharField(
-        label=_("Findings"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    needs = forms.CharField(
-        label=_("Needs identified"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-    def __init__(self, *args, policies, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields["policies"]
-        field.queryset = policies
-        field.label_from_instance = lambda p: (
-            f"{p.insurer.name} · {p.product_name} · {p.number} ({p.get_status_display()})"
-        )
-
-    @classmethod
-    def initial_for(cls, review: AnnualReview, policy_ids: list[int]) -> dict:
-        return {
-            "anniversary": review.anniversary,
-            "held_on": review.held_on,
-            "policies": policy_ids,
-            "findings": review.findings,
-            "needs": review.needs,
-        }
-
-
-class FollowUpForm(forms.Form):
-    """A promise made during the review; it becomes a client commitment."""
-
-    description = forms.CharField(label=_("Follow-up"), max_length=500, required=False)
-    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput())
-
-    def clean(self):
-        cleaned = super().clean()
-        description, due_date = cleaned.get("description"), cleaned.get("due_date")
-        if description and not due_date and "due_date" not in self.errors:
-            self.add_error("due_date", _("Give each follow-up a due date."))
-        if due_date and not description:
-            self.add_error("description", _("Say what was promised for each follow-up."))
-        return cleaned
-
-
-FollowUpFormSet = forms.formset_factory(
-    FollowUpForm, extra=REVIEW_FOLLOW_UPS_MAX, max_num=REVIEW_FOLLOW_UPS_MAX, validate_max=True
-)
-
-
-def follow_up_rows(formset) -> list[tuple[str, date | None]]:
-    """(description, due date) of the rows filled in a valid formset."""
-    return [
-        (f.cleaned_data.get("description", ""), f.cleaned_data.get("due_date"))
-        for f in formset.forms
-        if f.cleaned_data
-    ]

@@ -9,7 +9,8 @@ urlpatterns = [
     path("new/", views.policy_create, name="create"),
     path("<int:pk>/", views.policy_detail, name="detail"),
     path("<int:pk>/edit/", views.policy_edit, name="edit"),
-    # The policy's records and after-sales work (views.records, views.servicing).
+    # The policy's records (views.records). The after-sales pages (delivery, annual review)
+    # join this namespace from servicing.urls_policies, in the root URLconf.
     path("<int:pk>/status/", views.policy_status_change, name="status_change"),
     path("<int:pk>/premiums/pay/", views.premium_pay, name="premium_pay"),
     path("<int:pk>/payouts/generate/", views.payout_generate, name="payout_generate"),
@@ -17,9 +18,4 @@ urlpatterns = [
     path("<int:pk>/payouts/<int:payout_pk>/edit/", views.payout_edit, name="payout_edit"),
     path("<int:pk>/payouts/<int:payout_pk>/delete/", views.payout_delete, name="payout_delete"),
     path("<int:pk>/payouts/<int:payout_pk>/claim/", views.payout_claim, name="payout_claim"),
-    path("<int:pk>/delivery/", views.delivery, name="delivery"),
-    path("<int:pk>/delivery/tick/", views.delivery_tick, name="delivery_tick"),
-    path("<int:pk>/reviews/new/", views.review_create, name="review_create"),
-    path("reviews/<int:review_pk>/", views.review_detail, name="review_detail"),
-    path("reviews/<int:review_pk>/edit/", views.review_edit, name="review_edit"),
 ]

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     # occasions it builds.
     "clients",
     "policies",
+    "servicing",
     "spreadsheets",
     "referrals",
     "touches",

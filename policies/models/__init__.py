@@ -4,24 +4,8 @@ after-sales work (delivery, annual review, servicing and claims)."""
 
 from .policy import Insurer, Policy, PolicyStatusChange
 from .schedule import Beneficiary, Payout, PremiumPayment, Rider
-from .servicing import (
-    AnnualReview,
-    Delivery,
-    DeliveryItem,
-    DeliveryTick,
-    ServiceRequest,
-    ServiceRequestDocument,
-    ServiceRequestStatusChange,
-)
 
 __all__ = [
-    "AnnualReview",
-    "Delivery",
-    "DeliveryItem",
-    "DeliveryTick",
-    "ServiceRequest",
-    "ServiceRequestDocument",
-    "ServiceRequestStatusChange",
     "Beneficiary",
     "Insurer",
     "Payout",

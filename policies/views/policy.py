@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from agentcrm.core.forms import add_service_errors
 from clients.selectors import clients_for_user
+from touches.registry import POLICY_PART_COLUMNS, policy_parts
 
 from .. import dates, selectors, services
 from ..forms import BeneficiaryFormSet, PolicyFilterForm, PolicyForm, RiderFormSet, formset_rows
@@ -40,9 +41,12 @@ def policy_list(request):
 
 def policy_detail(request, pk: int, *, forms: dict | None = None, status: int = 200):
     """The policy and all that hangs off it. The views of the forms on this page call it with
-    their bound form and status 400 when they refuse the input (see views.records)."""
+    their bound form and status 400 when they refuse the input (see views.records). Other
+    apps' cards (delivery, service requests, annual reviews) are registered policy-page
+    parts: their templates go in their column, their context joins the page's."""
     policy = selectors.get_policy_for_user(user=request.user, pk=pk)
     today = timezone.localdate()
+    parts = policy_parts(policy=policy, today=today)
     return render(
         request,
         "policies/policy_detail.html",
@@ -52,14 +56,18 @@ def policy_detail(request, pk: int, *, forms: dict | None = None, status: int = 
             "riders": list(policy.riders.all()),
             "history": list(policy.status_history.select_related("by")),
             "audit_history": selectors.policy_audit_history(policy=policy),
-            "service_requests": selectors.service_requests_for_policy(policy=policy, today=today),
             "premium": selectors.policy_premium_state(policy=policy, today=today),
             "next_anniversary": dates.next_anniversary(
                 effective=policy.effective_date, on_or_after=today
             ),
             "today": today,
-            # Premium schedule, payouts, delivery, reviews and the forms on the page.
+            # Premium schedule, payouts and the forms on the page.
             **detail_sections(policy=policy, today=today),
+            "policy_parts": {
+                column: [p.template_name for p in parts if p.column == column]
+                for column in POLICY_PART_COLUMNS
+            },
+            **{key: value for part in parts for key, value in part.context.items()},
             **(forms or {}),
         },
         status=status,

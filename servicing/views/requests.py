@@ -1,6 +1,7 @@
-"""Service request pages: the servicing and claims list, new, detail (documents checklist,
-status timeline) and edit. Every object is fetched through a `*_for_user` selector: another
-agent's policy, request or document is a 404."""
+"""Service request pages, mounted at /service-requests/ (URL namespace `service_requests`):
+the servicing and claims list, new, detail (documents checklist, status timeline) and edit.
+Every object is fetched through a `*_for_user` selector: another agent's policy, request or
+document is a 404."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors
+from policies.selectors import get_policy_for_user, policies_for_user
 
 from .. import selectors, services
-from ..forms_requests import (
+from ..forms.requests import (
     DocumentAddForm,
     ServiceRequestEditForm,
     ServiceRequestFilterForm,
@@ -58,13 +60,13 @@ def service_request_list(request):
 
 
 def service_request_create(request):
-    policies = selectors.policies_for_user(user=request.user)
+    policies = policies_for_user(user=request.user)
     initial = {"opened_on": timezone.localdate()}
     policy_id = request.GET.get("policy", "")
     policy = None
     if policy_id.isdigit():
         # Another agent's policy is a 404, as everywhere else.
-        policy = selectors.get_policy_for_user(user=request.user, pk=int(policy_id))
+        policy = get_policy_for_user(user=request.user, pk=int(policy_id))
         initial["policy"] = policy.pk
     kind = request.GET.get("kind", "")
     category = request.GET.get("category", "")

@@ -1,5 +1,8 @@
-"""What the agent does with a policy after the sale: delivery (递交保单), the annual review
-(年度保单检查), and service requests, i.e. servicing (保全) and claims (理赔)."""
+"""Service requests on a policy: servicing (保全) and claims (理赔), each with its documents
+checklist and its status timeline, and an audit history (HistoricalServiceRequest).
+
+Moved from the policies app with their tables (`db_table`, and the history's `table_name`);
+see migration servicing 0001."""
 
 from django.conf import settings
 from django.db import models
@@ -9,118 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from clients.models import Client, Commitment
-
-from .policy import Policy
-
-
-class DeliveryItem(models.TextChoices):
-    """The deck's preparation items, then its five delivery steps, in the order shown."""
-
-    THANK_YOU_SENT = "thank_you_sent", _("Thank-you message sent")
-    POLICY_CHECKED = "policy_checked", _("Policy checked: number, cover and premium confirmed")
-    KEY_POINTS_MARKED = "key_points_marked", _("Key points marked in the policy")
-    ARCHIVE_UPDATED = "archive_updated", _("Client archive updated")
-    PACK_READY = "pack_ready", _("Envelope, business card and thank-you letter ready")
-    APPOINTMENT_BOOKED = "appointment_booked", _("Delivery appointment booked")
-    REFERRAL_PREPARED = "referral_prepared", _("Referral request prepared")
-    STEP_CONGRATULATE = "step_congratulate", _("1. Congratulate the client")
-    STEP_EXPLAIN = (
-        "step_explain",
-        _(
-            "2. Explain how the policy meets the needs: living long, illness, payouts, death, "
-            "disability"
-        ),
-    )
-    STEP_COMMITMENT = "step_commitment", _("3. State the service commitment")
-    STEP_REFERRALS = "step_referrals", _("4. Ask for referrals")
-    STEP_CONGRATULATE_AGAIN = "step_congratulate_again", _("5. Congratulate again")
-
-    @classmethod
-    def preparation(cls) -> list["DeliveryItem"]:
-        return [item for item in cls if not item.value.startswith("step_")]
-
-    @classmethod
-    def steps(cls) -> list["DeliveryItem"]:
-        return [item for item in cls if item.value.startswith("step_")]
-
-
-class Delivery(models.Model):
-    """One per policy, created on first use. Each ticked item is a DeliveryTick row."""
-
-    policy = models.OneToOneField(Policy, on_delete=models.CASCADE, related_name="delivery")
-    appointment_at = models.DateTimeField(_("appointment"), null=True, blank=True)
-    place = models.CharField(_("place"), max_length=200, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
-
-    class Meta:
-        verbose_name = _("policy delivery")
-        verbose_name_plural = _("policy deliveries")
-
-    def __str__(self) -> str:
-        return str(self.policy)
-
-
-class DeliveryTick(models.Model):
-    """An item of the checklist done, by whom and when. Unique per item: ticking twice is a
-    no-op, and unticking deletes the row."""
-
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="ticks")
-    item = models.CharField(_("item"), max_length=32, choices=DeliveryItem)
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-    )
-
-    class Meta:
-        verbose_name = _("delivery item done")
-        verbose_name_plural = _("delivery items done")
-        constraints = [models.UniqueConstraint("delivery", "item", name="delivery_tick_unique")]
-
-    def __str__(self) -> str:
-        return self.get_item_display()
-
-
-class AnnualReview(models.Model):
-    """年度保单检查: one per household (the holder's client record) and policy anniversary.
-    The household's policies reviewed that day are linked; follow-ups are ordinary client
-    commitments, so they appear on the commitments page and the touch list like any other."""
-
-    household = models.ForeignKey(
-        Client, verbose_name=_("household"), on_delete=models.CASCADE, related_name="reviews"
-    )
-    anniversary = models.DateField(_("policy anniversary"))
-    policies = models.ManyToManyField(Policy, verbose_name=_("policies"), related_name="reviews")
-    held_on = models.DateField(_("held on"))
-    findings = models.TextField(_("findings"), blank=True)
-    needs = models.TextField(_("needs identified"), blank=True)
-    commitments = models.ManyToManyField(
-        Commitment, verbose_name=_("follow-up commitments"), blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("annual review")
-        verbose_name_plural = _("annual reviews")
-        ordering = ["-anniversary", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                "household",
-                "anniversary",
-                name="review_unique_per_household_anniversary",
-                violation_error_message=_(
-                    "This household already has a review for this anniversary."
-                ),
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.household} {self.anniversary}"
-
+from policies.models import Policy
 
 # Which categories belong to which kind, as plain values the CHECK constraint can use.
 _SERVICING = [
@@ -195,9 +87,13 @@ class ServiceRequest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Audit trail (shown on the request page). The status and the closing date it sets have
     # their own history (ServiceRequestStatusChange); timestamps are left out.
-    history = HistoricalRecords(excluded_fields=["status", "closed_on", "created_at", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["status", "closed_on", "created_at", "updated_at"],
+        table_name="policies_historicalservicerequest",
+    )
 
     class Meta:
+        db_table = "policies_servicerequest"
         verbose_name = _("service request")
         verbose_name_plural = _("service requests")
         ordering = ["-opened_on", "-id"]
@@ -239,6 +135,7 @@ class ServiceRequestDocument(models.Model):
     received_on = models.DateField(_("received on"), null=True, blank=True)
 
     class Meta:
+        db_table = "policies_servicerequestdocument"
         verbose_name = _("document")
         verbose_name_plural = _("documents")
         ordering = ["request", "id"]
@@ -267,6 +164,7 @@ class ServiceRequestStatusChange(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
+        db_table = "policies_servicerequeststatuschange"
         verbose_name = _("service request status change")
         verbose_name_plural = _("service request status changes")
         ordering = ["request", "at", "id"]

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
 from agentcrm.core.history import history_record
+from policies.models import Policy
 
-from ..models import Policy, ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
+from ..models import ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
 
 Kind = ServiceRequest.Kind
 Category = ServiceRequest.Category

@@ -1,15 +1,16 @@
 """Forms for service requests. They parse input only: the rules live in
-policies.services.requests, whose ValidationError lands back on these fields."""
+`servicing.services.requests`, whose ValidationError lands back on these fields."""
 
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from clients.forms import DateInput
+from policies.models import Policy
 
-from .models import Policy, ServiceRequest, ServiceRequestStatusChange
-from .selectors.requests import STATE_ALL, STATE_CLOSED, STATE_OPEN
-from .services.requests import EDITABLE_FIELDS
+from ..models import ServiceRequest, ServiceRequestStatusChange
+from ..selectors.requests import STATE_ALL, STATE_CLOSED, STATE_OPEN
+from ..services.requests import EDITABLE_FIELDS
 
 Kind = ServiceRequest.Kind
 Category = ServiceRequest.Category

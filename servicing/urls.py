@@ -1,8 +1,9 @@
-"""Servicing and claims pages (保全 / 理赔), mounted at /service-requests/."""
+"""Servicing and claims pages (保全 / 理赔), mounted at /service-requests/ under the namespace
+`service_requests`."""
 
 from django.urls import path
 
-from . import views
+from .views import requests as views
 
 app_name = "service_requests"
 

@@ -25,8 +25,9 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import User
 from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
+from policies.models import Policy
 
-from ..models import Policy, ServiceRequest
+from ..models import ServiceRequest
 
 # The list page's open/closed/all switch.
 STATE_OPEN, STATE_CLOSED, STATE_ALL = "open", "closed", "all"
