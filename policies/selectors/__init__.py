@@ -1,56 +1,6 @@
-"""Reads for policies, one module per subject; import from here. Every query starts from a
-`*_for_user` scoping function."""
+"""Reads for policies, one module per subject: `policy` (the policies, scoped to their agent,
+their cover and lapse risk) and `schedule` (premiums and payouts). Import from here or from the
+subject module. Every query starts from a `*_for_user` scoping function."""
 
-from .policy import (
-    AT_RISK,
-    GAP_MESSAGES,
-    PREMIUM_PAYING_STATUSES,
-    SUMMARY_TYPES,
-    CoverageSummary,
-    CoverLine,
-    PremiumState,
-    coverage_summary,
-    get_policy_for_user,
-    lapse_risk_filter,
-    policies_for_family_of,
-    policies_for_user,
-    policies_held_by,
-    policies_insuring,
-    policy_audit_history,
-    policy_list,
-    policy_premium_state,
-)
-from .servicing import (
-    NO_PREMIUM_STATUSES,
-    PayoutSchedule,
-    PremiumDue,
-    PremiumSchedule,
-    payout_schedule,
-    premium_schedule,
-)
-
-__all__ = [
-    "AT_RISK",
-    "GAP_MESSAGES",
-    "PREMIUM_PAYING_STATUSES",
-    "SUMMARY_TYPES",
-    "CoverLine",
-    "CoverageSummary",
-    "PremiumState",
-    "coverage_summary",
-    "get_policy_for_user",
-    "lapse_risk_filter",
-    "policies_for_family_of",
-    "policies_for_user",
-    "policies_held_by",
-    "policies_insuring",
-    "policy_audit_history",
-    "policy_list",
-    "policy_premium_state",
-    "NO_PREMIUM_STATUSES",
-    "PayoutSchedule",
-    "PremiumDue",
-    "PremiumSchedule",
-    "payout_schedule",
-    "premium_schedule",
-]
+from .policy import *  # noqa: F403
+from .schedule import *  # noqa: F403

@@ -1,26 +1,3 @@
-"""Policy pages, one module per subject; urls.py imports the views from here."""
-
-from .policy import policy_create, policy_detail, policy_edit, policy_list
-from .records import (
-    payout_add,
-    payout_claim,
-    payout_delete,
-    payout_edit,
-    payout_generate,
-    policy_status_change,
-    premium_pay,
-)
-
-__all__ = [
-    "policy_create",
-    "policy_detail",
-    "policy_edit",
-    "policy_list",
-    "payout_add",
-    "payout_claim",
-    "payout_delete",
-    "payout_edit",
-    "payout_generate",
-    "policy_status_change",
-    "premium_pay",
-]
+"""The policy pages, one module per subject: `policy` (list, detail, form, status change) and
+`schedule` (premium payments and payouts); `sections` builds the detail page's cards of both.
+urls.py imports the subject modules."""

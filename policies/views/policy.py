@@ -1,19 +1,26 @@
+"""The policy pages: the list, the detail page with all that hangs off the policy, the form
+(new and edit, with riders and beneficiaries) and the status change from the detail page.
+Every policy comes from `get_policy_for_user`: another agent's is a 404."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors
 from clients.selectors import clients_for_user
 from touches.registry import POLICY_PART_COLUMNS, policy_parts
 
 from .. import dates, selectors, services
-from ..forms import BeneficiaryFormSet, PolicyFilterForm, PolicyForm, RiderFormSet, formset_rows
+from ..forms.policy import PolicyFilterForm, PolicyForm, StatusChangeForm
+from ..forms.schedule import BeneficiaryFormSet, RiderFormSet, formset_rows
 from ..models import Policy
 from .sections import detail_sections
 
@@ -41,7 +48,7 @@ def policy_list(request):
 
 def policy_detail(request, pk: int, *, forms: dict | None = None, status: int = 200):
     """The policy and all that hangs off it. The views of the forms on this page call it with
-    their bound form and status 400 when they refuse the input (see views.records). Other
+    their bound form and status 400 when they refuse the input (`refused`). Other
     apps' cards (delivery, service requests, annual reviews) are registered policy-page
     parts: their templates go in their column, their context joins the page's."""
     policy = selectors.get_policy_for_user(user=request.user, pk=pk)
@@ -122,3 +129,37 @@ def policy_create(request):
 def policy_edit(request, pk: int):
     policy = selectors.get_policy_for_user(user=request.user, pk=pk)
     return _policy_form_page(request, policy)
+
+
+def back(policy: Policy, anchor: str):
+    """Back to the policy page, at the card that was changed."""
+    return redirect(reverse("policies:detail", kwargs={"pk": policy.pk}) + f"#{anchor}")
+
+
+def refused(request, policy: Policy, **forms):
+    """The policy page again with the refused bound form(s), status 400: nothing was saved."""
+    messages.error(request, _("Nothing was saved: please correct the errors below."))
+    return policy_detail(request, policy.pk, forms=forms, status=400)
+
+
+@require_POST
+def policy_status_change(request, pk: int):
+    policy = selectors.get_policy_for_user(user=request.user, pk=pk)
+    form = StatusChangeForm(request.POST, policy=policy)
+    if form.is_valid():
+        try:
+            services.policy_set_status(
+                policy=policy,
+                to_status=form.cleaned_data["to_status"],
+                by=request.user,
+                note=form.cleaned_data["note"].strip(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The policy is now %(status)s.") % {"status": policy.get_status_display()},
+            )
+            return back(policy, "status")
+    return refused(request, policy, status_form=form)

@@ -10,14 +10,10 @@ from datetime import date
 from typing import Any
 
 from .. import selectors
-from ..forms_records import (
-    PayoutForm,
-    PayoutGenerateForm,
-    PremiumPaymentForm,
-    StatusChangeForm,
-)
+from ..forms.policy import StatusChangeForm
+from ..forms.schedule import PayoutForm, PayoutGenerateForm, PremiumPaymentForm
 from ..models import Payout, Policy
-from ..services import PayoutPattern
+from ..services.schedule import PayoutPattern
 
 
 def detail_sections(*, policy: Policy, today: date) -> dict[str, Any]:

@@ -1,3 +1,7 @@
+"""Forms for the policy itself: the policy form (its riders and beneficiaries are the
+formsets in `schedule`), the list's filters and the status change. They parse input only;
+the rules live in `policies.services.policy`."""
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -6,8 +10,8 @@ from clients.forms import DateInput
 from clients.models import FamilyMember
 from clients.selectors import clients_for_user
 
-from .models import Beneficiary, Insurer, Policy, Rider
-from .services.policy import EDITABLE_FIELDS
+from ..models import Insurer, Policy
+from ..services.policy import EDITABLE_FIELDS, TRANSITIONS
 
 # The form edits what policy_update may change, plus the opening status on create.
 POLICY_FIELDS = [*EDITABLE_FIELDS, "status"]
@@ -65,35 +69,6 @@ class PolicyForm(forms.ModelForm):
         return data
 
 
-class RiderForm(forms.ModelForm):
-    class Meta:
-        model = Rider
-        fields = ["name", "sum_assured", "premium", "start_date", "expiry_date", "yearly_renewable"]
-        widgets = {"start_date": DateInput(), "expiry_date": DateInput()}
-
-
-class BeneficiaryForm(forms.ModelForm):
-    class Meta:
-        model = Beneficiary
-        fields = ["name", "relation", "share"]
-
-
-RiderFormSet = forms.inlineformset_factory(Policy, Rider, form=RiderForm, extra=1, can_delete=True)
-BeneficiaryFormSet = forms.inlineformset_factory(
-    Policy, Beneficiary, form=BeneficiaryForm, extra=1, can_delete=True
-)
-
-
-def formset_rows(formset) -> list:
-    """The unsaved rows a valid formset describes (blank and removed forms left out); the
-    service replaces the policy's rows with these."""
-    return [
-        f.instance
-        for f in formset.forms
-        if f.cleaned_data and not f.cleaned_data.get("DELETE", False)
-    ]
-
-
 class PolicyFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     status = forms.ChoiceField(required=False)
@@ -115,3 +90,21 @@ class PolicyFilterForm(forms.Form):
             ("in_grace", _("In grace period")),
             ("lapsed", _("Unpaid past grace")),
         ]
+
+
+class StatusChangeForm(forms.Form):
+    """Only the statuses the policy may go to next are offered (TRANSITIONS)."""
+
+    to_status = forms.ChoiceField(label=_("New status"))
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args, policy: Policy, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = TRANSITIONS.get(policy.status, set())
+        self.fields["to_status"].choices = [
+            (value, label) for value, label in Policy.Status.choices if value in allowed
+        ]
+
+    @property
+    def has_choices(self) -> bool:
+        return bool(self.fields["to_status"].choices)

@@ -1,8 +1,6 @@
-"""Reads for a policy's records and after-sales work: the premium schedule, the payout
-schedule, the delivery checklist and annual reviews.
-
-Reviews are scoped through their household's owner (`reviews_for_user`); everything else hangs
-off a policy the caller already got from `get_policy_for_user`.
+"""Reads for the rows dated against a policy the caller already got from
+`get_policy_for_user`: the premium schedule (paid, overdue and coming dues) and the payout
+schedule (to claim, coming, later, claimed).
 """
 
 from dataclasses import dataclass, field

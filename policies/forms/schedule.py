@@ -1,4 +1,5 @@
-"""Forms for a policy's records: status changes, premium payments and payouts.
+"""Forms for the rows dated against a policy: its riders and beneficiaries (formsets of the
+policy form), a premium payment, a payout and a payout pattern.
 
 The forms only parse input; the rules live in the services, whose ValidationErrors are put
 beside the fields they concern with `agentcrm.core.forms.add_service_errors`.
@@ -12,26 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.forms import DateInput
 
-from .models import Payout, Policy
-from .services import TRANSITIONS, PayoutPattern
-
-
-class StatusChangeForm(forms.Form):
-    """Only the statuses the policy may go to next are offered (TRANSITIONS)."""
-
-    to_status = forms.ChoiceField(label=_("New status"))
-    note = forms.CharField(label=_("Note"), max_length=500, required=False)
-
-    def __init__(self, *args, policy: Policy, **kwargs):
-        super().__init__(*args, **kwargs)
-        allowed = TRANSITIONS.get(policy.status, set())
-        self.fields["to_status"].choices = [
-            (value, label) for value, label in Policy.Status.choices if value in allowed
-        ]
-
-    @property
-    def has_choices(self) -> bool:
-        return bool(self.fields["to_status"].choices)
+from ..models import Beneficiary, Payout, Policy, Rider
+from ..services.schedule import PayoutPattern
 
 
 class PremiumPaymentForm(forms.Form):
@@ -83,3 +66,32 @@ class PayoutGenerateForm(forms.Form):
         required=False,
         help_text=_("A maturity benefit is always of the maturity kind."),
     )
+
+
+class RiderForm(forms.ModelForm):
+    class Meta:
+        model = Rider
+        fields = ["name", "sum_assured", "premium", "start_date", "expiry_date", "yearly_renewable"]
+        widgets = {"start_date": DateInput(), "expiry_date": DateInput()}
+
+
+class BeneficiaryForm(forms.ModelForm):
+    class Meta:
+        model = Beneficiary
+        fields = ["name", "relation", "share"]
+
+
+RiderFormSet = forms.inlineformset_factory(Policy, Rider, form=RiderForm, extra=1, can_delete=True)
+BeneficiaryFormSet = forms.inlineformset_factory(
+    Policy, Beneficiary, form=BeneficiaryForm, extra=1, can_delete=True
+)
+
+
+def formset_rows(formset) -> list:
+    """The unsaved rows a valid formset describes (blank and removed forms left out); the
+    service replaces the policy's rows with these."""
+    return [
+        f.instance
+        for f in formset.forms
+        if f.cleaned_data and not f.cleaned_data.get("DELETE", False)
+    ]

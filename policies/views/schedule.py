@@ -1,14 +1,14 @@
-"""The policy's records, changed from its detail page: status, premium payments, payouts.
+"""The rows dated against a policy, changed from its detail page: premium payments and
+payouts (generated, added, edited, deleted, claimed).
 
 Each view takes the policy from `get_policy_for_user` (404 for anyone but its agent), writes
 through a service and goes back to the page; refused input re-renders the page with the bound
-form and status 400, nothing written.
+form and status 400, nothing written (`policy.refused`).
 """
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -17,46 +17,9 @@ from django.views.decorators.http import require_POST
 from agentcrm.core.forms import add_service_errors
 
 from .. import selectors, services
-from ..forms_records import (
-    PayoutForm,
-    PayoutGenerateForm,
-    PremiumPaymentForm,
-    StatusChangeForm,
-)
-from ..models import Payout, Policy
-from .policy import policy_detail
-
-
-def _back(policy: Policy, anchor: str):
-    return redirect(reverse("policies:detail", kwargs={"pk": policy.pk}) + f"#{anchor}")
-
-
-def _refused(request, policy: Policy, **forms):
-    messages.error(request, _("Nothing was saved: please correct the errors below."))
-    return policy_detail(request, policy.pk, forms=forms, status=400)
-
-
-@require_POST
-def policy_status_change(request, pk: int):
-    policy = selectors.get_policy_for_user(user=request.user, pk=pk)
-    form = StatusChangeForm(request.POST, policy=policy)
-    if form.is_valid():
-        try:
-            services.policy_set_status(
-                policy=policy,
-                to_status=form.cleaned_data["to_status"],
-                by=request.user,
-                note=form.cleaned_data["note"].strip(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("The policy is now %(status)s.") % {"status": policy.get_status_display()},
-            )
-            return _back(policy, "status")
-    return _refused(request, policy, status_form=form)
+from ..forms.schedule import PayoutForm, PayoutGenerateForm, PremiumPaymentForm
+from ..models import Payout
+from .policy import back, refused
 
 
 @require_POST
@@ -82,8 +45,8 @@ def premium_pay(request, pk: int):
                 messages.success(request, _("Payment recorded."))
             else:
                 messages.info(request, _("This premium was already recorded as paid."))
-            return _back(policy, "premiums")
-    return _refused(request, policy, pay_form=form)
+            return back(policy, "premiums")
+    return refused(request, policy, pay_form=form)
 
 
 @require_POST
@@ -106,8 +69,8 @@ def payout_generate(request, pk: int):
                     kept,
                 ) % {"count": kept}
             messages.success(request, text)
-            return _back(policy, "payouts")
-    return _refused(request, policy, payout_generate_form=form)
+            return back(policy, "payouts")
+    return refused(request, policy, payout_generate_form=form)
 
 
 @require_POST
@@ -121,8 +84,8 @@ def payout_add(request, pk: int):
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Payout added."))
-            return _back(policy, "payouts")
-    return _refused(request, policy, payout_add_form=form)
+            return back(policy, "payouts")
+    return refused(request, policy, payout_add_form=form)
 
 
 def _get_payout(request, pk: int, payout_pk: int) -> Payout:
@@ -143,7 +106,7 @@ def payout_edit(request, pk: int, payout_pk: int):
                 add_service_errors(form, exc)
             else:
                 messages.success(request, _("Payout saved."))
-                return _back(payout.policy, "payouts")
+                return back(payout.policy, "payouts")
         messages.error(request, _("Nothing was saved: please correct the errors below."))
     return render(
         request,
@@ -158,7 +121,7 @@ def payout_delete(request, pk: int, payout_pk: int):
     payout = _get_payout(request, pk, payout_pk)
     services.payout_delete(payout=payout)
     messages.success(request, _("Payout deleted."))
-    return _back(payout.policy, "payouts")
+    return back(payout.policy, "payouts")
 
 
 @require_POST
@@ -168,4 +131,4 @@ def payout_claim(request, pk: int, payout_pk: int):
         messages.success(request, _("Payout marked as claimed."))
     else:
         messages.info(request, _("This payout was already claimed."))
-    return _back(payout.policy, "payouts")
+    return back(payout.policy, "payouts")
