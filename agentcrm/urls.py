@@ -4,9 +4,18 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from agentcrm.core.views import healthz
+from policies import urls as policies_urls
+from servicing import urls_policies as servicing_policy_urls
 
 admin.site.site_header = "AgentCRM"
 admin.site.site_title = "AgentCRM"
+
+# The policy pages and the policy's after-sales pages (servicing: delivery, annual review)
+# share /policies/ and the `policies:` URL names; policies imports nothing of servicing.
+policy_pages = (
+    policies_urls.urlpatterns + servicing_policy_urls.urlpatterns,
+    policies_urls.app_name,
+)
 
 urlpatterns = [
     path("", include("touches.urls_dashboard")),
@@ -18,10 +27,10 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("team/referrals/", include("referrals.urls_team")),
     path("team/handover/", include("handover.urls")),
-    path("policies/import/", include("policies.urls_import")),
-    path("policies/", include("policies.urls")),
+    path("policies/import/", include("spreadsheets.urls")),
+    path("policies/", include(policy_pages)),
     path("touches/", include("touches.urls")),
-    path("service-requests/", include("policies.urls_requests")),
+    path("service-requests/", include("servicing.urls")),
     path("calendar/", include("touches.urls_feed")),
     path("admin/", admin.site.urls),
 ]

@@ -20,9 +20,9 @@ from django.test import override_settings
 from openpyxl import Workbook
 
 from agentcrm.accounts.models import User
-from policies.importing.columns import BY_KEY
-from policies.models import ImportJob
-from policies.services import import_job_run, import_job_validate
+from spreadsheets.columns import BY_KEY
+from spreadsheets.models import ImportJob
+from spreadsheets.services import import_job_run, import_job_validate
 
 SIZES = (2_500, 10_000)
 TIMED_SIZE = 10_000

@@ -23,8 +23,9 @@ from agentcrm.accounts.models import User
 from agentcrm.accounts.services import user_deactivate
 from agentcrm.core.history import history_record
 from clients.models import Client, Tag
-from policies.models import Policy, ServiceRequest
+from policies.models import Policy
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
+from servicing.models import ServiceRequest
 from touches.models import Touch
 
 from .models import Handover, HandoverClient
@@ -34,14 +35,14 @@ MOVES = {
     "clients.Client",
     "clients.Tag",  # copied by name to the new agent, never shared
     "policies.Policy",
-    "policies.ServiceRequest",
+    "servicing.ServiceRequest",
     "referrals.Referral",
     "referrals.ReferralRequest",
     "referrals.ReferralStageChange",
     "touches.Touch",
 }
 STAYS = {
-    "policies.ImportJob",  # the departing agent's uploaded files
+    "spreadsheets.ImportJob",  # the departing agent's uploaded files
     "touches.TouchPreference",  # personal settings
     "touches.FestivalPreference",
     "touches.GreetingTemplate",

@@ -44,33 +44,32 @@ from django.utils import timezone
 from agentcrm.accounts.models import User
 from agentcrm.core.calendar import solar_in_year
 from clients.models import Client, FamilyMember, LifeEvent
+from servicing.models import DeliveryItem, DeliveryTick, ServiceRequest, ServiceRequestStatusChange
+from servicing.services import (
+    delivery_tick,
+    delivery_update,
+    review_create,
+    service_request_create,
+    service_request_document_toggle_received,
+    service_request_set_status,
+)
 
 from . import dates
 from .models import (
     Beneficiary,
-    DeliveryItem,
-    DeliveryTick,
     Insurer,
     Payout,
     Policy,
     PolicyStatusChange,
     Rider,
-    ServiceRequest,
-    ServiceRequestStatusChange,
 )
 from .services import (
     PayoutPattern,
-    delivery_tick,
-    delivery_update,
     payout_mark_claimed,
     payout_schedule_generate,
     policy_create,
     policy_set_status,
     premium_record_payment,
-    review_create,
-    service_request_create,
-    service_request_document_toggle_received,
-    service_request_set_status,
 )
 
 Type, Frequency, Coverage, Status = (

@@ -20,7 +20,7 @@ from touches.registry import (
     source_of,
 )
 
-from .models import Payout, Policy, PremiumPayment, Rider, ServiceRequest
+from .models import Payout, Policy, PremiumPayment, Rider
 from .selectors.policy import PREMIUM_PAYING_STATUSES
 
 ACTIVE = Policy.ACTIVE_STATUSES
@@ -119,32 +119,6 @@ def cooling_off_endings(scope: BuildScope) -> list[QuerySet]:
     return _policy_date(kept, "cooling_off_end", scope)
 
 
-def _request_actions(scope: BuildScope, kind: str) -> list[QuerySet]:
-    qs = ServiceRequest.objects.filter(
-        _policies("policy__"),
-        kind=kind,
-        closed_on__isnull=True,
-        next_action_date=scope.occasion,
-    )
-    return [
-        _annotate(
-            qs,
-            policy="policy__",
-            occasion=F("next_action_date"),
-            source=source_of("request"),
-            label=Left(Concat(F("next_action"), Value(" · "), F("policy__number")), 200),
-        )
-    ]
-
-
-def claim_actions(scope: BuildScope) -> list[QuerySet]:
-    return _request_actions(scope, ServiceRequest.Kind.CLAIM)
-
-
-def servicing_actions(scope: BuildScope) -> list[QuerySet]:
-    return _request_actions(scope, ServiceRequest.Kind.SERVICING)
-
-
 URGENT, HIGH, NORMAL = Priority.URGENT, Priority.HIGH, Priority.NORMAL
 KINDS = (
     OccasionKind(
@@ -207,24 +181,6 @@ KINDS = (
         greeting=_("{name}, any questions about your new policy {label}? I am happy to help."),
         order=65,
     ),
-    OccasionKind(
-        key="claim_action",
-        label=_("Claim follow-up"),
-        source=claim_actions,
-        lead_configurable=False,
-        priority=URGENT,
-        greeting=_("{name}, an update on your claim: {label}"),
-        order=66,
-    ),
-    OccasionKind(
-        key="servicing_action",
-        label=_("Servicing follow-up"),
-        source=servicing_actions,
-        lead_configurable=False,
-        priority=HIGH,
-        greeting=_("{name}, an update on your policy request: {label}"),
-        order=67,
-    ),
 )
 
 
@@ -234,6 +190,8 @@ def _via_policy(obj) -> tuple[int, int] | None:
 
 
 # What a policy's own row feeds; a payment moves its due dates and may bring it back in force.
+# The last two are the servicing app's request follow-ups (servicing.occasions), which reach
+# the policy's holder: named here because a model has one trigger, and the policy's is here.
 POLICY_KINDS = [
     "policy_anniversary",
     "rider_expiry",
@@ -253,4 +211,3 @@ register_client_trigger(
 register_client_trigger(PremiumPayment, _via_policy, kinds=POLICY_KINDS)
 register_client_trigger(Rider, _via_policy, kinds=["rider_expiry"])
 register_client_trigger(Payout, _via_policy, kinds=["payout_due"])
-register_client_trigger(ServiceRequest, _via_policy, kinds=["claim_action", "servicing_action"])

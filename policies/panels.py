@@ -15,8 +15,3 @@ def client_policies_panel(client: Client) -> dict[str, Any]:
         "insured": list(selectors.policies_insuring(client=client).exclude(holder=client)),
         "coverage": selectors.coverage_summary(client=client),
     }
-
-
-def client_reviews_panel(client: Client) -> dict[str, Any]:
-    """The household's annual reviews, newest first, with their counts: one query."""
-    return {"client": client, "reviews": list(selectors.reviews_for_client(client=client))}

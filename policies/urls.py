@@ -1,25 +1,23 @@
+"""The policy pages under /policies/ (namespace `policies`). The root URLconf adds the
+after-sales pages (servicing.urls_policies) to this namespace."""
+
 from django.urls import path
 
-from . import views
+from .views import policy, schedule
 
 app_name = "policies"
 
 urlpatterns = [
-    path("", views.policy_list, name="list"),
-    path("new/", views.policy_create, name="create"),
-    path("<int:pk>/", views.policy_detail, name="detail"),
-    path("<int:pk>/edit/", views.policy_edit, name="edit"),
-    # The policy's records and after-sales work (views.records, views.servicing).
-    path("<int:pk>/status/", views.policy_status_change, name="status_change"),
-    path("<int:pk>/premiums/pay/", views.premium_pay, name="premium_pay"),
-    path("<int:pk>/payouts/generate/", views.payout_generate, name="payout_generate"),
-    path("<int:pk>/payouts/add/", views.payout_add, name="payout_add"),
-    path("<int:pk>/payouts/<int:payout_pk>/edit/", views.payout_edit, name="payout_edit"),
-    path("<int:pk>/payouts/<int:payout_pk>/delete/", views.payout_delete, name="payout_delete"),
-    path("<int:pk>/payouts/<int:payout_pk>/claim/", views.payout_claim, name="payout_claim"),
-    path("<int:pk>/delivery/", views.delivery, name="delivery"),
-    path("<int:pk>/delivery/tick/", views.delivery_tick, name="delivery_tick"),
-    path("<int:pk>/reviews/new/", views.review_create, name="review_create"),
-    path("reviews/<int:review_pk>/", views.review_detail, name="review_detail"),
-    path("reviews/<int:review_pk>/edit/", views.review_edit, name="review_edit"),
+    path("", policy.policy_list, name="list"),
+    path("new/", policy.policy_create, name="create"),
+    path("<int:pk>/", policy.policy_detail, name="detail"),
+    path("<int:pk>/edit/", policy.policy_edit, name="edit"),
+    path("<int:pk>/status/", policy.policy_status_change, name="status_change"),
+    # The rows dated against the policy.
+    path("<int:pk>/premiums/pay/", schedule.premium_pay, name="premium_pay"),
+    path("<int:pk>/payouts/generate/", schedule.payout_generate, name="payout_generate"),
+    path("<int:pk>/payouts/add/", schedule.payout_add, name="payout_add"),
+    path("<int:pk>/payouts/<int:payout_pk>/edit/", schedule.payout_edit, name="payout_edit"),
+    path("<int:pk>/payouts/<int:payout_pk>/delete/", schedule.payout_delete, name="payout_delete"),
+    path("<int:pk>/payouts/<int:payout_pk>/claim/", schedule.payout_claim, name="payout_claim"),
 ]

@@ -5,7 +5,7 @@ import datetime
 import factory
 from factory.django import DjangoModelFactory
 
-from policies.models import AnnualReview, Delivery, DeliveryItem, DeliveryTick
+from servicing.models import AnnualReview, Delivery, DeliveryItem, DeliveryTick
 
 from .factories import ClientFactory
 from .policy_factories import PolicyFactory

@@ -3,7 +3,7 @@ import datetime
 import factory
 from factory.django import DjangoModelFactory
 
-from policies.models import ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
+from servicing.models import ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
 
 from .policy_factories import PolicyFactory
 

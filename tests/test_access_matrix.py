@@ -174,7 +174,7 @@ def world(owner, teammate, outsider, manager):
     policy = PolicyFactory(holder=client, number="P-MATRIX-1")
     referral = ReferralFactory(referrer=client)
     service_request = ServiceRequestFactory(policy=policy, description="住院理赔")
-    from policies.models import ImportJob
+    from spreadsheets.models import ImportJob
 
     return {
         "owner": owner,

@@ -14,9 +14,10 @@ from django.utils import translation
 from agentcrm.core.history import REASON_IMPORT, HistorySource, history_entries
 from clients import services as client_services
 from clients.models import Client, FamilyMember
-from policies.models import Policy, ServiceRequest
+from policies.models import Policy
 from policies.services import policy_set_status, policy_update
-from policies.services.requests import service_request_set_status, service_request_update
+from servicing.models import ServiceRequest
+from servicing.services.requests import service_request_set_status, service_request_update
 
 from .factories import ClientFactory, FamilyMemberFactory
 from .policy_factories import PolicyFactory

@@ -8,10 +8,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from clients.models import Client
-from policies import tasks
-from policies.models import ImportJob, Insurer, Policy, PolicyStatusChange
-from policies.services import import_job_create
-from policies.services import importing as importing_services
+from policies.models import Insurer, Policy, PolicyStatusChange
+from spreadsheets import services as importing_services
+from spreadsheets import tasks
+from spreadsheets.models import ImportJob
+from spreadsheets.services import import_job_create
 
 from .import_factories import policy_row, table, upload, xlsx_bytes
 

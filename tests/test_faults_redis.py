@@ -26,7 +26,8 @@ from kombu.exceptions import OperationalError
 from agentcrm.celery import app as celery_app
 from agentcrm.core.models import JobMarker
 from clients.models import Client
-from policies.models import ImportJob, Policy
+from policies.models import Policy
+from spreadsheets.models import ImportJob
 from touches import build, tasks
 from touches.models import Touch, TouchBuildBatch, TouchBuildRun
 
@@ -183,7 +184,7 @@ def test_saving_a_client_with_the_broker_down_saves_and_builds_the_touch(
 @pytest.fixture
 def validated_job(owner, django_capture_on_commit_callbacks):
     """An upload checked (eagerly, with the broker up) and waiting for confirmation."""
-    from policies.services import import_job_create
+    from spreadsheets.services import import_job_create
 
     from .import_factories import upload
 

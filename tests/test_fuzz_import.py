@@ -16,7 +16,8 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from clients.models import Client
-from policies.models import ImportJob, Policy
+from policies.models import Policy
+from spreadsheets.models import ImportJob
 
 from .fuzz_inputs import (
     HTML_PAYLOADS,

@@ -13,8 +13,9 @@ from agentcrm.accounts.models import User
 from clients.models import Client, Tag
 from handover import services
 from handover.models import Handover, HandoverClient
-from policies.models import Policy, ServiceRequest
+from policies.models import Policy
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
+from servicing.models import ServiceRequest
 from touches.build import touch_build_now
 from touches.models import Touch
 

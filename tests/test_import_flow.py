@@ -13,19 +13,19 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from clients.models import Client
-from policies import tasks
-from policies.importing.rows import RowChecker
-from policies.models import ImportJob, Insurer, Policy, PolicyStatusChange
-from policies.services import (
+from policies.models import Insurer, Policy, PolicyStatusChange
+from policies.services import policy_create, policy_premium_refresh
+from spreadsheets import services as importing_services
+from spreadsheets import tasks
+from spreadsheets.models import ImportJob
+from spreadsheets.rows import RowChecker
+from spreadsheets.services import (
     import_job_confirm,
     import_job_create,
     import_job_run,
     import_job_validate,
     import_jobs_expire,
-    policy_create,
-    policy_premium_refresh,
 )
-from policies.services import importing as importing_services
 
 from .factories import ClientFactory
 from .import_factories import (
@@ -508,7 +508,7 @@ def test_rows_break_the_rules_policy_create_enforces(owner, client_obj, case):
 
 
 def _columns(headers):
-    from policies.importing.columns import BY_HEADER, header_key
+    from spreadsheets.columns import BY_HEADER, header_key
 
     return [BY_HEADER[header_key(h)] for h in headers]
 
@@ -617,6 +617,30 @@ def test_unconfirmed_imports_expire_and_lose_their_file(owner, checked, time_mac
     assert fresh.status == Status.VALIDATED and fresh.file.name
     with pytest.raises(ValidationError):
         import_job_confirm(job=old, only_valid=True)
+
+
+@pytest.mark.django_db
+def test_the_nightly_run_deletes_expired_uploads(owner, checked, time_machine):
+    """Expiry is a nightly step, after the policies lapse: an upload never confirmed loses
+    its file (clients' personal data) once it has waited a week."""
+    from django.core.files.storage import default_storage
+
+    from agentcrm.core.services import nightly_run, nightly_steps
+
+    steps = list(nightly_steps())
+    assert steps.index("policies_lapse_overdue") < steps.index("import_jobs_expire")
+    old = checked(xlsx_bytes(table([policy_row()])))
+    stored = old.file.name
+    assert old.status == Status.VALIDATED and default_storage.exists(stored)
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=6))
+    nightly_run(day=timezone.localdate())
+    old.refresh_from_db()
+    assert old.status == Status.VALIDATED and default_storage.exists(stored)
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=2))
+    nightly_run(day=timezone.localdate())
+    old.refresh_from_db()
+    assert old.status == Status.FAILED and old.file.name == ""
+    assert not default_storage.exists(stored)
 
 
 @pytest.mark.services

@@ -9,7 +9,8 @@ import pytest
 from django.utils import translation
 
 from clients.models import Gender
-from policies.importing.columns import (
+from policies.models import Policy
+from spreadsheets.columns import (
     BY_HEADER,
     FREQUENCIES,
     GENDERS,
@@ -25,8 +26,7 @@ from policies.importing.columns import (
     parse_money,
     parse_years,
 )
-from policies.importing.reader import ImportFileError, detect_kind, open_sheet
-from policies.models import Policy
+from spreadsheets.reader import ImportFileError, detect_kind, open_sheet
 
 from .import_factories import csv_bytes, xlsx_bytes
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
 
-from policies.models import ImportJob, ImportRowError
+from spreadsheets.models import ImportJob, ImportRowError
 
 from .factories import ClientFactory
 from .import_factories import read_xlsx

@@ -1,4 +1,5 @@
-"""Date rules of policies (policies.dates, policies.payouts). No database needed."""
+"""Date rules of policies (policies.dates, the payout patterns of policies.services.schedule).
+No database needed."""
 
 import datetime
 from datetime import date
@@ -10,9 +11,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from clients.models import Client, FamilyMember
-from policies import dates, payouts
+from policies import dates
 from policies.dates import LapseRisk
 from policies.models import Payout, Policy
+from policies.services import schedule as payouts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from clients.models import Commitment
-from policies import selectors, services
-from policies.models import AnnualReview, Delivery, DeliveryItem, DeliveryTick, Policy
+from policies.models import Policy
+from servicing import selectors, services
+from servicing.models import AnnualReview, Delivery, DeliveryItem, DeliveryTick
 
 from .factories import ClientFactory, CommitmentFactory, FamilyMemberFactory
 from .policy_factories import PolicyFactory

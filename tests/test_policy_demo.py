@@ -16,19 +16,17 @@ from clients.demo import demo_steps, register_demo_step
 from clients.models import Client, Commitment
 from policies.demo import seed_agent_policies
 from policies.models import (
-    AnnualReview,
     Beneficiary,
-    DeliveryTick,
     Insurer,
     Payout,
     Policy,
     PolicyStatusChange,
     PremiumPayment,
     Rider,
-    ServiceRequest,
 )
 from policies.services import beneficiary_shares_validate, policy_premium_refresh, policy_update
 from referrals.models import Referral
+from servicing.models import AnnualReview, DeliveryTick, ServiceRequest
 from touches.build import touch_build_now
 from touches.models import Touch
 

@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from policies import dates, selectors, services
-from policies.models import DeliveryItem, Payout, Policy, PolicyStatusChange, PremiumPayment
+from policies.models import Payout, Policy, PolicyStatusChange, PremiumPayment
+from servicing.models import DeliveryItem
 
 from .factories import ClientFactory, CommitmentFactory, FamilyMemberFactory
 from .policy_factories import InsurerFactory, PayoutFactory, PolicyFactory, PremiumPaymentFactory

@@ -6,8 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from policies import payouts, services
+from policies import services
 from policies.models import Beneficiary, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
+from policies.services import schedule as payouts
 
 from .factories import ClientFactory, FamilyMemberFactory
 from .policy_factories import InsurerFactory, PayoutFactory, PolicyFactory

@@ -13,16 +13,14 @@ from django.urls import get_resolver, reverse
 
 from clients.models import Commitment
 from policies.models import (
-    AnnualReview,
     Beneficiary,
-    Delivery,
-    DeliveryTick,
     Payout,
     Policy,
     PolicyStatusChange,
     PremiumPayment,
     Rider,
 )
+from servicing.models import AnnualReview, Delivery, DeliveryTick
 
 from .factories import ClientFactory, FamilyMemberFactory
 from .policy_factories import InsurerFactory, PayoutFactory, PolicyFactory

@@ -27,7 +27,7 @@ from clients.models import (
     Tag,
 )
 from clients.selectors import upcoming_birthdays
-from policies.models import Policy, ServiceRequest
+from policies.models import Policy
 from referrals.models import (
     Context,
     Referral,
@@ -37,6 +37,7 @@ from referrals.models import (
     Stage,
 )
 from referrals.services import FEEDBACK_KIND
+from servicing.models import ServiceRequest
 from touches.build import touch_build_now
 from touches.models import Touch
 

@@ -14,8 +14,8 @@ import pytest
 import time_machine
 from django.urls import get_resolver, reverse
 
-from policies.models import ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
-from policies.services.requests import DEFAULT_DOCUMENTS
+from servicing.models import ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
+from servicing.services.requests import DEFAULT_DOCUMENTS
 
 from .factories import ClientFactory
 from .policy_factories import PolicyFactory
@@ -587,15 +587,15 @@ def test_admin_lists_searches_and_shows_the_checklist_and_timeline(as_user, admi
         request=sr, to_status=Status.SUBMITTED, note="首次提交"
     )
     browser = as_user(admin_user)
-    changelist = reverse("admin:policies_servicerequest_changelist")
+    changelist = reverse("admin:servicing_servicerequest_changelist")
     assert "P-OWN-1" in browser.get(changelist, {"q": "王芳"}).content.decode()
     assert "P-OWN-1" not in browser.get(changelist, {"q": "nobody"}).content.decode()
     assert browser.get(changelist, {"status__exact": "submitted"}).status_code == 200
-    page = browser.get(reverse("admin:policies_servicerequest_change", args=[sr.pk]))
+    page = browser.get(reverse("admin:servicing_servicerequest_change", args=[sr.pk]))
     assert page.status_code == 200
     body = page.content.decode()
     assert "医疗费用发票" in body and "首次提交" in body
     for name in ("servicerequestdocument", "servicerequeststatuschange"):
-        assert browser.get(reverse(f"admin:policies_{name}_changelist")).status_code == 200
+        assert browser.get(reverse(f"admin:servicing_{name}_changelist")).status_code == 200
     # The timeline is read-only in the admin.
-    assert browser.get(reverse("admin:policies_servicerequeststatuschange_add")).status_code == 403
+    assert browser.get(reverse("admin:servicing_servicerequeststatuschange_add")).status_code == 403

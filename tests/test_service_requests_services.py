@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import translation
 
-from policies import selectors, services
-from policies.models import ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
-from policies.services.requests import DEFAULT_DOCUMENTS, REQUEST_TRANSITIONS
+from servicing import selectors, services
+from servicing.models import ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
+from servicing.services.requests import DEFAULT_DOCUMENTS, REQUEST_TRANSITIONS
 
 from .factories import ClientFactory
 from .policy_factories import PolicyFactory

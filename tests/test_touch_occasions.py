@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from clients.models import Client, CustomDate, FamilyMember, LifeEvent, Segment
-from policies.models import Policy, ServiceRequest
+from policies.models import Policy
+from servicing.models import ServiceRequest
 from touches.build import AgentRange, build_day
 from touches.models import FestivalPreference, Touch, TouchPreference
 

@@ -23,6 +23,9 @@ no app by name. The extension points, who fills each and what runs it:
 5. **Nightly steps** (`register_nightly_step`): work for the nightly run, run one by one in
    `order`, each in its own error boundary. Declared in `agentcrm.core.nightly` (the base
    runs them and must not import this app) and re-exported here.
+6. **Policy-page parts** (`register_policy_part`): a card an app adds to the policy page
+   (delivery, service requests, annual reviews), since policies imports none of the apps
+   above it. Filled from `AppConfig.ready()`; rendered by `policies.views.policy_detail`.
 """
 
 from collections.abc import Callable, Iterable
@@ -48,8 +51,10 @@ __all__ = [
     "NightlyStep",
     "OccasionKind",
     "Panel",
+    "PolicyPart",
     "Priority",
     "RenderedPanel",
+    "RenderedPolicyPart",
     "client_panels",
     "client_triggers",
     "nightly_steps",
@@ -58,10 +63,12 @@ __all__ = [
     "occasion_resolved",
     "occasion_rows",
     "on_day",
+    "policy_parts",
     "register_client_panel",
     "register_client_trigger",
     "register_nightly_step",
     "register_occasion",
+    "register_policy_part",
     "source_of",
     "touch_done",
 ]
@@ -265,3 +272,56 @@ def client_panels(*, client: Any) -> list[RenderedPanel]:
 # 5. Nightly steps: `register_nightly_step`, `nightly_steps` and `NightlyStep` above, from
 # agentcrm.core.nightly.
 # ---------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------
+# 6. Policy-page parts
+# ---------------------------------------------------------------------------------------
+
+# (policy, today) -> what the part's template reads. The page merges every part's context
+# into its own, so the keys must not clash; it should run a fixed number of queries.
+PolicyPartContext = Callable[[Any, date], dict[str, Any]]
+
+# Where a part goes on the policy page: after the premium card (left column) or after the
+# payouts card (right column).
+POLICY_PART_COLUMNS = ("left", "right")
+
+
+@dataclass(frozen=True)
+class PolicyPart:
+    template_name: str
+    context_fn: PolicyPartContext
+    column: str
+    order: int
+
+
+@dataclass(frozen=True)
+class RenderedPolicyPart:
+    template_name: str
+    column: str
+    context: dict[str, Any]
+
+
+_policy_parts: list[PolicyPart] = []
+
+
+def register_policy_part(
+    template_name: str, context_fn: PolicyPartContext, *, column: str, order: int
+) -> None:
+    """Add a card to the policy page in `column` at `order` (left: delivery 10; right:
+    service requests 10, annual reviews 20); registering a template again replaces it."""
+    if column not in POLICY_PART_COLUMNS:
+        raise ValueError(f"policy-page column {column!r} is not one of {POLICY_PART_COLUMNS}")
+    _policy_parts[:] = [p for p in _policy_parts if p.template_name != template_name]
+    _policy_parts.append(
+        PolicyPart(template_name=template_name, context_fn=context_fn, column=column, order=order)
+    )
+    _policy_parts.sort(key=lambda p: p.order)
+
+
+def policy_parts(*, policy: Any, today: date) -> list[RenderedPolicyPart]:
+    """Each registered part with its context for `policy`, in page order."""
+    return [
+        RenderedPolicyPart(p.template_name, p.column, p.context_fn(policy, today))
+        for p in _policy_parts
+    ]

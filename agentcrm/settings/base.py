@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     # occasions it builds.
     "clients",
     "policies",
+    "servicing",
+    "spreadsheets",
     "referrals",
     "touches",
     "handover",
@@ -192,7 +194,7 @@ STORAGES = {
 # worker reads them from here, so web and worker must share this directory.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
-# Spreadsheet imports (policies.importing): the largest file accepted and its row limit.
+# Spreadsheet imports (spreadsheets): the largest file accepted and its row limit.
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
 

@@ -1,35 +1,6 @@
-"""Policies and what hangs off them, split so each file can be read in one sitting:
-`policy` holds the contract itself, `schedule` the rows dated against it, `servicing` the
-after-sales work (delivery, annual review, servicing and claims)."""
+"""The policy and what is dated against it, one module per subject: `policy` (insurers, the
+contract and its status history) and `schedule` (beneficiaries, riders, payouts and premium
+payments)."""
 
-from .importing import ImportJob, ImportRowError
-from .policy import Insurer, Policy, PolicyStatusChange
-from .schedule import Beneficiary, Payout, PremiumPayment, Rider
-from .servicing import (
-    AnnualReview,
-    Delivery,
-    DeliveryItem,
-    DeliveryTick,
-    ServiceRequest,
-    ServiceRequestDocument,
-    ServiceRequestStatusChange,
-)
-
-__all__ = [
-    "AnnualReview",
-    "Delivery",
-    "DeliveryItem",
-    "DeliveryTick",
-    "ServiceRequest",
-    "ServiceRequestDocument",
-    "ServiceRequestStatusChange",
-    "Beneficiary",
-    "ImportJob",
-    "ImportRowError",
-    "Insurer",
-    "Payout",
-    "Policy",
-    "PolicyStatusChange",
-    "PremiumPayment",
-    "Rider",
-]
+from .policy import *  # noqa: F403
+from .schedule import *  # noqa: F403

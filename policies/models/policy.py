@@ -1,3 +1,6 @@
+"""The contract: insurers (shared by every agent), the policy itself and its status history.
+The rows dated against a policy are in `schedule`."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q

@@ -1,4 +1,7 @@
-"""Writes for policies. Each service is one transaction: all or nothing.
+"""Writes for the policy itself: create and update it with the riders and beneficiaries given
+with it (the shares total 100), keep the premium dates stored on it in step, and move its
+status (by hand, and nightly into grace or lapse). Each service is one transaction: all or
+nothing. The rows dated against a policy (premium payments, payouts) are in `schedule`.
 
 Validation errors are raised as django ValidationError keyed by field (or `beneficiaries`,
 `riders`, `status`), so a form can show each message beside the input it concerns.
@@ -20,7 +23,7 @@ from agentcrm.core.transitions import status_move
 from clients.models import Client, FamilyMember
 
 from .. import dates
-from ..models import Beneficiary, Insurer, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
+from ..models import Beneficiary, Insurer, Policy, PolicyStatusChange, PremiumPayment, Rider
 
 Status = Policy.Status
 
@@ -313,44 +316,6 @@ def policy_set_status(
     )
 
 
-@transaction.atomic
-def premium_record_payment(
-    *,
-    policy: Policy,
-    due_date: date,
-    paid_on: date | None = None,
-    amount: Decimal | None = None,
-    by: User | None = None,
-) -> tuple[PremiumPayment, bool]:
-    """Record the premium for one due date. Recording it twice keeps the first record
-    (unique per policy and due date) and returns created=False. A policy in its grace period
-    whose arrears are now paid is back in force."""
-    due_dates = dates.premium_due_dates(
-        effective=policy.effective_date,
-        frequency=policy.payment_frequency,
-        term_years=policy.payment_term_years,
-    )
-    if due_date not in due_dates:
-        raise ValidationError({"due_date": _("No premium of this policy is due on that date.")})
-    amount = policy.premium if amount is None else amount
-    if amount <= 0:
-        raise ValidationError({"amount": _("The amount paid must be above zero.")})
-    paid_on = paid_on or timezone.localdate()
-    if paid_on > timezone.localdate():
-        raise ValidationError({"paid_on": _("A payment cannot be dated in the future.")})
-    payment, created = PremiumPayment.objects.get_or_create(
-        policy=policy, due_date=due_date, defaults={"paid_on": paid_on, "amount": amount}
-    )
-    if created:
-        policy_premium_refresh(policy=policy)
-        next_due = policy.premium_next_due
-        if policy.status == Status.GRACE and (next_due is None or next_due >= paid_on):
-            policy_set_status(
-                policy=policy, to_status=Status.IN_FORCE, by=by, note=_("Premium paid.")
-            )
-    return payment, created
-
-
 def policies_lapse_overdue(day: date) -> dict[str, int]:
     """Nightly: a paying policy whose earliest unpaid due has passed enters its grace period;
     one whose grace period has ended lapses. Set-based: one conditional UPDATE per move and
@@ -400,25 +365,3 @@ def insurer_grace_days_apply(*, insurer: Insurer) -> int:
             F("premium_next_due") + timedelta(days=insurer.grace_days), output_field=DateField()
         )
     )
-
-
-@transaction.atomic
-def payouts_generate(*, policy: Policy, payouts: Sequence[Payout]) -> list[Payout]:
-    """Store generated payouts (see policies.payouts). Rows already scheduled on the same
-    date with the same kind are kept as they are (they may have been edited or claimed)."""
-    if any(p.policy_id != policy.pk for p in payouts):
-        raise ValueError("payouts belong to another policy")
-    existing = set(policy.payouts.values_list("kind", "date"))
-    new = [p for p in payouts if (p.kind, p.date) not in existing]
-    # ignore_conflicts: a concurrent generation of the same pattern is not an error either.
-    Payout.objects.bulk_create(new, ignore_conflicts=True)
-    return new
-
-
-def payout_mark_claimed(*, payout: Payout, on: date | None = None) -> bool:
-    """Mark a payout claimed. Conditional update: claiming twice keeps the first date."""
-    updated = Payout.objects.filter(pk=payout.pk, claimed=False).update(
-        claimed=True, claimed_on=on or timezone.localdate()
-    )
-    payout.refresh_from_db(fields=["claimed", "claimed_on"])
-    return bool(updated)

@@ -1,18 +1,26 @@
+"""The policy pages: the list, the detail page with all that hangs off the policy, the form
+(new and edit, with riders and beneficiaries) and the status change from the detail page.
+Every policy comes from `get_policy_for_user`: another agent's is a 404."""
+
 from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.lists import list_page
 from clients.selectors import clients_for_user
+from touches.registry import POLICY_PART_COLUMNS, policy_parts
 
 from .. import dates, selectors, services
-from ..forms import BeneficiaryFormSet, PolicyForm, RiderFormSet, formset_rows
+from ..forms.policy import PolicyForm, StatusChangeForm
+from ..forms.schedule import BeneficiaryFormSet, RiderFormSet, formset_rows
 from ..models import Policy
 from .sections import detail_sections
 
@@ -30,9 +38,12 @@ def policy_list(request):
 
 def policy_detail(request, pk: int, *, forms: dict | None = None, status: int = 200):
     """The policy and all that hangs off it. The views of the forms on this page call it with
-    their bound form and status 400 when they refuse the input (see views.records)."""
+    their bound form and status 400 when they refuse the input (`refused`). Other
+    apps' cards (delivery, service requests, annual reviews) are registered policy-page
+    parts: their templates go in their column, their context joins the page's."""
     policy = selectors.get_policy_for_user(user=request.user, pk=pk)
     today = timezone.localdate()
+    parts = policy_parts(policy=policy, today=today)
     return render(
         request,
         "policies/policy_detail.html",
@@ -42,14 +53,18 @@ def policy_detail(request, pk: int, *, forms: dict | None = None, status: int = 
             "riders": list(policy.riders.all()),
             "history": list(policy.status_history.select_related("by")),
             "audit_history": selectors.policy_audit_history(policy=policy),
-            "service_requests": selectors.service_requests_for_policy(policy=policy, today=today),
             "premium": selectors.policy_premium_state(policy=policy, today=today),
             "next_anniversary": dates.next_anniversary(
                 effective=policy.effective_date, on_or_after=today
             ),
             "today": today,
-            # Premium schedule, payouts, delivery, reviews and the forms on the page.
+            # Premium schedule, payouts and the forms on the page.
             **detail_sections(policy=policy, today=today),
+            "policy_parts": {
+                column: [p.template_name for p in parts if p.column == column]
+                for column in POLICY_PART_COLUMNS
+            },
+            **{key: value for part in parts for key, value in part.context.items()},
             **(forms or {}),
         },
         status=status,
@@ -104,3 +119,37 @@ def policy_create(request):
 def policy_edit(request, pk: int):
     policy = selectors.get_policy_for_user(user=request.user, pk=pk)
     return _policy_form_page(request, policy)
+
+
+def back(policy: Policy, anchor: str):
+    """Back to the policy page, at the card that was changed."""
+    return redirect(reverse("policies:detail", kwargs={"pk": policy.pk}) + f"#{anchor}")
+
+
+def refused(request, policy: Policy, **forms):
+    """The policy page again with the refused bound form(s), status 400: nothing was saved."""
+    messages.error(request, _("Nothing was saved: please correct the errors below."))
+    return policy_detail(request, policy.pk, forms=forms, status=400)
+
+
+@require_POST
+def policy_status_change(request, pk: int):
+    policy = selectors.get_policy_for_user(user=request.user, pk=pk)
+    form = StatusChangeForm(request.POST, policy=policy)
+    if form.is_valid():
+        try:
+            services.policy_set_status(
+                policy=policy,
+                to_status=form.cleaned_data["to_status"],
+                by=request.user,
+                note=form.cleaned_data["note"].strip(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The policy is now %(status)s.") % {"status": policy.get_status_display()},
+            )
+            return back(policy, "status")
+    return refused(request, policy, status_form=form)

@@ -3,7 +3,6 @@
 An agent asking for any of them gets 403. A manager sees their teams and sub-teams only:
 another team (the `team` filter) or another team's agent (the drill-down) is a 404."""
 
-import csv
 import io
 import tempfile
 
@@ -13,20 +12,22 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from agentcrm.core.lists import list_page
 from agentcrm.core.masking import mask_phone
 from agentcrm.core.services import export_log_record
+from agentcrm.core.spreadsheets import (
+    CSV_CONTENT_TYPE,
+    XLSX_CONTENT_TYPE,
+    write_csv,
+    write_xlsx,
+)
 
 from ..forms import PeriodForm
 from ..models import Stage
 from ..periods import TEAM_PRESETS
 from ..selectors import access, team
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FORMATS = ("xlsx", "csv")
 AGENT_PAGE_SIZE = 50
 
@@ -155,35 +156,14 @@ def team_referrals_export(request, fmt: str):
     name = f"team-referrals-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}"
     if fmt == "csv":
         out = io.StringIO()
-        # The byte-order mark makes Excel read the file as UTF-8 (Chinese names intact).
-        out.write("\ufeff")
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows([["" if v is None else v for v in line] for line in lines])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        write_csv(out, header=header, rows=lines)
+        response = HttpResponse(out.getvalue(), content_type=CSV_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Team referrals")[:31])
-    bold = Font(bold=True)
-    heads = []
-    for text in header:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        heads.append(cell)
-    sheet.append(heads)
-    for line in lines[:-1]:
-        sheet.append(line)
-    total = []
-    for value in lines[-1]:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = bold
-        total.append(cell)
-    sheet.append(total)
     out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-    workbook.save(out)
+    write_xlsx(out, title=_("Team referrals"), header=header, rows=lines[:-1], footer=lines[-1])
     out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
+    return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
 
 
 @require_GET

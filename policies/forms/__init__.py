@@ -1,0 +1,1 @@
+"""The policy pages' forms, one module per subject: `policy` and `schedule`."""

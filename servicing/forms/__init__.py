@@ -1,0 +1,1 @@
+"""The after-sales pages' forms, one module per subject: `delivery`, `reviews`, `requests`."""

@@ -1,0 +1,85 @@
+"""The after-sales occasion kinds, registered with the touch engine on import (the engine's
+`autodiscover_modules("occasions")` imports this module): the next step of an open claim or
+servicing request, on the day it is set for.
+
+The touch goes to the policy's holder, the client the agent talks to. A saved request
+rebuilds its holder's touches of these kinds; so does a saved policy (its trigger, in
+policies.occasions, names them).
+"""
+
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Concat, Left
+from django.utils.translation import gettext_lazy as _
+
+from clients.selectors import contactable
+from policies.models import Policy
+from touches.registry import (
+    BuildScope,
+    OccasionKind,
+    Priority,
+    occasion_rows,
+    register_client_trigger,
+    register_occasion,
+    source_of,
+)
+
+from .models import ServiceRequest
+
+
+def _request_actions(scope: BuildScope, kind: str) -> list[QuerySet]:
+    qs = ServiceRequest.objects.filter(
+        contactable("policy__holder__"),
+        kind=kind,
+        closed_on__isnull=True,
+        next_action_date=scope.occasion,
+    )
+    return [
+        occasion_rows(
+            qs,
+            owner="policy__owner_id",
+            client="policy__holder_id",
+            occasion=F("next_action_date"),
+            source=source_of("request"),
+            label=Left(Concat(F("next_action"), Value(" · "), F("policy__number")), 200),
+        )
+    ]
+
+
+def claim_actions(scope: BuildScope) -> list[QuerySet]:
+    return _request_actions(scope, ServiceRequest.Kind.CLAIM)
+
+
+def servicing_actions(scope: BuildScope) -> list[QuerySet]:
+    return _request_actions(scope, ServiceRequest.Kind.SERVICING)
+
+
+KINDS = (
+    OccasionKind(
+        key="claim_action",
+        label=_("Claim follow-up"),
+        source=claim_actions,
+        lead_configurable=False,
+        priority=Priority.URGENT,
+        greeting=_("{name}, an update on your claim: {label}"),
+        order=66,
+    ),
+    OccasionKind(
+        key="servicing_action",
+        label=_("Servicing follow-up"),
+        source=servicing_actions,
+        lead_configurable=False,
+        priority=Priority.HIGH,
+        greeting=_("{name}, an update on your policy request: {label}"),
+        order=67,
+    ),
+)
+
+
+def _via_policy(request: ServiceRequest) -> tuple[int, int] | None:
+    row = Policy.objects.filter(pk=request.policy_id).values_list("holder_id", "owner_id").first()
+    return tuple(row) if row else None
+
+
+for _kind in KINDS:
+    register_occasion(_kind)
+register_client_trigger(ServiceRequest, _via_policy, kinds=["claim_action", "servicing_action"])

@@ -1,0 +1,1 @@
+"""The after-sales pages, one module per subject: `delivery`, `reviews`, `requests`."""

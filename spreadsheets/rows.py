@@ -1,0 +1,407 @@
+"""Check spreadsheet rows a batch at a time.
+
+One row is one client and, optionally, one policy held by and insuring that client. The
+client columns are validated by the client form's own rules (`ImportClientForm` is the
+client form limited to the importable fields), the policy columns by the rules
+`policy_create` applies, evaluated here without a query per row:
+
+- the model's field validation (`full_clean` without the foreign keys, which the import
+  sets itself: holder and insured are the row's client, owner is the agent);
+- `DATE_ORDER`, the regular-premium term and the coverage constraint, with the services'
+  and the model's own messages;
+- the unique policy number per insurer, checked for the whole batch in one query.
+
+Each row of a file is checked against the rows before it: the same client on several rows
+(same mobile, or same name and birth date) is one client with several policies; the same
+policy number twice is a duplicate. Duplicates of the agent's existing clients and of
+existing policies are found with one query per batch.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from agentcrm.accounts.models import User
+from clients.forms import ClientForm
+from clients.models import Client, Gender
+from clients.selectors import clients_for_user
+from policies import dates
+from policies.models import Insurer, Policy
+from policies.services.policy import DATE_ORDER, policy_range_errors
+
+from .columns import BY_KEY, CLIENT, POLICY, POLICY_REQUIRED, CellError, Column, cell_text
+from .selectors import policy_numbers_taken
+
+# The policy fields set by the import itself, not read from the row.
+POLICY_SET_BY_IMPORT = {"owner", "insurer", "holder", "insured_client", "insured_member"}
+# Model field -> the column it came from.
+POLICY_FIELD_COLUMN = {
+    "coverage_kind": "coverage",
+    "coverage_value": "coverage",
+    "cooling_off_end": "receipt_signed_date",
+    "notes": "policy_notes",
+}
+CLIENT_FIELD_COLUMN = {"notes": "client_notes", "__all__": ""}
+COVERAGE_CONSTRAINT = next(c for c in Policy._meta.constraints if c.name == "policy_coverage_value")
+
+
+def _no_check_constraints(exclude=None) -> None:
+    return None
+
+
+class _SharedFields(dict):
+    """Form fields every instance of a form uses as they are (a form copies its fields for
+    each instance so a page can change them; the import's forms never do)."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class ImportClientForm(ClientForm):
+    """The client form with only the fields a spreadsheet fills, and its validation: phone
+    numbers, no birth date in the future, field lengths, choices, the form's clean()."""
+
+    class Meta(ClientForm.Meta):
+        fields = [
+            "name",
+            "gender",
+            "birth_date",
+            "mobile",
+            "phone_other",
+            "wechat_id",
+            "email",
+            "address",
+            "occupation",
+            "employer",
+            "stage",
+            "notes",
+        ]
+        widgets = {}
+
+    def __init__(self, data, *, owner: User):
+        # ClientForm.__init__ only prepares the page (the referrer choices, the tags' initial
+        # value, the crispy helper); none of it concerns a row, and it costs a third of the
+        # time of checking one, so the ModelForm is initialised directly.
+        forms.ModelForm.__init__(self, data)
+        self.owner = owner
+        # Client's check constraints concern the lunar birthday, which this form does not
+        # fill: Django skips them for that reason, but only after building a query for each.
+        # They stay enforced by the database.
+        self.instance.validate_constraints = _no_check_constraints
+
+
+# One form per row: copying its fields for every row would cost a fifth of the check.
+ImportClientForm.base_fields = _SharedFields(ImportClientForm.base_fields)
+
+
+@dataclass(slots=True)
+class Problem:
+    column: str  # a column key, or "" for the row as a whole
+    message: str
+    value: str = ""
+    duplicate: bool = False
+
+
+@dataclass(slots=True)
+class Identity:
+    """A client as the file names it; the rows naming the same client share one."""
+
+    row: int
+    name: str
+    existing: str = ""  # why it is a duplicate of a client the agent already has
+    pk: int | None = None
+    stage: str = ""
+    stage_given: bool = False
+    has_policy: bool = False
+
+
+@dataclass
+class CheckedRow:
+    number: int
+    values: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    client: Client | None = None
+    mobile: str = ""  # the client's mobile in E.164, worked out once
+    stage_given: bool = False
+    policy: Policy | None = None
+    insurer_name: str = ""
+    identity: Identity | None = None
+
+    @property
+    def status(self) -> str:
+        if not self.problems:
+            return "ok"
+        return "duplicate" if all(p.duplicate for p in self.problems) else "error"
+
+    def add(self, column: str, message: str, *, duplicate: bool = False) -> None:
+        self.problems.append(
+            Problem(column, str(message), self.raw.get(column, "")[:100], duplicate)
+        )
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"\s+", " ", name).strip()
+
+
+def identity_keys(client: Client, mobile: str) -> list[tuple]:
+    """The keys a client is known by; the first is the one a row is matched on."""
+    name = _name_key(client.name)
+    keys: list[tuple] = []
+    if mobile:
+        keys.append(("mobile", mobile))
+    if client.birth_date:
+        keys.append(("name_birth", name, client.birth_date))
+    keys.append(("name", name))
+    return keys
+
+
+class RowChecker:
+    """Checks the rows of one file in order, one batch at a time, remembering the clients and
+    policies earlier rows named. Both the check step and the import step use it, so a row
+    is imported only if it passes the very checks the preview showed."""
+
+    def __init__(self, *, owner: User, columns: dict[int, Column]):
+        self.owner = owner
+        self.columns = columns
+        self.identities: dict[tuple, Identity] = {}
+        self.policy_rows: dict[tuple[str, str], int] = {}
+        self.insurers: dict[str, Insurer | None] = {}
+        self.new_insurers: list[str] = []
+
+    # -- one row -------------------------------------------------------------------------
+
+    def parse(self, number: int, cells) -> CheckedRow | None:
+        """The row's values and the problems found in it alone; None for an empty row."""
+        row = CheckedRow(number)
+        empty = True
+        for index, column in self.columns.items():
+            raw = cells[index] if index < len(cells) else None
+            text = cell_text(raw)
+            if text:
+                empty = False
+            row.raw[column.key] = text
+            try:
+                row.values[column.key] = column.parse(raw)
+            except CellError as exc:
+                row.add(column.key, str(exc))
+        if empty:
+            return None
+        # Columns with a default (currency, frequency, status…) alone make no policy.
+        has_policy = any(row.raw.get(key) for key in POLICY_REQUIRED)
+        self._check_client(row, has_policy=has_policy)
+        if has_policy:
+            self._check_policy(row)
+        return row
+
+    def _failed(self, row: CheckedRow, key: str) -> bool:
+        return any(p.column == key for p in row.problems)
+
+    def _check_client(self, row: CheckedRow, *, has_policy: bool) -> None:
+        values = row.values
+        stage = values.get("stage")
+        row.stage_given = bool(stage)
+        data = {
+            "name": values.get("name") or "",
+            "gender": values.get("gender") or Gender.UNKNOWN,
+            "birth_date": values.get("birth_date"),
+            "mobile": values.get("mobile") or "",
+            "phone_other": values.get("phone_other") or "",
+            "wechat_id": values.get("wechat_id") or "",
+            "email": values.get("email") or "",
+            "address": values.get("address") or "",
+            "occupation": values.get("occupation") or "",
+            "employer": values.get("employer") or "",
+            "stage": stage or (Client.Stage.CLIENT if has_policy else Client.Stage.PROSPECT),
+            "notes": values.get("client_notes") or "",
+        }
+        form = ImportClientForm(data, owner=self.owner)
+        if form.is_valid():
+            if not any(BY_KEY[p.column].part == CLIENT for p in row.problems if p.column):
+                row.client = form.instance
+                row.mobile = str(row.client.mobile) if row.client.mobile else ""
+            return
+        for name, messages in form.errors.items():
+            key = CLIENT_FIELD_COLUMN.get(name, name)
+            if key and self._failed(row, key):
+                continue  # the cell could not be read: that message says it already
+            for message in messages:
+                row.add(key, message)
+
+    def _check_policy(self, row: CheckedRow) -> None:
+        values = row.values
+        for key in POLICY_REQUIRED:
+            if values.get(key) in (None, "") and not self._failed(row, key):
+                row.add(key, _("Required when the row has a policy."))
+        frequency = values.get("payment_frequency") or Policy.Frequency.ANNUAL
+        term = values.get("payment_term_years")
+        if frequency == Policy.Frequency.SINGLE:
+            term = 1  # as policy_create
+        elif term is None and not self._failed(row, "payment_term_years"):
+            row.add(
+                "payment_term_years",
+                _("Required for a regular premium: the number of years it is paid."),
+            )
+        coverage_kind, coverage_value = values.get("coverage") or (
+            Policy.Coverage.WHOLE_LIFE,
+            None,
+        )
+        receipt = values.get("receipt_signed_date")
+        name = _name_key(values.get("insurer") or "")
+        if len(name) > Insurer._meta.get_field("name").max_length:
+            row.add("insurer", _("An insurer's name has at most 100 characters."))
+        row.insurer_name = name
+        policy = Policy(
+            owner=self.owner,
+            number=(values.get("number") or "").strip(),
+            product_name=values.get("product_name") or "",
+            policy_type=values.get("policy_type") or "",
+            sum_assured=values.get("sum_assured"),
+            premium=values.get("premium"),
+            currency=values.get("currency") or Policy.Currency.CNY,
+            payment_frequency=frequency,
+            payment_term_years=term if term is not None else 1,
+            coverage_kind=coverage_kind,
+            coverage_value=coverage_value,
+            application_date=values.get("application_date"),
+            effective_date=values.get("effective_date"),
+            receipt_signed_date=receipt,
+            cooling_off_end=(
+                dates.cooling_off_end(receipt_signed=receipt)
+                if receipt and dates.plausible(receipt)
+                else None
+            ),
+            status=values.get("status") or Policy.Status.IN_FORCE,
+            notes=values.get("policy_notes") or "",
+        )
+        errors: dict[str, list[str]] = {}
+        try:
+            policy.full_clean(exclude=POLICY_SET_BY_IMPORT, validate_constraints=False)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        for earlier, later in DATE_ORDER:  # the rule of policy_create, with its message
+            first, second = getattr(policy, earlier), getattr(policy, later)
+            if first and second and second < first:
+                errors.setdefault(later, []).append(
+                    _("%(later)s cannot be before %(earlier)s.")
+                    % {
+                        "later": Policy._meta.get_field(later).verbose_name,
+                        "earlier": Policy._meta.get_field(earlier).verbose_name,
+                    }
+                )
+        if policy.payment_frequency != Policy.Frequency.SINGLE and policy.payment_term_years < 1:
+            errors.setdefault("payment_term_years", []).append(
+                _("A regular premium is paid for at least a year.")
+            )
+        for name, messages in policy_range_errors(policy=policy).items():
+            errors.setdefault(name, []).extend(messages)
+        whole_life = policy.coverage_kind == Policy.Coverage.WHOLE_LIFE
+        if whole_life != (policy.coverage_value is None) or (
+            not whole_life and not policy.coverage_value
+        ):
+            errors.setdefault("coverage_value", []).append(
+                str(COVERAGE_CONSTRAINT.get_violation_error_message())
+            )
+        for name, messages in errors.items():
+            key = POLICY_FIELD_COLUMN.get(name, name)
+            if key not in BY_KEY or self._failed(row, key):
+                continue  # a required or unreadable cell already has its message
+            for message in messages:
+                row.add(key, message)
+        if not any(BY_KEY[p.column].part == POLICY for p in row.problems if p.column):
+            row.policy = policy
+
+    # -- a batch: what needs the database, then the order of the rows ---------------------------
+
+    def check(self, batch: list[tuple[int, list]]) -> list[CheckedRow]:
+        rows = [row for number, cells in batch if (row := self.parse(number, cells))]
+        self._resolve_insurers(rows)
+        existing_mobiles, existing_names = self._existing_clients(rows)
+        taken = policy_numbers_taken(
+            pairs={(row.insurer_name, row.policy.number) for row in rows if row.policy}
+        )
+        for row in rows:
+            self._link_client(row, existing_mobiles, existing_names)
+            self._link_policy(row, taken)
+        return rows
+
+    def _resolve_insurers(self, rows: list[CheckedRow]) -> None:
+        names = {row.insurer_name for row in rows if row.insurer_name} - set(self.insurers)
+        if not names:
+            return
+        found = {i.name: i for i in Insurer.objects.filter(name__in=names)}
+        for name in sorted(names):
+            self.insurers[name] = found.get(name)
+            if name not in found:
+                self.new_insurers.append(name)
+
+    def _existing_clients(self, rows: list[CheckedRow]):
+        checked = [row for row in rows if row.client is not None]
+        mobiles = {row.mobile for row in checked if row.mobile}
+        names = {_name_key(row.client.name) for row in checked if not row.mobile}
+        existing_mobiles: dict[str, str] = {}
+        existing_names: dict[str, set] = {}
+        mine = clients_for_user(user=self.owner)
+        if mobiles:
+            existing_mobiles = dict(
+                mine.filter(mobile__in=mobiles).values_list("mobile", "name").order_by()
+            )
+        if names:
+            for name, birth in mine.filter(name__in=names).values_list("name", "birth_date"):
+                existing_names.setdefault(name, set()).add(birth)
+        return existing_mobiles, existing_names
+
+    def _link_client(self, row: CheckedRow, existing_mobiles, existing_names) -> None:
+        client = row.client
+        if client is None:
+            return
+        keys = identity_keys(client, row.mobile)
+        identity = self.identities.get(keys[0])
+        if identity is None:
+            identity = Identity(row=row.number, name=_name_key(client.name))
+            kind = keys[0][0]
+            if kind == "mobile" and keys[0][1] in existing_mobiles:
+                identity.existing = _("You already have a client with this mobile: %(name)s.") % {
+                    "name": existing_mobiles[keys[0][1]]
+                }
+            elif kind == "name_birth" and client.birth_date in existing_names.get(keys[0][1], ()):
+                identity.existing = _("You already have a client with this name and birth date.")
+            elif kind == "name" and keys[0][1] in existing_names:
+                identity.existing = _(
+                    "You already have a client with this name; add the mobile or the birth "
+                    "date if this is someone else."
+                )
+            for key in keys:
+                self.identities.setdefault(key, identity)
+        elif keys[0][0] == "mobile" and identity.name != _name_key(client.name):
+            row.add(
+                "mobile",
+                _("Row %(row)s has this mobile for %(name)s: one mobile is one client.")
+                % {"row": identity.row, "name": identity.name},
+            )
+            return
+        row.identity = identity
+        if identity.existing:
+            column = "mobile" if row.mobile else "name"
+            row.add(column, identity.existing, duplicate=True)
+
+    def _link_policy(self, row: CheckedRow, taken: set[tuple[str, str]]) -> None:
+        if row.policy is None:
+            return
+        key = (row.insurer_name, row.policy.number)
+        if key in taken:
+            row.add(
+                "number",
+                _("This insurer already has a policy with this number."),
+                duplicate=True,
+            )
+        first = self.policy_rows.setdefault(key, row.number)
+        if first != row.number:
+            row.add(
+                "number",
+                _("The same policy (insurer and number) is on row %(row)s.") % {"row": first},
+                duplicate=True,
+            )
