@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from agentcrm.core.transitions import allowed_next, status_move
-from policies.models import Policy, PolicyStatusChange, ServiceRequest, ServiceRequestStatusChange
+from policies.models import Policy, PolicyStatusChange
 from referrals.models import Referral, ReferralStageChange, Stage
+from servicing.models import ServiceRequest, ServiceRequestStatusChange
 
 from .policy_factories import PolicyFactory
 from .referral_factories import ReferralFactory

@@ -11,7 +11,7 @@ from clients.models import FamilyMember
 from clients.selectors import clients_for_user
 
 from ..models import Insurer, Policy
-from ..services.policy import EDITABLE_FIELDS, TRANSITIONS
+from ..services.policy import EDITABLE_FIELDS
 
 # The form edits what policy_update may change, plus the opening status on create.
 POLICY_FIELDS = [*EDITABLE_FIELDS, "status"]

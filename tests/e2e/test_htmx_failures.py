@@ -4,7 +4,7 @@ what the server still has (a tick that did not save does not stay ticked)."""
 import pytest
 from playwright.sync_api import expect
 
-from policies.models import DeliveryTick
+from servicing.models import DeliveryTick
 
 from ..factories import ClientFactory, TeamFactory, UserFactory
 from ..policy_factories import PolicyFactory
