@@ -7,10 +7,8 @@ class PoliciesConfig(AppConfig):
     verbose_name = _("Policies")
 
     def ready(self):
-        from clients.demo import register_demo_step
         from touches.registry import register_client_panel, register_nightly_step
 
-        from .demo import seed_agent_policies
         from .panels import client_policies_panel, client_reviews_panel
         from .services import policies_lapse_overdue
 
@@ -18,4 +16,3 @@ class PoliciesConfig(AppConfig):
         register_client_panel("policies/_client_reviews_panel.html", client_reviews_panel, order=25)
         # First: what lapses tonight is read by every later step as lapsed.
         register_nightly_step(name="policies_lapse_overdue", step=policies_lapse_overdue, order=10)
-        register_demo_step("policies", seed_agent_policies)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "referrals",
     "touches",
     "handover",
+    # The local and test settings add "demo" (seed_demo) on top; production never loads it.
 ]
 
 MIDDLEWARE = [
