@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from agentcrm.core.calendar import InvalidLunar, lunar_validate, solar_to_lunar
+from agentcrm.core.forms import DateInput
 
 from .models import Calendar, Client, Commitment, CustomDate, FamilyMember, Interaction, LifeEvent
 
@@ -20,13 +21,6 @@ LUNAR_ERRORS = {
 
 def lunar_error(reason: str, *, year, month, day) -> str:
     return LUNAR_ERRORS[reason] % {"year": year, "month": month, "day": day}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class BirthdayFormMixin:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import years_before
-from clients.forms import DateInput
+from agentcrm.core.forms import DateInput
 from clients.models import Client
 from clients.selectors import get_client_for_user
 

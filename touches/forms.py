@@ -4,7 +4,7 @@ give the agent field-level messages."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.forms import DateInput
+from agentcrm.core.forms import DateInput
 
 from . import services
 from .festival_occasions import AUDIENCES
