@@ -71,6 +71,11 @@ class ClientForm(forms.ModelForm):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
 
+    def clean_tag_names(self) -> list[str]:
+        """The names typed between commas (ASCII, full-width or 、), as the services take them."""
+        text = self.cleaned_data["tag_names"]
+        return text.replace("，", ",").replace("、", ",").split(",")
+
     def clean(self):
         cleaned = super().clean()
         _check(self, *client_problems(cleaned))
