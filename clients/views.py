@@ -30,7 +30,7 @@ def client_list(request):
     clients = selectors.client_list(
         user=request.user, **{k: v for k, v in filters.items() if v not in (None, "")}
     )
-    page = Paginator(clients, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(clients, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     template = "clients/_client_rows.html" if request.htmx else "clients/client_list.html"

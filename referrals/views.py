@@ -94,7 +94,7 @@ def referral_list(request):
     )
     filters = form.filters(today) if form.is_valid() else {}
     referrals = agent_selectors.referral_list(user=request.user, **filters)
-    page = Paginator(referrals, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(referrals, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     for referral in page.object_list:
         referral.days_in_stage = _days_since(referral.stage_changed_at, today)
     query = request.GET.copy()
@@ -446,7 +446,7 @@ def request_list(request):
     form = RequestFilterForm(request.GET or None, clients=clients)
     client = form.cleaned_data.get("client") if form.is_valid() else None
     asks = agent_selectors.referral_request_list(user=user, client=client)
-    page = Paginator(asks, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(asks, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     template = "referrals/_request_rows.html" if request.htmx else "referrals/request_list.html"

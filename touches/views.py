@@ -8,6 +8,7 @@ an out-of-band update of the group counts; without htmx they redirect back.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
@@ -31,8 +32,6 @@ from .forms import (
     greeting_initial,
     kind_initial,
 )
-
-LIST_PAGE_SIZE = 25
 
 
 def row_labels() -> dict[str, str]:
@@ -93,7 +92,7 @@ def touch_list(request):
     touches = selectors.touch_list(
         user=request.user, today=today, group=group, kind=filters.get("kind", "")
     )
-    page = Paginator(touches, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(touches, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.decorate(list(page.object_list), user=request.user, today=today)
     query = request.GET.copy()
     query.pop("page", None)

@@ -244,7 +244,8 @@ CELERY_BEAT_SCHEDULE = {
 # How long /healthz waits for the broker before calling it down.
 HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=1.0)
 
-CLIENT_LIST_PAGE_SIZE = 25
+# Rows per page of the list pages (clients, policies, service requests, referrals, touches).
+LIST_PAGE_SIZE = 25
 
 LOGGING = {
     "version": 1,

@@ -23,7 +23,7 @@ def policy_list(request):
     policies = selectors.policy_list(
         user=request.user, **{k: v for k, v in filters.items() if v not in (None, "")}
     )
-    page = Paginator(policies, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(policies, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     for policy in page.object_list:
         policy.next_anniversary = dates.next_anniversary(

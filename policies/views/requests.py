@@ -39,7 +39,7 @@ def service_request_list(request):
         kind=filters.get("kind", ""),
         status=filters.get("status", ""),
     )
-    page = Paginator(requests, settings.CLIENT_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(requests, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     template = (
