@@ -12,7 +12,7 @@ from .festivals import FESTIVALS, FESTIVALS_BY_KEY
 from .greetings import FESTIVAL_KIND
 from .models import FestivalPreference, TouchPreference
 from .registry import OccasionKind, occasion_kind, occasion_kinds
-from .selectors import list_group_choices
+from .selectors import lead_days_range, list_group_choices
 
 
 class DoneForm(forms.Form):
@@ -62,7 +62,7 @@ class KindPreferenceForm(forms.Form):
         return occasion_kind(self["kind"].value() or "")
 
     def lead_range(self) -> tuple[int, int]:
-        return services.lead_days_range(self["kind"].value() or "")
+        return lead_days_range(self["kind"].value() or "")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
