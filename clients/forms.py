@@ -1,117 +1,23 @@
-from datetime import date
-
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from agentcrm.core.calendar import InvalidLunar, lunar_validate, solar_to_lunar
+from agentcrm.core.forms import DateInput
 
-from .models import Calendar, Client, Commitment, CustomDate, FamilyMember, Interaction, LifeEvent
-
-LUNAR_ERRORS = {
-    "year": _("The lunar year must be between 1900 and 2099."),
-    "month": _("A lunar month is between 1 and 12."),
-    "leap": _("That lunar year has no leap month %(month)s."),
-    "day": _("Lunar month %(month)s of %(year)s has no day %(day)s."),
-}
+from .models import Client, Commitment, CustomDate, FamilyMember, Interaction, LifeEvent
+from .rules import BIRTHDAY_FIELDS, birthday_problems, client_problems, custom_date_problems
 
 
-def lunar_error(reason: str, *, year, month, day) -> str:
-    return LUNAR_ERRORS[reason] % {"year": year, "month": month, "day": day}
+def _check(form: forms.BaseForm, problems, filled) -> None:
+    """Put a rule's problems (clients.rules) beside their fields and keep what it filled in."""
+    for field, message in problems:
+        form.add_error(field, message)
+    form.cleaned_data.update(filled)
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class BirthdayFormMixin:
-    """Validation shared by clients and family members: no future birth dates, and a lunar
-    birthday that exists in its year (day 30 in a short month, a leap month the year lacks)."""
-
-    def clean(self):
-        cleaned = super().clean()
-        birth_date: date | None = cleaned.get("birth_date")
-        if birth_date and birth_date > timezone.localdate():
-            self.add_error("birth_date", _("A birth date cannot be in the future."))
-            birth_date = None
-        month = cleaned.get("lunar_birth_month")
-        day = cleaned.get("lunar_birth_day")
-        leap = bool(cleaned.get("lunar_birth_leap"))
-        year = cleaned.get("lunar_birth_year")
-        celebrates = cleaned.get("birthday_calendar")
-        if (month is None) != (day is None):
-            self.add_error(
-                "lunar_birth_day" if day is None else "lunar_birth_month",
-                _("Enter both the lunar month and day, or neither."),
-            )
-            return cleaned
-        if month is None:
-            if leap:
-                self.add_error("lunar_birth_leap", _("A leap month needs a lunar month and day."))
-            if celebrates == Calendar.LUNAR:
-                if birth_date:  # derive the lunar birthday from the solar birth date
-                    y, m, d, lp = solar_to_lunar(birth_date)
-                    cleaned.update(
-                        lunar_birth_year=y,
-                        lunar_birth_month=m,
-                        lunar_birth_day=d,
-                        lunar_birth_leap=lp,
-                    )
-                else:
-                    self.add_error(
-                        "lunar_birth_month",
-                        _(
-                            "This person celebrates the lunar birthday: "
-                            "enter it, or the solar birth date."
-                        ),
-                    )
-            return cleaned
-        if year is None and birth_date:
-            year = solar_to_lunar(birth_date)[0]
-        if year is None:
-            if leap or day == 30:
-                self.add_error(
-                    "lunar_birth_year",
-                    _("Enter the lunar birth year so a leap month or day 30 can be checked."),
-                )
-            elif not 1 <= month <= 12:
-                self.add_error(
-                    "lunar_birth_month", lunar_error("month", year="", month=month, day=day)
-                )
-            return cleaned
-        try:
-            lunar_validate(year=year, month=month, day=day, leap=leap)
-        except InvalidLunar as exc:
-            field = {
-                "year": "lunar_birth_year",
-                "month": "lunar_birth_month",
-                "leap": "lunar_birth_leap",
-            }
-            self.add_error(
-                field.get(str(exc), "lunar_birth_day"),
-                lunar_error(str(exc), year=year, month=month, day=day),
-            )
-        if year and cleaned.get("lunar_birth_year") is None:
-            cleaned["lunar_birth_year"] = year
-        return cleaned
-
-
-BIRTHDAY_FIELDS = [
-    "birth_date",
-    "birthday_calendar",
-    "lunar_birth_year",
-    "lunar_birth_month",
-    "lunar_birth_day",
-    "lunar_birth_leap",
-]
-
-
-class ClientForm(BirthdayFormMixin, forms.ModelForm):
+class ClientForm(forms.ModelForm):
     mobile = PhoneNumberField(label=_("mobile phone"), region="CN", required=False)
     phone_other = PhoneNumberField(label=_("other phone"), region="CN", required=False)
     tag_names = forms.CharField(
@@ -165,22 +71,27 @@ class ClientForm(BirthdayFormMixin, forms.ModelForm):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
 
+    def clean_tag_names(self) -> list[str]:
+        """The names typed between commas (ASCII, full-width or 、), as the services take them."""
+        text = self.cleaned_data["tag_names"]
+        return text.replace("，", ",").replace("、", ",").split(",")
+
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("do_not_contact") and not cleaned.get("do_not_contact_reason"):
-            self.add_error("do_not_contact_reason", _("Say why this client must not be contacted."))
-        wedding = cleaned.get("wedding_date")
-        birth = cleaned.get("birth_date")
-        if wedding and birth and wedding < birth:
-            self.add_error("wedding_date", _("The wedding date is before the birth date."))
+        _check(self, *client_problems(cleaned))
         return cleaned
 
 
-class FamilyMemberForm(BirthdayFormMixin, forms.ModelForm):
+class FamilyMemberForm(forms.ModelForm):
     class Meta:
         model = FamilyMember
         fields = ["relation", "name", "gender", *BIRTHDAY_FIELDS, "is_living", "notes"]
         widgets = {"birth_date": DateInput()}
+
+    def clean(self):
+        cleaned = super().clean()
+        _check(self, *birthday_problems(cleaned))
+        return cleaned
 
 
 class CustomDateForm(forms.ModelForm):
@@ -190,28 +101,7 @@ class CustomDateForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        cal, year = cleaned.get("calendar"), cleaned.get("year")
-        month, day, leap = cleaned.get("month"), cleaned.get("day"), bool(cleaned.get("leap"))
-        if month is None or day is None:
-            return cleaned
-        if cal == Calendar.SOLAR:
-            if leap:
-                self.add_error("leap", _("Only lunar dates have leap months."))
-            try:
-                date(year or 2000, month, day)  # 2000 is a leap year: 29 February is allowed
-            except (ValueError, OverflowError):  # OverflowError: a day of 2200000000
-                self.add_error(
-                    "day", _("%(month)s/%(day)s is not a date.") % {"month": month, "day": day}
-                )
-        elif year is not None:
-            try:
-                lunar_validate(year=year, month=month, day=day, leap=leap)
-            except InvalidLunar as exc:
-                self.add_error("day", lunar_error(str(exc), year=year, month=month, day=day))
-        elif not (1 <= month <= 12 and 1 <= day <= 30):
-            self.add_error("day", _("A lunar date is month 1–12, day 1–30."))
-        elif leap:
-            self.add_error("year", _("Enter the year so the leap month can be checked."))
+        _check(self, *custom_date_problems(cleaned))
         return cleaned
 
 

@@ -17,7 +17,7 @@ from agentcrm.core.calendar import month_day_key
 from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
 from agentcrm.core.lists import CheckboxFilter, ListFilterSet, OptionFilter
 
-from .models import Client, Commitment, FamilyMember, Segment, Tag
+from .models import Client, Commitment, FamilyMember, Segment
 
 SORTS = {
     "name": ("name", "id"),
@@ -51,10 +51,6 @@ def clients_for_user(*, user: User, include_archived: bool = True) -> QuerySet[C
 def get_client_for_user(*, user: User, pk: int) -> Client:
     """The client if `user` may see it, else 404 (never 403: existence is not leaked)."""
     return get_object_or_404(clients_for_user(user=user), pk=pk)
-
-
-def tags_for_user(*, user: User) -> QuerySet[Tag]:
-    return Tag.objects.filter(owner=user)
 
 
 def phone_digits_q(text: str, *fields: str) -> Q:
@@ -175,6 +171,8 @@ def client_has_history(*, client: Client) -> bool:
     )
 
 
+# Used by no page: kept as the oracle tests/test_seed_demo.py checks the demo's birthdays with
+# (a plain birth_md match, independent of the touch engine's birthday occasions).
 def upcoming_birthdays(*, user: User, start: date, days: int) -> QuerySet[Client]:
     """Active clients whose solar birthday key falls within `days` from `start`."""
     keys = {month_day_key(d.month, d.day) for d in (start + timedelta(days=i) for i in range(days))}

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agentcrm.core.forms import add_service_errors, formset_changes, model_form_values
 from agentcrm.core.lists import list_page
 from touches.registry import client_panels
 
@@ -27,7 +28,7 @@ def client_list(request):
         selectors.client_list(user=request.user, filters=request.GET),
         "clients/client_list.html",
         context={"form": selectors.ClientFilter(request.GET).form, "today": timezone.localdate()},
-        page_size=settings.CLIENT_LIST_PAGE_SIZE,
+        page_size=settings.LIST_PAGE_SIZE,
     )
 
 
@@ -37,9 +38,22 @@ def _client_form_page(request, client=None):
     dates = CustomDateFormSet(request.POST or None, instance=client, prefix="dates")
     if request.method == "POST":
         if form.is_valid() and family.is_valid() and dates.is_valid():
-            saved = services.client_save(owner=request.user, form=form, formsets=[family, dates])
-            messages.success(request, _("Saved %(name)s.") % {"name": saved.name})
-            return redirect("clients:detail", pk=saved.pk)
+            data = {
+                **model_form_values(form),
+                "tag_names": form.cleaned_data["tag_names"],
+                "family": formset_changes(family),
+                "dates": formset_changes(dates),
+            }
+            try:
+                if client is None:
+                    saved = services.client_create(owner=request.user, **data)
+                else:
+                    saved = services.client_update(client=client, **data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Saved %(name)s.") % {"name": saved.name})
+                return redirect("clients:detail", pk=saved.pk)
         messages.error(request, _("Nothing was saved: please correct the errors below."))
     return render(
         request,

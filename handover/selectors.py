@@ -30,10 +30,6 @@ def departing_agents_for_user(*, user: User) -> QuerySet[User]:
     )
 
 
-def get_departing_agent_for_user(*, user: User, pk: int) -> User:
-    return get_object_or_404(departing_agents_for_user(user=user), pk=pk)
-
-
 def handovers_for_user(*, user: User) -> QuerySet[Handover]:
     agents = handover_agents_for_user(user=user)
     return Handover.objects.filter(from_agent__in=agents).select_related("from_agent", "by")

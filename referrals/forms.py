@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from clients.forms import DateInput
+from agentcrm.core.forms import DateInput
 from clients.models import Client, Interaction
 from policies.models import Policy
 

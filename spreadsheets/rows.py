@@ -1,8 +1,8 @@
 """Check spreadsheet rows a batch at a time.
 
 One row is one client and, optionally, one policy held by and insuring that client. The
-client columns are validated by the client form's own rules (`ImportClientForm` is the
-client form limited to the importable fields), the policy columns by the rules
+client columns are validated as the client form validates them (its fields for these
+columns, then the client rules of `clients.rules`), the policy columns by the rules
 `policy_create` applies, evaluated here without a query per row:
 
 - the model's field validation (`full_clean` without the foreign keys, which the import
@@ -20,13 +20,13 @@ existing policies are found with one query per batch.
 import re
 from dataclasses import dataclass, field
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
 from clients.forms import ClientForm
 from clients.models import Client, Gender
+from clients.rules import client_problems
 from clients.selectors import clients_for_user
 from policies import dates
 from policies.models import Insurer, Policy
@@ -48,53 +48,48 @@ CLIENT_FIELD_COLUMN = {"notes": "client_notes", "__all__": ""}
 COVERAGE_CONSTRAINT = next(c for c in Policy._meta.constraints if c.name == "policy_coverage_value")
 
 
-def _no_check_constraints(exclude=None) -> None:
-    return None
+# The client columns, checked by the client form's own fields (so with its messages).
+CLIENT_COLUMNS = [
+    "name",
+    "gender",
+    "birth_date",
+    "mobile",
+    "phone_other",
+    "wechat_id",
+    "email",
+    "address",
+    "occupation",
+    "employer",
+    "stage",
+    "notes",
+]
+CLIENT_COLUMN_FIELDS = {name: ClientForm.base_fields[name] for name in CLIENT_COLUMNS}
 
 
-class _SharedFields(dict):
-    """Form fields every instance of a form uses as they are (a form copies its fields for
-    each instance so a page can change them; the import's forms never do)."""
-
-    def __deepcopy__(self, memo):
-        return self
-
-
-class ImportClientForm(ClientForm):
-    """The client form with only the fields a spreadsheet fills, and its validation: phone
-    numbers, no birth date in the future, field lengths, choices, the form's clean()."""
-
-    class Meta(ClientForm.Meta):
-        fields = [
-            "name",
-            "gender",
-            "birth_date",
-            "mobile",
-            "phone_other",
-            "wechat_id",
-            "email",
-            "address",
-            "occupation",
-            "employer",
-            "stage",
-            "notes",
-        ]
-        widgets = {}
-
-    def __init__(self, data, *, owner: User):
-        # ClientForm.__init__ only prepares the page (the referrer choices, the tags' initial
-        # value, the crispy helper); none of it concerns a row, and it costs a third of the
-        # time of checking one, so the ModelForm is initialised directly.
-        forms.ModelForm.__init__(self, data)
-        self.owner = owner
-        # Client's check constraints concern the lunar birthday, which this form does not
-        # fill: Django skips them for that reason, but only after building a query for each.
-        # They stay enforced by the database.
-        self.instance.validate_constraints = _no_check_constraints
-
-
-# One form per row: copying its fields for every row would cost a fifth of the check.
-ImportClientForm.base_fields = _SharedFields(ImportClientForm.base_fields)
+def client_row_check(data: dict) -> tuple[Client | None, dict[str, list[str]]]:
+    """A row's client values checked as the client form checks them: each field (phone
+    numbers, field lengths, choices), the client rules (no birth date in the future), the
+    model's field validation. Returns the unsaved client, or None with the messages by field
+    name in the order the form would give them."""
+    errors: dict[str, list[str]] = {}
+    cleaned = {}
+    for name, form_field in CLIENT_COLUMN_FIELDS.items():
+        try:
+            cleaned[name] = form_field.clean(data.get(name))
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    problems, filled = client_problems(cleaned)
+    for name, message in problems:
+        errors.setdefault(name, []).append(str(message))
+        cleaned.pop(name, None)
+    cleaned.update(filled)
+    client = Client(**cleaned)
+    try:  # what ModelForm validation adds: the model fields' own checks
+        client.clean_fields(exclude={f.name for f in Client._meta.fields} - set(cleaned))
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    return (None, errors) if errors else (client, {})
 
 
 @dataclass(slots=True)
@@ -218,13 +213,13 @@ class RowChecker:
             "stage": stage or (Client.Stage.CLIENT if has_policy else Client.Stage.PROSPECT),
             "notes": values.get("client_notes") or "",
         }
-        form = ImportClientForm(data, owner=self.owner)
-        if form.is_valid():
+        client, errors = client_row_check(data)
+        if client is not None:
             if not any(BY_KEY[p.column].part == CLIENT for p in row.problems if p.column):
-                row.client = form.instance
+                row.client = client
                 row.mobile = str(row.client.mobile) if row.client.mobile else ""
             return
-        for name, messages in form.errors.items():
+        for name, messages in errors.items():
             key = CLIENT_FIELD_COLUMN.get(name, name)
             if key and self._failed(row, key):
                 continue  # the cell could not be read: that message says it already

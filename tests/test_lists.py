@@ -135,7 +135,7 @@ def test_decorate_gets_the_page_rows_only(templates):
 
 
 @pytest.mark.django_db
-@override_settings(CLIENT_LIST_PAGE_SIZE=2)
+@override_settings(LIST_PAGE_SIZE=2)
 def test_pager_links_keep_the_filters_and_hide_the_middle_on_phones(as_user, owner):
     for i in range(20):
         ClientFactory(owner=owner, name=f"客户{i:02d}")

@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.db.models import F, Q
 
 from agentcrm.accounts.models import User
-from clients.demo import demo_steps, register_demo_step
 from clients.models import Client, Commitment
-from policies.demo import seed_agent_policies
+from demo.builders.policies import seed_agent_policies
+from demo.seed import DEMO_STEPS
 from policies.models import (
     Beneficiary,
     Insurer,
@@ -91,12 +91,10 @@ def _book(username: str) -> list[tuple]:
     )
 
 
-def test_the_policies_step_is_registered():
-    assert demo_steps()["policies"] is seed_agent_policies
-    register_demo_step("policies", seed_agent_policies)  # the same function again: fine
-    with pytest.raises(ValueError, match="registered twice"):
-        register_demo_step("policies", lambda agent, today: 0)
-    assert demo_steps()["policies"] is seed_agent_policies
+def test_the_policies_step_runs_first_after_the_clients():
+    # The steps are an explicit, ordered table in demo.seed (no registry to register into).
+    assert list(DEMO_STEPS) == ["policies", "referrals"]
+    assert DEMO_STEPS["policies"] is seed_agent_policies
 
 
 def test_policies_belong_to_the_demo_agents_and_their_own_clients(seeded):
@@ -173,7 +171,7 @@ def test_a_realistic_mix(seeded):
         statuses = set(policies.values_list("status", flat=True))
         assert statuses == {"in_force", "grace", "lapsed", "pending"}
         assert policies.filter(insured_member__isnull=False).exists()  # a child's policy
-        # The laid-out dates (see policies/demo.py).
+        # The laid-out dates (see demo/builders/policies.py).
         grace_policy = policies.get(status=Policy.Status.GRACE)
         assert TODAY < grace_policy.premium_grace_end <= TODAY + timedelta(days=7)
         lapsed = policies.get(status=Policy.Status.LAPSED)

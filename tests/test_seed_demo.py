@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import Team, User
 from agentcrm.core.calendar import lunar_occurrence, lunar_validate, solar_to_lunar
-from clients.demo import CLIENTS_PER_AGENT, DEMO_PASSWORD, demo_steps
 from clients.models import (
     Calendar,
     Client,
@@ -27,6 +26,8 @@ from clients.models import (
     Tag,
 )
 from clients.selectors import upcoming_birthdays
+from demo.builders.clients import CLIENTS_PER_AGENT
+from demo.seed import DEMO_PASSWORD, DEMO_STEPS
 from policies.models import Policy
 from referrals.models import (
     Context,
@@ -299,7 +300,7 @@ def test_the_books_are_deterministic(seeded):
 
 
 def test_demo_steps_run_policies_before_referrals():
-    steps = list(demo_steps())
+    steps = list(DEMO_STEPS)
     assert steps.index("policies") < steps.index("referrals")
 
 

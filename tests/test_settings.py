@@ -110,3 +110,48 @@ def test_the_test_and_local_settings_ignore_forwarded_for():
     assert settings.TRUSTED_PROXY_COUNT == 0
     assert settings.AXES_ENABLED is True
     assert settings.AUTHENTICATION_BACKENDS[0].startswith("axes.backends.")
+
+
+# -- the demo data: `manage.py seed_demo` on a developer's machine, never in production ------
+
+# Prints the modules loaded named "demo" or inside a "demo" package (the builders once lived
+# in clients.demo, policies.demo and referrals.demo).
+LOADED_DEMO_MODULES = (
+    "import json, sys; print(json.dumps(sorted(m for m in sys.modules if 'demo' in m.split('.'))))"
+)
+
+
+def test_production_installs_no_demo_app():
+    apps = production_values("INSTALLED_APPS")["INSTALLED_APPS"]
+    assert "demo" not in apps
+    assert {"clients", "policies", "referrals", "touches", "handover"} <= set(apps)
+
+
+def test_production_start_up_imports_no_demo_generator():
+    # What a worker process loads: every app (models, ready(), the occasions the touch engine
+    # finds), the URLconf with every view, the admin and the management commands.
+    code = (
+        "import django; django.setup(); "
+        "from django.contrib import admin; admin.autodiscover(); "
+        "from django.urls import get_resolver; get_resolver().url_patterns; "
+        "from django.core.management import get_commands; "
+        "assert 'seed_demo' not in get_commands(), get_commands(); " + LOADED_DEMO_MODULES
+    )
+    result = run(["-c", code], production_env())
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_local_and_test_settings_install_the_demo_app_on_top():
+    from django.conf import settings
+    from django.core.management import get_commands
+
+    assert settings.INSTALLED_APPS[-1] == "demo"
+    assert get_commands()["seed_demo"] == "demo"
+    code = (
+        "import django; django.setup(); "
+        "from django.conf import settings; print(settings.INSTALLED_APPS[-1])"
+    )
+    result = run(["-c", code], production_env(DJANGO_SETTINGS_MODULE="agentcrm.settings.local"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "demo"

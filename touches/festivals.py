@@ -129,27 +129,8 @@ def nth_weekday(*, year: int, month: int, nth: int, weekday: int) -> date:
     return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
 
 
-def festival_date(key: str, year: int) -> date:
-    """The date of festival `key` in `year`; KeyError for an unknown key."""
-    return FESTIVALS_BY_KEY[key].date_in(year)
-
-
 def festival_dates(year: int) -> list[tuple[date, Festival]]:
     """Every festival of `year`, sorted by date; festivals on one day keep FESTIVALS order."""
     check_year(year)
     dated = [(festival.date_in(year), festival) for festival in FESTIVALS]
     return sorted(dated, key=lambda pair: (pair[0], _ORDER[pair[1].key]))
-
-
-def festivals_between(start: date, end: date) -> list[tuple[date, Festival]]:
-    """Every festival dated from `start` to `end`, both included, sorted like festival_dates.
-
-    The window may cross a year end: a lead window opened in December reaches 元旦 and an
-    early 春节 of the next year.
-    """
-    return [
-        (day, festival)
-        for year in range(start.year, end.year + 1)
-        for day, festival in festival_dates(year)
-        if start <= day <= end
-    ]

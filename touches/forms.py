@@ -4,7 +4,7 @@ give the agent field-level messages."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.forms import DateInput
+from agentcrm.core.forms import DateInput
 
 from . import services
 from .festival_occasions import AUDIENCES
@@ -12,6 +12,7 @@ from .festivals import FESTIVALS, FESTIVALS_BY_KEY
 from .greetings import FESTIVAL_KIND
 from .models import FestivalPreference, TouchPreference
 from .registry import OccasionKind, occasion_kind, occasion_kinds
+from .selectors import lead_days_range
 
 
 class DoneForm(forms.Form):
@@ -50,7 +51,7 @@ class KindPreferenceForm(forms.Form):
         return occasion_kind(self["kind"].value() or "")
 
     def lead_range(self) -> tuple[int, int]:
-        return services.lead_days_range(self["kind"].value() or "")
+        return lead_days_range(self["kind"].value() or "")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -291,3 +291,21 @@ def touch_settings_for_user(*, user: User) -> TouchSettings:
         festivals={p.festival: p for p in FestivalPreference.objects.filter(owner=user)},
         greetings=greeting_templates_for_user(user=user),
     )
+
+
+# The lead an agent may set for a kind, in days ahead; "neglect" counts days without contact.
+LEAD_DAYS = (0, 365)
+NEGLECT_DAYS = (30, 730)
+
+
+def lead_days_range(kind: str) -> tuple[int, int]:
+    return NEGLECT_DAYS if kind == "neglect" else LEAD_DAYS
+
+
+def greeting_default(kind: str, festival: str = "") -> str:
+    """The wording used when the agent has none: the kind's built-in greeting; a single
+    festival falls back to the festival kind's wording, so it has no default of its own."""
+    if festival:
+        return ""
+    registered = occasion_kinds().get(kind)
+    return str(registered.greeting) if registered else ""

@@ -24,6 +24,7 @@ from .greetings import FESTIVAL_KIND, PLACEHOLDERS, kind_label, touch_label, unk
 from .models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
 from .registry import occasion_kinds
 from .registry import touch_done as touch_done_signal
+from .selectors import greeting_default, lead_days_range
 
 OPEN, DONE, SKIPPED = Touch.Status.OPEN, Touch.Status.DONE, Touch.Status.SKIPPED
 
@@ -36,9 +37,6 @@ DONE_CHANNELS = (
 )
 NOTE_MAX = 500  # Touch.note
 SNOOZE_MAX_DAYS = 365
-LEAD_DAYS = (0, 365)
-# "neglect" counts days without contact, not days ahead.
-NEGLECT_DAYS = (30, 730)
 FESTIVAL_LEAD_DAYS = (0, 60)
 GREETING_MAX = 1000
 
@@ -154,10 +152,6 @@ def touch_reopen(*, touch: Touch) -> bool:
 # --- Settings -------------------------------------------------------------------------------
 
 
-def lead_days_range(kind: str) -> tuple[int, int]:
-    return NEGLECT_DAYS if kind == "neglect" else LEAD_DAYS
-
-
 def _in_range(value, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
@@ -242,15 +236,6 @@ def festival_preferences_save(*, owner: User, rows: Iterable[Mapping[str, Any]])
         raise ValidationError(errors)
     FestivalPreference.objects.filter(owner=owner, festival__in=given).delete()
     FestivalPreference.objects.bulk_create(keep)
-
-
-def greeting_default(kind: str, festival: str = "") -> str:
-    """The wording used when the agent has none: the kind's built-in greeting; a single
-    festival falls back to the festival kind's wording, so it has no default of its own."""
-    if festival:
-        return ""
-    registered = occasion_kinds().get(kind)
-    return str(registered.greeting) if registered else ""
 
 
 def greeting_clean(*, kind: str, festival: str = "", text: str) -> str:

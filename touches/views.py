@@ -224,8 +224,8 @@ def touch_settings(request):
                 f.errors for f in greetings.forms if f["festival"].value()
             ),
             "save_errors": save_errors,
-            "lead_days": services.LEAD_DAYS,
-            "neglect_days": services.NEGLECT_DAYS,
+            "lead_days": selectors.LEAD_DAYS,
+            "neglect_days": selectors.NEGLECT_DAYS,
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "referrals",
     "touches",
     "handover",
+    # The local and test settings add "demo" (seed_demo) on top; production never loads it.
 ]
 
 MIDDLEWARE = [
@@ -263,9 +264,8 @@ CELERY_BEAT_SCHEDULE = {
 # How long /healthz waits for the broker before calling it down.
 HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=1.0)
 
-# Rows per page of a list (agentcrm.core.lists.list_page); the client list has its own.
+# Rows per page of the list pages (clients, policies, service requests, referrals, touches).
 LIST_PAGE_SIZE = 25
-CLIENT_LIST_PAGE_SIZE = 25
 
 LOGGING = {
     "version": 1,

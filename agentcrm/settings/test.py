@@ -1,9 +1,12 @@
 """The test suite. PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set, else SQLite."""
 
 from .base import *  # noqa: F403
+from .base import INSTALLED_APPS
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-0123456789-0123456789-0123456789-0123456789"
+# `manage.py seed_demo` and its builders (production never installs them).
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},

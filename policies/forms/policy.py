@@ -6,7 +6,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.forms import DateInput
+from agentcrm.core.forms import DateInput
 from clients.models import FamilyMember
 from clients.selectors import clients_for_user
 

@@ -11,7 +11,7 @@ from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from clients.forms import DateInput
+from agentcrm.core.forms import DateInput
 
 from ..models import Beneficiary, Payout, Policy, Rider
 from ..services.schedule import PayoutPattern

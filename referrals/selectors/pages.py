@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import CharFilter, DateFilter, ModelChoiceFilter, TypedChoiceFilter
 
 from agentcrm.accounts.models import User
+from agentcrm.core.forms import DateInput
 from agentcrm.core.lists import CheckboxFilter, ListFilterSet
-from clients.forms import DateInput
 from clients.models import Client
 from clients.selectors import phone_digits_q
 from policies.models import Policy

@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from clients.forms import DateInput
+from agentcrm.core.forms import DateInput
 from policies.models import Policy
 
 from ..models import ServiceRequest, ServiceRequestStatusChange

@@ -7,7 +7,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.forms import DateInput
+from agentcrm.core.forms import DateInput
 from policies.models import Policy
 
 from ..models import AnnualReview

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from clients.demo import CLIENTS_PER_AGENT, DEMO_PASSWORD, seed_demo
+from demo.builders.clients import CLIENTS_PER_AGENT
+from demo.seed import DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

@@ -1,33 +1,25 @@
-"""Demo data for `manage.py seed_demo`: a nested team, five logins and two agents' books.
+"""The demo clients of a new book: 36 Chinese clients per agent with their families, solar
+and lunar birthdays, yearly dates, a year of contacts, life events and promises.
 
-Deterministic: names, numbers and every choice come from fixed per-agent seeds; dates are
-laid out around the day the seed runs (`timezone.localdate()`), so the dashboard always has
-birthdays this week, overdue and upcoming promises, and contacts over the past year.
-
-Idempotent: users and teams are found by username / name and created only when missing (a
-password is set only when the user is created); an agent's book is seeded only when the agent
-has no clients yet, inside one transaction, so a second run creates nothing.
-
-Apps that depend on clients add to a new book with `register_demo_step` (from their
-`AppConfig.ready()`): each step runs for an agent right after that agent's book was created,
-in the same transaction, so it is as idempotent as the book (this module imports no such app).
+Deterministic: names, numbers and every choice come from the plan's fixed seed; dates are
+laid out around `today`, so the dashboard always has birthdays this week, overdue and
+upcoming promises, and contacts over the past year. `demo.seed` runs it for an agent who
+has no clients yet.
 """
 
 from __future__ import annotations
 
 import calendar
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import phonenumbers
-from django.db import transaction
 from django.utils import timezone
 
-from agentcrm.accounts.models import Team, User
+from agentcrm.accounts.models import User
 from agentcrm.core.calendar import (
     InvalidLunar,
     age_on,
@@ -37,8 +29,7 @@ from agentcrm.core.calendar import (
     lunar_validate,
     solar_to_lunar,
 )
-
-from .models import (
+from clients.models import (
     Calendar,
     Client,
     Commitment,
@@ -55,30 +46,7 @@ from .models import (
 if TYPE_CHECKING:  # Faker is imported when a book is built, not with the app registry
     from faker import Faker
 
-DEMO_PASSWORD = "agentcrm-demo"
 CLIENTS_PER_AGENT = 36
-
-PARENT_TEAM = "华东区"
-TEAM = "上海一部"
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    display_name: str
-    role: str
-    team: str | None
-    is_staff: bool = False
-    is_superuser: bool = False
-
-
-DEMO_USERS = [
-    DemoUser("director1", "李总监", User.Role.MANAGER, PARENT_TEAM),
-    DemoUser("manager1", "张经理", User.Role.MANAGER, TEAM),
-    DemoUser("agent1", "王丽华", User.Role.AGENT, TEAM),
-    DemoUser("agent2", "陈志强", User.Role.AGENT, TEAM),
-    DemoUser("admin", "系统管理员", User.Role.ADMIN, None, is_staff=True, is_superuser=True),
-]
 
 
 @dataclass(frozen=True)
@@ -91,115 +59,6 @@ class AgentPlan:
     lunar_birthday_offset: int
     wedding_offset: int
     child_birthday_offset: int
-
-
-AGENT_PLANS = [
-    AgentPlan("agent1", 20240601, (0, 3), 5, 2, 4),
-    AgentPlan("agent2", 20240602, (1, 6), 2, 4, 3),
-]
-
-
-@dataclass
-class SeedReport:
-    teams_created: list[str] = field(default_factory=list)
-    teams_present: list[str] = field(default_factory=list)
-    users_created: list[str] = field(default_factory=list)
-    users_present: list[str] = field(default_factory=list)
-    clients_created: dict[str, int] = field(default_factory=dict)
-    clients_present: dict[str, int] = field(default_factory=dict)
-    # username -> {demo step name: rows it created}, for the books created by this run
-    steps_created: dict[str, dict[str, int]] = field(default_factory=dict)
-    logins: list[User] = field(default_factory=list)
-
-
-# --- demo steps of other apps ---------------------------------------------------------------
-
-# fn(agent, today) -> how many (main) rows it created for the agent's new book.
-DemoStep = Callable[[User, date], int]
-_demo_steps: dict[str, DemoStep] = {}
-
-
-def register_demo_step(name: str, fn: DemoStep) -> None:
-    """Add `fn` to every new demo book (see the module docstring). Registering the same
-    function again is a no-op; another function under a name already taken is an error."""
-    if name in _demo_steps and _demo_steps[name] is not fn:
-        raise ValueError(f"demo step {name!r} is registered twice")
-    _demo_steps[name] = fn
-
-
-def demo_steps() -> dict[str, DemoStep]:
-    return dict(_demo_steps)
-
-
-def seed_demo() -> SeedReport:
-    """Create whatever part of the demo is missing. Safe to run any number of times."""
-    report = SeedReport()
-    with transaction.atomic():
-        users = _seed_users_and_teams(report)
-    today = timezone.localdate()
-    for plan in AGENT_PLANS:
-        created, present, steps = seed_agent_book(users[plan.username], plan=plan, today=today)
-        if created:
-            report.clients_created[plan.username] = created
-            report.steps_created[plan.username] = steps
-        else:
-            report.clients_present[plan.username] = present
-    report.logins = [users[u.username] for u in DEMO_USERS]
-    return report
-
-
-# --- users and teams -------------------------------------------------------------------
-
-
-def _team(name: str, report: SeedReport) -> Team:
-    team = Team.objects.filter(name=name).order_by("pk").first()
-    if team is None:
-        team = Team.objects.create(name=name)
-        report.teams_created.append(name)
-    else:
-        report.teams_present.append(name)
-    return team
-
-
-def _user(spec: DemoUser, team: Team | None, report: SeedReport) -> User:
-    user = User.objects.filter(username=spec.username).first()
-    if user is not None:
-        report.users_present.append(spec.username)
-        return user
-    user = User(
-        username=spec.username,
-        display_name=spec.display_name,
-        role=spec.role,
-        team=team,
-        email=f"{spec.username}@example.com",
-        is_staff=spec.is_staff,
-        is_superuser=spec.is_superuser,
-    )
-    user.set_password(DEMO_PASSWORD)
-    user.save()
-    report.users_created.append(spec.username)
-    return user
-
-
-def _seed_users_and_teams(report: SeedReport) -> dict[str, User]:
-    """华东区 (director1) contains 上海一部 (manager1, agent1, agent2). Existing teams only
-    get a missing manager or parent filled in; existing users are left as they are."""
-    teams = {PARENT_TEAM: _team(PARENT_TEAM, report), TEAM: _team(TEAM, report)}
-    users = {spec.username: _user(spec, teams.get(spec.team), report) for spec in DEMO_USERS}
-    parent, team = teams[PARENT_TEAM], teams[TEAM]
-    if parent.manager_id is None:
-        parent.manager = users["director1"]
-        parent.save(update_fields=["manager"])
-    changed = []
-    if team.manager_id is None:
-        team.manager = users["manager1"]
-        changed.append("manager")
-    if team.parent_id is None and parent.parent_id != team.pk:
-        team.parent = parent
-        changed.append("parent")
-    if changed:
-        team.save(update_fields=changed)
-    return users
 
 
 # --- vocabulary ---------------------------------------------------------------------------
@@ -629,20 +488,9 @@ def _personas(rng: random.Random) -> list[Persona]:
     return people
 
 
-def seed_agent_book(
-    agent: User, *, plan: AgentPlan, today: date
-) -> tuple[int, int, dict[str, int]]:
-    """Seed `agent`'s clients unless they have some, then run the registered demo steps for
-    the new book. Returns (clients created, clients already present, {step: rows created})."""
-    with transaction.atomic():
-        # Serialises concurrent runs on PostgreSQL; a no-op on SQLite (one writer anyway).
-        User.objects.select_for_update().filter(pk=agent.pk).first()
-        present = Client.objects.filter(owner=agent).count()
-        if present:
-            return 0, present, {}
-        created = _BookBuilder(agent, plan=plan, today=today).build()
-        steps = {name: fn(agent, today) for name, fn in _demo_steps.items()}
-        return created, 0, steps
+def seed_agent_clients(agent: User, *, plan: AgentPlan, today: date) -> int:
+    """The agent's new book: its clients and everything about them. Returns how many clients."""
+    return _BookBuilder(agent, plan=plan, today=today).build()
 
 
 class _BookBuilder:
@@ -816,7 +664,7 @@ class _BookBuilder:
         age = _age(birth, today)
         occupation, employer, industry, segment, income = self.job(persona)
         marital = self.marital(persona)
-        # The referrer is drawn to keep the seed sequence; referrals/demo.py links them.
+        # The referrer is drawn to keep the seed sequence; builders/referrals.py links them.
         source, _referrer = self.source(index)
         stage = Client.Stage.PROSPECT if persona.archetype == "student" else Client.Stage.CLIENT
         if index == self.ARCHIVED or (stage == Client.Stage.CLIENT and rng.random() < 0.15):

@@ -1,11 +1,10 @@
 """Demo referrals for `manage.py seed_demo`: who referred whom in a new demo book, a year of
 referral requests, the referred prospects' pipelines, report-backs and thanks.
 
-`ReferralsConfig.ready()` registers `seed_agent_referrals` as a demo step. Steps run in
-registration order, which is the order of INSTALLED_APPS (policies before referrals), so the
-book already has its policies: a referred client who holds one is "won" with their first
-policy. The step runs right after the agent's book was created, in the same transaction, so
-it is as idempotent as the book (a second run creates nothing).
+`demo.seed` runs `seed_agent_referrals` for an agent's new book after the policies step
+(`DEMO_STEPS`), so the book already has its policies: a referred client who holds one is
+"won" with their first policy. It runs right after the agent's book was created, in the same
+transaction, so it is as idempotent as the book (a second run creates nothing).
 
 Everything goes through the referral services (`referral_request_record`, `referral_create`,
 `referral_stage_change` with `at=`, `referral_feedback_report`, `referral_thank`), so the rules
@@ -40,19 +39,10 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from agentcrm.accounts.models import User
-from clients.demo import (
-    GIFT_VALUES,
-    MANAGER_JOBS,
-    OTHER_JOBS,
-    OWNER_JOBS,
-    _mobile,
-    _person_name,
-)
 from clients.models import Client, Gender, Interaction
 from policies import dates
 from policies.models import Policy
-
-from .models import (
+from referrals.models import (
     Context,
     Referral,
     ReferralStageChange,
@@ -60,13 +50,22 @@ from .models import (
     Relationship,
     Stage,
 )
-from .services import (
+from referrals.services import (
     Person,
     referral_create,
     referral_feedback_report,
     referral_request_record,
     referral_stage_change,
     referral_thank,
+)
+
+from .clients import (
+    GIFT_VALUES,
+    MANAGER_JOBS,
+    OTHER_JOBS,
+    OWNER_JOBS,
+    _mobile,
+    _person_name,
 )
 
 REQUESTS_PER_YEAR = 18

@@ -1,9 +1,8 @@
 """Demo policies for `manage.py seed_demo`: one or two policies for most clients of a new demo
 book, laid out around today so that every policy occasion is on the agent's touch list.
 
-`PoliciesConfig.ready()` registers `seed_agent_policies` as a demo step; `clients.demo` runs
-it for an agent right after creating the agent's book, in the same transaction, so it is as
-idempotent as the book (a second run creates nothing).
+`demo.seed` runs `seed_agent_policies` for an agent right after creating the agent's book,
+in the same transaction, so it is as idempotent as the book (a second run creates nothing).
 
 Everything is written through the policy services (`policy_create`, `premium_record_payment`,
 `policy_set_status`, `payout_schedule_generate`, `service_request_create`, `review_create`,
@@ -44,6 +43,23 @@ from django.utils import timezone
 from agentcrm.accounts.models import User
 from agentcrm.core.calendar import solar_in_year
 from clients.models import Client, FamilyMember, LifeEvent
+from policies import dates
+from policies.models import (
+    Beneficiary,
+    Insurer,
+    Payout,
+    Policy,
+    PolicyStatusChange,
+    Rider,
+)
+from policies.services import (
+    PayoutPattern,
+    payout_mark_claimed,
+    payout_schedule_generate,
+    policy_create,
+    policy_set_status,
+    premium_record_payment,
+)
 from servicing.models import DeliveryItem, DeliveryTick, ServiceRequest, ServiceRequestStatusChange
 from servicing.services import (
     delivery_tick,
@@ -52,24 +68,6 @@ from servicing.services import (
     service_request_create,
     service_request_document_toggle_received,
     service_request_set_status,
-)
-
-from . import dates
-from .models import (
-    Beneficiary,
-    Insurer,
-    Payout,
-    Policy,
-    PolicyStatusChange,
-    Rider,
-)
-from .services import (
-    PayoutPattern,
-    payout_mark_claimed,
-    payout_schedule_generate,
-    policy_create,
-    policy_set_status,
-    premium_record_payment,
 )
 
 Type, Frequency, Coverage, Status = (

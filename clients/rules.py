@@ -1,0 +1,175 @@
+"""The client archive's own validation rules, in one place.
+
+The client and family forms, the client services and the spreadsheet import all check a
+record with these functions, so a rule (and its message) exists once. Each takes the
+values to be stored (a form's cleaned data, a service's arguments, an import row) and
+returns the problems found, as (field, message) pairs in the order found, and the values
+the rule fills in itself.
+"""
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agentcrm.core.calendar import InvalidLunar, lunar_validate, solar_to_lunar
+
+from .models import Calendar
+
+Problems = list[tuple[str, str]]
+
+# The fields of a client or family member the birthday rule reads.
+BIRTHDAY_FIELDS = [
+    "birth_date",
+    "birthday_calendar",
+    "lunar_birth_year",
+    "lunar_birth_month",
+    "lunar_birth_day",
+    "lunar_birth_leap",
+]
+
+LUNAR_ERRORS = {
+    "year": _("The lunar year must be between 1900 and 2099."),
+    "month": _("A lunar month is between 1 and 12."),
+    "leap": _("That lunar year has no leap month %(month)s."),
+    "day": _("Lunar month %(month)s of %(year)s has no day %(day)s."),
+}
+
+
+def lunar_error(reason: str, *, year, month, day) -> str:
+    return LUNAR_ERRORS[reason] % {"year": year, "month": month, "day": day}
+
+
+def _problems_on(problems: Problems, field: str) -> bool:
+    return any(name == field for name, _message in problems)
+
+
+def birthday_problems(
+    values: Mapping[str, Any], *, today: date | None = None
+) -> tuple[Problems, dict[str, Any]]:
+    """Clients and family members: no birth date in the future, and a lunar birthday that
+    exists in its year (day 30 in a short month, a leap month the year lacks).
+
+    Fills in the lunar birthday from the solar birth date for someone who celebrates the
+    lunar one but gave only the solar date, and the lunar birth year from the solar date.
+    """
+    problems: Problems = []
+    filled: dict[str, Any] = {}
+    birth_date: date | None = values.get("birth_date")
+    if birth_date and birth_date > (today or timezone.localdate()):
+        problems.append(("birth_date", _("A birth date cannot be in the future.")))
+        birth_date = None
+    month = values.get("lunar_birth_month")
+    day = values.get("lunar_birth_day")
+    leap = bool(values.get("lunar_birth_leap"))
+    year = values.get("lunar_birth_year")
+    celebrates = values.get("birthday_calendar")
+    if (month is None) != (day is None):
+        problems.append(
+            (
+                "lunar_birth_day" if day is None else "lunar_birth_month",
+                _("Enter both the lunar month and day, or neither."),
+            )
+        )
+        return problems, filled
+    if month is None:
+        if leap:
+            problems.append(("lunar_birth_leap", _("A leap month needs a lunar month and day.")))
+        if celebrates == Calendar.LUNAR:
+            if birth_date:  # derive the lunar birthday from the solar birth date
+                y, m, d, lp = solar_to_lunar(birth_date)
+                filled.update(
+                    lunar_birth_year=y,
+                    lunar_birth_month=m,
+                    lunar_birth_day=d,
+                    lunar_birth_leap=lp,
+                )
+            else:
+                problems.append(
+                    (
+                        "lunar_birth_month",
+                        _(
+                            "This person celebrates the lunar birthday: "
+                            "enter it, or the solar birth date."
+                        ),
+                    )
+                )
+        return problems, filled
+    if year is None and birth_date:
+        year = solar_to_lunar(birth_date)[0]
+    if year is None:
+        if leap or day == 30:
+            problems.append(
+                (
+                    "lunar_birth_year",
+                    _("Enter the lunar birth year so a leap month or day 30 can be checked."),
+                )
+            )
+        elif not 1 <= month <= 12:
+            problems.append(
+                ("lunar_birth_month", lunar_error("month", year="", month=month, day=day))
+            )
+        return problems, filled
+    try:
+        lunar_validate(year=year, month=month, day=day, leap=leap)
+    except InvalidLunar as exc:
+        field = {
+            "year": "lunar_birth_year",
+            "month": "lunar_birth_month",
+            "leap": "lunar_birth_leap",
+        }
+        problems.append(
+            (
+                field.get(str(exc), "lunar_birth_day"),
+                lunar_error(str(exc), year=year, month=month, day=day),
+            )
+        )
+    if year:  # the year found from the solar date is stored with the lunar birthday
+        filled["lunar_birth_year"] = year
+    return problems, filled
+
+
+def client_problems(
+    values: Mapping[str, Any], *, today: date | None = None
+) -> tuple[Problems, dict[str, Any]]:
+    """A client: the birthday rules, a reason for do-not-contact, no wedding before birth."""
+    problems, filled = birthday_problems(values, today=today)
+    if values.get("do_not_contact") and not values.get("do_not_contact_reason"):
+        problems.append(("do_not_contact_reason", _("Say why this client must not be contacted.")))
+    wedding = values.get("wedding_date")
+    # A birth date refused above (in the future) is no date to compare with.
+    birth = None if _problems_on(problems, "birth_date") else values.get("birth_date")
+    if wedding and birth and wedding < birth:
+        problems.append(("wedding_date", _("The wedding date is before the birth date.")))
+    return problems, filled
+
+
+def custom_date_problems(values: Mapping[str, Any]) -> tuple[Problems, dict[str, Any]]:
+    """A yearly date: a real solar date (29 February allowed), or a lunar date that exists in
+    its year; a leap month needs the year to be checked."""
+    cal, year = values.get("calendar"), values.get("year")
+    month, day, leap = values.get("month"), values.get("day"), bool(values.get("leap"))
+    problems: Problems = []
+    if month is None or day is None:
+        return problems, {}
+    if cal == Calendar.SOLAR:
+        if leap:
+            problems.append(("leap", _("Only lunar dates have leap months.")))
+        try:
+            date(year or 2000, month, day)  # 2000 is a leap year: 29 February is allowed
+        except (ValueError, OverflowError):  # OverflowError: a day of 2200000000
+            problems.append(
+                ("day", _("%(month)s/%(day)s is not a date.") % {"month": month, "day": day})
+            )
+    elif year is not None:
+        try:
+            lunar_validate(year=year, month=month, day=day, leap=leap)
+        except InvalidLunar as exc:
+            problems.append(("day", lunar_error(str(exc), year=year, month=month, day=day)))
+    elif not (1 <= month <= 12 and 1 <= day <= 30):
+        problems.append(("day", _("A lunar date is month 1–12, day 1–30.")))
+    elif leap:
+        problems.append(("year", _("Enter the year so the leap month can be checked.")))
+    return problems, {}

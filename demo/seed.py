@@ -1,0 +1,171 @@
+"""`manage.py seed_demo`: a nested team, five logins and two agents' books.
+
+Deterministic: names, numbers and every choice come from fixed per-agent seeds; dates are
+laid out around the day the seed runs (`timezone.localdate()`), so the dashboard always has
+birthdays this week, overdue and upcoming promises, and contacts over the past year.
+
+Idempotent: users and teams are found by username / name and created only when missing (a
+password is set only when the user is created); an agent's book is seeded only when the agent
+has no clients yet, inside one transaction, so a second run creates nothing.
+
+A new book is built in a fixed order, in that one transaction: the clients
+(`builders.clients`), then each of `DEMO_STEPS`: the policies (`builders.policies`), then
+the referrals (`builders.referrals`), which need the policies: a referred client who holds
+one is "won" with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from agentcrm.accounts.models import Team, User
+from clients.models import Client
+
+from .builders.clients import AgentPlan, seed_agent_clients
+from .builders.policies import seed_agent_policies
+from .builders.referrals import seed_agent_referrals
+
+DEMO_PASSWORD = "agentcrm-demo"
+
+PARENT_TEAM = "华东区"
+TEAM = "上海一部"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    display_name: str
+    role: str
+    team: str | None
+    is_staff: bool = False
+    is_superuser: bool = False
+
+
+DEMO_USERS = [
+    DemoUser("director1", "李总监", User.Role.MANAGER, PARENT_TEAM),
+    DemoUser("manager1", "张经理", User.Role.MANAGER, TEAM),
+    DemoUser("agent1", "王丽华", User.Role.AGENT, TEAM),
+    DemoUser("agent2", "陈志强", User.Role.AGENT, TEAM),
+    DemoUser("admin", "系统管理员", User.Role.ADMIN, None, is_staff=True, is_superuser=True),
+]
+
+AGENT_PLANS = [
+    AgentPlan("agent1", 20240601, (0, 3), 5, 2, 4),
+    AgentPlan("agent2", 20240602, (1, 6), 2, 4, 3),
+]
+
+# fn(agent, today) -> how many (main) rows it created for the agent's new book. They run in
+# this order, right after the book's clients.
+DemoStep = Callable[[User, date], int]
+DEMO_STEPS: dict[str, DemoStep] = {
+    "policies": seed_agent_policies,
+    "referrals": seed_agent_referrals,  # after the policies: a referred client is won with one
+}
+
+
+@dataclass
+class SeedReport:
+    teams_created: list[str] = field(default_factory=list)
+    teams_present: list[str] = field(default_factory=list)
+    users_created: list[str] = field(default_factory=list)
+    users_present: list[str] = field(default_factory=list)
+    clients_created: dict[str, int] = field(default_factory=dict)
+    clients_present: dict[str, int] = field(default_factory=dict)
+    # username -> {demo step name: rows it created}, for the books created by this run
+    steps_created: dict[str, dict[str, int]] = field(default_factory=dict)
+    logins: list[User] = field(default_factory=list)
+
+
+def seed_demo() -> SeedReport:
+    """Create whatever part of the demo is missing. Safe to run any number of times."""
+    report = SeedReport()
+    with transaction.atomic():
+        users = _seed_users_and_teams(report)
+    today = timezone.localdate()
+    for plan in AGENT_PLANS:
+        created, present, steps = seed_agent_book(users[plan.username], plan=plan, today=today)
+        if created:
+            report.clients_created[plan.username] = created
+            report.steps_created[plan.username] = steps
+        else:
+            report.clients_present[plan.username] = present
+    report.logins = [users[u.username] for u in DEMO_USERS]
+    return report
+
+
+# --- users and teams -------------------------------------------------------------------
+
+
+def _team(name: str, report: SeedReport) -> Team:
+    team = Team.objects.filter(name=name).order_by("pk").first()
+    if team is None:
+        team = Team.objects.create(name=name)
+        report.teams_created.append(name)
+    else:
+        report.teams_present.append(name)
+    return team
+
+
+def _user(spec: DemoUser, team: Team | None, report: SeedReport) -> User:
+    user = User.objects.filter(username=spec.username).first()
+    if user is not None:
+        report.users_present.append(spec.username)
+        return user
+    user = User(
+        username=spec.username,
+        display_name=spec.display_name,
+        role=spec.role,
+        team=team,
+        email=f"{spec.username}@example.com",
+        is_staff=spec.is_staff,
+        is_superuser=spec.is_superuser,
+    )
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    report.users_created.append(spec.username)
+    return user
+
+
+def _seed_users_and_teams(report: SeedReport) -> dict[str, User]:
+    """华东区 (director1) contains 上海一部 (manager1, agent1, agent2). Existing teams only
+    get a missing manager or parent filled in; existing users are left as they are."""
+    teams = {PARENT_TEAM: _team(PARENT_TEAM, report), TEAM: _team(TEAM, report)}
+    users = {spec.username: _user(spec, teams.get(spec.team), report) for spec in DEMO_USERS}
+    parent, team = teams[PARENT_TEAM], teams[TEAM]
+    if parent.manager_id is None:
+        parent.manager = users["director1"]
+        parent.save(update_fields=["manager"])
+    changed = []
+    if team.manager_id is None:
+        team.manager = users["manager1"]
+        changed.append("manager")
+    if team.parent_id is None and parent.parent_id != team.pk:
+        team.parent = parent
+        changed.append("parent")
+    if changed:
+        team.save(update_fields=changed)
+    return users
+
+
+# --- one agent's book ----------------------------------------------------------------------
+
+
+def seed_agent_book(
+    agent: User, *, plan: AgentPlan, today: date
+) -> tuple[int, int, dict[str, int]]:
+    """Seed `agent`'s clients unless they have some, then run the demo steps for the new book,
+    in order. Returns (clients created, clients already present, {step: rows created})."""
+    with transaction.atomic():
+        # Serialises concurrent runs on PostgreSQL; a no-op on SQLite (one writer anyway).
+        User.objects.select_for_update().filter(pk=agent.pk).first()
+        present = Client.objects.filter(owner=agent).count()
+        if present:
+            return 0, present, {}
+        created = seed_agent_clients(agent, plan=plan, today=today)
+        steps = {name: fn(agent, today) for name, fn in DEMO_STEPS.items()}
+        return created, 0, steps
