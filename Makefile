@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run       migrate, load demo data, start web (127.0.0.1:8000) + worker with beat"
 	@echo "make test      run the test suite (extra arguments: PYTEST_ARGS='-k health -x')"
-	@echo "make lint      ruff check + ruff format --check, import-linter"
+	@echo "make lint      ruff check + ruff format --check, import-linter, djLint (templates)"
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make messages  update and compile translations (zh_Hans, en)"
 	@echo "make bench     run bench/run.py"
@@ -42,6 +42,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/djlint templates --lint
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format .
