@@ -11,12 +11,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint fmt messages bench
+.PHONY: help install run test lint deadcode fmt messages bench
 
 help:
 	@echo "make run       migrate, load demo data, start web (127.0.0.1:8000) + worker with beat"
 	@echo "make test      run the test suite (extra arguments: PYTEST_ARGS='-k health -x')"
 	@echo "make lint      ruff check + ruff format --check, import-linter, djLint (templates)"
+	@echo "make deadcode  vulture: unused code in the apps (whitelist: .ci/vulture_whitelist.py)"
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make messages  update and compile translations (zh_Hans, en)"
 	@echo "make bench     run bench/run.py"
@@ -43,6 +44,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/djlint templates --lint
+
+deadcode: $(STAMP)
+	$(VENV)/bin/vulture
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format .
