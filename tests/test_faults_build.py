@@ -218,7 +218,7 @@ def test_the_same_night_built_twice_in_parallel_writes_everything_once():
     start = threading.Barrier(2)
     errors = []
 
-    def build():
+    def build_once():
         try:
             start.wait(timeout=10)
             build.touch_build_now(today=TODAY)
@@ -227,7 +227,7 @@ def test_the_same_night_built_twice_in_parallel_writes_everything_once():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=build) for _ in range(2)]
+    threads = [threading.Thread(target=build_once) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
