@@ -5,6 +5,7 @@ Personas: `owner` (an agent with a client), `teammate` (another agent in the sam
 """
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck
@@ -41,18 +42,69 @@ def pytest_configure(config):
         )
 
 
+# Modules whose tests start processes or servers of their own (Celery workers and beat, a
+# Redis server, gunicorn, the live server and Chromium) or kill them, and wait on them with
+# timeouts. Under pytest-xdist (`make test`: -n auto --dist loadgroup) they run one after
+# another on one worker, while the other workers share the rest of the suite.
+SERIAL_GROUP = "serial"
+SERIAL_MODULES = {
+    "test_celery_worker",
+    "test_faults_build",
+    "test_faults_import",
+    "test_faults_redis",
+    "test_bench_load",
+}
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def is_serial_path(path: Path) -> bool:
+    path = path.resolve()
+    return path.stem in SERIAL_MODULES or E2E_DIR in path.parents
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     """Service-backed tests (marked `services`) run only with PostgreSQL and Redis.
 
     Outside CI they are skipped with a reason; .ci/run sets AGENTCRM_REQUIRE_SERVICES=1 and
     also fails the run if any test was skipped.
     """
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            if is_serial_path(Path(str(item.path))):
+                item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
     if SERVICES_AVAILABLE:
         return
     skip = pytest.mark.skip(reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL")
     for item in items:
         if "services" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """With --dist loadgroup, stop unless pytest-xdist grouped the serial tests.
+
+    pytest-xdist groups by a suffix it appends to the node ids, which a pytest version it
+    does not support drops without a word (pytest-xdist#1386, pytest 9.2): the serial tests
+    would then run on every worker at once.
+    """
+    if node.config.getoption("dist") != "loadgroup":
+        return
+    root = node.config.rootpath
+    suffix = f"@{SERIAL_GROUP}"
+    lost = [
+        nodeid
+        for nodeid in ids
+        if is_serial_path(root / nodeid.split("::")[0]) and not nodeid.endswith(suffix)
+    ]
+    if lost:
+        pytest.exit(
+            f"pytest-xdist did not put {lost[0]} (and {len(lost) - 1} more) in the "
+            f"xdist_group {SERIAL_GROUP!r}: do the pytest and pytest-xdist versions in "
+            "requirements/constraints.txt work together?",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 @pytest.fixture

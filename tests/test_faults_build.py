@@ -48,9 +48,9 @@ def broker_queue(monkeypatch):
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     queue = f"faults-{uuid.uuid4().hex}"
     yield queue
-    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(
-        queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
-    )
+    keys = [queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"]
+    prefix = celery_app.conf.broker_transport_options.get("global_keyprefix", "")  # xdist
+    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(*(prefix + key for key in keys))
 
 
 def partly_built_batch() -> bool:
