@@ -39,8 +39,8 @@ run: $(STAMP)
 	bash bin/dev-run
 
 # In parallel (pytest-xdist): each worker has its own test database and Redis key prefix;
-# the tests that start processes or servers of their own all run on one worker, one after
-# another (xdist_group "serial", tests/conftest.py).
+# the tests that start Celery workers or Redis, and the browser tests, run one after another
+# on one worker per group (XDIST_GROUPS in tests/conftest.py).
 test: $(STAMP)
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
