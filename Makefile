@@ -10,13 +10,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` ("auto": one per core; 0: one process, e.g. for --pdb).
+PYTEST_WORKERS ?= auto
 
-.PHONY: help install run test lint fmt messages bench
+.PHONY: help install run test lint deadcode fmt messages bench
 
 help:
 	@echo "make run       migrate, load demo data, start web (127.0.0.1:8000) + worker with beat"
-	@echo "make test      run the test suite (extra arguments: PYTEST_ARGS='-k health -x')"
-	@echo "make lint      ruff check + ruff format --check"
+	@echo "make test      run the test suite on PYTEST_WORKERS=auto workers (PYTEST_ARGS='-k health -x')"
+	@echo "make lint      ruff check + ruff format --check, import-linter, djLint (templates)"
+	@echo "make deadcode  vulture: unused code in the apps (whitelist: .ci/vulture_whitelist.py)"
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make messages  update and compile translations (zh_Hans, en)"
 	@echo "make bench     run bench/run.py"
@@ -35,12 +38,20 @@ install: $(STAMP)
 run: $(STAMP)
 	bash bin/dev-run
 
+# In parallel (pytest-xdist): each worker has its own test database and Redis key prefix;
+# the tests that start Celery workers or Redis, and the browser tests, run one after another
+# on one worker per group (XDIST_GROUPS in tests/conftest.py).
 test: $(STAMP)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/djlint templates --lint
+
+deadcode: $(STAMP)
+	$(VENV)/bin/vulture
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -5,6 +5,7 @@ Personas: `owner` (an agent with a client), `teammate` (another agent in the sam
 """
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck
@@ -39,20 +40,94 @@ def pytest_configure(config):
         raise pytest.UsageError(
             "AGENTCRM_REQUIRE_SERVICES=1 but DATABASE_URL (PostgreSQL) or REDIS_URL is missing"
         )
+    if getattr(config.option, "dist", "no") == "loadgroup":
+        # Keep the order of the collection (below) instead of starting with the biggest group.
+        config.option.loadscopereorder = False
 
 
+# Under pytest-xdist (`make test`: -n auto --dist loadgroup) the tests of one group run on
+# one worker, one after another, while the other workers share the rest of the suite.
+# "celery": tests that start Celery workers and beat, kill them, or stop and start a Redis
+# server, and wait on them with timeouts. "browser": tests/e2e, Chromium and a live server.
+XDIST_GROUPS = {
+    "test_celery_worker": "celery",
+    "test_faults_build": "celery",
+    "test_faults_redis": "celery",
+}
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def xdist_group(path: Path) -> str | None:
+    path = path.resolve()
+    return "browser" if E2E_DIR in path.parents else XDIST_GROUPS.get(path.stem)
+
+
+def uses_plain_db(item) -> bool:
+    """A django_db test that is not transactional: pytest-django runs these first, while the
+    data that migrations load (segments, …) is still there; a transactional test's flush
+    deletes it."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", [])
+    if {"transactional_db", "live_server"} & set(fixtures):
+        return False
+    if marker is not None:
+        return not (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    return "db" in fixtures
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     """Service-backed tests (marked `services`) run only with PostgreSQL and Redis.
 
     Outside CI they are skipped with a reason; .ci/run sets AGENTCRM_REQUIRE_SERVICES=1 and
     also fails the run if any test was skipped.
+
+    Under pytest-xdist the grouped tests get their xdist_group marks (before xdist's hook
+    reads them) and, once pytest-django has put the plain database tests first, move to
+    just after the last of them: a worker that takes a group, whose transactional tests
+    flush its database, has no plain database test left to run after it.
     """
-    if SERVICES_AVAILABLE:
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            if group := xdist_group(Path(str(item.path))):
+                item.add_marker(pytest.mark.xdist_group(group))
+    if not SERVICES_AVAILABLE:
+        skip = pytest.mark.skip(reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL")
+        for item in items:
+            if "services" in item.keywords:
+                item.add_marker(skip)
+    result = yield
+    if getattr(config.option, "loadgroup", False):  # an xdist worker, --dist loadgroup
+        grouped = [item for item in items if xdist_group(Path(str(item.path)))]
+        rest = [item for item in items if not xdist_group(Path(str(item.path)))]
+        plain = sum(1 for item in rest if uses_plain_db(item))
+        items[:] = rest[:plain] + grouped + rest[plain:]
+    return result
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """With --dist loadgroup, stop unless pytest-xdist grouped the tests.
+
+    pytest-xdist groups by a suffix it appends to the node ids, which a pytest version it
+    does not support drops without a word (pytest-xdist#1386, pytest 9.2): the grouped
+    tests would then run on every worker at once.
+    """
+    if node.config.getoption("dist") != "loadgroup":
         return
-    skip = pytest.mark.skip(reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL")
-    for item in items:
-        if "services" in item.keywords:
-            item.add_marker(skip)
+    root = node.config.rootpath
+    lost = []
+    for nodeid in ids:
+        group = xdist_group(root / nodeid.split("::")[0])
+        if group and not nodeid.endswith(f"@{group}"):
+            lost.append(nodeid)
+    if lost:
+        pytest.exit(
+            f"pytest-xdist did not put {lost[0]} (and {len(lost) - 1} more) in its "
+            "xdist_group: do the pytest and pytest-xdist versions in "
+            "requirements/constraints.txt work together?",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 @pytest.fixture
