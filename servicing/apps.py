@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 class ServicingConfig(AppConfig):
     name = "servicing"
-    verbose_name = _("Servicing")
+    # The admin shows only its service requests: the label the request pages use.
+    verbose_name = _("Servicing & claims")
 
     def ready(self):
         from touches.registry import register_client_panel, register_policy_part

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class SpreadsheetsConfig(AppConfig):
     name = "spreadsheets"
-    verbose_name = _("Spreadsheets")
+    verbose_name = _("Spreadsheet")
 
     def ready(self):
         from touches.registry import register_nightly_step
