@@ -4,18 +4,9 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from agentcrm.core.views import healthz
-from policies import urls as policies_urls
-from servicing import urls_policies as servicing_policy_urls
 
 admin.site.site_header = "AgentCRM"
 admin.site.site_title = "AgentCRM"
-
-# The policy pages and the policy's after-sales pages (servicing: delivery, annual review)
-# share /policies/ and the `policies:` URL names; policies imports nothing of servicing.
-policy_pages = (
-    policies_urls.urlpatterns + servicing_policy_urls.urlpatterns,
-    policies_urls.app_name,
-)
 
 urlpatterns = [
     path("", include("touches.urls_dashboard")),
@@ -28,7 +19,8 @@ urlpatterns = [
     path("team/referrals/", include("referrals.urls_team")),
     path("team/handover/", include("handover.urls")),
     path("policies/import/", include("spreadsheets.urls")),
-    path("policies/", include(policy_pages)),
+    # The policy pages and servicing's delivery and review pages share `policies:`.
+    path("policies/", include("servicing.urls_policies")),
     path("touches/", include("touches.urls")),
     path("service-requests/", include("servicing.urls")),
     path("calendar/", include("touches.urls_feed")),

@@ -1,13 +1,19 @@
-"""The after-sales pages of a policy: delivery and annual review. They live under
-/policies/ with the `policies:` URL names they always had: the root URLconf joins these
-patterns to `policies.urls` in the one `policies` namespace (policies imports nothing of
-this app)."""
+"""The pages under /policies/, in the one `policies` URL namespace they always had: the
+policy pages of `policies.urls` and this app's after-sales pages of a policy (delivery and
+annual review). The root URLconf includes this module by name (the base imports no domain
+app); policies imports nothing of this app.
+"""
 
 from django.urls import path
 
+from policies import urls as policies_urls
+
 from .views import delivery, reviews
 
+app_name = policies_urls.app_name
+
 urlpatterns = [
+    *policies_urls.urlpatterns,
     path("<int:pk>/delivery/", delivery.delivery, name="delivery"),
     path("<int:pk>/delivery/tick/", delivery.delivery_tick, name="delivery_tick"),
     path("<int:pk>/reviews/new/", reviews.review_create, name="review_create"),

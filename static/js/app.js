@@ -227,3 +227,8 @@ document.addEventListener("click", function (e) {
     });
   });
 })();
+
+// "Back to the previous page" on the error pages.
+document.addEventListener("click", function (e) {
+  if (e.target.closest("[data-history-back]")) window.history.back();
+});
