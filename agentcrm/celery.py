@@ -1,3 +1,6 @@
+"""The Celery app: settings from Django (namespace CELERY), tasks autodiscovered from the
+installed apps, and log masking for the worker's own handlers."""
+
 import os
 
 from celery import Celery

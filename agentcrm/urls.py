@@ -1,3 +1,6 @@
+"""The root URLconf: every app's URLconf is included by name (the base imports no domain app),
+and the error pages are the app's own."""
+
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path

@@ -1,3 +1,5 @@
+"""Admin for the client archive."""
+
 from django.contrib import admin
 
 from .models import (

@@ -1,3 +1,6 @@
+"""Forms of the client archive. They parse input; the birthday, lunar and other rules are in
+clients.rules, shared with the services and the import."""
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone

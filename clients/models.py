@@ -1,3 +1,6 @@
+"""The client archive: clients, family members, tags and segments, custom dates, interactions,
+life events and promises (commitments)."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q

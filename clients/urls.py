@@ -1,3 +1,5 @@
+"""URLs of the client archive (namespace clients)."""
+
 from django.urls import path
 
 from . import views

@@ -1,3 +1,7 @@
+"""The client pages: list (core.lists), detail with the other apps' panels (touches.registry),
+create and edit, archive, and the timeline's htmx forms. Every client comes from
+get_client_for_user: another agent's is a 404."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError

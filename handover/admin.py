@@ -1,3 +1,5 @@
+"""Admin for book handovers."""
+
 from django.contrib import admin
 
 from .models import Handover, HandoverClient

@@ -1,3 +1,5 @@
+"""The handover forms: the departing agent and how the book is split."""
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _

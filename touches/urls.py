@@ -1,3 +1,6 @@
+"""The touch list, its actions (done, snooze, skip, reopen) and the touch settings (namespace
+touches)."""
+
 from django.urls import path
 
 from . import views

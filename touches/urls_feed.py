@@ -1,3 +1,5 @@
+"""The calendar feed's URLs (namespace calendar_feed): its settings page and the secret .ics."""
+
 from django.urls import path
 
 from . import views_feed

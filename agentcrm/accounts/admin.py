@@ -1,3 +1,5 @@
+"""Admin for users and teams."""
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _

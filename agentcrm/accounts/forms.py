@@ -1,3 +1,5 @@
+"""The two-step sign-in forms: the code at sign-in and the code that confirms a new device."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 

@@ -1,3 +1,6 @@
+"""Users (agent, manager, admin) and nested teams: who manages whom decides what a manager may
+see."""
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession

@@ -1,3 +1,5 @@
+"""Admin for the operations models (job markers, export log)."""
+
 from django.contrib import admin
 
 from .models import ExportLog, JobMarker

@@ -1,3 +1,5 @@
+"""Signed-in pages are sent with Cache-Control: private, no-store."""
+
 from django.utils.cache import patch_cache_control
 
 

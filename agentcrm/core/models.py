@@ -1,3 +1,6 @@
+"""Operations records every app may use: job markers (nightly runs, digests), the export log,
+and the abstract StatusChange log of a status machine."""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone

@@ -1,3 +1,5 @@
+"""The nightly run's task and a ping through broker, worker and database."""
+
 from celery import shared_task
 
 from . import services

@@ -1,3 +1,6 @@
+"""The base's views: /healthz, the error pages (400, 403, 404, 500, refused form token) and the
+retry page of a refused status move."""
+
 import logging
 
 from django import forms

@@ -1,3 +1,5 @@
+"""`manage.py seed_demo`: the demo teams, agents and their books (demo.seed)."""
+
 from django.core.management.base import BaseCommand
 
 from demo.builders.clients import CLIENTS_PER_AGENT

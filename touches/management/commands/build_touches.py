@@ -1,3 +1,6 @@
+"""`manage.py build_touches`: build the touches now, in-process (the days not built yet, or
+given days)."""
+
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError

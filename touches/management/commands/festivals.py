@@ -1,3 +1,5 @@
+"""`manage.py festivals YEAR`: the festival dates of a year, as the build computes them."""
+
 import re
 
 from django.core.management.base import BaseCommand, CommandError
