@@ -25,6 +25,8 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import Team, User
 from clients.models import Client
+from touches.build import touch_build_now, touch_rebuild_collected
+from touches.triggers import rebuilds_collected
 
 from .builders.clients import AgentPlan, seed_agent_clients
 from .builders.policies import seed_agent_policies
@@ -79,6 +81,7 @@ class SeedReport:
     # username -> {demo step name: rows it created}, for the books created by this run
     steps_created: dict[str, dict[str, int]] = field(default_factory=dict)
     logins: list[User] = field(default_factory=list)
+    touches_built: int = 0
 
 
 def seed_demo() -> SeedReport:
@@ -87,13 +90,20 @@ def seed_demo() -> SeedReport:
     with transaction.atomic():
         users = _seed_users_and_teams(report)
     today = timezone.localdate()
-    for plan in AGENT_PLANS:
-        created, present, steps = seed_agent_book(users[plan.username], plan=plan, today=today)
-        if created:
-            report.clients_created[plan.username] = created
-            report.steps_created[plan.username] = steps
-        else:
-            report.clients_present[plan.username] = present
+    # One set-based build at the end, not a rebuild task per saved object (on SQLite those
+    # kept the worker and the database busy for many minutes after `make run` started).
+    with rebuilds_collected() as collected:
+        for plan in AGENT_PLANS:
+            created, present, steps = seed_agent_book(users[plan.username], plan=plan, today=today)
+            if created:
+                report.clients_created[plan.username] = created
+                report.steps_created[plan.username] = steps
+            else:
+                report.clients_present[plan.username] = present
+    # The touch list of the week around today: the new books in the days already built,
+    # then the days not built yet, for every agent.
+    report.touches_built = touch_rebuild_collected(collected=collected, today=today)
+    report.touches_built += touch_build_now(today=today)
     report.logins = [users[u.username] for u in DEMO_USERS]
     return report
 

@@ -394,3 +394,29 @@ def test_report_backs_mostly_on_time_and_one_owed_now(seeded):
         touches = Touch.objects.filter(owner__username=username, kind=FEEDBACK_KIND)
         assert touches.filter(due_date__lt=TODAY, status=Touch.Status.OPEN).exists()
         assert touches.filter(due_date__gt=TODAY, status=Touch.Status.OPEN).exists()
+
+
+# --- the demo's touches ---------------------------------------------------------------------
+
+
+def test_the_demo_builds_its_touches_once_and_queues_nothing(monkeypatch):
+    """Each object the demo saves would queue its client's rebuild; on `make run`'s SQLite
+    that was ~90 tasks that kept the worker and the database busy. The demo builds the week's
+    touches itself, in one set-based pass, and queues no task."""
+    from touches import triggers
+    from touches.models import Touch
+
+    queued = []
+    monkeypatch.setattr(triggers, "queue_rebuild", lambda *a, **k: queued.append(a))
+    with time_machine.travel(NOW, tick=False):
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+    assert queued == []
+    assert Touch.objects.filter(kind="birthday").exists()
+    built = Touch.objects.count()
+    assert f"Touches built: {built}" in out.getvalue()
+    # A second run builds nothing more.
+    with time_machine.travel(NOW, tick=False):
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+    assert "Touches built: 0" in out.getvalue() and Touch.objects.count() == built

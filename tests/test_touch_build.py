@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from agentcrm.core.models import JobMarker
 from touches import build, tasks
@@ -204,3 +205,51 @@ def test_record_changed_today_gets_occasions_nearer_than_the_lead(owner):
     }
     # Neglect counts silent days, not days before an occasion: nothing caught late.
     assert not Touch.objects.filter(kind="neglect").exists()
+
+
+def test_a_bulk_write_collects_its_clients_and_rebuilds_them_at_once(owner, monkeypatch):
+    """Inside `rebuilds_collected` saves record (client, kinds) instead of queueing a task
+    each; one set-based rebuild then writes what they feed."""
+    from clients.models import Commitment, FamilyMember
+    from touches import triggers
+    from touches.build import touch_rebuild_collected
+    from touches.models import Touch
+
+    from .factories import ClientFactory
+
+    today = timezone.localdate()
+    build.touch_build_now(today=today)  # the days up to today + 7 are built
+    queued = []
+    monkeypatch.setattr(triggers, "queue_rebuild", lambda *a, **k: queued.append(a))
+    with triggers.rebuilds_collected() as collected:
+        first = ClientFactory(owner=owner, birth_date=None)
+        second = ClientFactory(owner=owner, birth_date=None)
+        Commitment.objects.create(
+            client=second, description="送资料", due_date=today + timedelta(days=1)
+        )
+        FamilyMember.objects.create(
+            client=first, name="小明", relation="child", birth_date=today.replace(year=2015)
+        )
+    assert queued == []
+    assert collected[(first.pk, owner.pk)] is None  # a client's own save feeds every kind
+    assert collected[(second.pk, owner.pk)] is None
+    assert touch_rebuild_collected(collected=collected, today=today) >= 2
+    kinds = set(Touch.objects.filter(owner=owner).values_list("kind", flat=True))
+    assert {"commitment", "family_birthday"} <= kinds
+
+
+def test_a_rider_edit_rebuilds_only_the_rider_kind(owner, monkeypatch):
+    from policies.models import Rider
+    from touches import triggers
+
+    from .policy_factories import PolicyFactory, RiderFactory
+
+    rider = RiderFactory(policy=PolicyFactory(owner=owner))
+    queued = []
+    monkeypatch.setattr(
+        triggers, "queue_rebuild", lambda *ids, kinds=None: queued.append((ids, kinds))
+    )
+    rider.name = "附加住院医疗"
+    rider.save()
+    assert queued == [((rider.policy.holder_id, owner.pk), frozenset({"rider_expiry"}))]
+    assert Rider.objects.filter(pk=rider.pk).exists()

@@ -340,3 +340,25 @@ def touch_rebuild_for_clients(
         build_day(due=day, agents=agents, client_ids=client_ids, late=day == today, kinds=kinds)
         for day in days
     )
+
+
+def touch_rebuild_collected(
+    *, collected: dict[tuple[int, int], set[str] | None], today: date
+) -> int:
+    """The rebuild after a bulk write (`touches.triggers.rebuilds_collected`): the days
+    already built, for every collected client at once, set-based (one statement per kind and
+    day for all of them), for the union of the kinds their saves fed."""
+    if not collected:
+        return 0
+    kinds: set[str] | None = set()
+    for fed in collected.values():
+        if fed is None:
+            kinds = None
+            break
+        kinds |= fed
+    return touch_rebuild_for_clients(
+        owner_ids=sorted({owner for _client, owner in collected}),
+        client_ids=sorted({client for client, _owner in collected}),
+        today=today,
+        kinds=kinds,
+    )

@@ -6,6 +6,9 @@ connects them to `post_save`. A transaction that saves many of a client's object
 that client once, for the union of the kinds they feed.
 """
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -61,13 +64,42 @@ def queue_rebuild(client_id: int, owner_id: int, kinds: frozenset[str] | None = 
     transaction.on_commit(callback)
 
 
+# Set inside `rebuilds_collected()`: the clients whose saves would each queue a rebuild.
+_collecting: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "touch_rebuilds_collected", default=None
+)
+
+
+@contextmanager
+def rebuilds_collected() -> Iterator[dict[tuple[int, int], set[str] | None]]:
+    """A bulk write (the demo book, an import, a handover, a merge): saves inside it record
+    their clients instead of queueing one rebuild task each; on leaving, the caller rebuilds
+    them all at once (`touches.build.touch_rebuild_collected`). Yields {(client, owner):
+    kinds or None for every kind}."""
+    collected: dict[tuple[int, int], set[str] | None] = {}
+    token = _collecting.set(collected)
+    try:
+        yield collected
+    finally:
+        _collecting.reset(token)
+
+
 def _receiver(trigger: ClientTrigger):
     def changed(sender, instance, raw=False, **kwargs):
         if raw:  # loaddata
             return
         ids = trigger.client_of(instance)
-        if ids:
-            queue_rebuild(*ids, kinds=trigger.kinds)
+        if not ids:
+            return
+        collecting = _collecting.get()
+        if collecting is not None:
+            known = collecting.get(ids, set())
+            if known is None or trigger.kinds is None:
+                collecting[ids] = None
+            else:
+                collecting[ids] = known | trigger.kinds
+            return
+        queue_rebuild(*ids, kinds=trigger.kinds)
 
     return changed
 

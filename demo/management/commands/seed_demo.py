@@ -35,6 +35,7 @@ class Command(BaseCommand):
                 out.write(self.style.SUCCESS(f"{username}: {step}: created {rows}"))
         for username, count in report.clients_present.items():
             out.write(f"{username}: already has {count} clients, left unchanged")
+        out.write(f"Touches built: {report.touches_built}")
         out.write("")
         out.write(f"Logins (password '{DEMO_PASSWORD}' for accounts created by seed_demo):")
         for user in report.logins:
