@@ -1,5 +1,7 @@
-"""How dates read on every page: `{% load display %}`.
+"""How dates and amounts read on every page: `{% load display %}`.
 
+- `money`: `{{ policy.premium|money:policy.currency }}` → ¥12,000 (tables and forms);
+  `{{ policy.sum_assured|money:"万" }}` or `|money:"HKD 万"` → 200万 (summaries).
 - `lunar`: a lunar date in Chinese (农历闰六月十五), from a solar date, a client or family
   member (their lunar birthday) or a yearly date the client keeps: `{{ client|lunar }}`.
 """
@@ -10,8 +12,18 @@ from django import template
 from django.utils.translation import get_language, gettext
 
 from agentcrm.core.calendar import lunar_text, solar_to_lunar
+from agentcrm.core.money import money_text
 
 register = template.Library()
+
+
+@register.filter
+def money(value, spec: str = "") -> str:
+    """`spec`: a currency code (CNY when left out) and/or 万 for the summary form."""
+    words = str(spec or "").replace(",", " ").split()
+    short = "万" in words
+    currency = next((w for w in words if w != "万"), "CNY")
+    return money_text(value, currency, short=short)
 
 
 def _lunar_parts(value) -> tuple[int | None, int, int, bool] | None:
