@@ -157,6 +157,16 @@ KINDS = (
             "{name}, your policy {label} turns another year old soon. Shall we meet for the "
             "annual policy review?"
         ),
+        greeting_styles={
+            "warm": _(
+                "{name}, your {label} is a year older soon! Shall we find a time for its "
+                "yearly check-up?"
+            ),
+            "elder": _(
+                "{name}, your policy {label} will soon be another year old. I would like to "
+                "visit you for the annual policy review; when would suit you?"
+            ),
+        },
         order=60,
     ),
     OccasionKind(
@@ -166,6 +176,15 @@ KINDS = (
         default_lead_days=30,
         priority=HIGH,
         greeting=_("{name}, your rider {label} expires soon; let's talk about renewing it."),
+        greeting_styles={
+            "warm": _(
+                "{name}, your rider {label} is about to expire; shall we talk about renewing it?"
+            ),
+            "elder": _(
+                "{name}, your rider {label} expires soon. I will come and explain the renewal "
+                "to you; when would suit you?"
+            ),
+        },
         order=61,
     ),
     OccasionKind(
@@ -175,6 +194,15 @@ KINDS = (
         default_lead_days=30,
         priority=HIGH,
         greeting=_("{name}, a payout of your policy {label} is due soon; I will help you claim."),
+        greeting_styles={
+            "warm": _(
+                "{name}, good news: a payout from your {label} is due soon! I'll help you claim it."
+            ),
+            "elder": _(
+                "{name}, a payout from your policy {label} is due soon. I will take care of the "
+                "paperwork for you; you need not worry."
+            ),
+        },
         order=62,
     ),
     OccasionKind(
@@ -184,6 +212,13 @@ KINDS = (
         default_lead_days=15,
         priority=HIGH,
         greeting=_("{name}, a friendly reminder: the premium of {label} is due soon."),
+        greeting_styles={
+            "warm": _("{name}, just a quick reminder: the premium of your {label} is due soon."),
+            "elder": _(
+                "{name}, a reminder: the premium of your policy {label} is due soon. If paying "
+                "it is any trouble, I can help you."
+            ),
+        },
         order=63,
     ),
     OccasionKind(
@@ -196,6 +231,16 @@ KINDS = (
             "{name}, the premium of {label} is still unpaid and its grace period ends soon; "
             "after that the cover lapses."
         ),
+        greeting_styles={
+            "warm": _(
+                "{name}, the premium of your {label} is still unpaid and the grace period ends "
+                "soon; please pay it in time so your cover doesn't lapse."
+            ),
+            "elder": _(
+                "{name}, the premium of your policy {label} has not been paid yet and the grace "
+                "period ends soon; after that the cover lapses. I can come and help you pay it."
+            ),
+        },
         order=64,
     ),
     OccasionKind(
@@ -205,6 +250,13 @@ KINDS = (
         default_lead_days=2,
         priority=HIGH,
         greeting=_("{name}, any questions about your new policy {label}? I am happy to help."),
+        greeting_styles={
+            "warm": _("{name}, any questions about your new {label}? Just ask me any time!"),
+            "elder": _(
+                "{name}, do you have any questions about your new policy {label}? I can come "
+                "and explain it to you again."
+            ),
+        },
         order=65,
     ),
     OccasionKind(
@@ -214,6 +266,13 @@ KINDS = (
         lead_configurable=False,
         priority=URGENT,
         greeting=_("{name}, an update on your claim: {label}"),
+        greeting_styles={
+            "warm": _("{name}, news on your claim: {label}"),
+            "elder": _(
+                "{name}, an update on your claim: {label}. Please don't worry; I am following "
+                "it closely."
+            ),
+        },
         order=66,
     ),
     OccasionKind(
@@ -223,6 +282,13 @@ KINDS = (
         lead_configurable=False,
         priority=HIGH,
         greeting=_("{name}, an update on your policy request: {label}"),
+        greeting_styles={
+            "warm": _("{name}, news on your policy request: {label}"),
+            "elder": _(
+                "{name}, an update on your policy request: {label}. Please don't worry; I am "
+                "taking care of it."
+            ),
+        },
         order=67,
     ),
 )

@@ -73,6 +73,16 @@ register_occasion(
             "{name}, a quick word on the friend you introduced ({label}). Thank you again "
             "for your trust!"
         ),
+        greeting_styles={
+            "warm": _(
+                "{name}, a quick update on the friend you introduced ({label}). Thank you so "
+                "much for thinking of me!"
+            ),
+            "elder": _(
+                "{name}, let me tell you how things are going with the friend you introduced "
+                "({label}). Thank you for your trust and kindness."
+            ),
+        },
         order=85,
         display_label=feedback_label,
     )

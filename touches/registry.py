@@ -25,8 +25,8 @@ no app by name. The extension points, who fills each and what runs it:
    runs them and must not import this app) and re-exported here.
 """
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -106,8 +106,12 @@ class OccasionKind:
     priority: int = Priority.NORMAL
     # Fixed-lead kinds (a hospital visit, a grace period ending) ignore the agent's lead.
     lead_configurable: bool = True
-    # The built-in wording; {name} is the client's name, {label} the touch's label.
+    # The built-in wording (the formal one); {name} is how the agent addresses the client
+    # (the 称呼), {label} the touch's label.
     greeting: Any = ""
+    # The built-in wording of the other greeting styles ("warm", "elder"; clients.models.
+    # GreetingStyle); a style left out uses `greeting`.
+    greeting_styles: Mapping[str, Any] = field(default_factory=dict)
     order: int = 100  # position on the settings page
     # A record changed today also gets the occasions nearer than the lead (due today). Off
     # for kinds whose lead is not "days before the occasion" (neglect counts silent days).

@@ -61,11 +61,12 @@ def row_labels() -> dict[str, str]:
     }
 
 
-def greeting_templates_for_user(*, user: User) -> dict[tuple[str, str], str]:
+def greeting_templates_for_user(*, user: User) -> dict[tuple[str, str, str], str]:
+    """(kind, festival, style) -> the agent's own wording."""
     return {
-        (kind, festival): text
-        for kind, festival, text in GreetingTemplate.objects.filter(owner=user).values_list(
-            "kind", "festival", "text"
+        (kind, festival, style): text
+        for kind, festival, style, text in GreetingTemplate.objects.filter(owner=user).values_list(
+            "kind", "festival", "style", "text"
         )
     }
 

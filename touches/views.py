@@ -31,6 +31,7 @@ from .forms import (
     greeting_initial,
     kind_initial,
 )
+from .greetings import reader_placeholders
 from .rows import decorate, row_labels
 
 LIST_PAGE_SIZE = 25
@@ -234,6 +235,7 @@ def touch_settings(request):
                 f.errors for f in greetings.forms if f["festival"].value()
             ),
             "save_errors": save_errors,
+            "placeholders": reader_placeholders(),
             "lead_days": services.LEAD_DAYS,
             "neglect_days": services.NEGLECT_DAYS,
         },
