@@ -5,6 +5,8 @@ Every query starts from the policy-side table and reaches the holder through its
 key: the holder is the client the agent talks to, whoever is insured.
 """
 
+import re
+
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Concat, Left
 from django.utils.translation import gettext_lazy as _
@@ -24,10 +26,49 @@ from .models import Payout, Policy, PremiumPayment, Rider, ServiceRequest
 from .selectors.policy import PREMIUM_PAYING_STATUSES
 
 ACTIVE = Policy.ACTIVE_STATUSES
+# A policy touch's label keeps the product and the policy number apart ("平安福|P123"): the
+# dashboard shows both, a greeting (sent by SMS or WeChat) names the product only.
+NUMBER_SEPARATOR = "|"
+_DIGIT = re.compile(r"\d")
 
 
 def _policy_label(prefix: str = ""):
-    return Left(Concat(F(f"{prefix}product_name"), Value(" "), F(f"{prefix}number")), 200)
+    return Left(
+        Concat(F(f"{prefix}product_name"), Value(NUMBER_SEPARATOR), F(f"{prefix}number")), 200
+    )
+
+
+def _split(stored: str, legacy: str) -> tuple[str, str]:
+    """(what, number) of a stored label; a label written before the separator was used
+    ("平安福 P123") is split at its last `legacy` separator when a digit follows it."""
+    what, sep, number = stored.rpartition(NUMBER_SEPARATOR)
+    if sep:
+        return what, number
+    what, sep, number = stored.rpartition(legacy)
+    if sep and _DIGIT.search(number):
+        return what, number
+    return stored, ""
+
+
+def policy_display_label(stored: str) -> str:
+    """ "平安福|P123" → "平安福 P123" on the dashboard."""
+    product, number = _split(stored, " ")
+    return f"{product} {number}".strip()
+
+
+def policy_greeting_label(stored: str) -> str:
+    """ "平安福|P123" → "平安福" in a greeting: the number stays in the CRM."""
+    return _split(stored, " ")[0]
+
+
+def request_display_label(stored: str) -> str:
+    """ "补交发票|P123" → "补交发票 · P123" on the dashboard."""
+    action, number = _split(stored, " · ")
+    return f"{action} · {number}" if number else action
+
+
+def request_greeting_label(stored: str) -> str:
+    return _split(stored, " · ")[0]
 
 
 def _policies(prefix: str = "") -> Q:
@@ -132,7 +173,7 @@ def _request_actions(scope: BuildScope, kind: str) -> list[QuerySet]:
             policy="policy__",
             occasion=F("next_action_date"),
             source=source_of("request"),
-            label=Left(Concat(F("next_action"), Value(" · "), F("policy__number")), 200),
+            label=Left(Concat(F("next_action"), Value(NUMBER_SEPARATOR), F("policy__number")), 200),
         )
     ]
 
@@ -146,6 +187,10 @@ def servicing_actions(scope: BuildScope) -> list[QuerySet]:
 
 
 URGENT, HIGH, NORMAL = Priority.URGENT, Priority.HIGH, Priority.NORMAL
+# Kinds labelled "product|number" (or "next action|number"): both words on the dashboard,
+# the product (or the action) alone in a greeting.
+_POLICY_LABEL = {"display_label": policy_display_label, "greeting_label": policy_greeting_label}
+_REQUEST_LABEL = {"display_label": request_display_label, "greeting_label": request_greeting_label}
 KINDS = (
     OccasionKind(
         key="policy_anniversary",
@@ -168,6 +213,7 @@ KINDS = (
             ),
         },
         order=60,
+        **_POLICY_LABEL,
     ),
     OccasionKind(
         key="rider_expiry",
@@ -204,6 +250,7 @@ KINDS = (
             ),
         },
         order=62,
+        **_POLICY_LABEL,
     ),
     OccasionKind(
         key="premium_due",
@@ -220,6 +267,7 @@ KINDS = (
             ),
         },
         order=63,
+        **_POLICY_LABEL,
     ),
     OccasionKind(
         key="grace_ending",
@@ -242,6 +290,7 @@ KINDS = (
             ),
         },
         order=64,
+        **_POLICY_LABEL,
     ),
     OccasionKind(
         key="cooling_off_end",
@@ -258,6 +307,7 @@ KINDS = (
             ),
         },
         order=65,
+        **_POLICY_LABEL,
     ),
     OccasionKind(
         key="claim_action",
@@ -274,6 +324,7 @@ KINDS = (
             ),
         },
         order=66,
+        **_REQUEST_LABEL,
     ),
     OccasionKind(
         key="servicing_action",
@@ -290,6 +341,7 @@ KINDS = (
             ),
         },
         order=67,
+        **_REQUEST_LABEL,
     ),
 )
 

@@ -1,25 +1,43 @@
 """What a greeting says to the client: the agent's form of address (称呼, or 王先生/王女士
 from the surname and gender, or the name), the client's greeting style (formal, warm, for an
-elder) with the agent's own wording per style, and Chinese placeholders in the editor."""
+elder) with the agent's own wording per style, Chinese placeholders in the editor, and never
+a policy number or an ID number (a greeting leaves the CRM by SMS or WeChat)."""
+
+import datetime
+import re
+from datetime import date, timedelta
 
 import pytest
 from django.utils import translation
 
-from clients.models import Client, GreetingStyle
+from clients.models import Client, GreetingStyle, LifeEvent
 from clients.salutation import address_as, suggest_salutation, surname
+from handover.models import Handover, HandoverClient
+from policies.models import Policy, ServiceRequest
+from policies.occasions import (
+    policy_display_label,
+    policy_greeting_label,
+    request_display_label,
+    request_greeting_label,
+)
+from referrals.models import Stage
+from referrals.services import Person, referral_create, referral_stage_change
 from touches import services
+from touches.build import AgentRange, build_day
 from touches.forms import greeting_initial
 from touches.greetings import (
     fill_placeholders,
     greeting_for,
     text_for_editor,
     text_for_storage,
+    touch_label,
     unknown_placeholders,
 )
-from touches.models import GreetingTemplate
+from touches.models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
 from touches.registry import occasion_kinds
 
-from .factories import ClientFactory
+from .factories import ClientFactory, FamilyMemberFactory, UserFactory
+from .policy_factories import PayoutFactory, PolicyFactory, RiderFactory
 from .touch_factories import GreetingTemplateFactory, TouchFactory
 
 STYLES = [s.value for s in GreetingStyle]
@@ -186,3 +204,123 @@ def test_an_old_template_keeps_working(owner, client_obj):
     GreetingTemplateFactory(owner=owner, kind="birthday", text="{name}，生日快乐！")
     templates = {("birthday", "", "formal"): GreetingTemplate.objects.get().text}
     assert greeting_for(TouchFactory(client=client_obj), templates) == "王芳，生日快乐！"
+
+
+# --- no policy number or ID number in any greeting ----------------------------------------
+
+D = date(2027, 1, 1)  # 元旦, and every other occasion set on the same day
+EVERYONE = AgentRange(0, 2**62)
+SHANGHAI = datetime.timezone(timedelta(hours=8))
+NUMBERS = ("880012345678901", "660098765432109", "550011112222333", "440033334444555")
+ID_NUMBER = "110101198001010034"
+# A policy number, an ID number (18 characters), a phone number: any long run of digits.
+LONG_NUMBER = re.compile(r"\d{8,}|\d{17}[\dXx]")
+
+
+def every_occasion_on(owner) -> None:
+    """One client with every kind of occasion on D, the touches due that day."""
+    for kind in occasion_kinds().values():
+        if kind.lead_configurable:
+            lead = 30 if kind.key == "neglect" else 0
+            TouchPreference.objects.create(owner=owner, kind=kind.key, lead_days=lead)
+    FestivalPreference.objects.create(
+        owner=owner, festival="new_year", audience="all_active", lead_days=0
+    )
+    wang = ClientFactory(
+        owner=owner,
+        name="王建国",
+        gender="male",
+        birth_date=date(1980, 1, 1),
+        wedding_date=date(2005, 1, 1),
+        notes=f"身份证 {ID_NUMBER}",
+    )
+    Client.objects.filter(pk=wang.pk).update(
+        created_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+    )
+    FamilyMemberFactory(client=wang, name="王小明", birth_date=date(2010, 1, 1))
+    wang.custom_dates.create(name="开业纪念日", month=1, day=1)
+    wang.commitments.create(description="送体检报告解读", due_date=D)
+    LifeEvent.objects.create(client=wang, kind="new_baby", date=D)
+    LifeEvent.objects.create(client=wang, kind="hospitalised", date=D)
+
+    policies = [
+        PolicyFactory(holder=wang, number=number, effective_date=date(2020, 1, 1))
+        for number in NUMBERS
+    ]
+    anniversary, premium, grace, cooling = policies
+    Policy.objects.filter(pk=premium.pk).update(premium_next_due=D)
+    Policy.objects.filter(pk=grace.pk).update(premium_grace_end=D)
+    Policy.objects.filter(pk=cooling.pk).update(cooling_off_end=D)
+    RiderFactory(policy=anniversary, start_date=date(2020, 1, 1), expiry_date=D)
+    PayoutFactory(policy=anniversary, date=D, claimed=False)
+    for kind, category in (("claim", "hospital"), ("servicing", "address")):
+        ServiceRequest.objects.create(
+            owner=owner,
+            policy=anniversary,
+            kind=kind,
+            category=category,
+            next_action="补交发票",
+            next_action_date=D,
+        )
+
+    referral = referral_create(
+        owner=owner,
+        referrer=wang,
+        person=Person(name="李四"),
+        given_on=D - timedelta(days=10),
+        by=owner,
+    )
+    referral_stage_change(
+        referral=referral,
+        to_stage=Stage.CONTACTED,
+        by=owner,
+        at=datetime.datetime(2026, 12, 29, 16, tzinfo=SHANGHAI),
+    )
+
+    before = UserFactory(username="departed")
+    handover = Handover.objects.create(from_agent=before, by=owner)
+    HandoverClient.objects.create(
+        handover=handover, client=wang, from_agent=before, to_agent=owner, changed_on=D
+    )
+
+
+@pytest.mark.django_db
+def test_no_greeting_of_any_kind_carries_a_policy_or_id_number(owner):
+    every_occasion_on(owner)
+    build_day(due=D, agents=EVERYONE)
+    touches = list(Touch.objects.filter(due_date=D).select_related("client"))
+    # Every registered kind is here: a new kind must be added to every_occasion_on.
+    assert {t.kind for t in touches} == set(occasion_kinds())
+
+    # The dashboard still names the policy by its number; the greeting never does.
+    anniversary = next(t for t in touches if t.kind == "policy_anniversary")
+    assert NUMBERS[0] in touch_label(anniversary)
+
+    mine = {
+        (key, "", style): "{name} {label} {festival} {称呼} {事由} {节日}"
+        for key in occasion_kinds()
+        for style in STYLES
+    }
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for touch in touches:
+                for style in STYLES:
+                    touch.client.greeting_style = style
+                    for templates in ({}, mine):
+                        greeting = greeting_for(touch, templates)
+                        assert greeting, (touch.kind, style)
+                        assert not LONG_NUMBER.search(greeting), (touch.kind, style, greeting)
+                        assert not any(n in greeting for n in NUMBERS), (touch.kind, greeting)
+
+
+def test_a_policy_label_on_the_dashboard_and_in_a_greeting():
+    assert policy_display_label("平安福|P123") == "平安福 P123"
+    assert policy_greeting_label("平安福|P123") == "平安福"
+    assert request_display_label("补交发票|P123") == "补交发票 · P123"
+    assert request_greeting_label("补交发票|P123") == "补交发票"
+    # Touches built before the separator: "product number", "action · number".
+    assert policy_greeting_label("平安福 P123") == "平安福"
+    assert request_greeting_label("补交发票 · P123") == "补交发票"
+    assert policy_display_label("平安福 P123") == "平安福 P123"
+    # A product cut short by the label's 200 characters keeps its words.
+    assert policy_greeting_label("Super Life Plan") == "Super Life Plan"

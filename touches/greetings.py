@@ -4,7 +4,8 @@ Pure functions over a touch, its client and the agent's greeting templates: no q
 The selectors load the templates once per page and call these for every row.
 
 A greeting leaves the CRM (SMS, WeChat): it calls the client by the agent's form of
-address (称呼, `Client.address_as`) and is worded in the client's greeting style.
+address (称呼, `Client.address_as`), is worded in the client's greeting style, and names a
+policy by its product only, never by its number (each kind's `greeting_label`).
 """
 
 import re
@@ -152,14 +153,22 @@ def template_text(touch, templates: Templates, style: str = DEFAULT_STYLE) -> st
     return built_in_greeting(touch.kind, style)
 
 
+def greeting_label(touch) -> str:
+    """{label} in a greeting: as the kind words it for the client (a policy's product, never
+    its number), else as the dashboard shows it."""
+    registered = occasion_kind(touch.kind)
+    if registered and registered.greeting_label:
+        return registered.greeting_label(touch.label)
+    return touch_label(touch)
+
+
 def greeting_for(touch, templates: Templates) -> str:
     """The greeting to send: in the client's style, calling them by the agent's 称呼."""
     client = touch.client
-    label = touch_label(touch)
     values = {
         "name": client.address_as,
-        "festival": label if touch.kind == FESTIVAL_KIND else "",
-        "label": label,
+        "festival": touch_label(touch) if touch.kind == FESTIVAL_KIND else "",
+        "label": greeting_label(touch),
     }
     return fill_placeholders(template_text(touch, templates, client_style(client)), values)
 

@@ -107,7 +107,7 @@ class OccasionKind:
     # Fixed-lead kinds (a hospital visit, a grace period ending) ignore the agent's lead.
     lead_configurable: bool = True
     # The built-in wording (the formal one); {name} is how the agent addresses the client
-    # (the 称呼), {label} the touch's label.
+    # (the 称呼), {label} what the touch is about as `greeting_label` words it.
     greeting: Any = ""
     # The built-in wording of the other greeting styles ("warm", "elder"; clients.models.
     # GreetingStyle); a style left out uses `greeting`.
@@ -118,6 +118,9 @@ class OccasionKind:
     late_catch: bool = True
     # How the stored label reads (the label column holds a key or a name): None shows it as is.
     display_label: Callable[[str], str] | None = None
+    # How {label} reads in a greeting, which leaves the CRM by SMS or WeChat: never a policy
+    # or ID number (a policy is named by its product). None: as `display_label` shows it.
+    greeting_label: Callable[[str], str] | None = None
 
 
 _kinds: dict[str, OccasionKind] = {}
