@@ -9,7 +9,15 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from agentcrm.core.forms import DateInput
 
-from .models import Client, Commitment, CustomDate, FamilyMember, Interaction, LifeEvent
+from .models import (
+    Client,
+    Commitment,
+    CustomDate,
+    FamilyMember,
+    GreetingStyle,
+    Interaction,
+    LifeEvent,
+)
 from .rules import BIRTHDAY_FIELDS, birthday_problems, client_problems, custom_date_problems
 
 
@@ -35,6 +43,8 @@ class ClientForm(forms.ModelForm):
         fields = [
             "name",
             "gender",
+            "salutation",
+            "greeting_style",
             *BIRTHDAY_FIELDS,
             "mobile",
             "phone_other",
@@ -64,10 +74,28 @@ class ClientForm(forms.ModelForm):
             "segments": forms.CheckboxSelectMultiple,
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+        help_texts = {
+            "salutation": _(
+                "How you address the client in greetings: 王总, 李姐, 张老师. "
+                "Left blank: 王先生 or 王女士 from the surname and gender."
+            ),
+            "greeting_style": _("Which wording of the greetings this client gets."),
+        }
 
     def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
+        suggestion = self.instance.suggested_salutation if self.instance.pk else ""
+        self.fields["salutation"].widget.attrs["placeholder"] = suggestion or _("e.g. 王总")
+        # A post without it (an older page, a script) keeps the client's style.
+        self.fields["greeting_style"].required = False
+
+    def clean_greeting_style(self):
+        return (
+            self.cleaned_data.get("greeting_style")
+            or self.instance.greeting_style
+            or GreetingStyle.FORMAL
+        )
         if self.instance.pk:
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
         self.helper = FormHelper()

@@ -11,6 +11,8 @@ from simple_history.models import HistoricalRecords
 
 from agentcrm.core.calendar import month_day_key
 
+from .salutation import address_as, suggest_salutation
+
 
 class Calendar(models.TextChoices):
     SOLAR = "solar", _("Solar (公历)")
@@ -21,6 +23,14 @@ class Gender(models.TextChoices):
     FEMALE = "female", _("Female")
     MALE = "male", _("Male")
     UNKNOWN = "unknown", _("Not recorded")
+
+
+class GreetingStyle(models.TextChoices):
+    """The wording of the greetings a client gets; the agent can reword each style."""
+
+    FORMAL = "formal", _("Formal")
+    WARM = "warm", _("Warm")
+    ELDER = "elder", _("For an elder")
 
 
 class Birthday(models.Model):
@@ -144,6 +154,12 @@ class Client(Birthday):
     )
     name = models.CharField(_("name"), max_length=100)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender, default=Gender.UNKNOWN)
+    # 称呼: what the greetings call the client (王总, 李姐, 张老师); blank: 王先生/王女士 from
+    # the surname and gender, or the name.
+    salutation = models.CharField(_("form of address"), max_length=20, blank=True)
+    greeting_style = models.CharField(
+        _("greeting style"), max_length=8, choices=GreetingStyle, default=GreetingStyle.FORMAL
+    )
     mobile = PhoneNumberField(_("mobile phone"), blank=True, db_index=True)
     phone_other = PhoneNumberField(_("other phone"), blank=True)
     wechat_id = models.CharField(_("WeChat ID"), max_length=64, blank=True)
@@ -218,6 +234,15 @@ class Client(Birthday):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def suggested_salutation(self) -> str:
+        return suggest_salutation(self.name, self.gender)
+
+    @property
+    def address_as(self) -> str:
+        """What greetings call the client: the 称呼, else 王先生/王女士, else the name."""
+        return address_as(salutation=self.salutation, name=self.name, gender=self.gender)
 
 
 class FamilyMember(Birthday):

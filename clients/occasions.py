@@ -179,6 +179,15 @@ KINDS = (
         default_lead_days=3,
         priority=HIGH,
         greeting=_("{name}, happy birthday! Wishing you health and happiness in the year ahead."),
+        greeting_styles={
+            "warm": _(
+                "{name}, happy birthday! Treat yourself today, and may the year ahead bring you "
+                "everything you hope for."
+            ),
+            "elder": _(
+                "{name}, happy birthday! Wishing you good health, a long life and a happy family."
+            ),
+        },
         order=10,
     ),
     OccasionKind(
@@ -188,6 +197,13 @@ KINDS = (
         default_lead_days=3,
         priority=NORMAL,
         greeting=_("{name}, please pass on my best wishes to {label} for the birthday!"),
+        greeting_styles={
+            "warm": _("{name}, it's {label}'s birthday soon! Please give them my warmest wishes."),
+            "elder": _(
+                "{name}, please pass on my best wishes to {label} for the birthday, and good "
+                "health to the whole family."
+            ),
+        },
         order=20,
     ),
     OccasionKind(
@@ -197,6 +213,15 @@ KINDS = (
         default_lead_days=3,
         priority=NORMAL,
         greeting=_("{name}, happy wedding anniversary to you both!"),
+        greeting_styles={
+            "warm": _(
+                "{name}, happy anniversary to you both! Wishing you many more sweet years together."
+            ),
+            "elder": _(
+                "{name}, congratulations to you both on your wedding anniversary! Wishing you "
+                "good health and a long life together."
+            ),
+        },
         order=30,
     ),
     OccasionKind(
@@ -206,6 +231,13 @@ KINDS = (
         default_lead_days=3,
         priority=NORMAL,
         greeting=_("{name}, thinking of you on {label}."),
+        greeting_styles={
+            "warm": _("{name}, {label} is coming up; just wanted to say I'm thinking of you."),
+            "elder": _(
+                "{name}, {label} is coming up and I wanted to send you my regards. Please take "
+                "good care of yourself."
+            ),
+        },
         order=40,
     ),
     OccasionKind(
@@ -215,6 +247,15 @@ KINDS = (
         default_lead_days=1,
         priority=HIGH,
         greeting=_("{name}, as promised: {label}"),
+        greeting_styles={
+            "warm": _(
+                "{name}, I haven't forgotten what I promised: {label}. Anything else, just ask!"
+            ),
+            "elder": _(
+                "{name}, as I promised you: {label}. If there is anything else you need, just "
+                "tell me."
+            ),
+        },
         order=80,
     ),
     OccasionKind(
@@ -224,6 +265,16 @@ KINDS = (
         lead_configurable=False,
         priority=URGENT,
         greeting=_("{name}, I heard you are in hospital. I will come to see you; get well soon."),
+        greeting_styles={
+            "warm": _(
+                "{name}, I just heard you're in hospital. Rest well; I'll come and see you in "
+                "a day or two."
+            ),
+            "elder": _(
+                "{name}, I heard you are in hospital. Please rest and recover; I will come to "
+                "visit you in a day or two. Wishing you a speedy recovery."
+            ),
+        },
         order=90,
     ),
     OccasionKind(
@@ -233,6 +284,16 @@ KINDS = (
         lead_configurable=False,
         priority=HIGH,
         greeting=_("{name}, I just heard the news and wanted to reach out."),
+        greeting_styles={
+            "warm": _(
+                "{name}, I just heard your news. How are you? If there's anything I can do, "
+                "just say."
+            ),
+            "elder": _(
+                "{name}, I just heard your news and wanted to send you my regards. Please take "
+                "care of yourself."
+            ),
+        },
         order=95,
     ),
 )

@@ -58,6 +58,17 @@ register_occasion(
             "{name}, hello! I am your new insurance adviser, taking over from {label}. "
             "Your policies and service are in my hands from now on; call me any time."
         ),
+        greeting_styles={
+            "warm": _(
+                "{name}, hello! I'm your new insurance adviser, taking over from {label}. I'll "
+                "look after your policies from now on; call me whenever you need anything!"
+            ),
+            "elder": _(
+                "{name}, hello! I am your new insurance adviser, taking over from {label}. I "
+                "will look after your policies and service from now on; whenever you need "
+                "anything, call me and I will come to you."
+            ),
+        },
         order=5,
     )
 )

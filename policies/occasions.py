@@ -5,6 +5,8 @@ Every query starts from the policy-side table and reaches the holder through its
 key: the holder is the client the agent talks to, whoever is insured.
 """
 
+import re
+
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Concat, Left
 from django.utils.translation import gettext_lazy as _
@@ -24,10 +26,49 @@ from .models import Payout, Policy, PremiumPayment, Rider
 from .selectors.policy import PREMIUM_PAYING_STATUSES
 
 ACTIVE = Policy.ACTIVE_STATUSES
+# A policy touch's label keeps the product and the policy number apart ("平安福|P123"): the
+# dashboard shows both, a greeting (sent by SMS or WeChat) names the product only.
+NUMBER_SEPARATOR = "|"
+_DIGIT = re.compile(r"\d")
 
 
 def _policy_label(prefix: str = ""):
-    return Left(Concat(F(f"{prefix}product_name"), Value(" "), F(f"{prefix}number")), 200)
+    return Left(
+        Concat(F(f"{prefix}product_name"), Value(NUMBER_SEPARATOR), F(f"{prefix}number")), 200
+    )
+
+
+def _split(stored: str, legacy: str) -> tuple[str, str]:
+    """(what, number) of a stored label; a label written before the separator was used
+    ("平安福 P123") is split at its last `legacy` separator when a digit follows it."""
+    what, sep, number = stored.rpartition(NUMBER_SEPARATOR)
+    if sep:
+        return what, number
+    what, sep, number = stored.rpartition(legacy)
+    if sep and _DIGIT.search(number):
+        return what, number
+    return stored, ""
+
+
+def policy_display_label(stored: str) -> str:
+    """ "平安福|P123" → "平安福 P123" on the dashboard."""
+    product, number = _split(stored, " ")
+    return f"{product} {number}".strip()
+
+
+def policy_greeting_label(stored: str) -> str:
+    """ "平安福|P123" → "平安福" in a greeting: the number stays in the CRM."""
+    return _split(stored, " ")[0]
+
+
+def request_display_label(stored: str) -> str:
+    """ "补交发票|P123" → "补交发票 · P123" on the dashboard."""
+    action, number = _split(stored, " · ")
+    return f"{action} · {number}" if number else action
+
+
+def request_greeting_label(stored: str) -> str:
+    return _split(stored, " · ")[0]
 
 
 def _policies(prefix: str = "") -> Q:
@@ -120,6 +161,9 @@ def cooling_off_endings(scope: BuildScope) -> list[QuerySet]:
 
 
 URGENT, HIGH, NORMAL = Priority.URGENT, Priority.HIGH, Priority.NORMAL
+# Kinds labelled "product|number" (or "next action|number"): both words on the dashboard,
+# the product (or the action) alone in a greeting.
+_POLICY_LABEL = {"display_label": policy_display_label, "greeting_label": policy_greeting_label}
 KINDS = (
     OccasionKind(
         key="policy_anniversary",
@@ -131,7 +175,18 @@ KINDS = (
             "{name}, your policy {label} turns another year old soon. Shall we meet for the "
             "annual policy review?"
         ),
+        greeting_styles={
+            "warm": _(
+                "{name}, your {label} is a year older soon! Shall we find a time for its "
+                "yearly check-up?"
+            ),
+            "elder": _(
+                "{name}, your policy {label} will soon be another year old. I would like to "
+                "visit you for the annual policy review; when would suit you?"
+            ),
+        },
         order=60,
+        **_POLICY_LABEL,
     ),
     OccasionKind(
         key="rider_expiry",
@@ -140,6 +195,15 @@ KINDS = (
         default_lead_days=30,
         priority=HIGH,
         greeting=_("{name}, your rider {label} expires soon; let's talk about renewing it."),
+        greeting_styles={
+            "warm": _(
+                "{name}, your rider {label} is about to expire; shall we talk about renewing it?"
+            ),
+            "elder": _(
+                "{name}, your rider {label} expires soon. I will come and explain the renewal "
+                "to you; when would suit you?"
+            ),
+        },
         order=61,
     ),
     OccasionKind(
@@ -149,7 +213,17 @@ KINDS = (
         default_lead_days=30,
         priority=HIGH,
         greeting=_("{name}, a payout of your policy {label} is due soon; I will help you claim."),
+        greeting_styles={
+            "warm": _(
+                "{name}, good news: a payout from your {label} is due soon! I'll help you claim it."
+            ),
+            "elder": _(
+                "{name}, a payout from your policy {label} is due soon. I will take care of the "
+                "paperwork for you; you need not worry."
+            ),
+        },
         order=62,
+        **_POLICY_LABEL,
     ),
     OccasionKind(
         key="premium_due",
@@ -158,7 +232,15 @@ KINDS = (
         default_lead_days=15,
         priority=HIGH,
         greeting=_("{name}, a friendly reminder: the premium of {label} is due soon."),
+        greeting_styles={
+            "warm": _("{name}, just a quick reminder: the premium of your {label} is due soon."),
+            "elder": _(
+                "{name}, a reminder: the premium of your policy {label} is due soon. If paying "
+                "it is any trouble, I can help you."
+            ),
+        },
         order=63,
+        **_POLICY_LABEL,
     ),
     OccasionKind(
         key="grace_ending",
@@ -170,7 +252,18 @@ KINDS = (
             "{name}, the premium of {label} is still unpaid and its grace period ends soon; "
             "after that the cover lapses."
         ),
+        greeting_styles={
+            "warm": _(
+                "{name}, the premium of your {label} is still unpaid and the grace period ends "
+                "soon; please pay it in time so your cover doesn't lapse."
+            ),
+            "elder": _(
+                "{name}, the premium of your policy {label} has not been paid yet and the grace "
+                "period ends soon; after that the cover lapses. I can come and help you pay it."
+            ),
+        },
         order=64,
+        **_POLICY_LABEL,
     ),
     OccasionKind(
         key="cooling_off_end",
@@ -179,7 +272,15 @@ KINDS = (
         default_lead_days=2,
         priority=HIGH,
         greeting=_("{name}, any questions about your new policy {label}? I am happy to help."),
+        greeting_styles={
+            "warm": _("{name}, any questions about your new {label}? Just ask me any time!"),
+            "elder": _(
+                "{name}, do you have any questions about your new policy {label}? I can come "
+                "and explain it to you again."
+            ),
+        },
         order=65,
+        **_POLICY_LABEL,
     ),
 )
 

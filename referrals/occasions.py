@@ -9,6 +9,7 @@ once reported.
 
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Concat, Left
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clients.selectors import contactable
@@ -49,10 +50,10 @@ def feedback_owed(scope: BuildScope) -> list[QuerySet]:
 
 
 def feedback_label(stored: str) -> str:
-    """'王芳|met' → '王芳: Met' in the reader's language."""
+    """'王芳|met' → '王芳: Met' in the reader's language (王芳：已见面)."""
     name, _sep, stage = stored.rpartition(LABEL_SEPARATOR)
     if stage in Stage.values:
-        return f"{name}: {Stage(stage).label}"
+        return gettext("%(name)s: %(stage)s") % {"name": name, "stage": Stage(stage).label}
     return stored
 
 
@@ -73,6 +74,16 @@ register_occasion(
             "{name}, a quick word on the friend you introduced ({label}). Thank you again "
             "for your trust!"
         ),
+        greeting_styles={
+            "warm": _(
+                "{name}, a quick update on the friend you introduced ({label}). Thank you so "
+                "much for thinking of me!"
+            ),
+            "elder": _(
+                "{name}, let me tell you how things are going with the friend you introduced "
+                "({label}). Thank you for your trust and kindness."
+            ),
+        },
         order=85,
         display_label=feedback_label,
     )

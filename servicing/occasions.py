@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.selectors import contactable
 from policies.models import Policy
+from policies.occasions import NUMBER_SEPARATOR, request_display_label, request_greeting_label
 from touches.registry import (
     BuildScope,
     OccasionKind,
@@ -40,7 +41,8 @@ def _request_actions(scope: BuildScope, kind: str) -> list[QuerySet]:
             client="policy__holder_id",
             occasion=F("next_action_date"),
             source=source_of("request"),
-            label=Left(Concat(F("next_action"), Value(" · "), F("policy__number")), 200),
+            # "next action|number": the row shows both, a greeting the next action only.
+            label=Left(Concat(F("next_action"), Value(NUMBER_SEPARATOR), F("policy__number")), 200),
         )
     ]
 
@@ -53,6 +55,8 @@ def servicing_actions(scope: BuildScope) -> list[QuerySet]:
     return _request_actions(scope, ServiceRequest.Kind.SERVICING)
 
 
+_REQUEST_LABEL = {"display_label": request_display_label, "greeting_label": request_greeting_label}
+
 KINDS = (
     OccasionKind(
         key="claim_action",
@@ -61,7 +65,15 @@ KINDS = (
         lead_configurable=False,
         priority=Priority.URGENT,
         greeting=_("{name}, an update on your claim: {label}"),
+        greeting_styles={
+            "warm": _("{name}, news on your claim: {label}"),
+            "elder": _(
+                "{name}, an update on your claim: {label}. Please don't worry; I am following "
+                "it closely."
+            ),
+        },
         order=66,
+        **_REQUEST_LABEL,
     ),
     OccasionKind(
         key="servicing_action",
@@ -70,7 +82,15 @@ KINDS = (
         lead_configurable=False,
         priority=Priority.HIGH,
         greeting=_("{name}, an update on your policy request: {label}"),
+        greeting_styles={
+            "warm": _("{name}, news on your policy request: {label}"),
+            "elder": _(
+                "{name}, an update on your policy request: {label}. Please don't worry; I am "
+                "taking care of it."
+            ),
+        },
         order=67,
+        **_REQUEST_LABEL,
     ),
 )
 

@@ -217,7 +217,7 @@ def test_greeting_placeholders(owner, client_obj):
 
 def test_greeting_agent_template_overrides_the_built_in(owner, client_obj):
     touch = TouchFactory(client=client_obj, kind="birthday")
-    templates = {("birthday", ""): "{name}，生日快乐！{label}"}
+    templates = {("birthday", "", "formal"): "{name}，生日快乐！{label}"}
     assert greeting_for(touch, templates) == "王芳，生日快乐！"
 
 
@@ -233,7 +233,7 @@ def test_greeting_agent_template_overrides_the_built_in(owner, client_obj):
 )
 def test_greeting_with_odd_braces_never_crashes(client_obj, template, expected):
     touch = TouchFactory(client=client_obj, kind="birthday")
-    assert greeting_for(touch, {("birthday", ""): template}) == expected
+    assert greeting_for(touch, {("birthday", "", "formal"): template}) == expected
 
 
 def test_festival_greeting_per_festival_then_general_then_built_in(client_obj):
@@ -242,8 +242,8 @@ def test_festival_greeting_per_festival_then_general_then_built_in(client_obj):
 
     mid_autumn, spring = festival("mid_autumn"), festival("spring_festival")
     templates = {
-        ("festival", "mid_autumn"): "{name}，中秋快乐，月饼已寄出！",
-        ("festival", ""): "{name}，祝{festival}快乐！",
+        ("festival", "mid_autumn", "formal"): "{name}，中秋快乐，月饼已寄出！",
+        ("festival", "", "formal"): "{name}，祝{festival}快乐！",
     }
     assert greeting_for(mid_autumn, templates) == "王芳，中秋快乐，月饼已寄出！"
     spring_label = str(FESTIVALS_BY_KEY["spring_festival"].label)
@@ -288,9 +288,13 @@ def row_index(prefix: str, field: str, value: str) -> int:
     return next(i for i, row in enumerate(rows) if row[field] == value)
 
 
-def greeting_index(kind: str, festival: str = "") -> int:
+def greeting_index(kind: str, festival: str = "", style: str = "formal") -> int:
     rows = greeting_initial({})
-    return next(i for i, r in enumerate(rows) if (r["kind"], r["festival"]) == (kind, festival))
+    return next(
+        i
+        for i, r in enumerate(rows)
+        if (r["kind"], r["festival"], r["style"]) == (kind, festival, style)
+    )
 
 
 def test_settings_page_lists_every_kind_and_festival(http):
@@ -349,9 +353,9 @@ def test_settings_save_leads_switches_festivals_and_greetings(http, owner, teamm
     assert greetings == {"": "{name}，生日快乐！", "mid_autumn": "{name}，中秋好！"}
     assert not TouchPreference.objects.filter(owner=teammate).exists()
 
-    # The page shows what was saved.
+    # The page shows what was saved, with the placeholders a Chinese reader writes.
     body = http.get(reverse("touches:settings")).content.decode()
-    assert 'value="90"' in body and "{name}，中秋好！" in body
+    assert 'value="90"' in body and "{称呼}，中秋好！" in body
 
 
 def test_settings_back_to_the_default_removes_the_row(http, owner):

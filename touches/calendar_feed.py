@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from icalendar import Calendar, Event
 
 from agentcrm.accounts.models import User
@@ -62,7 +63,8 @@ def calendar_feed_ics(*, owner: User, today: date) -> bytes:
         event.add("summary", f"{title} · {about}" if about else title)
         event.add(
             "description",
-            translation.gettext("Occasion on %(date)s") % {"date": touch.occasion_date.isoformat()},
+            translation.gettext("Occasion on %(date)s")
+            % {"date": date_format(touch.occasion_date, "DATE_FORMAT")},
         )
         event.add("priority", {1: 1, 2: 5}.get(touch.priority, 9))
         cal.add_component(event)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from agentcrm.accounts.models import User
 from agentcrm.core.models import JobMarker
@@ -72,7 +73,7 @@ def digest_send(*, owner_id: int, day: date) -> bool:
                 "dashboard_url": settings.SITE_URL.rstrip("/") + reverse("dashboard"),
             }
             subject = translation.gettext("Today's service touches (%(date)s)") % {
-                "date": day.isoformat()
+                "date": date_format(day, "DATE_FORMAT")
             }
             body = render_to_string("touches/email/digest.txt", context)
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [owner.email])

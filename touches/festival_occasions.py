@@ -129,6 +129,10 @@ FESTIVAL_KIND = OccasionKind(
     lead_configurable=False,  # each festival has its own lead (FestivalPreference)
     priority=Priority.NORMAL,
     greeting=_("{name}, wishing you and your family a happy {festival}!"),
+    greeting_styles={
+        "warm": _("{name}, happy {festival}! Have a wonderful time with your family."),
+        "elder": _("{name}, wishing you a happy {festival}, good health and a long life!"),
+    },
     order=50,
 )
 

@@ -5,11 +5,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.forms import DateInput
+from clients.models import GreetingStyle
 
 from . import services
 from .festival_occasions import AUDIENCES
 from .festivals import FESTIVALS, FESTIVALS_BY_KEY
-from .greetings import FESTIVAL_KIND
+from .greetings import FESTIVAL_KIND, STYLES, built_in_greeting, text_for_editor
 from .models import FestivalPreference, TouchPreference
 from .registry import OccasionKind, occasion_kind, occasion_kinds
 from .selectors import lead_days_range
@@ -115,6 +116,7 @@ class FestivalPreferenceForm(forms.Form):
 class GreetingForm(forms.Form):
     kind = forms.CharField(widget=forms.HiddenInput)
     festival = forms.CharField(widget=forms.HiddenInput, required=False)
+    style = forms.CharField(widget=forms.HiddenInput, required=False)
     text = forms.CharField(
         label=_("Greeting"),
         required=False,
@@ -130,13 +132,21 @@ class GreetingForm(forms.Form):
         occasion = occasion_kind(self["kind"].value() or "")
         return str(occasion.label) if occasion else ""
 
+    @property
+    def style_label(self) -> str:
+        style = self["style"].value() or GreetingStyle.FORMAL
+        return str(GreetingStyle(style).label) if style in STYLES else style
+
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
         try:
             cleaned["text"] = services.greeting_clean(
-                kind=cleaned["kind"], festival=cleaned.get("festival", ""), text=cleaned["text"]
+                kind=cleaned["kind"],
+                festival=cleaned.get("festival", ""),
+                style=cleaned.get("style") or GreetingStyle.FORMAL,
+                text=cleaned["text"],
             )
         except forms.ValidationError as exc:
             for key, messages in exc.message_dict.items():
@@ -166,7 +176,7 @@ class FestivalFormSet(UniqueKeyFormSet):
 
 
 class GreetingFormSet(UniqueKeyFormSet):
-    key_fields = ("kind", "festival")
+    key_fields = ("kind", "festival", "style")
 
 
 KindPreferenceFormSet = forms.formset_factory(
@@ -211,19 +221,28 @@ def festival_initial(prefs: dict[str, FestivalPreference]) -> list[dict]:
     return rows
 
 
-def greeting_initial(templates: dict[tuple[str, str], str]) -> list[dict]:
-    """One row per kind (the festival kind's row is the wording for every festival), then
-    one per festival for wording of its own."""
+def greeting_initial(templates: dict[tuple[str, str, str], str]) -> list[dict]:
+    """One row per kind and greeting style (the festival kind's rows are the wording for
+    every festival), then one per festival and style for wording of its own. The text is
+    shown with the reader's placeholders ({称呼} in Chinese)."""
     rows = [
-        {"kind": key, "festival": "", "text": templates.get((key, ""), str(kind.greeting))}
-        for key, kind in occasion_kinds().items()
+        {
+            "kind": key,
+            "festival": "",
+            "style": style,
+            "text": text_for_editor(templates.get((key, "", style), built_in_greeting(key, style))),
+        }
+        for key in occasion_kinds()
+        for style in STYLES
     ]
     rows += [
         {
             "kind": FESTIVAL_KIND,
             "festival": f.key,
-            "text": templates.get((FESTIVAL_KIND, f.key), ""),
+            "style": style,
+            "text": text_for_editor(templates.get((FESTIVAL_KIND, f.key, style), "")),
         }
         for f in FESTIVALS
+        for style in STYLES
     ]
     return rows

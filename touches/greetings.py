@@ -2,15 +2,20 @@
 
 Pure functions over a touch, its client and the agent's greeting templates: no queries.
 The selectors load the templates once per page and call these for every row.
+
+A greeting leaves the CRM (SMS, WeChat): it calls the client by the agent's form of
+address (称呼, `Client.address_as`), is worded in the client's greeting style, and names a
+policy by its product only, never by its number (each kind's `greeting_label`).
 """
 
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import LifeEvent, Segment
+from clients.models import GreetingStyle, LifeEvent, Segment
 
 from .festivals import FESTIVALS_BY_KEY
 from .registry import occasion_kind
@@ -19,8 +24,16 @@ FESTIVAL_KIND = "festival"
 # Kinds whose label is a LifeEvent.Kind value rather than free text.
 LIFE_EVENT_LABEL_KINDS = frozenset({"life_event", "hospital_visit"})
 PLACEHOLDERS = ("name", "festival", "label")
-# A placeholder-looking word in braces: {name}, {nmae}. Chinese text in braces is left alone.
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# The same placeholders as an agent writes them in Chinese: {称呼} how the client is
+# addressed, {节日} the festival, {事由} what the touch is about. Both spellings are filled;
+# templates are stored with the internal ones and shown with the reader's.
+CHINESE_PLACEHOLDERS = {"称呼": "name", "节日": "festival", "事由": "label"}
+_CHINESE_OF = {internal: chinese for chinese, internal in CHINESE_PLACEHOLDERS.items()}
+# A placeholder-looking word in braces, half- or full-width (a Chinese keyboard types ｛｝):
+# {name}, {nmae}, {称呼}, ｛节日｝.
+_PLACEHOLDER = re.compile(r"[{｛]\s*([A-Za-z_][A-Za-z0-9_]*|[\u4e00-\u9fff]{1,8})\s*[}｝]")
+STYLES = tuple(GreetingStyle.values)
+DEFAULT_STYLE = GreetingStyle.FORMAL.value
 
 # The deck: books and magazines chosen by segment (managers: management and investment;
 # women: fashion and beauty; expectant mothers: parenting; students: study aids; small
@@ -35,8 +48,8 @@ GIFT_IDEAS: dict[str, tuple] = {
 # Occasions where a small gift is part of the touch; other kinds show no gift ideas.
 GIFT_KINDS = frozenset({"birthday", "family_birthday", "wedding_anniversary", FESTIVAL_KIND})
 
-# (kind, festival key or "") -> the agent's own text.
-Templates = Mapping[tuple[str, str], str]
+# (kind, festival key or "", greeting style) -> the agent's own text.
+Templates = Mapping[tuple[str, str, str], str]
 
 
 def festival_key(touch) -> str:
@@ -64,39 +77,100 @@ def kind_label(kind: str) -> str:
     return str(registered.label) if registered else kind
 
 
+def _internal(word: str) -> str:
+    return CHINESE_PLACEHOLDERS.get(word, word)
+
+
 def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
-    """Replace {name}, {festival} and {label}; anything else in braces (a typo such as
-    {nmae}, a stray brace) is left exactly as written. Never raises, unlike str.format,
-    which fails on a lone brace and would let {name.__class__} reach attributes."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    """Replace {name}, {festival} and {label} (or {称呼}, {节日}, {事由}); anything else in
+    braces (a typo such as {nmae}, a stray brace) is left exactly as written. Never raises,
+    unlike str.format, which fails on a lone brace and would let {name.__class__} reach
+    attributes."""
+    return _PLACEHOLDER.sub(lambda m: values.get(_internal(m.group(1)), m.group(0)), text)
 
 
 def unknown_placeholders(text: str) -> list[str]:
     """Placeholders in `text` that greetings do not fill, in order of appearance."""
     found = [m.group(1) for m in _PLACEHOLDER.finditer(text)]
-    return list(dict.fromkeys(name for name in found if name not in PLACEHOLDERS))
+    return list(dict.fromkeys(name for name in found if _internal(name) not in PLACEHOLDERS))
 
 
-def template_text(touch, templates: Templates) -> str:
-    """The wording for a touch: the agent's template for this festival, else for the kind,
-    else the built-in greeting of the kind."""
+def _reader_is_chinese() -> bool:
+    return (get_language() or "").lower().startswith("zh")
+
+
+def reader_placeholders() -> list[str]:
+    """The placeholders as the reader of the settings page writes them: {称呼} … in Chinese."""
+    if _reader_is_chinese():
+        return [f"{{{_CHINESE_OF[name]}}}" for name in PLACEHOLDERS]
+    return [f"{{{name}}}" for name in PLACEHOLDERS]
+
+
+def text_for_storage(text: str) -> str:
+    """A template as stored: each known placeholder in its internal spelling ({称呼} and
+    ｛name｝ become {name}), so it reads the same in either language and a built-in
+    wording shown in Chinese compares equal to the built-in."""
+
+    def internal(m: re.Match) -> str:
+        key = _internal(m.group(1))
+        return f"{{{key}}}" if key in PLACEHOLDERS else m.group(0)
+
+    return _PLACEHOLDER.sub(internal, text)
+
+
+def text_for_editor(text: str) -> str:
+    """A stored template as the settings page shows it: {称呼}, {节日}, {事由} to a Chinese
+    reader; the internal spelling otherwise."""
+    if not _reader_is_chinese():
+        return text
+    return _PLACEHOLDER.sub(
+        lambda m: f"{{{_CHINESE_OF[m.group(1)]}}}" if m.group(1) in _CHINESE_OF else m.group(0),
+        text,
+    )
+
+
+def client_style(client) -> str:
+    style = getattr(client, "greeting_style", "") or DEFAULT_STYLE
+    return style if style in STYLES else DEFAULT_STYLE
+
+
+def built_in_greeting(kind: str, style: str = DEFAULT_STYLE) -> str:
+    """The kind's own wording in `style` (its formal wording when it has none for it)."""
+    registered = occasion_kind(kind)
+    if registered is None:
+        return ""
+    return str(registered.greeting_styles.get(style) or registered.greeting)
+
+
+def template_text(touch, templates: Templates, style: str = DEFAULT_STYLE) -> str:
+    """The wording for a touch in `style`: the agent's template for this festival, else for
+    the kind, else the kind's built-in greeting."""
     festival = festival_key(touch)
-    if festival and (touch.kind, festival) in templates:
-        return templates[(touch.kind, festival)]
-    if (touch.kind, "") in templates:
-        return templates[(touch.kind, "")]
+    if festival and (touch.kind, festival, style) in templates:
+        return templates[(touch.kind, festival, style)]
+    if (touch.kind, "", style) in templates:
+        return templates[(touch.kind, "", style)]
+    return built_in_greeting(touch.kind, style)
+
+
+def greeting_label(touch) -> str:
+    """{label} in a greeting: as the kind words it for the client (a policy's product, never
+    its number), else as the dashboard shows it."""
     registered = occasion_kind(touch.kind)
-    return str(registered.greeting) if registered else ""
+    if registered and registered.greeting_label:
+        return registered.greeting_label(touch.label)
+    return touch_label(touch)
 
 
 def greeting_for(touch, templates: Templates) -> str:
-    label = touch_label(touch)
+    """The greeting to send: in the client's style, calling them by the agent's 称呼."""
+    client = touch.client
     values = {
-        "name": touch.client.name,
-        "festival": label if touch.kind == FESTIVAL_KIND else "",
-        "label": label,
+        "name": client.address_as,
+        "festival": touch_label(touch) if touch.kind == FESTIVAL_KIND else "",
+        "label": greeting_label(touch),
     }
-    return fill_placeholders(template_text(touch, templates), values)
+    return fill_placeholders(template_text(touch, templates, client_style(client)), values)
 
 
 def sms_href(mobile, body: str) -> str:

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.models import GreetingStyle
+
 from .registry import Priority
 
 # The JobMarker of the nightly build: its last completed day is the last day built.
@@ -125,23 +127,32 @@ class FestivalPreference(models.Model):
 
 
 class GreetingTemplate(models.Model):
-    """An agent's own wording for an occasion kind (or one festival); placeholders
-    {name} and {festival}. Without one, the built-in wording is used."""
+    """An agent's own wording for an occasion kind (or one festival) in one greeting style
+    (clients.models.GreetingStyle); placeholders {name}, {festival} and {label}, stored in
+    that spelling whichever the agent typed ({称呼} …). Without one, the built-in wording of
+    the style is used."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="greeting_templates"
     )
     kind = models.CharField(_("occasion"), max_length=32)
     festival = models.CharField(_("festival"), max_length=24, blank=True)
+    style = models.CharField(
+        _("greeting style"), max_length=8, choices=GreetingStyle, default=GreetingStyle.FORMAL
+    )
     text = models.TextField(_("text"), max_length=1000)
 
     class Meta:
         verbose_name = _("greeting template")
         verbose_name_plural = _("greeting templates")
-        constraints = [models.UniqueConstraint("owner", "kind", "festival", name="greeting_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                "owner", "kind", "festival", "style", name="greeting_unique_style"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.festival}".strip()
+        return f"{self.kind} {self.festival} {self.style}".replace("  ", " ")
 
 
 class TouchBuildRun(models.Model):

@@ -59,6 +59,15 @@ register_occasion(
         priority=Priority.NORMAL,
         late_catch=False,  # the lead is the days of silence, not days before an occasion
         greeting=_("{name}, it has been a while! How are you and the family?"),
+        greeting_styles={
+            "warm": _(
+                "{name}, it's been ages! How have you and the family been? Let's catch up soon."
+            ),
+            "elder": _(
+                "{name}, it has been a while since I came to see you. How are you and your "
+                "family? Please take good care of your health."
+            ),
+        },
         order=200,
     )
 )

@@ -28,8 +28,8 @@ no app by name. The extension points, who fills each and what runs it:
    above it. Filled from `AppConfig.ready()`; rendered by `policies.views.policy_detail`.
 """
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -113,14 +113,21 @@ class OccasionKind:
     priority: int = Priority.NORMAL
     # Fixed-lead kinds (a hospital visit, a grace period ending) ignore the agent's lead.
     lead_configurable: bool = True
-    # The built-in wording; {name} is the client's name, {label} the touch's label.
+    # The built-in wording (the formal one); {name} is how the agent addresses the client
+    # (the 称呼), {label} what the touch is about as `greeting_label` words it.
     greeting: Any = ""
+    # The built-in wording of the other greeting styles ("warm", "elder"; clients.models.
+    # GreetingStyle); a style left out uses `greeting`.
+    greeting_styles: Mapping[str, Any] = field(default_factory=dict)
     order: int = 100  # position on the settings page
     # A record changed today also gets the occasions nearer than the lead (due today). Off
     # for kinds whose lead is not "days before the occasion" (neglect counts silent days).
     late_catch: bool = True
     # How the stored label reads (the label column holds a key or a name): None shows it as is.
     display_label: Callable[[str], str] | None = None
+    # How {label} reads in a greeting, which leaves the CRM by SMS or WeChat: never a policy
+    # or ID number (a policy is named by its product). None: as `display_label` shows it.
+    greeting_label: Callable[[str], str] | None = None
 
 
 _kinds: dict[str, OccasionKind] = {}

@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
 from agentcrm.core.calendar import age_on
-from clients.models import Client, Segment
+from agentcrm.core.templatetags.display import lunar
+from clients.models import Calendar, Client, Segment
 
 from .greetings import festival_key, gift_ideas, greeting_for, kind_label, sms_href, touch_label
 from .models import GreetingTemplate, Touch
@@ -60,11 +61,12 @@ def row_labels() -> dict[str, str]:
     }
 
 
-def greeting_templates_for_user(*, user: User) -> dict[tuple[str, str], str]:
+def greeting_templates_for_user(*, user: User) -> dict[tuple[str, str, str], str]:
+    """(kind, festival, style) -> the agent's own wording."""
     return {
-        (kind, festival): text
-        for kind, festival, text in GreetingTemplate.objects.filter(owner=user).values_list(
-            "kind", "festival", "text"
+        (kind, festival, style): text
+        for kind, festival, style, text in GreetingTemplate.objects.filter(owner=user).values_list(
+            "kind", "festival", "style", "text"
         )
     }
 
@@ -92,6 +94,7 @@ class _Texts:
     def __init__(self) -> None:
         self._plural: dict[tuple[int, int], str] = {}
         self._dates: dict[tuple[date, str], str] = {}
+        self._lunar: dict[date, str] = {}
 
     def plural(self, phrase, n: int, **values) -> str:
         key = (id(phrase), n)
@@ -107,6 +110,11 @@ class _Texts:
             self._dates[key] = date_format(value, fmt)
         return self._dates[key]
 
+    def lunar(self, value: date) -> str:
+        if value not in self._lunar:
+            self._lunar[value] = lunar(value)
+        return self._lunar[value]
+
     def when(self, days: int) -> str:
         """The occasion relative to today: "today", "in 3 days", "2 days ago"."""
         if days == 0:
@@ -117,6 +125,9 @@ class _Texts:
 
     def fill(self, touch: Touch) -> None:
         touch.occasion_text = self.date(touch.occasion_date, "MONTH_DAY_FORMAT")
+        if touch.kind == "birthday" and touch.client.birthday_calendar == Calendar.LUNAR:
+            # A lunar birthday reads as the client keeps it: 2月17日 农历正月初一.
+            touch.occasion_text += " " + self.lunar(touch.occasion_date)
         touch.when_text = self.when(touch.days_to_occasion)
         touch.turns_text = self.plural(TURNS, touch.turns) if touch.turns else ""
         if touch.days_overdue > 0:

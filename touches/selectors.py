@@ -34,6 +34,7 @@ from agentcrm.core.models import JobMarker
 from clients.models import Client, Interaction
 from policies.models import Policy
 
+from .greetings import DEFAULT_STYLE, built_in_greeting
 from .models import BUILD_JOB, FestivalPreference, Touch, TouchPreference
 from .registry import occasion_kinds
 from .rows import decorate, greeting_templates_for_user, history_labels
@@ -302,10 +303,10 @@ def lead_days_range(kind: str) -> tuple[int, int]:
     return NEGLECT_DAYS if kind == "neglect" else LEAD_DAYS
 
 
-def greeting_default(kind: str, festival: str = "") -> str:
-    """The wording used when the agent has none: the kind's built-in greeting; a single
-    festival falls back to the festival kind's wording, so it has no default of its own."""
+def greeting_default(kind: str, festival: str = "", style: str = DEFAULT_STYLE) -> str:
+    """The wording used when the agent has none: the kind's built-in greeting in `style`; a
+    single festival falls back to the festival kind's wording, so it has no default of its
+    own."""
     if festival:
         return ""
-    registered = occasion_kinds().get(kind)
-    return str(registered.greeting) if registered else ""
+    return built_in_greeting(kind, style)

@@ -20,7 +20,16 @@ from clients.services import interaction_create
 
 from .festival_occasions import AUDIENCES
 from .festivals import FESTIVALS_BY_KEY
-from .greetings import FESTIVAL_KIND, PLACEHOLDERS, kind_label, touch_label, unknown_placeholders
+from .greetings import (
+    DEFAULT_STYLE,
+    FESTIVAL_KIND,
+    STYLES,
+    kind_label,
+    reader_placeholders,
+    text_for_storage,
+    touch_label,
+    unknown_placeholders,
+)
 from .models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
 from .registry import occasion_kinds
 from .registry import touch_done as touch_done_signal
@@ -238,11 +247,14 @@ def festival_preferences_save(*, owner: User, rows: Iterable[Mapping[str, Any]])
     FestivalPreference.objects.bulk_create(keep)
 
 
-def greeting_clean(*, kind: str, festival: str = "", text: str) -> str:
+def greeting_clean(*, kind: str, festival: str = "", style: str = DEFAULT_STYLE, text: str) -> str:
+    """The text to store: stripped, checked, placeholders in their internal spelling."""
     if kind not in occasion_kinds():
         raise ValidationError({"kind": _("Unknown occasion: %s") % kind})
     if festival and (kind != FESTIVAL_KIND or festival not in FESTIVALS_BY_KEY):
         raise ValidationError({"festival": _("Unknown festival: %s") % festival})
+    if style not in STYLES:
+        raise ValidationError({"style": _("Unknown greeting style: %s") % style})
     text = (text or "").strip()
     if len(text) > GREETING_MAX:
         raise ValidationError(
@@ -255,26 +267,27 @@ def greeting_clean(*, kind: str, festival: str = "", text: str) -> str:
                 "text": _("Unknown placeholder %(unknown)s; you can use %(known)s.")
                 % {
                     "unknown": ", ".join(f"{{{name}}}" for name in unknown),
-                    "known": ", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+                    "known": ", ".join(reader_placeholders()),
                 }
             }
         )
-    return text
+    return text_for_storage(text)
 
 
 @transaction.atomic
 def greeting_save(
-    *, owner: User, kind: str, festival: str = "", text: str
+    *, owner: User, kind: str, festival: str = "", style: str = DEFAULT_STYLE, text: str
 ) -> GreetingTemplate | None:
-    """Store the agent's wording for a kind (or one festival). Blank text, or the built-in
-    wording itself, removes the agent's own so the built-in is used (and follows any later
-    change to it)."""
-    text = greeting_clean(kind=kind, festival=festival, text=text)
-    if not text or text == greeting_default(kind, festival):
-        GreetingTemplate.objects.filter(owner=owner, kind=kind, festival=festival).delete()
+    """Store the agent's wording for a kind (or one festival) in one greeting style. Blank
+    text, or the built-in wording itself, removes the agent's own so the built-in is used
+    (and follows any later change to it)."""
+    text = greeting_clean(kind=kind, festival=festival, style=style, text=text)
+    mine = GreetingTemplate.objects.filter(owner=owner, kind=kind, festival=festival, style=style)
+    if not text or text == greeting_default(kind, festival, style):
+        mine.delete()
         return None
     template, _created = GreetingTemplate.objects.update_or_create(
-        owner=owner, kind=kind, festival=festival, defaults={"text": text}
+        owner=owner, kind=kind, festival=festival, style=style, defaults={"text": text}
     )
     return template
 
@@ -292,5 +305,9 @@ def touch_settings_save(
     festival_preferences_save(owner=owner, rows=festivals)
     for row in greetings:
         greeting_save(
-            owner=owner, kind=row["kind"], festival=row.get("festival", ""), text=row["text"]
+            owner=owner,
+            kind=row["kind"],
+            festival=row.get("festival", ""),
+            style=row.get("style") or DEFAULT_STYLE,
+            text=row["text"],
         )

@@ -30,6 +30,7 @@ from .forms import (
     greeting_initial,
     kind_initial,
 )
+from .greetings import reader_placeholders
 from .rows import decorate, row_labels
 
 
@@ -224,6 +225,7 @@ def touch_settings(request):
                 f.errors for f in greetings.forms if f["festival"].value()
             ),
             "save_errors": save_errors,
+            "placeholders": reader_placeholders(),
             "lead_days": selectors.LEAD_DAYS,
             "neglect_days": selectors.NEGLECT_DAYS,
         },

@@ -9,9 +9,10 @@ borax is always called with the leap flag passed explicitly.
 """
 
 import calendar
+from contextlib import suppress
 from datetime import date
 
-from borax.calendars.lunardate import InvalidLunarDateError, LCalendars, LunarDate
+from borax.calendars.lunardate import InvalidLunarDateError, LCalendars, LunarDate, TextUtils
 
 LUNAR_MIN_YEAR = 1900
 LUNAR_MAX_YEAR = 2100
@@ -90,6 +91,29 @@ def lunar_occurrence(*, lunar_year: int, month: int, day: int, leap: bool) -> da
     use_leap = bool(leap) and lunar_leap_month(lunar_year) == month
     last_day = lunar_month_days(lunar_year, month, use_leap)
     return LunarDate(lunar_year, month, min(day, last_day), leap=int(use_leap)).to_solar_date()
+
+
+def lunar_text(*, month: int, day: int, leap: bool, year: int | None = None) -> str:
+    """A lunar date as Chinese writes it: 农历闰六月十五, 农历腊月三十, 1985年农历正月初一.
+
+    The month and day are borax's own words (正月 … 冬月 腊月; 初一 … 廿九 三十): its `cn_md`
+    when the date exists in `year`, else the same words from its TextUtils, since a yearly
+    date (a birthday kept every year, 腊月三十) may not exist in any particular year.
+    """
+    md = None
+    if year is not None:
+        with suppress(InvalidLunar):
+            lunar_validate(year=year, month=month, day=day, leap=leap)
+            md = LunarDate(year, month, day, leap=int(leap)).cn_md
+    if md is None:
+        md = f"{'闰' if leap else ''}{TextUtils.month_cn(month)}月{TextUtils.day_cn(day)}"
+    return f"{year}年农历{md}" if year is not None else f"农历{md}"
+
+
+def solar_lunar_text(value: date, *, with_year: bool = False) -> str:
+    """The lunar date of a solar day in Chinese: 2026-02-16 → 农历腊月廿九."""
+    year, month, day, leap = solar_to_lunar(value)
+    return lunar_text(month=month, day=day, leap=leap, year=year if with_year else None)
 
 
 def solar_keys_on(day: date) -> list[int]:

@@ -179,6 +179,8 @@ OTP_TOTP_ISSUER = "AgentCRM"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own date formats for zh_Hans (1月3日, not Django's 01月3日); English keeps Django's.
+FORMAT_MODULE_PATH = ["agentcrm.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from agentcrm.core.calendar import month_day_key
@@ -19,7 +20,7 @@ DEFAULT_GRACE_DAYS = 60
 class Insurer(models.Model):
     """An insurance company. Shared by all agents: it carries no client data."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100, unique=True)
     grace_days = models.PositiveSmallIntegerField(
         _("grace period (days)"),
         default=DEFAULT_GRACE_DAYS,

@@ -45,7 +45,8 @@ class Rider(models.Model):
     """附加险. `expiry_date` is indexed: rider expiries are one of the deck's service moments."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="riders")
-    name = models.CharField(_("name"), max_length=200)
+    # The rider product's name (附加险名称), not a person's (姓名).
+    name = models.CharField(_("rider name"), max_length=200)
     sum_assured = models.DecimalField(_("sum assured"), max_digits=14, decimal_places=2)
     premium = models.DecimalField(_("premium"), max_digits=12, decimal_places=2)
     start_date = models.DateField(_("start"))
