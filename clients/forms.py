@@ -89,6 +89,11 @@ class ClientForm(forms.ModelForm):
         self.fields["salutation"].widget.attrs["placeholder"] = suggestion or _("e.g. 王总")
         # A post without it (an older page, a script) keeps the client's style.
         self.fields["greeting_style"].required = False
+        if self.instance.pk:
+            self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
 
     def clean_greeting_style(self):
         return (
@@ -96,11 +101,6 @@ class ClientForm(forms.ModelForm):
             or self.instance.greeting_style
             or GreetingStyle.FORMAL
         )
-        if self.instance.pk:
-            self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
 
     def clean_tag_names(self) -> list[str]:
         """The names typed between commas (ASCII, full-width or 、), as the services take them."""
