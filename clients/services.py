@@ -25,6 +25,8 @@ CLIENT_FIELDS = frozenset(
         "mobile",
         "phone_other",
         "wechat_id",
+        "salutation",
+        "greeting_style",
         "email",
         "address",
         "occupation",

@@ -13,7 +13,7 @@ from django.utils import translation
 from clients.models import Client, GreetingStyle, LifeEvent
 from clients.salutation import address_as, suggest_salutation, surname
 from handover.models import Handover, HandoverClient
-from policies.models import Policy, ServiceRequest
+from policies.models import Policy
 from policies.occasions import (
     policy_display_label,
     policy_greeting_label,
@@ -22,6 +22,7 @@ from policies.occasions import (
 )
 from referrals.models import Stage
 from referrals.services import Person, referral_create, referral_stage_change
+from servicing.models import ServiceRequest
 from touches import services
 from touches.build import AgentRange, build_day
 from touches.forms import greeting_initial

@@ -5,7 +5,7 @@ referrals was "not asked yet", not "never contacted"."""
 import pytest
 from django.utils import translation
 
-from policies.forms import RiderForm
+from policies.forms.schedule import RiderForm
 from policies.models import Insurer, Policy, Rider
 
 from .policy_factories import PolicyFactory
