@@ -10,7 +10,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
-# pytest-xdist workers for `make test` ("auto": one per core; 0: one process, e.g. for --pdb).
+# pytest-xdist workers for `make test` ("auto": one per core; 0: one process, e.g. for --pdb
+# or a handful of tests, which then need one test database instead of one per worker).
 PYTEST_WORKERS ?= auto
 
 .PHONY: help install run test lint deadcode fmt messages bench
