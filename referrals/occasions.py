@@ -7,8 +7,8 @@ because saving the change rebuilds the referrer's touches), and disappears from 
 once reported.
 """
 
-from django.db.models import F, QuerySet, Value
-from django.db.models.functions import Concat, Left
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat, Left, Substr
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +49,19 @@ def feedback_owed(scope: BuildScope) -> list[QuerySet]:
     ]
 
 
+SOURCE_PREFIX = "refstage:"
+
+
+def feedback_prospect():
+    """The referral a feedback touch is about (its source is "refstage:<stage change>"):
+    the dashboard shows the reports owed on one prospect as one card, the latest stage."""
+    stage_change = Cast(Substr(OuterRef("source"), len(SOURCE_PREFIX) + 1), IntegerField())
+    return Subquery(
+        ReferralStageChange.objects.filter(pk=stage_change).values("referral_id")[:1],
+        output_field=IntegerField(),
+    )
+
+
 def feedback_label(stored: str) -> str:
     """'王芳|met' → '王芳: Met' in the reader's language (王芳：已见面)."""
     name, _sep, stage = stored.rpartition(LABEL_SEPARATOR)
@@ -86,6 +99,7 @@ register_occasion(
         },
         order=85,
         display_label=feedback_label,
+        merge_key=feedback_prospect,
     )
 )
 register_client_trigger(ReferralStageChange, _client_of, kinds=[FEEDBACK_KIND])

@@ -39,6 +39,44 @@ class SkipForm(forms.Form):
     )
 
 
+def _ids(value: str) -> list[int]:
+    """ "12,15 18" → [12, 15, 18]; anything else is refused."""
+    parts = [p for p in value.replace(",", " ").split() if p]
+    if not all(p.isdigit() and len(p) <= 12 for p in parts):
+        raise forms.ValidationError(_("The list of touches was not understood."))
+    return [int(p) for p in parts]
+
+
+class CardDoneForm(forms.Form):
+    """ "All done" on a card: the ids of its touches, comma-separated."""
+
+    ids = forms.CharField(max_length=2000)
+
+    def clean_ids(self) -> list[int]:
+        ids = _ids(self.cleaned_data["ids"])
+        if not ids:
+            raise forms.ValidationError(_("The list of touches was not understood."))
+        return ids
+
+
+class FestivalDoneForm(forms.Form):
+    """ "Mark done for all" on a festival card, but the touches ticked as exceptions."""
+
+    festival = forms.ChoiceField(choices=[(f.key, f.label) for f in FESTIVALS])
+    occasion = forms.DateField()
+    exclude = forms.CharField(required=False, max_length=20000)
+
+    def __init__(self, data=None, **kwargs):
+        if data is not None and hasattr(data, "getlist"):
+            # Ticked exceptions come as several `exclude` fields.
+            data = data.copy()
+            data["exclude"] = " ".join(data.getlist("exclude"))
+        super().__init__(data, **kwargs)
+
+    def clean_exclude(self) -> list[int]:
+        return _ids(self.cleaned_data["exclude"])
+
+
 # --- Settings -------------------------------------------------------------------------------
 
 

@@ -173,6 +173,19 @@ def greeting_for(touch, templates: Templates) -> str:
     return fill_placeholders(template_text(touch, templates, client_style(client)), values)
 
 
+# What a greeting starts with when the 称呼 is left out: "，" of "{name}，祝您…".
+_LEADING_PUNCTUATION = re.compile(r"^[\s,，、:：!！]+")
+
+
+def festival_greeting(touch, templates: Templates) -> str:
+    """A festival's greeting for the whole audience (a WeChat group message, a moments
+    post): the agent's formal wording with no 称呼, which each client would need."""
+    values = {"name": "", "festival": touch_label(touch), "label": ""}
+    text = fill_placeholders(template_text(touch, templates, DEFAULT_STYLE), values)
+    text = _LEADING_PUNCTUATION.sub("", text).strip()
+    return text[:1].upper() + text[1:]
+
+
 def sms_href(mobile, body: str) -> str:
     """An sms: link with the greeting filled in ("" without a mobile number)."""
     if not mobile:

@@ -26,6 +26,10 @@ no app by name. The extension points, who fills each and what runs it:
 6. **Policy-page parts** (`register_policy_part`): a card an app adds to the policy page
    (delivery, service requests, annual reviews), since policies imports none of the apps
    above it. Filled from `AppConfig.ready()`; rendered by `policies.views.policy_detail`.
+7. **Touch actions** (`register_touch_action`, `TouchAction`): a link an app adds to the
+   dashboard card of a touch of some kinds ("start the annual review" on a policy
+   anniversary). Filled from `occasions.py` or `AppConfig.ready()`; `touches.rows` renders
+   them after the built-in actions (done, snooze, skip), in one place for every card.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -55,6 +59,7 @@ __all__ = [
     "Priority",
     "RenderedPanel",
     "RenderedPolicyPart",
+    "TouchAction",
     "client_panels",
     "client_triggers",
     "nightly_steps",
@@ -69,7 +74,9 @@ __all__ = [
     "register_nightly_step",
     "register_occasion",
     "register_policy_part",
+    "register_touch_action",
     "source_of",
+    "touch_actions",
     "touch_done",
 ]
 
@@ -128,6 +135,11 @@ class OccasionKind:
     # How {label} reads in a greeting, which leaves the CRM by SMS or WeChat: never a policy
     # or ID number (a policy is named by its product). None: as `display_label` shows it.
     greeting_label: Callable[[str], str] | None = None
+    # The dashboard shows the open touches of this kind about one client that share this
+    # SQL expression (over the touch's columns) as one card, the latest first: the reports
+    # owed to a referrer about one prospect, one per stage, are one duty. None: a card per
+    # client and day.
+    merge_key: "Callable[[], Expression] | None" = None
 
 
 _kinds: dict[str, OccasionKind] = {}
@@ -332,3 +344,40 @@ def policy_parts(*, policy: Any, today: date) -> list[RenderedPolicyPart]:
         RenderedPolicyPart(p.template_name, p.column, p.context_fn(policy, today))
         for p in _policy_parts
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# 7. Touch actions
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TouchAction:
+    """A link on the dashboard card of a touch of `kinds`: `label` (lazy), and `url`, the
+    touch -> the page that starts the action ("" when it does not apply to that touch).
+    The touch is decorated: `client_id`, `source`, `label`, `occasion_date` are there."""
+
+    key: str
+    label: Any
+    url: Callable[[Any], str]
+    kinds: frozenset[str]
+    order: int = 100
+
+
+_touch_actions: dict[str, TouchAction] = {}
+
+
+def register_touch_action(
+    key: str, label: Any, url: Callable[[Any], str], *, kinds: Iterable[str], order: int = 100
+) -> None:
+    """Add a link to the cards of touches of `kinds`; registering `key` again replaces it."""
+    _touch_actions[key] = TouchAction(
+        key=key, label=label, url=url, kinds=frozenset(kinds), order=order
+    )
+
+
+def touch_actions(kind: str) -> list[TouchAction]:
+    """The registered actions of a touch kind, in order."""
+    return sorted(
+        (a for a in _touch_actions.values() if kind in a.kinds), key=lambda a: (a.order, a.key)
+    )

@@ -11,6 +11,7 @@ and formatted once per page.
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -22,14 +23,27 @@ from agentcrm.core.calendar import age_on
 from agentcrm.core.templatetags.display import lunar
 from clients.models import Calendar, Client, Segment
 
-from .greetings import festival_key, gift_ideas, greeting_for, kind_label, sms_href, touch_label
+from .greetings import (
+    festival_greeting,
+    festival_key,
+    gift_ideas,
+    greeting_for,
+    kind_label,
+    sms_href,
+    touch_label,
+)
 from .models import GreetingTemplate, Touch
+from .registry import touch_actions
 
 ROW_ACTIONS = ("done", "snooze", "skip", "reopen")
+# The forms a row reveals (app.js copies them from the page's templates), in order; the
+# registered actions of the touch's kind (registry.register_touch_action) follow them.
+FORM_ACTIONS = ("done", "snooze", "skip")
 
 # The row's plural phrases; each takes n (and the named values of its sentence).
 IN_DAYS = ngettext_lazy("in %(n)d day", "in %(n)d days", "n")
 DAYS_AGO = ngettext_lazy("%(n)d day ago", "%(n)d days ago", "n")
+DAYS_TO_GO = ngettext_lazy("%(n)d day to go", "%(n)d days to go", "n")
 TURNS = ngettext_lazy("turns %(n)d", "turns %(n)d", "n")
 DAYS_OVERDUE = ngettext_lazy("%(n)d day overdue", "%(n)d days overdue", "n")
 YEARS_OLD = ngettext_lazy("%(n)d year old", "%(n)d years old", "n")
@@ -58,6 +72,12 @@ def row_labels() -> dict[str, str]:
         "skip": _("Skip…"),
         "reason": _("Reason:"),
         "undo": _("Undo"),
+        "more": _("More…"),
+        "all_done": _("All done"),
+        "greeting": _("Greeting"),
+        "mark_all_done": _("Mark done for all"),
+        "open_list": _("Open the list"),
+        "copy_greeting": _("Copy greeting"),
     }
 
 
@@ -122,6 +142,14 @@ class _Texts:
         if days > 0:
             return self.plural(IN_DAYS, days)
         return self.plural(DAYS_AGO, -days)
+
+    def plan_day(self, day: date, today: date) -> str:
+        """A card's day on the plan: "today", "12月7日 · 还有3天", "12月2日 · 3天前"."""
+        days = (day - today).days
+        if days == 0:
+            return gettext("today")
+        phrase = DAYS_TO_GO if days > 0 else DAYS_AGO
+        return f"{self.date(day, 'MONTH_DAY_FORMAT')} · {self.plural(phrase, abs(days))}"
 
     def fill(self, touch: Touch) -> None:
         touch.occasion_text = self.date(touch.occasion_date, "MONTH_DAY_FORMAT")
@@ -201,8 +229,64 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
             for name, make in urls.items()
         }
         touch.days_since_contact = (today - touch.last_contact).days if touch.last_contact else None
+        touch.actions = row_actions(touch)
+        day = max(touch.occasion_date, touch.due_date)
+        touch.plan_text = texts.plan_day(day, today)
+        touch.plan_overdue = day < today
         texts.fill(touch)
     return touches
+
+
+def row_actions(touch: Touch) -> list[dict]:
+    """The actions behind a row's "More…", in one place for every card: the built-in forms
+    (done with a note, snooze, skip) and the links other apps register for the kind."""
+    labels = {"done": _("Done, with a note…"), "snooze": _("Snooze…"), "skip": _("Skip…")}
+    actions = [{"form": name, "label": labels[name]} for name in FORM_ACTIONS]
+    for action in touch_actions(touch.kind):
+        url = action.url(touch)
+        if url:
+            actions.append({"key": action.key, "label": action.label, "url": url})
+    return actions
+
+
+def decorate_cards(cards: list, *, user: User, today: date) -> list:
+    """Attach what a dashboard card shows (selectors.Card): its touches decorated as rows
+    (three queries in all), its day on the plan and, for a festival, the audience's
+    greeting, the bulk action and the link to the full list."""
+    touches = [t for card in cards for t in card.touches]
+    decorate(touches, user=user, today=today)
+    if not cards:
+        return cards
+    texts = _Texts()
+    templates = greeting_templates_for_user(user=user) if any(c.festival for c in cards) else {}
+    festival_done = reverse("touches:festival_done")
+    touch_list = reverse("touches:list")
+    for card in cards:
+        lead = card.lead
+        card.day_text = texts.plan_day(card.day, today)
+        card.is_today = card.day == today
+        card.is_overdue = card.day < today
+        card.client = lead.client
+        card.dom_id = f"card-{lead.pk}"
+        if card.festival:
+            card.title = lead.display_label
+            card.greeting = festival_greeting(lead, templates)
+            card.festival_key = lead.festival
+            card.done_url = festival_done
+            group = "today" if card.is_today else "overdue" if card.is_overdue else "prepare"
+            card.list_url = touch_list + "?" + festival_list_query(lead, group)
+        else:
+            # A merged card shows its latest touch; done closes all of them.
+            card.rows = card.touches[:1] if card.key.startswith("m|") else card.touches
+            card.ids = ",".join(str(t.pk) for t in card.touches)
+    return cards
+
+
+def festival_list_query(touch: Touch, group: str) -> str:
+    """The full list's query string for one festival card's audience."""
+    return urlencode(
+        {"group": group, "festival": touch.festival, "occasion": touch.occasion_date.isoformat()}
+    )
 
 
 def history_labels(touches: list[Touch]) -> list[Touch]:

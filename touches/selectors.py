@@ -6,6 +6,7 @@ counts, one per group (each capped), one for the clients' segments, one for the 
 greeting templates, and one for the nightly build's last success (a notice if a night was missed).
 """
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -13,20 +14,24 @@ from typing import Any
 
 from django.db.models import (
     Case,
+    CharField,
     Count,
     F,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat, Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters import TypedChoiceFilter
+from django_filters import DateFilter, TypedChoiceFilter
 
 from agentcrm.accounts.models import User
 from agentcrm.core.lists import ListFilterSet
@@ -34,34 +39,58 @@ from agentcrm.core.models import JobMarker
 from clients.models import Client, Interaction
 from policies.models import Policy
 
+from .festivals import FESTIVALS
 from .greetings import DEFAULT_STYLE, built_in_greeting
 from .models import BUILD_JOB, FestivalPreference, Touch, TouchPreference
-from .registry import occasion_kinds
-from .rows import decorate, greeting_templates_for_user, history_labels
+from .registry import occasion_kind, occasion_kinds
+from .rows import decorate, decorate_cards, greeting_templates_for_user, history_labels
 
 # A day plus a margin for the night's build to finish.
 BUILD_LATE_AFTER = timedelta(hours=26)
-COMING_DAYS = 7
-GROUP_LIMIT = 50  # rows per dashboard group; the full list pages the rest
+# Cards per dashboard group: the day's plan must be short enough to finish (and the phone
+# page a few screens); the rest of a group is one tap away on the full list.
+CARDS_PER_GROUP = 8
 
 URGENT = Touch.Priority.URGENT
 OPEN = Touch.Status.OPEN
+FESTIVAL_KIND = "festival"
 
 
 @dataclass(frozen=True)
 class GroupSpec:
     key: str
     title: str
+    # The order of a group's cards (over the card aggregates of `dashboard_cards`).
     order: tuple[str, ...]
+    # The order of the group's touches on the full list.
+    list_order: tuple[str, ...]
 
 
-# Dashboard groups, in the order shown. Overdue shows the most recent first: a touch
-# missed yesterday is still worth making, one missed in spring much less so.
+# The day's plan, in the order shown. A touch belongs to a group by its day: the occasion
+# itself, or the day it was snoozed to when that is later (a hospital visit, a silence, a
+# report owed: occasions that happened before the reminder fall on the reminder's day).
+# Today: what happens today. Prepare: what is coming and must be prepared now (the reminder
+# is due, the occasion is not there yet). Overdue: occasions past with nothing done, the
+# latest first (missed yesterday is still worth making, missed in spring much less so).
 GROUPS = (
-    GroupSpec("urgent", _("Urgent"), ("due_date", "occasion_date", "id")),
-    GroupSpec("today", _("Due today"), ("priority", "occasion_date", "id")),
-    GroupSpec("overdue", _("Overdue"), ("-due_date", "priority", "id")),
-    GroupSpec("coming", _("Next 7 days"), ("due_date", "priority", "occasion_date", "id")),
+    GroupSpec(
+        "today",
+        _("Today"),
+        ("-festival_card", "top_priority", "first_id"),
+        ("priority", "client__name", "id"),
+    ),
+    GroupSpec(
+        "prepare",
+        _("Prepare now"),
+        ("card_day", "top_priority", "first_id"),
+        ("occasion_date", "priority", "id"),
+    ),
+    GroupSpec(
+        "overdue",
+        _("Passed, not done"),
+        ("-card_day", "top_priority", "first_id"),
+        ("-occasion_date", "priority", "id"),
+    ),
 )
 GROUPS_BY_KEY = {g.key: g for g in GROUPS}
 # The full list offers these besides the dashboard groups.
@@ -92,19 +121,35 @@ def reachable() -> Q:
     return Q(client__archived_at__isnull=True, client__do_not_contact=False)
 
 
+def touch_day() -> Greatest:
+    """A touch's day on the plan: its occasion, or the day its reminder falls due when that
+    is later (snoozed past the occasion, or an occasion that happened before it was known:
+    a hospital stay, a silence, a report owed)."""
+    return Greatest("occasion_date", "due_date")
+
+
 def group_q(key: str, today: date) -> Q:
-    urgent = Q(priority=URGENT)
-    if key == "urgent":
-        return urgent & Q(due_date__lte=today)
+    """A group of the day's plan, over touches annotated with `day` (`touch_day`)."""
+    due = Q(due_date__lte=today)
     if key == "today":
-        return ~urgent & Q(due_date=today)
+        return due & Q(day=today)
+    if key == "prepare":
+        return due & Q(day__gt=today)
     if key == "overdue":
-        return ~urgent & Q(due_date__lt=today)
-    if key == "coming":
-        return Q(due_date__gt=today, due_date__lte=today + timedelta(days=COMING_DAYS))
+        return due & Q(day__lt=today)
     if key == "later":
-        return Q(due_date__gt=today + timedelta(days=COMING_DAYS))
+        return Q(due_date__gt=today)
     return Q()
+
+
+def card_group_q(key: str, today: date) -> Q:
+    """A group of the plan over the card aggregates (`dashboard_cards`): a card belongs to
+    the group of its earliest touch."""
+    if key == "today":
+        return Q(card_day=today)
+    if key == "prepare":
+        return Q(card_day__gt=today)
+    return Q(card_day__lt=today)
 
 
 def open_touches_for_user(*, user: User) -> QuerySet[Touch]:
@@ -133,16 +178,100 @@ def with_client_facts(qs: QuerySet[Touch]) -> QuerySet[Touch]:
     )
 
 
+def card_key() -> Case:
+    """The dashboard card a touch belongs to, as one SQL string: a festival's greetings on
+    one day are one card (its audience); the touches of a kind with a `merge_key` about one
+    client and one subject are one card (the reports owed on one prospect); any other
+    touches about one client on one day are one card."""
+
+    def text(value) -> Cast:
+        return Cast(value, CharField())
+
+    whens = [
+        When(
+            kind=FESTIVAL_KIND,
+            then=Concat(Value("f|"), "source", Value("|"), text("occasion_date")),
+        )
+    ]
+    for kind in occasion_kinds().values():
+        if kind.merge_key is not None:
+            subject = Coalesce(text(kind.merge_key()), Concat(Value("t"), text("id")))
+            whens.append(
+                When(
+                    kind=kind.key,
+                    then=Concat(Value(f"m|{kind.key}|"), text("client_id"), Value("|"), subject),
+                )
+            )
+    return Case(
+        *whens,
+        default=Concat(Value("c|"), text("client_id"), Value("|"), text("day")),
+        output_field=CharField(),
+    )
+
+
+def plan_touches_for_user(*, user: User, today: date) -> QuerySet[Touch]:
+    """The open touches on today's plan (due by today), with their `day` and `card`."""
+    return (
+        open_touches_for_user(user=user)
+        .filter(due_date__lte=today)
+        .annotate(day=touch_day())
+        .annotate(card=card_key())
+    )
+
+
+def dashboard_cards(*, user: User, today: date) -> QuerySet:
+    """One row per dashboard card (GROUP BY card): its day (the earliest of its touches),
+    the number of touches (a festival's audience), the highest priority and its ids."""
+    return (
+        plan_touches_for_user(user=user, today=today)
+        .values("card")
+        .annotate(
+            card_day=Min("day"),
+            touches=Count("pk"),
+            top_priority=Min("priority"),
+            first_id=Min("pk"),
+            festival_card=Max(Case(When(kind=FESTIVAL_KIND, then=1), default=0)),
+        )
+        .order_by()
+    )
+
+
+@dataclass
+class Card:
+    """What the agent does about one thing: one client's touches of one day, one subject's
+    touches (merged, the latest first), or one festival's greetings (`count` clients, the
+    first of them in `touches` to name the festival and word the greeting)."""
+
+    key: str
+    day: date
+    count: int
+    touches: list[Touch]
+    festival: bool = False
+
+    @property
+    def lead(self) -> Touch:
+        return self.touches[0]
+
+    @property
+    def merged(self) -> bool:
+        return self.key.startswith("m|") and self.count > 1
+
+
 @dataclass
 class Group:
     key: str
     title: str
     count: int
-    rows: list[Touch] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
 
     @property
     def more(self) -> int:
-        return max(self.count - len(self.rows), 0)
+        return max(self.count - len(self.cards), 0)
+
+    @property
+    def rows(self) -> list[Touch]:
+        """The touches on the group's cards (a festival card by its first touch)."""
+        return [t for card in self.cards for t in card.touches]
 
 
 @dataclass
@@ -158,14 +287,16 @@ class Dashboard:
     def total(self) -> int:
         return sum(g.count for g in self.groups)
 
+    @property
+    def day_done(self) -> bool:
+        """Nothing left to do today: nothing happening today, nothing overdue."""
+        return not (self.counts["today"] or self.counts["overdue"])
+
 
 def group_counts(*, user: User, today: date) -> dict[str, int]:
-    """Open touches per dashboard group: one query."""
-    horizon = today + timedelta(days=COMING_DAYS)
-    counts = (
-        open_touches_for_user(user=user)
-        .filter(due_date__lte=horizon)
-        .aggregate(**{g.key: Count("pk", filter=group_q(g.key, today)) for g in GROUPS})
+    """Cards per group of the day's plan: one query."""
+    counts = dashboard_cards(user=user, today=today).aggregate(
+        **{g.key: Count("card", filter=card_group_q(g.key, today)) for g in GROUPS}
     )
     return {key: counts[key] or 0 for key in GROUPS_BY_KEY}
 
@@ -182,20 +313,53 @@ def touch_build_missed_since() -> date | None:
     return timezone.localdate(last)
 
 
-def dashboard(*, user: User, today: date, limit: int = GROUP_LIMIT) -> Dashboard:
-    """Today's touches in four groups with their counts; at most `limit` rows each.
+def dashboard(*, user: User, today: date, limit: int = CARDS_PER_GROUP) -> Dashboard:
+    """The day's plan: today, prepare now, overdue, each with its count of cards and at most
+    `limit` cards, whatever the number of touches (a festival for 178 clients is one card).
 
-    Queries: the counts, one per non-empty group, the segments, the templates.
+    Queries: the counts, the cards of each non-empty group, their touches with the clients'
+    facts, the segments and the templates.
     """
     counts = group_counts(user=user, today=today)
-    base = with_client_facts(open_touches_for_user(user=user))
+    cards = dashboard_cards(user=user, today=today)
+    heads: dict[str, list[dict]] = {}
+    for spec in GROUPS:
+        heads[spec.key] = []
+        if counts[spec.key]:
+            heads[spec.key] = list(
+                cards.filter(card_group_q(spec.key, today)).order_by(*spec.order)[:limit]
+            )
+    every = [h for group in heads.values() for h in group]
+    keys = [h["card"] for h in every if not h["festival_card"]]
+    festival_ids = [h["first_id"] for h in every if h["festival_card"]]
+    by_card: dict[str, list[Touch]] = defaultdict(list)
+    if every:
+        touches = with_client_facts(plan_touches_for_user(user=user, today=today)).filter(
+            Q(card__in=keys) | Q(pk__in=festival_ids)
+        )
+        # The latest first: a merged card leads with the latest stage.
+        for touch in touches.order_by("-occasion_date", "priority", "-id"):
+            by_card[touch.card].append(touch)
     groups = []
     for spec in GROUPS:
-        rows = []
-        if counts[spec.key]:
-            rows = list(base.filter(group_q(spec.key, today)).order_by(*spec.order)[:limit])
-        groups.append(Group(key=spec.key, title=spec.title, count=counts[spec.key], rows=rows))
-    decorate([t for g in groups for t in g.rows], user=user, today=today)
+        group_cards = [
+            Card(
+                key=h["card"],
+                day=h["card_day"],
+                count=h["touches"],
+                touches=by_card[h["card"]],
+                festival=bool(h["festival_card"]),
+            )
+            for h in heads[spec.key]
+            if by_card[h["card"]]
+        ]
+        for card in group_cards:
+            if not card.key.startswith("m|"):  # one client's day: by priority, then kind
+                card.touches.sort(key=lambda t: (t.priority, t.occasion_date, t.pk))
+        groups.append(
+            Group(key=spec.key, title=spec.title, count=counts[spec.key], cards=group_cards)
+        )
+    decorate_cards([c for g in groups for c in g.cards], user=user, today=today)
     return Dashboard(today=today, groups=groups)
 
 
@@ -209,14 +373,22 @@ def kind_choices() -> list[tuple[str, str]]:
     return [("", _("All occasions")), *((key, k.label) for key, k in occasion_kinds().items())]
 
 
+def festival_choices() -> list[tuple[str, str]]:
+    return [("", _("All festivals")), *((f.key, f.label) for f in FESTIVALS)]
+
+
 class TouchFilter(ListFilterSet):
     """The full list's filters; its form is the list page's filter form. `today` dates the
-    dashboard groups."""
+    plan's groups. `festival` and `occasion` narrow it to one festival card's audience."""
 
     group = TypedChoiceFilter(
         label=_("Show"), choices=list_group_choices, empty_value="open", method="filter_group"
     )
     kind = TypedChoiceFilter(label=_("Occasion"), field_name="kind", choices=kind_choices)
+    festival = TypedChoiceFilter(
+        label=_("Festival"), choices=festival_choices, method="filter_festival"
+    )
+    occasion = DateFilter(label=_("Occasion date"), field_name="occasion_date")
 
     class Meta:
         model = Touch
@@ -231,11 +403,16 @@ class TouchFilter(ListFilterSet):
             return queryset.filter(status=Touch.Status.DONE).select_related("interaction")
         if group == "skipped":
             return queryset.filter(status=Touch.Status.SKIPPED)
-        return queryset.filter(group_q(group, self.today), status=OPEN)
+        return queryset.annotate(day=touch_day()).filter(group_q(group, self.today), status=OPEN)
+
+    def filter_festival(self, queryset, name, festival):
+        if not festival:
+            return queryset
+        return queryset.filter(kind=FESTIVAL_KIND, source=f"festival:{festival}")
 
 
 def touch_list(*, user: User, today: date, filters: Mapping[str, Any] | None = None) -> QuerySet:
-    """The full list behind each dashboard group (and done/skipped history); `filters` are
+    """The full list behind each group of the plan (and done/skipped history); `filters` are
     TouchFilter's parameters (the list page's query string): all open touches by default."""
     listed = TouchFilter(
         filters,
@@ -243,7 +420,7 @@ def touch_list(*, user: User, today: date, filters: Mapping[str, Any] | None = N
         today=today,
     )
     group = listed.values["group"]
-    order = GROUPS_BY_KEY[group].order if group in GROUPS_BY_KEY else LIST_GROUPS[group][1]
+    order = GROUPS_BY_KEY[group].list_order if group in GROUPS_BY_KEY else LIST_GROUPS[group][1]
     return listed.qs.order_by(*order)
 
 
@@ -254,6 +431,36 @@ def touch_row(*, user: User, pk: int, today: date) -> Touch:
     )
     decorate([touch], user=user, today=today)
     return touch
+
+
+def card_of_touches(*, user: User, ids: list[int], today: date) -> Card | None:
+    """A dashboard card again after "all done": the user's touches in `ids` (any status),
+    decorated; None when none is theirs."""
+    touches = list(
+        with_client_facts(touches_for_user(user=user).filter(pk__in=ids))
+        .select_related("interaction")
+        .order_by("-occasion_date", "priority", "-id")
+    )
+    if not touches:
+        return None
+    kind = occasion_kind(touches[0].kind)
+    merged = (
+        len(touches) > 1
+        and kind is not None
+        and kind.merge_key is not None
+        and all(t.kind == kind.key for t in touches)
+    )
+    if not merged:
+        touches.sort(key=lambda t: (t.priority, t.occasion_date, t.pk))
+    day = min(max(t.occasion_date, t.due_date) for t in touches)
+    card = Card(
+        key=("m|" if merged else "c|") + ",".join(str(t.pk) for t in touches),
+        day=day,
+        count=len(touches),
+        touches=touches,
+    )
+    decorate_cards([card], user=user, today=today)
+    return card
 
 
 def touch_history_for_client(*, client: Client, limit: int = 40) -> dict:

@@ -105,6 +105,73 @@ def touch_done(
     return bool(updated)
 
 
+def touches_done_for_card(*, owner: User, ids: Iterable[int], by: User) -> int:
+    """Mark done every open touch of one dashboard card (one client's day, or the reports
+    owed on one prospect): each as `touch_done`, so each is logged and its app told.
+    Touches that are not the owner's, or no longer open, are left alone. Returns how many
+    were done."""
+    touches = Touch.objects.filter(
+        owner=owner, client__owner=owner, pk__in=list(ids), status=OPEN
+    ).select_related("client")
+    with transaction.atomic():
+        return sum(touch_done(touch=touch, by=by) for touch in touches.order_by("pk"))
+
+
+@transaction.atomic
+def festival_done_for_all(
+    *,
+    owner: User,
+    festival: str,
+    occasion: date,
+    today: date,
+    exclude: Iterable[int] = (),
+    channel: str = Interaction.Kind.MESSAGE,
+) -> int:
+    """Mark done, in one conditional UPDATE, the owner's open greetings for `festival` on
+    `occasion` that are on today's plan (due by `today`), about clients who may be
+    contacted, except the touches in `exclude` (the clients the agent greets otherwise, or
+    not at all). Each client gets the contact on their timeline (one INSERT for all).
+    Returns how many were done; a second call does nothing."""
+    if festival not in FESTIVALS_BY_KEY:
+        raise ValidationError({"festival": _("Unknown festival: %s") % festival})
+    if channel not in DONE_CHANNELS:
+        raise ValidationError({"channel": _("Choose how you made contact.")})
+    closed_at = timezone.now()
+    mine = Touch.objects.filter(
+        owner=owner,
+        client__owner=owner,
+        client__archived_at__isnull=True,
+        client__do_not_contact=False,
+        kind=FESTIVAL_KIND,
+        source=f"festival:{festival}",
+        occasion_date=occasion,
+        due_date__lte=today,
+    )
+    updated = (
+        mine.filter(status=OPEN)
+        .exclude(pk__in=list(exclude))
+        .update(status=DONE, note="", closed_at=closed_at)
+    )
+    if not updated:
+        return 0
+    done = list(mine.filter(status=DONE, closed_at=closed_at, interaction__isnull=True))
+    summary = " · ".join((kind_label(FESTIVAL_KIND), str(FESTIVALS_BY_KEY[festival].label)))
+    interactions = Interaction.objects.bulk_create(
+        Interaction(
+            client_id=touch.client_id,
+            created_by=owner,
+            kind=channel,
+            date=timezone.localdate(),
+            summary=summary,
+        )
+        for touch in done
+    )
+    for touch, interaction in zip(done, interactions, strict=True):
+        touch.interaction = interaction
+    Touch.objects.bulk_update(done, ["interaction"])
+    return updated
+
+
 def touches_close_for_source(*, kind: str, source: str, owner_id: int, **kwargs) -> int:
     """Close the open touches of an occasion that was dealt with outside the touch list
     (receiver of `registry.occasion_resolved`). The app that resolved it logged the contact."""

@@ -6,21 +6,27 @@ Every touch is fetched through `selectors.get_touch_for_user`: another agent's t
 an out-of-band update of the group counts; without htmx they redirect back.
 """
 
+import re
 from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from agentcrm.core.lists import list_page
 
 from . import selectors, services
+from .festivals import FESTIVALS_BY_KEY
 from .forms import (
+    CardDoneForm,
     DoneForm,
+    FestivalDoneForm,
     FestivalPreferenceFormSet,
     GreetingTemplateFormSet,
     KindPreferenceFormSet,
@@ -50,14 +56,23 @@ def _count_list(counts: dict[str, int]) -> list[dict]:
     return [{"key": g.key, "title": g.title, "count": counts[g.key]} for g in selectors.GROUPS]
 
 
+def _counts_context(counts: dict[str, int]) -> dict:
+    """The counts and whether today's work is done, for the page or out of band."""
+    return {
+        "count_list": _count_list(counts),
+        "day_done": not (counts["today"] or counts["overdue"]),
+        "plan_empty": not any(counts.values()),
+    }
+
+
 def dashboard(request):
     today = timezone.localdate()
     board = selectors.dashboard(user=request.user, today=today)
     context = _row_context(request, today)
     context.update(
         board=board,
-        count_list=_count_list(board.counts),
         build_missed_since=selectors.touch_build_missed_since(),
+        **_counts_context(board.counts),
     )
     return render(request, "touches/dashboard.html", context)
 
@@ -65,12 +80,20 @@ def dashboard(request):
 def touch_list(request):
     today = timezone.localdate()
     filters = selectors.TouchFilter(request.GET, today=today)
+    values = filters.values
     context = _row_context(request, today)
+    festival = FESTIVALS_BY_KEY.get(values.get("festival") or "")
     context.update(
         form=filters.form,
-        group=filters.values["group"],
+        group=values["group"],
         # The group counts above the list: the full page only, not the rows htmx asks for.
         count_list=lambda: _count_list(selectors.group_counts(user=request.user, today=today)),
+        # One festival card's audience: tick the exceptions, then mark the rest done.
+        festival_bulk=(
+            {"festival": festival, "occasion": values["occasion"]}
+            if festival and values.get("occasion") and values["group"] in selectors.GROUPS_BY_KEY
+            else None
+        ),
     )
     return list_page(
         request,
@@ -100,18 +123,20 @@ def _errors(exc_or_form) -> dict[str, list[str]]:
 
 
 def _row_response(request, pk: int, *, action: str = "", errors=None, status: int = 200):
-    """The touch's row (and the counts, out of band) for htmx; a small page otherwise."""
+    """The touch's row (and the counts, out of band) for htmx; a small page otherwise. A
+    row that is a card of its own says so (`solo`, sent by the row with every action)."""
     today = timezone.localdate()
     context = _row_context(request, today)
     context["next_url"] = _next_url(request) or ""
     touch = selectors.touch_row(user=request.user, pk=pk, today=today)
     context.update(
         touch=touch,
+        solo=request.POST.get("solo") == "1" or not request.htmx,
         action_url=touch.urls.get(action, ""),
-        count_list=_count_list(selectors.group_counts(user=request.user, today=today)),
         action=action,
         errors=[e for messages_ in (errors or {}).values() for e in messages_],
         posted=request.POST,
+        **_counts_context(selectors.group_counts(user=request.user, today=today)),
     )
     template = "touches/_row_response.html" if request.htmx else "touches/touch_action.html"
     return render(request, template, context, status=status)
@@ -184,6 +209,74 @@ def touch_reopen(request, pk: int):
         run=lambda touch, data: services.touch_reopen(touch=touch),
         done_message=_("Open again."),
     )
+
+
+def _refused(form) -> HttpResponse:
+    """A bulk action whose input was not ours (a tampered or stale form): nothing written,
+    and the page's failure notice shows (app.js shows it for any status but 400)."""
+    text = " ".join(e for errors in _errors(form).values() for e in errors)
+    return HttpResponse(text, status=422, content_type="text/plain; charset=utf-8")
+
+
+@require_POST
+def card_done(request):
+    """ "All done" on a dashboard card: every open touch of it done, each logged."""
+    form = CardDoneForm(request.POST)
+    if not form.is_valid():
+        return _refused(form)
+    ids = form.cleaned_data["ids"]
+    done = services.touches_done_for_card(owner=request.user, ids=ids, by=request.user)
+    today = timezone.localdate()
+    card = selectors.card_of_touches(user=request.user, ids=ids, today=today)
+    if card is None:
+        raise Http404
+    if not request.htmx:
+        messages.success(request, _("Done: the contact is on the client's timeline."))
+        return redirect(_next_url(request) or "dashboard")
+    context = _row_context(request, today)
+    context["next_url"] = _next_url(request) or ""
+    context.update(
+        card=card,
+        done_now=done,
+        **_counts_context(selectors.group_counts(user=request.user, today=today)),
+    )
+    return render(request, "touches/_card_response.html", context)
+
+
+@require_POST
+def festival_done(request):
+    """ "Mark done for all" on a festival card: one UPDATE over the agent's own open
+    greetings for the festival on the plan, but the exceptions ticked on the list."""
+    form = FestivalDoneForm(request.POST)
+    if not form.is_valid():
+        return _refused(form)
+    data = form.cleaned_data
+    today = timezone.localdate()
+    done = services.festival_done_for_all(
+        owner=request.user,
+        festival=data["festival"],
+        occasion=data["occasion"],
+        today=today,
+        exclude=data["exclude"],
+    )
+    festival = FESTIVALS_BY_KEY[data["festival"]]
+    message = ngettext(
+        "%(festival)s: marked done for %(count)d client.",
+        "%(festival)s: marked done for %(count)d clients.",
+        done,
+    ) % {"festival": festival.label, "count": done}
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(_next_url(request) or "dashboard")
+    context = {
+        "message": message,
+        "festival": festival,
+        "card_id": card_id
+        if re.fullmatch(r"card-\d+", card_id := request.POST.get("card", ""))
+        else "",
+        **_counts_context(selectors.group_counts(user=request.user, today=today)),
+    }
+    return render(request, "touches/_festival_done.html", context)
 
 
 def touch_settings(request):
