@@ -74,6 +74,9 @@ MATRIX: dict[str, Entry] = {
     "imports:export_policies": Entry(SIGNED_IN),
     "touches:list": Entry(SIGNED_IN),
     "touches:settings": Entry(SIGNED_IN),
+    # Bulk actions on the dashboard's cards: scoped to the user's own touches by the query.
+    "touches:card_done": Entry(SIGNED_IN, post_only=True),
+    "touches:festival_done": Entry(SIGNED_IN, post_only=True),
     "service_requests:list": Entry(SIGNED_IN),
     "service_requests:create": Entry(SIGNED_IN),
     "calendar_feed:settings": Entry(SIGNED_IN),

@@ -41,6 +41,8 @@ MATRIX = {
     "snooze": ("POST", True, {"until": "2026-12-01"}),
     "skip": ("POST", True, {"reason": "已出国"}),
     "reopen": ("POST", True, {}),
+    "card_done": ("POST", False, None),
+    "festival_done": ("POST", False, None),
 }
 OBJECT_URLS = [name for name, (_, needs, _) in MATRIX.items() if needs]
 GET_URLS = [name for name, (method, _, _) in MATRIX.items() if method == "GET"]
@@ -175,40 +177,41 @@ def _keys(board) -> dict[str, list[str]]:
 
 @pytest.mark.django_db
 def test_grouping_boundaries(owner):
-    def make(name, due_offset, priority=NORMAL, **kwargs):
+    """The plan groups by the occasion, not the reminder (the issue: a birthday today was
+    "overdue · 3 days" because its reminder was due three days ago)."""
+
+    def make(name, occasion_offset, due_offset, priority=NORMAL, **kwargs):
         client = ClientFactory(owner=owner, name=name)
         return TouchFactory(
-            client=client, due_date=TODAY + timedelta(days=due_offset), priority=priority, **kwargs
+            client=client,
+            occasion_date=TODAY + timedelta(days=occasion_offset),
+            due_date=TODAY + timedelta(days=due_offset),
+            priority=priority,
+            **kwargs,
         )
 
-    make("紧急今天", 0, URGENT)
-    make("紧急过期", -3, URGENT)
-    make("紧急明天", 1, URGENT)  # not urgent yet: coming
-    make("今天", 0, HIGH)
-    make("昨天", -1)
-    make("明天", 1)
-    make("第七天", 7)
-    make("第八天", 8)  # beyond the week: not on the dashboard
-    make("已完成", 0, status=Touch.Status.DONE)
-    make("已跳过", -1, status=Touch.Status.SKIPPED)
+    make("生日今天", 0, -3)  # reminded three days ago, the birthday is today
+    make("紧急今天", 0, 0, URGENT)
+    make("附加险30天后", 30, 0)  # reminder due today, the occasion in 30 days
+    make("明天生日", 1, -2)
+    make("昨天生日", -1, -4)
+    make("推迟到今天", -2, 0)  # snoozed past its occasion: on the day it was snoozed to
+    make("还没到提醒", 5, 2)  # reminder not due yet: not on the plan
+    make("已完成", 0, -3, status=Touch.Status.DONE)
+    make("已跳过", -1, -4, status=Touch.Status.SKIPPED)
 
     board = selectors.dashboard(user=owner, today=TODAY)
     assert _keys(board) == {
-        "urgent": ["紧急过期", "紧急今天"],
-        "today": ["今天"],
-        "overdue": ["昨天"],
-        "coming": ["紧急明天", "明天", "第七天"],
+        "today": ["紧急今天", "生日今天", "推迟到今天"],
+        "prepare": ["明天生日", "附加险30天后"],
+        "overdue": ["昨天生日"],
     }
-    assert board.counts == {"urgent": 2, "today": 1, "overdue": 1, "coming": 3}
+    assert board.counts == {"today": 3, "prepare": 2, "overdue": 1}
 
-    # The next day everything moves along: today's become overdue, tomorrow's due today.
+    # The next day everything moves along: today's pass, tomorrow's birthday is today.
     board = selectors.dashboard(user=owner, today=TODAY + timedelta(days=1))
-    assert _keys(board) == {
-        "urgent": ["紧急过期", "紧急今天", "紧急明天"],
-        "today": ["明天"],
-        "overdue": ["今天", "昨天"],
-        "coming": ["第七天", "第八天"],
-    }
+    assert _keys(board)["today"] == ["明天生日"]
+    assert _keys(board)["overdue"] == ["紧急今天", "生日今天", "推迟到今天", "昨天生日"]
 
 
 @pytest.mark.django_db
@@ -218,24 +221,32 @@ def test_dashboard_page_groups_and_counts(http, owner):
         kind="hospital_visit",
         priority=URGENT,
         label="hospitalised",
+        occasion_date=TODAY - timedelta(days=1),  # in hospital since yesterday: visit today
+        due_date=TODAY,
     )
-    TouchFactory(client=ClientFactory(owner=owner, name="过期客户"), due_date=TODAY - timedelta(2))
+    TouchFactory(
+        client=ClientFactory(owner=owner, name="过期客户"),
+        due_date=TODAY - timedelta(5),
+        occasion_date=TODAY - timedelta(2),
+    )
     response = http.get("/")
     assert response.status_code == 200
     board = response.context["board"]
-    assert board.counts == {"urgent": 1, "today": 0, "overdue": 1, "coming": 0}
+    assert board.counts == {"today": 1, "prepare": 0, "overdue": 1}
     body = response.content.decode()
-    assert 'id="group-urgent"' in body and 'id="group-overdue"' in body
-    assert 'id="group-today"' not in body  # empty groups are left out
+    assert 'id="group-today"' in body and 'id="group-overdue"' in body
+    assert 'id="group-prepare"' not in body  # empty groups are left out
     assert "住院客户" in body and "过期客户" in body
-    assert body.index("住院客户") < body.index("过期客户")  # urgent first
+    assert body.index("住院客户") < body.index("过期客户")  # today first
+    assert "今天的事都办完了" not in body
 
 
 @pytest.mark.django_db
 def test_nothing_due_says_so(http):
     body = http.get("/").content.decode()
     assert "touch-row" not in body
-    assert response_has_counts(body, {"urgent": 0, "today": 0, "overdue": 0, "coming": 0})
+    assert response_has_counts(body, {"today": 0, "prepare": 0, "overdue": 0})
+    assert "今天的事都办完了" in body
 
 
 def response_has_counts(body: str, counts: dict[str, int]) -> bool:
@@ -250,7 +261,7 @@ def test_archived_and_do_not_contact_clients_are_left_out(http, owner):
     TouchFactory(client=quiet, due_date=TODAY - timedelta(days=1))
     TouchFactory(client=ClientFactory(owner=owner, name="正常"))
     board = selectors.dashboard(user=owner, today=TODAY)
-    assert board.counts == {"urgent": 0, "today": 1, "overdue": 0, "coming": 0}
+    assert board.counts == {"today": 0, "prepare": 1, "overdue": 0}
     for url in ("/", reverse("touches:list")):
         body = http.get(url).content.decode()
         assert "正常" in body and "已归档" not in body and "勿扰" not in body
@@ -258,21 +269,25 @@ def test_archived_and_do_not_contact_clients_are_left_out(http, owner):
 
 @pytest.mark.django_db
 def test_groups_are_capped_with_a_link_to_the_full_list(http, owner):
-    clients = ClientFactory.create_batch(55, owner=owner)
+    clients = ClientFactory.create_batch(12, owner=owner)
     for n, client in enumerate(clients):
-        TouchFactory(client=client, due_date=TODAY - timedelta(days=1 + n))
+        day = TODAY - timedelta(days=1 + n)
+        TouchFactory(client=client, due_date=day - timedelta(days=3), occasion_date=day)
     response = http.get("/")
     overdue = next(g for g in response.context["board"].groups if g.key == "overdue")
-    assert overdue.count == 55 and len(overdue.rows) == selectors.GROUP_LIMIT == 50
-    assert overdue.more == 5
-    # The most recent first: the five oldest are behind the link.
-    assert overdue.rows[0].due_date == TODAY - timedelta(days=1)
-    assert f'href="{reverse("touches:list")}?group=overdue"' in response.content.decode()
+    cap = selectors.CARDS_PER_GROUP
+    assert overdue.count == 12 and len(overdue.cards) == cap
+    assert overdue.more == 12 - cap
+    # The most recent first: the oldest are behind the link.
+    assert overdue.cards[0].day == TODAY - timedelta(days=1)
+    body = response.content.decode()
+    assert f'href="{reverse("touches:list")}?group=overdue"' in body
+    assert "查看全部 12 条" in body
 
-    page2 = http.get(reverse("touches:list"), {"group": "overdue", "page": 3})
-    rows = list(page2.context["page"].object_list)
-    assert page2.context["page"].paginator.count == 55
-    assert [r.due_date for r in rows] == [TODAY - timedelta(days=n) for n in range(51, 56)]
+    full = http.get(reverse("touches:list"), {"group": "overdue"})
+    rows = list(full.context["page"].object_list)
+    assert full.context["page"].paginator.count == 12
+    assert [r.occasion_date for r in rows] == [TODAY - timedelta(days=n) for n in range(1, 13)]
 
 
 @pytest.mark.django_db
@@ -289,23 +304,27 @@ def test_list_filters_by_group_and_kind(http, owner):
     TouchFactory(
         client=ClientFactory(owner=owner, name="以后客户"), due_date=TODAY + timedelta(days=20)
     )
+    TouchFactory(
+        client=ClientFactory(owner=owner, name="今天客户"), kind="birthday", occasion_date=TODAY
+    )
 
     def names(**params):
         response = http.get(reverse("touches:list"), params)
         assert response.status_code == 200
         return sorted(t.client.name for t in response.context["page"].object_list)
 
-    assert names() == ["以后客户", "生日客户", "续期客户"]  # all open
+    assert names() == ["今天客户", "以后客户", "生日客户", "续期客户"]  # all open
     assert names(kind="premium_due") == ["续期客户"]
-    assert names(group="today", kind="birthday") == ["生日客户"]
+    assert names(group="prepare", kind="birthday") == ["生日客户"]
+    assert names(group="today") == ["今天客户"]
     assert names(group="done") == ["完成客户"]
     assert names(group="later") == ["以后客户"]
-    assert names(group="nonsense") == ["以后客户", "生日客户", "续期客户"]
+    assert names(group="nonsense") == ["今天客户", "以后客户", "生日客户", "续期客户"]
 
 
 @pytest.mark.django_db
 def test_list_htmx_returns_rows_only(http, touch):
-    response = http.get(reverse("touches:list"), {"group": "today"}, HTTP_HX_REQUEST="true")
+    response = http.get(reverse("touches:list"), {"group": "prepare"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in body and f'id="touch-{touch.pk}"' in body
@@ -403,7 +422,8 @@ def test_festival_touch_names_the_festival(http, owner, client_obj):
 
 
 def _fill(owner, n: int) -> None:
-    """n open touches spread over the four groups, each about a client with facts."""
+    """n clients with open touches over the three groups of the plan, each with facts, and
+    a festival greeting each (one card whatever n)."""
     manager = Segment.objects.get(code=Segment.Code.MANAGER)
     for i in range(n):
         client = ClientFactory(owner=owner)
@@ -411,11 +431,20 @@ def _fill(owner, n: int) -> None:
         if i % 3 == 0:
             PolicyFactory(holder=client)
             InteractionFactory(client=client)
-        offset = (i % 4) - 1  # -1 overdue, 0 today, 1 and 2 coming
+        occasion = TODAY + timedelta(days=(i % 4) - 1)  # passed, today, coming
         TouchFactory(
             client=client,
-            due_date=TODAY + timedelta(days=offset),
+            occasion_date=occasion,
+            due_date=min(occasion, TODAY) - timedelta(days=1),
             priority=URGENT if i % 10 == 0 else HIGH,
+        )
+        TouchFactory(
+            client=client,
+            kind="festival",
+            source="festival:new_year",
+            label="new_year",
+            occasion_date=TODAY,
+            due_date=TODAY,
         )
     GreetingTemplateFactory(owner=owner, kind="birthday")
 
@@ -436,7 +465,10 @@ def test_dashboard_query_count_does_not_grow_with_touches(
     _fill(teammate, 20)
     with django_assert_max_num_queries(13):
         response = http.get("/")
-    assert sum(len(g.rows) for g in response.context["board"].groups) > 100
+    board = response.context["board"]
+    festival = next(c for c in board.groups[0].cards if c.festival)
+    assert festival.count == 300  # one card for the whole audience
+    assert all(len(g.cards) == selectors.CARDS_PER_GROUP for g in board.groups)
     assert _count_queries(http, "/") == small
 
 

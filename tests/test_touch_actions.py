@@ -93,8 +93,8 @@ def test_done_by_htmx_returns_the_row_and_the_counts(http, owner, touch):
     assert f'id="touch-{touch.pk}"' in body and "touch-done" in body
     assert "聊了十分钟" in body
     assert url("reopen", touch) in body  # the row now offers undo
-    # The counts change out of band: one left for today.
-    assert 'hx-swap-oob="innerHTML:.touch-count-today">1<' in body
+    # The counts change out of band: one card left to prepare (both occasions are in 3 days).
+    assert 'hx-swap-oob="innerHTML:.touch-count-prepare">1<' in body
     touch.refresh_from_db()
     assert touch.interaction.kind == Interaction.Kind.CALL
     # Twice by htmx: still one interaction, still 200.
@@ -133,8 +133,9 @@ def test_snooze_moves_the_due_day_and_stays_open(http, touch):
     touch.refresh_from_db()
     assert touch.due_date == date(2026, 11, 30) and touch.status == Touch.Status.OPEN
     assert touch.occasion_date == date(2026, 11, 27)  # the occasion itself does not move
+    # Snoozed past its occasion, it leaves the plan until the day it was snoozed to.
+    assert 'hx-swap-oob="innerHTML:.touch-count-prepare">0<' in response.content.decode()
     assert 'hx-swap-oob="innerHTML:.touch-count-today">0<' in response.content.decode()
-    assert 'hx-swap-oob="innerHTML:.touch-count-coming">1<' in response.content.decode()
 
 
 @pytest.mark.parametrize("until", ["2026-11-24", "2026-11-01", "", "not-a-date", "2028-01-01"])

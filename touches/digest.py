@@ -59,8 +59,9 @@ def digest_send(*, owner_id: int, day: date) -> bool:
     owner = User.objects.filter(pk=owner_id, is_active=True).exclude(email="").first()
     if owner is None:
         return False
+    # The day's plan in the dashboard's groups and words (today, prepare now, passed).
     board = selectors.dashboard(user=owner, today=day)
-    if not any(board.counts.get(key) for key in ("urgent", "today", "overdue")):
+    if not board.total:
         return False
     with transaction.atomic():
         if not _digest_claim(owner_id=owner_id, day=day):
@@ -72,7 +73,7 @@ def digest_send(*, owner_id: int, day: date) -> bool:
                 "day": day,
                 "dashboard_url": settings.SITE_URL.rstrip("/") + reverse("dashboard"),
             }
-            subject = translation.gettext("Today's service touches (%(date)s)") % {
+            subject = translation.gettext("Today's plan (%(date)s)") % {
                 "date": date_format(day, "DATE_FORMAT")
             }
             body = render_to_string("touches/email/digest.txt", context)
