@@ -54,7 +54,9 @@ def test_festival_card_marks_done_for_all(new_page):
     expect(page.locator(".touch-festival.touch-done")).to_contain_text("已为 7 位客户标记完成")
     expect(page.locator(".touch-count-today").first).to_have_text("0")
     expect(page.locator("#day-done")).to_contain_text("今天的事都办完了")
-    assert set(Touch.objects.filter(pk__in=[t.pk for t in touches]).values_list("status", flat=True)) == {"done"}
+    assert set(
+        Touch.objects.filter(pk__in=[t.pk for t in touches]).values_list("status", flat=True)
+    ) == {"done"}
 
 
 def test_demo_agents_phone_page_is_a_few_screens(new_page):

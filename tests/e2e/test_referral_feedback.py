@@ -70,10 +70,11 @@ def test_referral_at_delivery_then_feedback_touch(new_page, live_server):
     assert referral.stage == Stage.CONTACTED
 
     # Saving the change rebuilt the referrer's touches (on commit, Celery eager in tests):
-    # the report-back touch is on the dashboard now, not tomorrow.
+    # the report-back touch is on the touch list now, not tomorrow; the day's plan shows it
+    # on its deadline (the plan groups by the occasion, and this kind has no lead).
     feedback = Touch.objects.get(kind=FEEDBACK_KIND, client=referrer)
     assert feedback.occasion_date == today + timedelta(days=FEEDBACK_DAYS)
-    page.goto("/")
+    page.goto("/touches/?group=later")
     row = page.locator(f"#touch-{feedback.pk}")
     expect(row).to_contain_text("陈静")
     expect(row).to_contain_text("赵敏")
