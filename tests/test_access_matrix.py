@@ -74,6 +74,7 @@ MATRIX: dict[str, Entry] = {
     "imports:export_policies": Entry(SIGNED_IN),
     "touches:list": Entry(SIGNED_IN),
     "touches:settings": Entry(SIGNED_IN),
+    "touches:digest_settings": Entry(SIGNED_IN),
     "service_requests:list": Entry(SIGNED_IN),
     "service_requests:create": Entry(SIGNED_IN),
     "calendar_feed:settings": Entry(SIGNED_IN),

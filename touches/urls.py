@@ -10,6 +10,7 @@ app_name = "touches"
 urlpatterns = [
     path("", views.touch_list, name="list"),
     path("settings/", views.touch_settings, name="settings"),
+    path("settings/email/", views.digest_settings, name="digest_settings"),
     path("<int:pk>/done/", views.touch_done, name="done"),
     path("<int:pk>/snooze/", views.touch_snooze, name="snooze"),
     path("<int:pk>/skip/", views.touch_skip, name="skip"),
