@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from agentcrm.core.lists import list_page
 
-from . import digest, selectors, services
+from . import digest, selectors, services, views_team
 from .forms import (
     DigestForm,
     DoneForm,
@@ -53,6 +53,8 @@ def _count_list(counts: dict[str, int]) -> list[dict]:
 
 
 def dashboard(request):
+    if request.user.is_manager:
+        return views_team.team_overview(request)
     today = timezone.localdate()
     board = selectors.dashboard(user=request.user, today=today)
     context = _row_context(request, today)
