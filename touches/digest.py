@@ -43,7 +43,8 @@ def digest_address(*, owner: User, preference: DigestPreference) -> str:
 def _wants_digest() -> Q:
     """Users who get the email: on (or never set: on by default) with an address to send to."""
     on = Q(digest_preference__isnull=True) | Q(digest_preference__enabled=True)
-    address = ~Q(email="") | ~Q(digest_preference__email="")
+    # (`__gt=""`, not a negation: a negation would count a missing row as an address.)
+    address = ~Q(email="") | Q(digest_preference__email__gt="")
     return on & Q(is_active=True) & address
 
 
