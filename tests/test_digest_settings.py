@@ -200,3 +200,11 @@ def test_a_manager_reaches_it_from_the_menu(as_user, manager):
     body = as_user(manager).get("/").content.decode()
     assert reverse("touches:digest_settings") in body
     assert as_user(manager).get(reverse("touches:digest_settings")).status_code == 200
+
+
+def test_a_touch_the_digest_would_not_show_queues_nothing(owner, due, teammate):
+    # The client went to a teammate: the owner's old touch shows nowhere, so no mail is
+    # queued for it every quarter of an hour.
+    due.client.owner = teammate
+    due.client.save()
+    assert digest.digest_recipients(day=TODAY, at=time(9, 0)) == []

@@ -13,7 +13,7 @@ from datetime import date, time
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -48,6 +48,16 @@ def _wants_digest() -> Q:
     return on & Q(is_active=True) & address
 
 
+def _owners_with_something_due(day: date):
+    """What `digest_send` counts (open, due by `day`, the client still theirs and reachable):
+    a user it would skip is not queued again every quarter of an hour."""
+    return (
+        selectors.Touch.objects.filter(selectors.reachable(), status="open", due_date__lte=day)
+        .filter(client__owner_id=F("owner_id"))
+        .values("owner")
+    )
+
+
 def digest_recipients(*, day: date, at: time = time.max) -> list[int]:
     """Users whose digest for `day` is due by `at` (local time) and not sent yet: the email
     on, an address, the send time reached, something open due by `day`, no claim for `day`.
@@ -64,9 +74,7 @@ def digest_recipients(*, day: date, at: time = time.max) -> list[int]:
         time_reached |= Q(digest_preference__isnull=True)
     return list(
         User.objects.filter(_wants_digest(), time_reached)
-        .filter(
-            pk__in=selectors.Touch.objects.filter(status="open", due_date__lte=day).values("owner")
-        )
+        .filter(pk__in=_owners_with_something_due(day))
         .exclude(Exists(sent))
         .order_by("pk")
         .values_list("pk", flat=True)
