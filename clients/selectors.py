@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -196,3 +196,21 @@ def contactable(prefix: str = "") -> Q:
     """Clients who may be contacted: not archived and not marked do-not-contact. `prefix`
     reaches the client from another model ("client__", "holder__")."""
     return Q(**{f"{prefix}archived_at__isnull": True, f"{prefix}do_not_contact": False})
+
+
+def overdue_commitments_by_owner(*, owner_ids, today: date) -> dict[int, int]:
+    """{agent id: promises past their due date and not kept} for the given agents, clients
+    archived left out. For a manager's team figures: counts only, never the promises
+    themselves. One grouped query."""
+    rows = (
+        Commitment.objects.filter(
+            client__owner_id__in=owner_ids,
+            client__archived_at__isnull=True,
+            done_date__isnull=True,
+            due_date__lt=today,
+        )
+        .values("client__owner_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["client__owner_id"]: row["n"] for row in rows}

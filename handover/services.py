@@ -47,6 +47,7 @@ STAYS = {
     "touches.FestivalPreference",
     "touches.GreetingTemplate",
     "touches.CalendarFeed",
+    "touches.DigestPreference",  # their own morning email
 }
 
 

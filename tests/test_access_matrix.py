@@ -77,6 +77,7 @@ MATRIX: dict[str, Entry] = {
     # Bulk actions on the dashboard's cards: scoped to the user's own touches by the query.
     "touches:card_done": Entry(SIGNED_IN, post_only=True),
     "touches:festival_done": Entry(SIGNED_IN, post_only=True),
+    "touches:digest_settings": Entry(SIGNED_IN),
     "service_requests:list": Entry(SIGNED_IN),
     "service_requests:create": Entry(SIGNED_IN),
     "calendar_feed:settings": Entry(SIGNED_IN),

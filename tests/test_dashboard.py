@@ -37,6 +37,7 @@ URGENT, HIGH, NORMAL = Touch.Priority.URGENT, Touch.Priority.HIGH, Touch.Priorit
 MATRIX = {
     "list": ("GET", False, None),
     "settings": ("GET", False, None),
+    "digest_settings": ("GET", False, None),
     "done": ("POST", True, {"channel": "call", "note": "打过电话"}),
     "snooze": ("POST", True, {"until": "2026-12-01"}),
     "skip": ("POST", True, {"reason": "已出国"}),

@@ -1,16 +1,20 @@
-"""The morning email digest: each agent's list for the day, sent once per agent and day.
+"""The morning email digest: each agent's list for the day, sent once per agent and day, at
+the time and to the address the agent chose (DigestPreference; on, the account's address and
+07:00 by default).
 
 It reads through the touch selectors, so it shows exactly what the dashboard shows. The
 digest claims (agent, day) with a conditional update of a JobMarker row, so a redelivered
-task or a second beat never sends the same morning's mail twice.
+task or a second beat never sends the same morning's mail twice. Beat asks every 15 minutes
+who is due (`digest_recipients`): a user gets the mail at the first beat after their time.
 """
 
-from datetime import date
+from datetime import date, time
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,22 +24,59 @@ from agentcrm.accounts.models import User
 from agentcrm.core.models import JobMarker
 
 from . import selectors
+from .models import DIGEST_DEFAULT_TIME, DigestPreference
 
-DIGEST_JOB = "touch_digest:{owner_id}"
+DIGEST_JOB_PREFIX = "touch_digest:"
+DIGEST_JOB = DIGEST_JOB_PREFIX + "{owner_id}"
 
 
-def digest_recipients(*, day: date) -> list[int]:
-    """Active agents with an email address and something open due by `day`."""
+def digest_preference_for(*, owner: User) -> DigestPreference:
+    """The user's digest setting; the defaults (unsaved) if they never changed it."""
+    return DigestPreference.objects.filter(owner=owner).first() or DigestPreference(owner=owner)
+
+
+def digest_address(*, owner: User, preference: DigestPreference) -> str:
+    """Where the digest goes: the address set for it, else the account's ("" for none)."""
+    return preference.email or owner.email
+
+
+def _wants_digest() -> Q:
+    """Users who get the email: on (or never set: on by default) with an address to send to."""
+    on = Q(digest_preference__isnull=True) | Q(digest_preference__enabled=True)
+    # (`__gt=""`, not a negation: a negation would count a missing row as an address.)
+    address = ~Q(email="") | Q(digest_preference__email__gt="")
+    return on & Q(is_active=True) & address
+
+
+def _owners_with_something_due(day: date):
+    """What `digest_send` counts (open, due by `day`, the client still theirs and reachable):
+    a user it would skip is not queued again every quarter of an hour."""
+    return (
+        selectors.Touch.objects.filter(selectors.reachable(), status="open", due_date__lte=day)
+        .filter(client__owner_id=F("owner_id"))
+        .values("owner")
+    )
+
+
+def digest_recipients(*, day: date, at: time = time.max) -> list[int]:
+    """Users whose digest for `day` is due by `at` (local time) and not sent yet: the email
+    on, an address, the send time reached, something open due by `day`, no claim for `day`.
+
+    Beat asks every 15 minutes; each user's claim (`_digest_claim`) keeps it to one mail a
+    day whatever the overlap. One query.
+    """
+    sent = JobMarker.objects.filter(
+        name=Concat(Value(DIGEST_JOB_PREFIX), Cast(OuterRef("pk"), CharField())),
+        last_completed_day__gte=day,
+    )
+    time_reached = Q(digest_preference__send_at__lte=at)
+    if at >= DIGEST_DEFAULT_TIME:  # no setting: the default time
+        time_reached |= Q(digest_preference__isnull=True)
     return list(
-        User.objects.filter(is_active=True)
-        .exclude(email="")
-        .filter(
-            Q(
-                pk__in=selectors.Touch.objects.filter(status="open", due_date__lte=day).values(
-                    "owner"
-                )
-            )
-        )
+        User.objects.filter(_wants_digest(), time_reached)
+        .filter(pk__in=_owners_with_something_due(day))
+        .exclude(Exists(sent))
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
 
@@ -56,10 +97,14 @@ def digest_send(*, owner_id: int, day: date) -> bool:
     The claim and the mail share a transaction: if sending fails, the claim is rolled back
     and a retry sends it.
     """
-    owner = User.objects.filter(pk=owner_id, is_active=True).exclude(email="").first()
+    owner = User.objects.filter(pk=owner_id, is_active=True).first()
     if owner is None:
         return False
     # The day's plan in the dashboard's groups and words (today, prepare now, passed).
+    preference = digest_preference_for(owner=owner)
+    address = digest_address(owner=owner, preference=preference)
+    if not preference.enabled or not address:
+        return False
     board = selectors.dashboard(user=owner, today=day)
     if not board.total:
         return False
@@ -77,5 +122,5 @@ def digest_send(*, owner_id: int, day: date) -> bool:
                 "date": date_format(day, "DATE_FORMAT")
             }
             body = render_to_string("touches/email/digest.txt", context)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [owner.email])
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
     return True

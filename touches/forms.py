@@ -1,6 +1,7 @@
 """Forms for the touch actions and the settings page. The services validate again: these
 give the agent field-level messages."""
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +12,7 @@ from . import services
 from .festival_occasions import AUDIENCES
 from .festivals import FESTIVALS, FESTIVALS_BY_KEY
 from .greetings import FESTIVAL_KIND, STYLES, built_in_greeting, text_for_editor
-from .models import FestivalPreference, TouchPreference
+from .models import DigestPreference, FestivalPreference, TouchPreference
 from .registry import OccasionKind, occasion_kind, occasion_kinds
 from .selectors import lead_days_range
 
@@ -284,3 +285,39 @@ def greeting_initial(templates: dict[tuple[str, str, str], str]) -> list[dict]:
         for style in STYLES
     ]
     return rows
+
+
+class DigestForm(forms.Form):
+    """The morning email: on or off, where to, at what time (local)."""
+
+    enabled = forms.BooleanField(label=_("Send me the morning email"), required=False)
+    email = forms.EmailField(
+        label=_("Email address"),
+        required=False,
+        help_text=_("Left blank: your account's email address."),
+    )
+    send_at = forms.TimeField(
+        label=_("Send at"),
+        widget=forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M"),
+        help_text=_("Beijing time; the email goes out within a quarter of an hour of it."),
+        error_messages={
+            "required": _("Choose a time."),
+            "invalid": _("Enter a time such as 07:00."),
+        },
+    )
+
+    def __init__(self, *args, account_email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if account_email:
+            self.fields["email"].widget.attrs["placeholder"] = account_email
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+def digest_initial(preference: DigestPreference, *, account_email: str) -> dict:
+    return {
+        "enabled": preference.enabled,
+        "email": preference.email or account_email,
+        "send_at": preference.send_at,
+    }

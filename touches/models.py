@@ -1,6 +1,7 @@
 """Service touches: who to contact, when and why; the agent's settings for them; and the
 bookkeeping of the nightly build (runs and batches) that makes it safe to repeat."""
 
+import datetime
 import secrets
 
 from django.conf import settings
@@ -208,6 +209,33 @@ class CalendarFeed(models.Model):
     class Meta:
         verbose_name = _("calendar feed")
         verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.owner_id)
+
+
+# The morning email's default hour (local time, settings.TIME_ZONE): after the night's build.
+DIGEST_DEFAULT_TIME = datetime.time(7, 0)
+
+
+class DigestPreference(models.Model):
+    """When and where a user's morning email goes. No row means the defaults: on, to the
+    account's email address, at DIGEST_DEFAULT_TIME."""
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="digest_preference",
+    )
+    enabled = models.BooleanField(_("send the morning email"), default=True)
+    # Blank: the account's own email address.
+    email = models.EmailField(_("email address"), blank=True)
+    send_at = models.TimeField(_("send at"), default=DIGEST_DEFAULT_TIME)
+
+    class Meta:
+        verbose_name = _("email digest setting")
+        verbose_name_plural = _("email digest settings")
 
     def __str__(self) -> str:
         return str(self.owner_id)

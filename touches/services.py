@@ -1,12 +1,12 @@
 """Writes for service touches: the agent's actions on a touch (done, snooze, skip, reopen)
-and their settings (lead times, festivals, greeting wording).
+and their settings (lead times, festivals, greeting wording, the morning email).
 
 Each service is one transaction. State changes are conditional updates (`WHERE status = …`),
 so a double click, a second tab or a retried request changes a touch once.
 """
 
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -30,7 +30,13 @@ from .greetings import (
     touch_label,
     unknown_placeholders,
 )
-from .models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
+from .models import (
+    DigestPreference,
+    FestivalPreference,
+    GreetingTemplate,
+    Touch,
+    TouchPreference,
+)
 from .registry import occasion_kinds
 from .registry import touch_done as touch_done_signal
 from .selectors import greeting_default, lead_days_range
@@ -378,3 +384,31 @@ def touch_settings_save(
             style=row.get("style") or DEFAULT_STYLE,
             text=row["text"],
         )
+
+
+# --- The morning email ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def digest_preference_save(
+    *, owner: User, enabled: bool, email: str, send_at: time
+) -> DigestPreference:
+    """When and where the user's morning email goes. The account's own address is stored as
+    blank, so the mail follows a later change of it; with the email on, some address is
+    needed."""
+    email = (email or "").strip()
+    if email.lower() == (owner.email or "").lower():
+        email = ""
+    if enabled and not (email or owner.email):
+        raise ValidationError(
+            {"email": _("Your account has no email address: give one for the morning email.")}
+        )
+    preference = DigestPreference.objects.filter(owner=owner).first() or DigestPreference(
+        owner=owner
+    )
+    preference.enabled = enabled
+    preference.email = email
+    preference.send_at = send_at.replace(second=0, microsecond=0)
+    preference.full_clean()
+    preference.save()
+    return preference

@@ -5,7 +5,7 @@ The task names keep the `agentcrm.touches` prefix of the app's first home: beat'
 rows and messages already queued name them so.
 """
 
-from datetime import date
+from datetime import date, time
 
 from celery import shared_task
 from django.utils import timezone
@@ -44,8 +44,14 @@ def rebuild_clients_touches(owner_ids: list[int], client_ids: list[int]) -> int:
 
 @shared_task(name="agentcrm.touches.tasks.send_digests")
 def send_digests(today: str | None = None) -> int:
-    day = date.fromisoformat(today) if today else timezone.localdate()
-    recipients = digest.digest_recipients(day=day)
+    """Beat's entry point, every 15 minutes: queue the digests whose time has come today and
+    that were not sent yet. Given a day (a catch-up by hand), everyone still owed that day's."""
+    if today:
+        day, at = date.fromisoformat(today), time.max
+    else:
+        now = timezone.localtime()
+        day, at = now.date(), now.time()
+    recipients = digest.digest_recipients(day=day, at=at)
     for owner_id in recipients:
         send_digest.delay(owner_id, day.isoformat())
     return len(recipients)

@@ -1,5 +1,5 @@
 """The agent's dashboard (today's touches), the full touch list, the one-click actions on a
-touch and the settings page.
+touch and the settings page (with the morning email's own form).
 
 Every touch is fetched through `selectors.get_touch_for_user`: another agent's touch is a
 404 for every URL, GET or POST. The actions answer htmx with the touch's re-rendered row and
@@ -21,10 +21,11 @@ from django.views.decorators.http import require_POST
 
 from agentcrm.core.lists import list_page
 
-from . import selectors, services
+from . import digest, selectors, services, views_team
 from .festivals import FESTIVALS_BY_KEY
 from .forms import (
     CardDoneForm,
+    DigestForm,
     DoneForm,
     FestivalDoneForm,
     FestivalPreferenceFormSet,
@@ -32,6 +33,7 @@ from .forms import (
     KindPreferenceFormSet,
     SkipForm,
     SnoozeForm,
+    digest_initial,
     festival_initial,
     greeting_initial,
     kind_initial,
@@ -66,6 +68,8 @@ def _counts_context(counts: dict[str, int]) -> dict:
 
 
 def dashboard(request):
+    if request.user.is_manager:
+        return views_team.team_overview(request)
     today = timezone.localdate()
     board = selectors.dashboard(user=request.user, today=today)
     context = _row_context(request, today)
@@ -321,6 +325,39 @@ def touch_settings(request):
             "placeholders": reader_placeholders(),
             "lead_days": selectors.LEAD_DAYS,
             "neglect_days": selectors.NEGLECT_DAYS,
+            "digest_form": _digest_form(request),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _digest_form(request, data=None) -> DigestForm:
+    account_email = request.user.email
+    if data is not None:
+        return DigestForm(data, account_email=account_email)
+    preference = digest.digest_preference_for(owner=request.user)
+    return DigestForm(
+        initial=digest_initial(preference, account_email=account_email),
+        account_email=account_email,
+    )
+
+
+def digest_settings(request):
+    """The morning email's setting: a card of the settings page that posts here (htmx swaps
+    the card; without htmx, back to the settings page), or a page of its own."""
+    form = _digest_form(request, request.POST if request.method == "POST" else None)
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.digest_preference_save(owner=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if not request.htmx:
+                messages.success(request, _("Email settings saved."))
+                return redirect("touches:settings")
+            saved = True
+            form = _digest_form(request)
+    status = 400 if request.method == "POST" and not saved else 200
+    template = "touches/_digest_card.html" if request.htmx else "touches/digest_settings.html"
+    return render(request, template, {"digest_form": form, "digest_saved": saved}, status=status)

@@ -256,10 +256,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agentcrm.touches.tasks.build_touches",
         "schedule": crontab(hour=1, minute=0),
     },
-    # Each agent's morning email: today's list, after the night's build.
+    # Each user's morning email: today's list, at the time each user chose (07:00 unless
+    # changed); every quarter of an hour sends those whose time has come, once a day each.
     "touch-digests": {
         "task": "agentcrm.touches.tasks.send_digests",
-        "schedule": crontab(hour=7, minute=0),
+        "schedule": crontab(minute="*/15"),
     },
 }
 

@@ -359,3 +359,17 @@ def agent_referrals(*, agent: User, period: Period, stage: str = ""):
     if stage:
         qs = qs.filter(stage=stage)
     return qs
+
+
+def feedback_owed(*, owner_ids, today: datetime.date) -> dict[int, tuple[int, int]]:
+    """{agent id: (owed, late)}: the steps whose referrer has not heard about them yet, and
+    of those the ones past their report-back deadline. One grouped query."""
+    rows = (
+        ReferralStageChange.objects.filter(
+            owner_id__in=owner_ids, feedback_due__isnull=False, reported_at__isnull=True
+        )
+        .values("owner_id")
+        .annotate(owed=Count("id"), late=Count("id", filter=Q(feedback_due__lt=today)))
+        .order_by()
+    )
+    return {row["owner_id"]: (row["owed"], row["late"]) for row in rows}
