@@ -26,6 +26,10 @@ no app by name. The extension points, who fills each and what runs it:
 6. **Policy-page parts** (`register_policy_part`): a card an app adds to the policy page
    (delivery, service requests, annual reviews), since policies imports none of the apps
    above it. Filled from `AppConfig.ready()`; rendered by `policies.views.policy_detail`.
+7. **Touch-row actions** (`register_touch_action`, `TouchAction`): a link a touch row of one
+   kind offers beside done, snooze and skip ("start annual review" on a policy anniversary),
+   since the touch list imports none of the apps that own the pages linked. Filled from
+   `occasions.py`; rendered by `touches.rows.decorate` and `templates/touches/_row.html`.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -55,6 +59,7 @@ __all__ = [
     "Priority",
     "RenderedPanel",
     "RenderedPolicyPart",
+    "TouchAction",
     "client_panels",
     "client_triggers",
     "nightly_steps",
@@ -69,7 +74,9 @@ __all__ = [
     "register_nightly_step",
     "register_occasion",
     "register_policy_part",
+    "register_touch_action",
     "source_of",
+    "touch_actions",
     "touch_done",
 ]
 
@@ -332,3 +339,33 @@ def policy_parts(*, policy: Any, today: date) -> list[RenderedPolicyPart]:
         RenderedPolicyPart(p.template_name, p.column, p.context_fn(policy, today))
         for p in _policy_parts
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# 7. Touch-row actions
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TouchAction:
+    """A link an open touch row of one kind offers. `url` gets the touch's source
+    ("policy:12") and occasion date and answers the address, or None when the row has none
+    (a source of another shape). It must not query: it runs once per row."""
+
+    label: Any  # a lazy translation
+    url: Callable[[str, date], str | None]
+
+
+_touch_actions: dict[str, list[TouchAction]] = {}
+
+
+def register_touch_action(kind: str, action: TouchAction) -> None:
+    """Offer `action` on the open rows of `kind`; registering an equal action again is a
+    no-op."""
+    actions = _touch_actions.setdefault(kind, [])
+    if action not in actions:
+        actions.append(action)
+
+
+def touch_actions(kind: str) -> list[TouchAction]:
+    return list(_touch_actions.get(kind, ()))

@@ -24,6 +24,7 @@ from clients.models import Calendar, Client, Segment
 
 from .greetings import festival_key, gift_ideas, greeting_for, kind_label, sms_href, touch_label
 from .models import GreetingTemplate, Touch
+from .registry import touch_actions
 
 ROW_ACTIONS = ("done", "snooze", "skip", "reopen")
 
@@ -178,6 +179,7 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
     templates = greeting_templates_for_user(user=user)
     texts = _Texts()
     labels: dict[str, str] = {}
+    actions: dict[str, list[tuple[str, object]]] = {}
     for touch in touches:
         client: Client = touch.client
         touch.segment_list = segments.get(client.pk, [])
@@ -201,6 +203,14 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
             for name, make in urls.items()
         }
         touch.days_since_contact = (today - touch.last_contact).days if touch.last_contact else None
+        if touch.kind not in actions:
+            actions[touch.kind] = [(str(a.label), a.url) for a in touch_actions(touch.kind)]
+        # The kind's own links (registry: touch-row actions), e.g. "start annual review".
+        touch.actions = [
+            {"label": label, "url": url}
+            for label, make in actions[touch.kind]
+            if (url := make(touch.source, touch.occasion_date))
+        ]
         texts.fill(touch)
     return touches
 

@@ -79,6 +79,16 @@ def policies_for_family_of(*, client: Client) -> QuerySet[Policy]:
     return _for_client(client=client).filter(insured_member__client=client)
 
 
+def policies_of_household(*, client: Client) -> QuerySet[Policy]:
+    """The household's policies, as an annual review sees them: those the client holds, and
+    those on the life of the client or of one of the client's family members, whoever holds
+    them (a policy the husband holds on his wife, a child's education plan). Still only the
+    client's agent's."""
+    return _for_client(client=client).filter(
+        Q(holder=client) | Q(insured_client=client) | Q(insured_member__client=client)
+    )
+
+
 @dataclass
 class CoverLine:
     policy_type: str
