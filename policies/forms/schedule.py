@@ -71,7 +71,15 @@ class PayoutGenerateForm(forms.Form):
 class RiderForm(forms.ModelForm):
     class Meta:
         model = Rider
-        fields = ["name", "sum_assured", "premium", "start_date", "expiry_date", "yearly_renewable"]
+        fields = [
+            "name",
+            "policy_type",
+            "sum_assured",
+            "premium",
+            "start_date",
+            "expiry_date",
+            "yearly_renewable",
+        ]
         widgets = {"start_date": DateInput(), "expiry_date": DateInput()}
 
 

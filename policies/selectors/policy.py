@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +18,7 @@ from agentcrm.core.lists import ListFilterSet
 from clients.models import Client
 
 from .. import dates
-from ..models import Insurer, Policy
+from ..models import Insurer, Policy, Rider
 
 # The cover types the client page summarises, in the order shown.
 SUMMARY_TYPES = (
@@ -93,7 +93,8 @@ def policies_of_household(*, client: Client) -> QuerySet[Policy]:
 class CoverLine:
     policy_type: str
     label: str
-    count: int = 0
+    count: int = 0  # main policies and riders of this type
+    riders: int = 0  # of which riders
     # Amounts are kept per currency: a CNY and a USD sum assured are never added together.
     sum_assured: dict[str, Decimal] = field(default_factory=dict)
     premium: dict[str, Decimal] = field(default_factory=dict)
@@ -105,24 +106,50 @@ class CoverageSummary:
     gaps: list[str]
 
 
-def coverage_summary(*, client: Client) -> CoverageSummary:
-    """The client's own cover by type from active policies: one grouped query."""
-    rows = (
+def coverage_summary(*, client: Client, today: date | None = None) -> CoverageSummary:
+    """The client's own cover by type from active policies and their riders not yet expired
+    (a medical rider on a life policy is medical cover): one grouped query (a UNION ALL of
+    the policies' and the riders' sums)."""
+    today = today or timezone.localdate()
+    policies = (
         policies_insuring(client=client)
         .filter(status__in=Policy.ACTIVE_STATUSES)
         .order_by()  # the default ordering would otherwise join the GROUP BY
-        .values("policy_type", "currency")
-        .annotate(count=Count("id"), sum_assured=Sum("sum_assured"), premium=Sum("premium"))
+        .values("policy_type", money=F("currency"))
+        .annotate(
+            count=Count("id"),
+            riders=Value(0),
+            sum_assured=Sum("sum_assured"),
+            premium=Sum("premium"),
+        )
+    )
+    riders = (
+        Rider.objects.filter(
+            policy__owner_id=client.owner_id,
+            policy__insured_client=client,
+            policy__status__in=Policy.ACTIVE_STATUSES,
+            expiry_date__gte=today,
+        )
+        .order_by()
+        .values("policy_type", money=F("policy__currency"))
+        .annotate(
+            count=Count("id"),
+            riders=Count("id"),
+            sum_assured=Sum("sum_assured"),
+            premium=Sum("premium"),
+        )
     )
     lines = {t: CoverLine(policy_type=t.value, label=str(t.label)) for t in SUMMARY_TYPES}
-    for row in rows:
-        kind = row["policy_type"]
+    for row in policies.union(riders, all=True):
+        kind = row["policy_type"] or Policy.Type.OTHER
         if kind not in lines:
             lines[kind] = CoverLine(policy_type=kind, label=str(Policy.Type(kind).label))
         line = lines[kind]
         line.count += row["count"]
-        line.sum_assured[row["currency"]] = row["sum_assured"]
-        line.premium[row["currency"]] = row["premium"]
+        line.riders += row["riders"]
+        currency = row["money"]
+        line.sum_assured[currency] = line.sum_assured.get(currency, 0) + row["sum_assured"]
+        line.premium[currency] = line.premium.get(currency, 0) + row["premium"]
     gaps = [str(message) for kind, message in GAP_MESSAGES.items() if not lines[kind].count]
     return CoverageSummary(lines=list(lines.values()), gaps=gaps)
 

@@ -24,6 +24,7 @@ from clients.models import Client, FamilyMember
 
 from .. import dates
 from ..models import Beneficiary, Insurer, Policy, PolicyStatusChange, PremiumPayment, Rider
+from ..models.schedule import rider_type_from_name
 
 Status = Policy.Status
 
@@ -174,6 +175,8 @@ def _policy_children_replace(
         policy.riders.all().delete()
         for r in riders:
             r.pk, r.policy = None, policy
+            # A cover type left empty is read from the name (附加住院医疗 → medical).
+            r.policy_type = r.policy_type or rider_type_from_name(r.name)
         Rider.objects.bulk_create(riders)
 
 
