@@ -26,7 +26,17 @@ DATE_FIELDS = [
 
 class PolicyForm(forms.ModelForm):
     """The policy itself. Status is set only on creation: later it moves through
-    `policy_set_status` so its history is kept."""
+    `policy_set_status` so its history is kept. So is "first premium paid" (ticked: the
+    premium is collected with the application; see `policy_create`)."""
+
+    first_premium_paid = forms.BooleanField(
+        label=_("First premium paid"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Untick if the first premium has not been paid: the policy then counts it as due."
+        ),
+    )
 
     class Meta:
         model = Policy
@@ -41,6 +51,7 @@ class PolicyForm(forms.ModelForm):
         self.owner = owner
         if self.instance.pk:
             del self.fields["status"]
+            del self.fields["first_premium_paid"]
         clients = clients_for_user(user=owner).only("id", "name")
         self.fields["holder"].queryset = clients
         self.fields["insured_client"].queryset = clients
