@@ -87,6 +87,9 @@ class BeneficiaryForm(forms.ModelForm):
     class Meta:
         model = Beneficiary
         fields = ["name", "relation", "share"]
+        # Suggestions: the holder and the holder's family (the policy form's datalist, kept
+        # in step with the holder picker); any other name may still be typed.
+        widgets = {"name": forms.TextInput(attrs={"list": "beneficiary-names"})}
 
 
 RiderFormSet = forms.inlineformset_factory(Policy, Rider, form=RiderForm, extra=1, can_delete=True)

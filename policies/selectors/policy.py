@@ -15,7 +15,8 @@ from django_filters import CharFilter, ModelChoiceFilter, TypedChoiceFilter
 from agentcrm.accounts.models import User
 from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
 from agentcrm.core.lists import ListFilterSet
-from clients.models import Client
+from clients.models import Client, FamilyMember
+from clients.selectors import clients_for_user, phone_digits_q
 
 from .. import dates
 from ..models import Insurer, Policy, Rider
@@ -86,6 +87,27 @@ def policies_of_household(*, client: Client) -> QuerySet[Policy]:
     client's agent's."""
     return _for_client(client=client).filter(
         Q(holder=client) | Q(insured_client=client) | Q(insured_member__client=client)
+    )
+
+
+# How many people a picker's search answers at a time: it narrows as the agent types.
+PICKER_LIMIT = 20
+
+
+def client_picker_choices(*, user: User, q: str) -> QuerySet[Client]:
+    """The agent's own clients whose name (or mobile, from 3 digits) matches what was typed,
+    for the policy form's holder and insured pickers; the first PICKER_LIMIT by name."""
+    qs = clients_for_user(user=user).only("id", "name", "mobile")
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | phone_digits_q(q, "mobile"))
+    return qs.order_by("name", "id")[:PICKER_LIMIT]
+
+
+def family_picker_choices(*, holder: Client) -> QuerySet[FamilyMember]:
+    """The holder's family, the only family members a policy of the holder may insure."""
+    return FamilyMember.objects.filter(client=holder, client__owner_id=holder.owner_id).order_by(
+        "relation", "name", "id"
     )
 
 
