@@ -6,6 +6,9 @@ Rules (each is tested):
 - premium dues are counted from the effective date, never from the previous due, so a
   31 January monthly premium is due 28/29 February and 31 March again (no drift);
 - the policy's dues lie within the payment term; a single premium has only the first;
+- "paid up to" (缴至日期) a date: every due before that date is paid, whether or not a
+  payment was recorded for it (the first premium, paid at issue; the premiums paid before
+  an import);
 - the grace period ends `grace_days` after a due date; the policy lapses the day after;
 - the cooling-off period (犹豫期) ends 15 days after the receipt is signed;
 - "policy year K" ends on the K-th anniversary, which is where a payout for that year falls.
@@ -81,12 +84,43 @@ def next_unpaid_due(*, due_dates: Iterable[date], paid: Iterable[date]) -> date 
     return next((due for due in sorted(due_dates) if due not in paid_set), None)
 
 
+def first_period_paid_to(*, effective: date, frequency: str) -> date:
+    """Paid up to the end of the first period: the first premium, paid at issue, covers one
+    period of the payment frequency (a single premium covers everything)."""
+    return add_months(anchor=effective, months=MONTHS_BETWEEN_DUES.get(frequency, 12))
+
+
+def paid_to_before(*, effective: date, frequency: str, term_years: int, day: date) -> date:
+    """Paid up to `day`: every due before `day` paid, none from `day` on. The date stored is
+    the first due on or after `day` (the 缴至日期 an insurer prints), or the end of the last
+    period when the term has run out; never before the end of the first period."""
+    due_dates = premium_due_dates(effective=effective, frequency=frequency, term_years=term_years)
+    first = first_period_paid_to(effective=effective, frequency=frequency)
+    following = next((due for due in due_dates if due >= day), None)
+    if following is None:
+        step = MONTHS_BETWEEN_DUES.get(frequency, 12)
+        following = add_months(anchor=due_dates[-1], months=step)
+    return max(following, first)
+
+
+def paid_up_to_dues(*, due_dates: Iterable[date], paid_to: date | None) -> list[date]:
+    """The dues counted as paid by a paid-up-to date."""
+    return [] if paid_to is None else [due for due in due_dates if due < paid_to]
+
+
 def premium_next_due_and_grace_end(
-    *, effective: date, frequency: str, term_years: int, paid: Iterable[date], grace_days: int
+    *,
+    effective: date,
+    frequency: str,
+    term_years: int,
+    paid: Iterable[date],
+    grace_days: int,
+    paid_to: date | None = None,
 ) -> tuple[date | None, date | None]:
     """What a policy stores for lapse risk: its earliest unpaid due and that due's grace end
-    (both None once every premium is paid)."""
+    (both None once every premium is paid). Dues before `paid_to` count as paid."""
     due_dates = premium_due_dates(effective=effective, frequency=frequency, term_years=term_years)
+    paid = [*paid, *paid_up_to_dues(due_dates=due_dates, paid_to=paid_to)]
     next_due = next_unpaid_due(due_dates=due_dates, paid=paid)
     if next_due is None:
         return None, None

@@ -10,6 +10,8 @@ app_name = "policies"
 urlpatterns = [
     path("", policy.policy_list, name="list"),
     path("new/", policy.policy_create, name="create"),
+    # The policy form's pickers: the agent's clients matching a search, a holder's family.
+    path("people/", policy.people_options, name="people"),
     path("<int:pk>/", policy.policy_detail, name="detail"),
     path("<int:pk>/edit/", policy.policy_edit, name="edit"),
     path("<int:pk>/status/", policy.policy_status_change, name="status_change"),

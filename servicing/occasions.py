@@ -7,8 +7,12 @@ rebuilds its holder's touches of these kinds; so does a saved policy (its trigge
 policies.occasions, names them).
 """
 
+from datetime import date
+from urllib.parse import urlencode
+
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Concat, Left
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clients.selectors import contactable
@@ -21,6 +25,7 @@ from touches.registry import (
     occasion_rows,
     register_client_trigger,
     register_occasion,
+    register_touch_action,
     source_of,
 )
 
@@ -103,3 +108,21 @@ def _via_policy(request: ServiceRequest) -> tuple[int, int] | None:
 for _kind in KINDS:
     register_occasion(_kind)
 register_client_trigger(ServiceRequest, _via_policy, kinds=["claim_action", "servicing_action"])
+
+
+def _review_url(source: str, occasion: date) -> str | None:
+    """The new-review page of the anniversary's policy, for that year's anniversary (the
+    touch comes a week ahead: the review is the coming anniversary's, not last year's)."""
+    prefix, _sep, pk = source.partition(":")
+    if prefix != "policy" or not pk.isdigit():
+        return None
+    path = reverse("policies:review_create", kwargs={"pk": int(pk)})
+    return f"{path}?{urlencode({'anniversary': occasion.isoformat()})}"
+
+
+register_touch_action(
+    "annual_review",
+    _("Start annual review"),
+    lambda touch: _review_url(touch.source, touch.occasion_date),
+    kinds=["policy_anniversary"],
+)

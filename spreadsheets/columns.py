@@ -526,6 +526,18 @@ COLUMNS: tuple[Column, ...] = (
         parse_date,
     ),
     Column(
+        "premium_paid_to",
+        "缴至日期",
+        ("交至日期", "缴费至", "保费缴至", "paid to", "paid up to", "premium paid to"),
+        POLICY,
+        parse_date,
+        gettext_lazy(
+            "Premiums due before this date are paid. Empty: every premium due before the "
+            "import day is taken as paid (宽限期 or 失效: all but the latest), so a policy "
+            "in force is not shown in grace after the import."
+        ),
+    ),
+    Column(
         "status",
         "保单状态",
         ("状态", "status"),

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
@@ -35,7 +36,26 @@ from policies.services.policy import DATE_ORDER, policy_range_errors
 from .columns import BY_KEY, CLIENT, POLICY, POLICY_REQUIRED, CellError, Column, cell_text
 from .selectors import policy_numbers_taken
 
+
 # The policy fields set by the import itself, not read from the row.
+def assumed_paid_to(*, policy: Policy, day):
+    """The paid-up-to date (缴至日期) of an imported policy whose row gives none: an existing
+    policy in force was paid as it fell due, so every premium due before the import day is
+    taken as paid (at least the first, paid at issue) and the policy is not "in grace" the
+    day after its import. A row whose status says the premium is unpaid (宽限期, 失效) keeps
+    its latest due before the import day unpaid: the arrears the status speaks of. The
+    import page and the template's 说明 sheet say so."""
+    effective, frequency = policy.effective_date, policy.payment_frequency
+    term = policy.payment_term_years
+    if policy.status in (Policy.Status.GRACE, Policy.Status.LAPSED):
+        due_dates = dates.premium_due_dates(
+            effective=effective, frequency=frequency, term_years=term
+        )
+        passed = [due for due in due_dates if due < day]
+        return passed[-1] if passed else effective
+    return dates.paid_to_before(effective=effective, frequency=frequency, term_years=term, day=day)
+
+
 POLICY_SET_BY_IMPORT = {"owner", "insurer", "holder", "insured_client", "insured_member"}
 # Model field -> the column it came from.
 POLICY_FIELD_COLUMN = {
@@ -166,6 +186,8 @@ class RowChecker:
         self.policy_rows: dict[tuple[str, str], int] = {}
         self.insurers: dict[str, Insurer | None] = {}
         self.new_insurers: list[str] = []
+        # The day premiums are assumed paid up to when a row gives no 缴至日期.
+        self.today = timezone.localdate()
 
     # -- one row -------------------------------------------------------------------------
 
@@ -271,6 +293,7 @@ class RowChecker:
             ),
             status=values.get("status") or Policy.Status.IN_FORCE,
             notes=values.get("policy_notes") or "",
+            premium_paid_to=values.get("premium_paid_to"),
         )
         errors: dict[str, list[str]] = {}
         try:
@@ -307,6 +330,8 @@ class RowChecker:
             for message in messages:
                 row.add(key, message)
         if not any(BY_KEY[p.column].part == POLICY for p in row.problems if p.column):
+            if policy.premium_paid_to is None:
+                policy.premium_paid_to = assumed_paid_to(policy=policy, day=self.today)
             row.policy = policy
 
     # -- a batch: what needs the database, then the order of the rows ---------------------------

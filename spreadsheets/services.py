@@ -503,12 +503,14 @@ def _write(
 
 
 def premium_dates_for_new(policy: Policy):
-    """(next premium due, grace end) of a policy with no payment recorded: what
-    `policy_premium_refresh` stores, computed without its two queries."""
+    """(next premium due, grace end) of a policy with no payment recorded, paid up to its
+    `premium_paid_to`: what `policy_premium_refresh` stores, computed without its two
+    queries."""
     return dates.premium_next_due_and_grace_end(
         effective=policy.effective_date,
         frequency=policy.payment_frequency,
         term_years=policy.payment_term_years,
         paid=(),
         grace_days=policy.insurer.grace_days,
+        paid_to=policy.premium_paid_to,
     )

@@ -89,6 +89,10 @@ def template_workbook() -> bytes:
         _("One row is one client and, optionally, one policy the client holds and is insured by."),
         _("Rows with the same mobile (or the same name and birth date) are one client."),
         _("Rows that duplicate an existing client or policy are reported and not imported."),
+        _(
+            "Premiums: a policy is paid up to its 缴至日期; without one, every premium due "
+            "before the import day is taken as paid (宽限期 or 失效: all but the latest)."
+        ),
     ):
         notes.append([line])
     for letter, width in zip("ABCD", (14, 48, 12, 60), strict=True):
@@ -141,6 +145,8 @@ def _policy_values(policy: Policy) -> dict:
         "effective_date": policy.effective_date,
         "receipt_signed_date": policy.receipt_signed_date,
         "status": STATUSES.word(policy.status),
+        # Paid up to the first unpaid due (payments recorded included); empty once all paid.
+        "premium_paid_to": policy.premium_next_due,
         "policy_notes": policy.notes,
     }
 

@@ -68,6 +68,9 @@ MATRIX: dict[str, Entry] = {
     "clients:commitments": Entry(SIGNED_IN),
     "policies:list": Entry(SIGNED_IN),
     "policies:create": Entry(SIGNED_IN),
+    # The policy form's pickers: no object in the URL; a holder given in the query is loaded
+    # through get_client_for_user (another agent's: 404, test_policy_pickers).
+    "policies:people": Entry(SIGNED_IN),
     "imports:index": Entry(SIGNED_IN),
     "imports:template": Entry(SIGNED_IN),
     "imports:export_clients": Entry(SIGNED_IN),

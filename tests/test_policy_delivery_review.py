@@ -214,7 +214,9 @@ def test_new_review_form_defaults_and_offers_only_the_households_policies(
 ):
     second = PolicyFactory(holder=client_obj, number="P-2", product_name="康健医疗")
     other_client = ClientFactory(owner=owner, name="李四")
-    not_household = PolicyFactory(holder=other_client, insured_client=client_obj, number="P-3")
+    # Held by another client on this client's life: part of the household (issue 18).
+    on_household_life = PolicyFactory(holder=other_client, insured_client=client_obj, number="P-3")
+    not_household = PolicyFactory(holder=other_client, number="P-5")
     foreign = PolicyFactory(holder=ClientFactory(owner=outsider), number="P-4")
     with at(shanghai(2026, 3, 20, 9)):
         http.force_login(owner)
@@ -222,9 +224,9 @@ def test_new_review_form_defaults_and_offers_only_the_households_policies(
     form = response.context["form"]
     assert form.initial["anniversary"] == date(2026, 3, 15)
     assert form.initial["held_on"] == date(2026, 3, 20)
-    assert form.initial["policies"] == [policy.pk]
+    assert sorted(form.initial["policies"]) == sorted([policy.pk, second.pk, on_household_life.pk])
     offered = set(form.fields["policies"].queryset)
-    assert offered == {policy, second}
+    assert offered == {policy, second, on_household_life}
     assert not_household not in offered and foreign not in offered
 
 
@@ -377,13 +379,15 @@ def test_client_page_shows_the_households_reviews(http, client_obj, policy):
 
 def test_review_service_refuses_policies_outside_the_household(owner, outsider, client_obj):
     own = PolicyFactory(holder=client_obj)
-    insured_only = PolicyFactory(holder=ClientFactory(owner=owner), insured_client=client_obj)
+    # Another client's policy on another life: not this household's (a policy on the
+    # household's own lives, whoever holds it, is: see test_policy_review_from_touch).
+    elsewhere = PolicyFactory(holder=ClientFactory(owner=owner))
     with pytest.raises(ValidationError) as exc:
         services.review_create(
             household=client_obj,
             anniversary=date(2025, 3, 15),
             held_on=date(2025, 3, 20),
-            policies=[own, insured_only],
+            policies=[own, elsewhere],
         )
     assert "policies" in exc.value.message_dict
     # A policy of the household's holder but recorded under another agent (inconsistent rows).

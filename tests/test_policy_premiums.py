@@ -45,6 +45,7 @@ def test_create_stores_next_due_and_grace_end(client_obj):
         payment_frequency=Policy.Frequency.MONTHLY,
         payment_term_years=10,
         status=Status.IN_FORCE,
+        first_premium_paid=False,  # paid at issue by default: see test_policy_first_premium
     )
     policy.refresh_from_db()
     assert policy.premium_next_due == date(2024, 1, 31)

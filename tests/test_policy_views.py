@@ -31,6 +31,7 @@ from .policy_records_factories import AnnualReviewFactory
 MATRIX = {
     "list": ("GET", None),
     "create": ("GET", None),
+    "people": ("GET", None),
     "detail": ("GET", "policy"),
     "edit": ("GET", "policy"),
     "status_change": ("POST", "policy"),
@@ -292,7 +293,8 @@ def test_holder_of_another_agent_is_refused(http, outsider, client_obj):
 def test_foreign_family_member_is_not_offered(http, outsider, client_obj):
     own = FamilyMemberFactory(client=client_obj, name="王小明")
     foreign = FamilyMemberFactory(client=ClientFactory(owner=outsider), name="外人孩子")
-    body = http.get(reverse("policies:create")).content.decode()
+    # The insured member's list is the holder's family (issue 18: test_policy_pickers).
+    body = http.get(reverse("policies:create") + f"?holder={client_obj.pk}").content.decode()
     assert f'<option value="{own.pk}"' in body
     assert f'<option value="{foreign.pk}"' not in body
 

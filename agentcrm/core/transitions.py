@@ -14,7 +14,7 @@ service request's status and a referral's stage. Each model declares its table
    tracks (the status itself usually has its own log and is left out of the history).
 """
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,26 @@ def allowed_next(transitions: Transitions, current: str, choices: type[models.Ch
     """The statuses `current` may move to, in the order of `choices`."""
     allowed = transitions.get(current, ())
     return [value for value in choices.values if value in allowed]
+
+
+def next_forward(
+    transitions: Transitions,
+    current: str,
+    forward: Sequence[str],
+    *,
+    same_as: Mapping[str, str] | None = None,
+) -> str | None:
+    """The step a status form proposes: the nearest status after `current` along `forward`
+    (the way things normally go) that the table allows. A status off that way stands where
+    `same_as` puts it. None when no forward step is allowed: a form then proposes nothing,
+    and never a step back (a step back stays possible, chosen by hand, where the table
+    allows it)."""
+    anchor = (same_as or {}).get(current, current)
+    if anchor not in forward:
+        return None
+    allowed = transitions.get(current, ())
+    later = forward[forward.index(anchor) + 1 :]
+    return next((status for status in later if status in allowed), None)
 
 
 def _label(obj: models.Model, field: str, value: str) -> str:

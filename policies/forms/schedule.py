@@ -71,7 +71,15 @@ class PayoutGenerateForm(forms.Form):
 class RiderForm(forms.ModelForm):
     class Meta:
         model = Rider
-        fields = ["name", "sum_assured", "premium", "start_date", "expiry_date", "yearly_renewable"]
+        fields = [
+            "name",
+            "policy_type",
+            "sum_assured",
+            "premium",
+            "start_date",
+            "expiry_date",
+            "yearly_renewable",
+        ]
         widgets = {"start_date": DateInput(), "expiry_date": DateInput()}
 
 
@@ -79,6 +87,9 @@ class BeneficiaryForm(forms.ModelForm):
     class Meta:
         model = Beneficiary
         fields = ["name", "relation", "share"]
+        # Suggestions: the holder and the holder's family (the policy form's datalist, kept
+        # in step with the holder picker); any other name may still be typed.
+        widgets = {"name": forms.TextInput(attrs={"list": "beneficiary-names"})}
 
 
 RiderFormSet = forms.inlineformset_factory(Policy, Rider, form=RiderForm, extra=1, can_delete=True)

@@ -169,6 +169,10 @@ class Policy(models.Model):
     # The earliest unpaid premium due and the last day of its grace period, kept in step by
     # the policy services (`policy_premium_refresh`) so lapse risk is a filter on two indexed
     # dates instead of a computation per policy. Both are null once nothing more is due.
+    # 缴至日期: every premium due before it is paid, recorded or not (the first premium, paid
+    # at issue unless the agent says otherwise; those paid before an import). Empty: only the
+    # payments recorded count. See `policies.dates`.
+    premium_paid_to = models.DateField(_("premiums paid up to"), null=True, blank=True)
     premium_next_due = models.DateField(_("next premium due"), null=True, blank=True)
     premium_grace_end = models.DateField(_("grace period ends"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)

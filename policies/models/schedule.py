@@ -1,5 +1,7 @@
 """Rows dated against a policy: beneficiaries, riders, payouts and premium payments."""
 
+import re
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -41,12 +43,42 @@ class Beneficiary(models.Model):
         return f"{self.name} {self.share}%"
 
 
+# What a rider's name says about its cover, first match wins (附加住院医疗 → medical, 附加重疾
+# → critical illness, 附加意外 → accident, 附加定期寿险 → life); a premium waiver (豁免) and
+# anything else is "other". Used when the agent leaves the rider's cover type empty, and by
+# migration 0009 for the riders recorded before the type existed.
+RIDER_TYPE_WORDS = (
+    ("other", r"豁免"),
+    ("medical", r"医疗|住院|门诊|手术|津贴|medical|hospital"),
+    ("critical_illness", r"重疾|重大疾病|轻症|中症|癌|恶性肿瘤|critical"),
+    ("accident", r"意外|accident"),
+    ("life", r"寿险|身故|life"),
+)
+
+
+def rider_type_from_name(name: str) -> str:
+    """The cover type a rider's name says (RIDER_TYPE_WORDS); "other" when it says none."""
+    for kind, words in RIDER_TYPE_WORDS:
+        if re.search(words, name or "", flags=re.IGNORECASE):
+            return kind
+    return Policy.Type.OTHER
+
+
 class Rider(models.Model):
-    """附加险. `expiry_date` is indexed: rider expiries are one of the deck's service moments."""
+    """附加险. `expiry_date` is indexed: rider expiries are one of the deck's service moments.
+    `policy_type` is the rider's own cover (a medical rider on a life policy), which the
+    client's coverage summary counts beside the main policies'."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="riders")
     # The rider product's name (附加险名称), not a person's (姓名).
     name = models.CharField(_("rider name"), max_length=200)
+    policy_type = models.CharField(
+        _("cover type"),
+        max_length=24,
+        choices=Policy.Type,
+        blank=True,
+        help_text=_("Empty: read from the rider's name (医疗, 重疾, 意外…)."),
+    )
     sum_assured = models.DecimalField(_("sum assured"), max_digits=14, decimal_places=2)
     premium = models.DecimalField(_("premium"), max_digits=12, decimal_places=2)
     start_date = models.DateField(_("start"))
@@ -67,6 +99,12 @@ class Rider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The services fill an empty type before their bulk insert; this covers the rest.
+        if not self.policy_type:
+            self.policy_type = rider_type_from_name(self.name)
+        super().save(*args, **kwargs)
 
 
 class Payout(models.Model):

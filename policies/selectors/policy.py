@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,10 +15,11 @@ from django_filters import CharFilter, ModelChoiceFilter, TypedChoiceFilter
 from agentcrm.accounts.models import User
 from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
 from agentcrm.core.lists import ListFilterSet
-from clients.models import Client
+from clients.models import Client, FamilyMember
+from clients.selectors import clients_for_user, phone_digits_q
 
 from .. import dates
-from ..models import Insurer, Policy
+from ..models import Insurer, Policy, Rider
 
 # The cover types the client page summarises, in the order shown.
 SUMMARY_TYPES = (
@@ -79,11 +80,43 @@ def policies_for_family_of(*, client: Client) -> QuerySet[Policy]:
     return _for_client(client=client).filter(insured_member__client=client)
 
 
+def policies_of_household(*, client: Client) -> QuerySet[Policy]:
+    """The household's policies, as an annual review sees them: those the client holds, and
+    those on the life of the client or of one of the client's family members, whoever holds
+    them (a policy the husband holds on his wife, a child's education plan). Still only the
+    client's agent's."""
+    return _for_client(client=client).filter(
+        Q(holder=client) | Q(insured_client=client) | Q(insured_member__client=client)
+    )
+
+
+# How many people a picker's search answers at a time: it narrows as the agent types.
+PICKER_LIMIT = 20
+
+
+def client_picker_choices(*, user: User, q: str) -> QuerySet[Client]:
+    """The agent's own clients whose name (or mobile, from 3 digits) matches what was typed,
+    for the policy form's holder and insured pickers; the first PICKER_LIMIT by name."""
+    qs = clients_for_user(user=user).only("id", "name", "mobile")
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | phone_digits_q(q, "mobile"))
+    return qs.order_by("name", "id")[:PICKER_LIMIT]
+
+
+def family_picker_choices(*, holder: Client) -> QuerySet[FamilyMember]:
+    """The holder's family, the only family members a policy of the holder may insure."""
+    return FamilyMember.objects.filter(client=holder, client__owner_id=holder.owner_id).order_by(
+        "relation", "name", "id"
+    )
+
+
 @dataclass
 class CoverLine:
     policy_type: str
     label: str
-    count: int = 0
+    count: int = 0  # main policies and riders of this type
+    riders: int = 0  # of which riders
     # Amounts are kept per currency: a CNY and a USD sum assured are never added together.
     sum_assured: dict[str, Decimal] = field(default_factory=dict)
     premium: dict[str, Decimal] = field(default_factory=dict)
@@ -95,24 +128,50 @@ class CoverageSummary:
     gaps: list[str]
 
 
-def coverage_summary(*, client: Client) -> CoverageSummary:
-    """The client's own cover by type from active policies: one grouped query."""
-    rows = (
+def coverage_summary(*, client: Client, today: date | None = None) -> CoverageSummary:
+    """The client's own cover by type from active policies and their riders not yet expired
+    (a medical rider on a life policy is medical cover): one grouped query (a UNION ALL of
+    the policies' and the riders' sums)."""
+    today = today or timezone.localdate()
+    policies = (
         policies_insuring(client=client)
         .filter(status__in=Policy.ACTIVE_STATUSES)
         .order_by()  # the default ordering would otherwise join the GROUP BY
-        .values("policy_type", "currency")
-        .annotate(count=Count("id"), sum_assured=Sum("sum_assured"), premium=Sum("premium"))
+        .values("policy_type", money=F("currency"))
+        .annotate(
+            count=Count("id"),
+            riders=Value(0),
+            sum_assured=Sum("sum_assured"),
+            premium=Sum("premium"),
+        )
+    )
+    riders = (
+        Rider.objects.filter(
+            policy__owner_id=client.owner_id,
+            policy__insured_client=client,
+            policy__status__in=Policy.ACTIVE_STATUSES,
+            expiry_date__gte=today,
+        )
+        .order_by()
+        .values("policy_type", money=F("policy__currency"))
+        .annotate(
+            count=Count("id"),
+            riders=Count("id"),
+            sum_assured=Sum("sum_assured"),
+            premium=Sum("premium"),
+        )
     )
     lines = {t: CoverLine(policy_type=t.value, label=str(t.label)) for t in SUMMARY_TYPES}
-    for row in rows:
-        kind = row["policy_type"]
+    for row in policies.union(riders, all=True):
+        kind = row["policy_type"] or Policy.Type.OTHER
         if kind not in lines:
             lines[kind] = CoverLine(policy_type=kind, label=str(Policy.Type(kind).label))
         line = lines[kind]
         line.count += row["count"]
-        line.sum_assured[row["currency"]] = row["sum_assured"]
-        line.premium[row["currency"]] = row["premium"]
+        line.riders += row["riders"]
+        currency = row["money"]
+        line.sum_assured[currency] = line.sum_assured.get(currency, 0) + row["sum_assured"]
+        line.premium[currency] = line.premium.get(currency, 0) + row["premium"]
     gaps = [str(message) for kind, message in GAP_MESSAGES.items() if not lines[kind].count]
     return CoverageSummary(lines=list(lines.values()), gaps=gaps)
 

@@ -28,6 +28,7 @@ UPCOMING_PAYOUTS_SHOWN = 5
 @dataclass(frozen=True)
 class PremiumDue:
     due_date: date
+    # None on a paid row: paid before the paid-up-to date, no payment recorded.
     payment: PremiumPayment | None = None
     # paid, lapsed (unpaid past the grace period), in_grace, due_soon or upcoming
     state: str = "upcoming"
@@ -53,7 +54,12 @@ def premium_schedule(*, policy: Policy, today: date) -> PremiumSchedule:
         frequency=policy.payment_frequency,
         term_years=policy.payment_term_years,
     )
-    payments = {p.due_date: p for p in PremiumPayment.objects.filter(policy=policy)}
+    payments: dict[date, PremiumPayment | None] = {
+        p.due_date: p for p in PremiumPayment.objects.filter(policy=policy)
+    }
+    # Dues before the paid-up-to date (缴至日期) are paid without a payment recorded.
+    for d in dates.paid_up_to_dues(due_dates=due_dates, paid_to=policy.premium_paid_to):
+        payments.setdefault(d, None)
     grace_days = policy.insurer.grace_days
     unpaid = [d for d in due_dates if d not in payments]
     overdue = [d for d in unpaid if d < today]

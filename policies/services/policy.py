@@ -24,6 +24,7 @@ from clients.models import Client, FamilyMember
 
 from .. import dates
 from ..models import Beneficiary, Insurer, Policy, PolicyStatusChange, PremiumPayment, Rider
+from ..models.schedule import rider_type_from_name
 
 Status = Policy.Status
 
@@ -58,6 +59,7 @@ DATE_ORDER = (
     ("application_date", "delivery_date"),
     ("delivery_date", "receipt_signed_date"),
     ("receipt_signed_date", "cooling_off_end"),
+    ("effective_date", "premium_paid_to"),
 )
 
 # Where a status may go next: the table is the model's (kept here for importers).
@@ -90,7 +92,12 @@ POLICY_DATES = (
     "delivery_date",
     "receipt_signed_date",
     "cooling_off_end",
+    "premium_paid_to",
 )
+
+
+def plausible_day(value: date | None) -> bool:
+    return value is not None and dates.plausible(value)
 
 
 def policy_range_errors(*, policy: Policy) -> dict[str, list[str]]:
@@ -174,6 +181,8 @@ def _policy_children_replace(
         policy.riders.all().delete()
         for r in riders:
             r.pk, r.policy = None, policy
+            # A cover type left empty is read from the name (附加住院医疗 → medical).
+            r.policy_type = r.policy_type or rider_type_from_name(r.name)
         Rider.objects.bulk_create(riders)
 
 
@@ -186,6 +195,7 @@ def policy_premium_refresh(*, policy: Policy) -> Policy:
         term_years=policy.payment_term_years,
         paid=PremiumPayment.objects.filter(policy=policy).values_list("due_date", flat=True),
         grace_days=policy.insurer.grace_days,
+        paid_to=policy.premium_paid_to,
     )
     Policy.objects.filter(pk=policy.pk).update(premium_next_due=next_due, premium_grace_end=grace)
     policy.premium_next_due, policy.premium_grace_end = next_due, grace
@@ -220,11 +230,23 @@ def policy_create(
     beneficiaries: Sequence[Beneficiary] = (),
     riders: Sequence[Rider] = (),
     by: User | None = None,
+    first_premium_paid: bool = True,
+    premium_paid_to: date | None = None,
 ) -> Policy:
     """Create a policy with its beneficiaries and riders (unsaved instances) and the first
-    step of its status history."""
+    step of its status history.
+
+    The first premium is paid at issue (it is collected with the application): the policy is
+    paid up to the end of its first period, so one entered in force is not "in grace" until
+    a payment is recorded. `first_premium_paid=False` when the agent says it is not;
+    `premium_paid_to` (缴至日期) when more is known, as for an existing policy.
+    """
     if payment_frequency == Policy.Frequency.SINGLE:
         payment_term_years = 1
+    if premium_paid_to is None and first_premium_paid and plausible_day(effective_date):
+        premium_paid_to = dates.first_period_paid_to(
+            effective=effective_date, frequency=payment_frequency
+        )
     if cooling_off_end is None and receipt_signed_date and dates.plausible(receipt_signed_date):
         cooling_off_end = dates.cooling_off_end(receipt_signed=receipt_signed_date)
     policy = Policy(
@@ -250,6 +272,7 @@ def policy_create(
         cooling_off_end=cooling_off_end,
         status=status,
         notes=notes,
+        premium_paid_to=premium_paid_to,
     )
     beneficiaries, riders = list(beneficiaries), list(riders)
     _policy_validate(policy=policy, beneficiaries=beneficiaries, riders=riders)
@@ -259,6 +282,14 @@ def policy_create(
     )
     _policy_children_replace(policy=policy, beneficiaries=beneficiaries, riders=riders)
     return policy_premium_refresh(policy=policy)
+
+
+def _first_period_paid_to(policy: Policy) -> date | None:
+    if not plausible_day(policy.effective_date):
+        return None
+    return dates.first_period_paid_to(
+        effective=policy.effective_date, frequency=policy.payment_frequency
+    )
 
 
 @transaction.atomic
@@ -276,8 +307,12 @@ def policy_update(
         raise TypeError(f"policy_update cannot change {sorted(unknown)}")
     # Locked so two edits of the same policy are applied one after the other.
     locked = Policy.objects.select_for_update().get(pk=policy.pk)
+    first_period = _first_period_paid_to(locked)
     for name, value in changes.items():
         setattr(locked, name, value)
+    if locked.premium_paid_to is not None and locked.premium_paid_to == first_period:
+        # Paid at issue: still the first period when the effective date or frequency moves.
+        locked.premium_paid_to = _first_period_paid_to(locked)
     if "receipt_signed_date" in changes and "cooling_off_end" not in changes:
         receipt = locked.receipt_signed_date
         derive = receipt and dates.plausible(receipt)  # an implausible one is refused below

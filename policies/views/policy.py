@@ -7,19 +7,20 @@ from functools import partial
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.lists import list_page
-from clients.selectors import clients_for_user
+from clients.selectors import clients_for_user, get_client_for_user
 from touches.registry import POLICY_PART_COLUMNS, policy_parts
 
 from .. import dates, selectors, services
-from ..forms.policy import PolicyForm, StatusChangeForm
+from ..forms.policy import PolicyForm, StatusChangeForm, client_label, member_label
 from ..forms.schedule import BeneficiaryFormSet, RiderFormSet, formset_rows
 from ..models import Policy
 from .sections import detail_sections
@@ -110,6 +111,42 @@ def _policy_form_page(request, policy: Policy | None = None):
         {"form": form, "riders": riders, "beneficiaries": beneficiaries, "policy": policy},
         status=400 if request.method == "POST" else 200,
     )
+
+
+PICKER_FIELDS = ("holder", "insured_client", "insured_member")
+
+
+@require_GET
+def people_options(request):
+    """The <option>s of one picker of the policy form (htmx): `field=holder` or
+    `insured_client` with `q`, the agent's own clients matching it; `field=insured_member`,
+    the family of the `holder` given (another agent's client: 404), with the beneficiaries'
+    name suggestions alongside. The option chosen so far stays chosen if it is in scope."""
+    field = request.GET.get("field") or "holder"
+    if field not in PICKER_FIELDS:
+        return HttpResponseBadRequest(_("Unknown picker."))
+    chosen = request.GET.get(field, "")
+    if field == "insured_member":
+        holder_id = request.GET.get("holder", "")
+        holder = (
+            get_client_for_user(user=request.user, pk=int(holder_id))
+            if holder_id.isdigit()
+            else None
+        )
+        members = list(selectors.family_picker_choices(holder=holder)) if holder else []
+        options = [(m.pk, member_label(m)) for m in members]
+        names = ([holder.name] if holder else []) + [m.name for m in members]
+        context = {"options": options, "chosen": chosen, "beneficiary_names": names}
+    else:
+        q = request.GET.get("q", "")[:100]
+        clients = list(selectors.client_picker_choices(user=request.user, q=q))
+        if chosen.isdigit() and all(c.pk != int(chosen) for c in clients):
+            # Keep the current choice at the top while the search narrows the rest.
+            kept = clients_for_user(user=request.user).filter(pk=int(chosen)).first()
+            clients = ([kept] if kept else []) + clients
+        options = [(c.pk, client_label(c)) for c in clients]
+        context = {"options": options, "chosen": chosen, "beneficiary_names": None}
+    return render(request, "policies/_picker_options.html", context)
 
 
 def policy_create(request):

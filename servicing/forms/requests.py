@@ -107,10 +107,27 @@ class StatusForm(forms.Form):
     )
     seen_status = forms.ChoiceField(choices=ServiceRequest.Status.choices, widget=forms.HiddenInput)
 
-    def __init__(self, *args, allowed: list[str] | None = None, **kwargs):
+    def __init__(
+        self, *args, allowed: list[str] | None = None, proposed: str | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         statuses = ServiceRequest.Status.values if allowed is None else allowed
-        self.fields["to_status"].choices = [(s, ServiceRequest.Status(s).label) for s in statuses]
+        choices = [(s, ServiceRequest.Status(s).label) for s in statuses]
+        if allowed is not None and proposed not in statuses:
+            # No forward step: the select starts empty, so nothing (a step back above all)
+            # is ever sent without the agent choosing it.
+            choices.insert(0, ("", "---------"))
+        self.fields["to_status"].choices = choices
+        self.fields["to_status"].initial = proposed or ""
+
+    @classmethod
+    def for_request(cls, request: ServiceRequest) -> "StatusForm":
+        """The form on the request's page: the allowed steps, the next step forward chosen."""
+        return cls(
+            initial={"seen_status": request.status, "amount_paid": request.amount_paid},
+            allowed=request.allowed_next_statuses(),
+            proposed=request.next_forward_status(),
+        )
 
 
 class DocumentAddForm(forms.Form):

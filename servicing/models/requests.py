@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from agentcrm.core.models import StatusChange
-from agentcrm.core.transitions import allowed_next
+from agentcrm.core.transitions import allowed_next, next_forward
 from policies.models import Policy
 
 # Which categories belong to which kind, as plain values the CHECK constraint can use.
@@ -83,6 +83,11 @@ class ServiceRequest(models.Model):
         Status.PAID: set(),
         Status.REJECTED: set(),
     }
+    # The way forward, in order: what the status form proposes is the next allowed step along
+    # it (never a setback such as "documents missing", never a rejection). "Documents missing"
+    # stands where "submitted" does: once the papers are in, the case goes on to review.
+    FORWARD = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.APPROVED, Status.PAID)
+    FORWARD_SAME_AS = {Status.DOCUMENTS_MISSING: Status.SUBMITTED}
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -153,6 +158,13 @@ class ServiceRequest(models.Model):
     def allowed_next_statuses(self) -> list[str]:
         """The statuses the request may move to now, in the order of Status."""
         return allowed_next(self.TRANSITIONS, self.status, self.Status)
+
+    def next_forward_status(self) -> str | None:
+        """The step the status form proposes: the nearest allowed status further along
+        FORWARD; None when no forward step is allowed (the form then proposes nothing)."""
+        return next_forward(
+            self.TRANSITIONS, self.status, self.FORWARD, same_as=self.FORWARD_SAME_AS
+        )
 
 
 class ServiceRequestDocument(models.Model):

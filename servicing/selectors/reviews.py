@@ -10,7 +10,7 @@ from agentcrm.accounts.models import User
 from clients.models import Client
 from policies import dates
 from policies.models import Policy
-from policies.selectors import policies_held_by
+from policies.selectors import policies_of_household
 
 from ..models import AnnualReview
 
@@ -60,8 +60,16 @@ def review_policies(*, review: AnnualReview) -> QuerySet[Policy]:
 
 
 def review_household_policies(*, household: Client) -> QuerySet[Policy]:
-    """What a review of this household may cover: the policies it holds, with this agent."""
-    return policies_held_by(client=household).order_by("effective_date", "id")
+    """What a review of this household may cover: the household's policies (held by the
+    client, or on the life of the client or of the client's family), with this agent."""
+    return policies_of_household(client=household).order_by("effective_date", "id")
+
+
+def review_pre_ticked(*, choices: list[Policy], policy: Policy) -> list[int]:
+    """What a new review ticks: every household policy still in force (the whole household
+    is reviewed at once), and the policy the review was started from."""
+    ticked = [p.pk for p in choices if p.status in Policy.ACTIVE_STATUSES or p.pk == policy.pk]
+    return ticked or [policy.pk]
 
 
 def household_review_on(*, household: Client, anniversary: date) -> AnnualReview | None:
@@ -72,9 +80,13 @@ def household_review_on(*, household: Client, anniversary: date) -> AnnualReview
     ).first()
 
 
-def review_default_anniversary(*, policy: Policy, today: date) -> date:
-    """The most recent anniversary on or before today; the first one if none has come yet."""
+def review_default_anniversary(*, policy: Policy, today: date, year: int | None = None) -> date:
+    """The policy's anniversary in `year` when one is asked for (a review started from the
+    anniversary touch is that year's review, even before the day); otherwise the most
+    recent anniversary on or before today; the first one if none has come yet."""
     effective = policy.effective_date
+    if year is not None and effective.year < year <= dates.LATEST.year:
+        return dates.anniversary_in_year(effective=effective, year=year)
     this_year = dates.anniversary_in_year(effective=effective, year=today.year)
     latest = (
         this_year

@@ -14,6 +14,7 @@ from clients.models import Client, Commitment
 from clients.services import commitment_create
 from policies import dates
 from policies.models import Policy
+from policies.selectors import policies_of_household
 
 from ..models import AnnualReview
 
@@ -53,6 +54,14 @@ def _follow_ups_clean(follow_ups: Iterable[tuple[str, date | None]]) -> list[tup
     return rows
 
 
+def _in_household(*, household: Client, policies: Sequence[Policy]) -> bool:
+    """Every policy is the household's (`policies.selectors.policies_of_household`): one
+    query, whatever the number of policies."""
+    pks = {p.pk for p in policies}
+    found = policies_of_household(client=household).filter(pk__in=pks).values_list("pk", flat=True)
+    return set(found) == pks
+
+
 def _review_validate(
     *,
     household: Client,
@@ -65,7 +74,7 @@ def _review_validate(
     errors: dict[str, list[str]] = {}
     if not policies:
         errors["policies"] = [_("Choose the policies reviewed.")]
-    elif any(p.holder_id != household.pk or p.owner_id != household.owner_id for p in policies):
+    elif not _in_household(household=household, policies=policies):
         errors["policies"] = [_("Only this household's own policies can be reviewed together.")]
     if held_on is None:
         errors["held_on"] = [_("Enter the date of the review.")]
@@ -129,10 +138,11 @@ def review_create(
 ) -> AnnualReview:
     """Record the annual review of a household's policies for one anniversary.
 
-    The policies must all be held by the household (the holder's client record) and owned by
-    its agent; `anniversary` must be an anniversary of one of them; one review per household
-    and anniversary. Each follow-up (description, due date) becomes a client commitment, so it
-    shows on the commitments page like any other promise.
+    The policies must all be the household's (held by the client, or on the life of the
+    client or of the client's family) and owned by its agent; `anniversary` must be an
+    anniversary of one of them; one review per household and anniversary. Each follow-up
+    (description, due date) becomes a client commitment, so it shows on the commitments page
+    like any other promise.
     """
     policies = list(policies)
     errors: dict[str, list[str]] = {}

@@ -93,11 +93,7 @@ def _detail_context(request, sr: ServiceRequest, **forms) -> dict:
         "age_days": ((sr.closed_on or today) - sr.opened_on).days,
         "overdue": sr.is_open and sr.next_action_date and sr.next_action_date < today,
         "today": today,
-        "status_form": StatusForm(
-            initial={"seen_status": sr.status, "amount_paid": sr.amount_paid}, allowed=allowed
-        )
-        if allowed
-        else None,
+        "status_form": StatusForm.for_request(sr) if allowed else None,
         "document_form": DocumentAddForm(),
     }
     context.update(forms)

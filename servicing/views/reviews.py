@@ -3,6 +3,8 @@ edit form (URL names `policies:review_create`, `policies:review_detail`,
 `policies:review_edit`). Policies come from `get_policy_for_user`, reviews from
 `get_review_for_user`: another agent's gets a 404 for every URL, GET and POST."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,6 +21,15 @@ from ..forms.reviews import AnnualReviewForm, FollowUpFormSet, follow_up_rows
 from ..models import AnnualReview
 
 
+def _asked_year(request) -> int | None:
+    """The anniversary year a link asks for (`?anniversary=2026-12-07`, as the anniversary
+    touch's "start annual review" sends it); None when absent or unreadable."""
+    try:
+        return date.fromisoformat(request.GET.get("anniversary", "")).year
+    except ValueError:
+        return None
+
+
 def _review_form_page(request, *, household, policy: Policy | None, review: AnnualReview | None):
     """The form for a new review (from a policy's page) or for editing one."""
     today = timezone.localdate()
@@ -28,8 +39,11 @@ def _review_form_page(request, *, household, policy: Policy | None, review: Annu
         initial = AnnualReviewForm.initial_for(review, policy_ids)
         existing = None
     else:
-        anniversary = selectors.review_default_anniversary(policy=policy, today=today)
-        initial = {"anniversary": anniversary, "held_on": today, "policies": [policy.pk]}
+        anniversary = selectors.review_default_anniversary(
+            policy=policy, today=today, year=_asked_year(request)
+        )
+        ticked = selectors.review_pre_ticked(choices=list(choices), policy=policy)
+        initial = {"anniversary": anniversary, "held_on": today, "policies": ticked}
         existing = selectors.household_review_on(household=household, anniversary=anniversary)
     data = request.POST or None
     form = AnnualReviewForm(data, policies=choices, initial=initial)
