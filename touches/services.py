@@ -33,6 +33,7 @@ from .greetings import (
 from .models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
 from .registry import occasion_kinds
 from .registry import touch_done as touch_done_signal
+from .registry import touch_reopened as touch_reopened_signal
 from .selectors import greeting_default, lead_days_range
 
 OPEN, DONE, SKIPPED = Touch.Status.OPEN, Touch.Status.DONE, Touch.Status.SKIPPED
@@ -107,10 +108,25 @@ def touch_done(
 
 def touches_close_for_source(*, kind: str, source: str, owner_id: int, **kwargs) -> int:
     """Close the open touches of an occasion that was dealt with outside the touch list
-    (receiver of `registry.occasion_resolved`). The app that resolved it logged the contact."""
+    (receiver of `registry.occasion_resolved`). The app that resolved it logged the contact.
+    Touches already closed are left alone, so a second signal changes nothing."""
     return Touch.objects.filter(kind=kind, source=source, owner_id=owner_id, status=OPEN).update(
         status=DONE, closed_at=timezone.now()
     )
+
+
+@transaction.atomic
+def touches_reopen_for_source(*, kind: str, source: str, owner_id: int, **kwargs) -> int:
+    """Open again the touches of an occasion that is open again outside the touch list
+    (receiver of `registry.occasion_reopened`): those closed as done, as `touch_reopen`
+    would, with the contact they logged taken off the timeline. Skipped ones stay skipped
+    (the agent gave a reason); open ones are left as they are. Sends no signal back."""
+    done = Touch.objects.filter(kind=kind, source=source, owner_id=owner_id, status=DONE)
+    interaction_ids = [pk for pk in done.values_list("interaction_id", flat=True) if pk]
+    reopened = done.update(status=OPEN, note="", closed_at=None, interaction=None)
+    if interaction_ids:
+        Interaction.objects.filter(pk__in=interaction_ids).delete()
+    return reopened
 
 
 @transaction.atomic
@@ -146,14 +162,26 @@ def touch_skip(*, touch: Touch, reason: str) -> bool:
 def touch_reopen(*, touch: Touch) -> bool:
     """Undo done or skipped. Undoing "done" also removes the interaction it logged: the
     timeline must not show a contact that did not happen."""
-    interaction_id = (
-        Touch.objects.filter(pk=touch.pk).values_list("interaction_id", flat=True).first()
-    )
+    interaction_id, was = (
+        Touch.objects.select_for_update()
+        .filter(pk=touch.pk)
+        .values_list("interaction_id", "status")
+        .first()
+    ) or (None, None)
     updated = Touch.objects.filter(pk=touch.pk, status__in=(DONE, SKIPPED)).update(
         status=OPEN, note="", closed_at=None, interaction=None
     )
     if updated and interaction_id:
         Interaction.objects.filter(pk=interaction_id, client_id=touch.client_id).delete()
+    if updated and was == DONE:
+        # An app that kept books on "done" (a promise kept) undoes them.
+        touch_reopened_signal.send(
+            sender=Touch,
+            kind=touch.kind,
+            source=touch.source,
+            owner_id=touch.owner_id,
+            client_id=touch.client_id,
+        )
     touch.refresh_from_db()
     return bool(updated)
 
