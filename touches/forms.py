@@ -10,7 +10,13 @@ from clients.models import GreetingStyle
 from . import services
 from .festival_occasions import AUDIENCES
 from .festivals import FESTIVALS, FESTIVALS_BY_KEY
-from .greetings import FESTIVAL_KIND, STYLES, built_in_greeting, text_for_editor
+from .greetings import (
+    FESTIVAL_KIND,
+    STYLES,
+    built_in_festival_greeting,
+    built_in_greeting,
+    text_for_editor,
+)
 from .models import FestivalPreference, TouchPreference
 from .registry import OccasionKind, occasion_kind, occasion_kinds
 from .selectors import lead_days_range
@@ -240,7 +246,11 @@ def greeting_initial(templates: dict[tuple[str, str, str], str]) -> list[dict]:
             "kind": FESTIVAL_KIND,
             "festival": f.key,
             "style": style,
-            "text": text_for_editor(templates.get((FESTIVAL_KIND, f.key, style), "")),
+            "text": text_for_editor(
+                templates.get(
+                    (FESTIVAL_KIND, f.key, style), built_in_festival_greeting(f.key, style)
+                )
+            ),
         }
         for f in FESTIVALS
         for style in STYLES

@@ -34,7 +34,7 @@ from agentcrm.core.models import JobMarker
 from clients.models import Client, Interaction
 from policies.models import Policy
 
-from .greetings import DEFAULT_STYLE, built_in_greeting
+from .greetings import DEFAULT_STYLE, built_in_festival_greeting, built_in_greeting
 from .models import BUILD_JOB, FestivalPreference, Touch, TouchPreference
 from .registry import occasion_kinds
 from .rows import decorate, greeting_templates_for_user, history_labels
@@ -305,8 +305,8 @@ def lead_days_range(kind: str) -> tuple[int, int]:
 
 def greeting_default(kind: str, festival: str = "", style: str = DEFAULT_STYLE) -> str:
     """The wording used when the agent has none: the kind's built-in greeting in `style`; a
-    single festival falls back to the festival kind's wording, so it has no default of its
-    own."""
+    single festival has its own built-in wording (除夕 …) or falls back to the festival
+    kind's, so it has no default of its own."""
     if festival:
-        return ""
+        return built_in_festival_greeting(festival, style)
     return built_in_greeting(kind, style)
