@@ -35,7 +35,7 @@ from clients.models import Client, Interaction
 from policies.models import Policy
 
 from .greetings import DEFAULT_STYLE, built_in_festival_greeting, built_in_greeting
-from .models import BUILD_JOB, FestivalPreference, Touch, TouchPreference
+from .models import BUILD_JOB, ContactCadence, FestivalPreference, Touch, TouchPreference
 from .registry import occasion_kinds
 from .rows import decorate, greeting_templates_for_user, history_labels
 
@@ -283,20 +283,25 @@ class TouchSettings:
     kinds: dict[str, TouchPreference]
     festivals: dict[str, FestivalPreference]
     greetings: dict[tuple[str, str], str]
+    cadences: dict[str, int] = field(default_factory=dict)
 
 
 def touch_settings_for_user(*, user: User) -> TouchSettings:
-    """The agent's stored settings (three queries); missing rows mean the defaults."""
+    """The agent's stored settings (four queries); missing rows mean the defaults."""
     return TouchSettings(
         kinds={p.kind: p for p in TouchPreference.objects.filter(owner=user)},
         festivals={p.festival: p for p in FestivalPreference.objects.filter(owner=user)},
         greetings=greeting_templates_for_user(user=user),
+        cadences=dict(ContactCadence.objects.filter(owner=user).values_list("tier", "days")),
     )
 
 
 # The lead an agent may set for a kind, in days ahead; "neglect" counts days without contact.
 LEAD_DAYS = (0, 365)
 NEGLECT_DAYS = (30, 730)
+# Days without contact per client tier (ContactCadence): a Diamond client may be called
+# every week or two.
+CADENCE_DAYS = (7, 730)
 
 
 def lead_days_range(kind: str) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
-from clients.models import Interaction
+from clients.models import Client, Interaction
 from clients.services import interaction_create
 
 from .festival_occasions import AUDIENCES
@@ -30,11 +30,12 @@ from .greetings import (
     touch_label,
     unknown_placeholders,
 )
-from .models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
+from .models import ContactCadence, FestivalPreference, GreetingTemplate, Touch, TouchPreference
+from .occasions import CADENCE_TIERS, TIER_CADENCE_DAYS
 from .registry import occasion_kinds
 from .registry import touch_done as touch_done_signal
 from .registry import touch_reopened as touch_reopened_signal
-from .selectors import greeting_default, lead_days_range
+from .selectors import CADENCE_DAYS, greeting_default, lead_days_range
 
 OPEN, DONE, SKIPPED = Touch.Status.OPEN, Touch.Status.DONE, Touch.Status.SKIPPED
 
@@ -321,15 +322,45 @@ def greeting_save(
 
 
 @transaction.atomic
+def contact_cadences_save(*, owner: User, days: Mapping[str, int]) -> None:
+    """Store the agent's days without contact per client tier ({tier: days}) for the "not
+    contacted for a long time" touch. A tier at its default is stored as no row; tiers not
+    given are left as they are. Standard's days are the neglect kind's lead."""
+    low, high = CADENCE_DAYS
+    errors = []
+    for tier, value in days.items():
+        if tier not in CADENCE_TIERS:
+            raise ValidationError({"tier": _("Unknown tier: %s") % tier})
+        if not _in_range(value, low, high):
+            errors.append(
+                ValidationError(
+                    _("%(tier)s: between %(low)d and %(high)d days, please."),
+                    params={"tier": Client.Tier(tier).label, "low": low, "high": high},
+                )
+            )
+    if errors:
+        raise ValidationError({"cadence": errors})
+    ContactCadence.objects.filter(owner=owner, tier__in=list(days)).delete()
+    ContactCadence.objects.bulk_create(
+        ContactCadence(owner=owner, tier=tier, days=value)
+        for tier, value in days.items()
+        if value != TIER_CADENCE_DAYS[tier]
+    )
+
+
+@transaction.atomic
 def touch_settings_save(
     *,
     owner: User,
     kinds: Iterable[Mapping[str, Any]] = (),
     festivals: Iterable[Mapping[str, Any]] = (),
     greetings: Iterable[Mapping[str, Any]] = (),
+    cadences: Mapping[str, int] | None = None,
 ) -> None:
     """The settings page in one transaction: all of it is saved or none."""
     preferences_save(owner=owner, rows=kinds)
+    if cadences is not None:
+        contact_cadences_save(owner=owner, days=cadences)
     festival_preferences_save(owner=owner, rows=festivals)
     for row in greetings:
         greeting_save(
