@@ -8,7 +8,8 @@ few weeks to a few months before their first application; the others some time i
 year; then each source gets the prospects who never bought (cold calls that went nowhere,
 event contacts, warm-circle friends who said "next year"), spread over the book's years, that
 bring its rate over all time to a plausible figure. Referrals are left as the referral demo
-made them (their rate comes from the asks and pipelines). Deterministic: one seeded generator per agent.
+made them (their rate comes from the asks and pipelines). Deterministic: one seeded generator
+per agent.
 """
 
 import math
