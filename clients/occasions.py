@@ -20,10 +20,18 @@ from touches.registry import (
     register_client_trigger,
     register_occasion,
     source_of,
+    touch_done,
+    touch_reopened,
 )
 
 from .models import Client, Commitment, CustomDate, FamilyMember, LifeEvent
 from .selectors import contactable
+from .services import (
+    COMMITMENT_KIND,
+    COMMITMENT_SOURCE_PREFIX,
+    commitment_on_touch_done,
+    commitment_on_touch_reopened,
+)
 
 # Life events and the window in which a touch is still worth making (the deck: visit a
 # hospitalised client within 2 days; a baby, a promotion, a bereavement within a week).
@@ -139,7 +147,7 @@ def commitments_due(scope: BuildScope) -> list[QuerySet]:
         of_client_rows(
             Commitment.objects.filter(due_date=day, done_date__isnull=True),
             occasion="due_date",
-            source=source_of("commitment"),
+            source=source_of(COMMITMENT_SOURCE_PREFIX),
             label=Left("description", 200),
         )
     ]
@@ -241,7 +249,7 @@ KINDS = (
         order=40,
     ),
     OccasionKind(
-        key="commitment",
+        key=COMMITMENT_KIND,
         label=_("Promise due"),
         source=commitments_due,
         default_lead_days=1,
@@ -313,3 +321,9 @@ register_client_trigger(FamilyMember, _via_client, kinds=["family_birthday", "fe
 register_client_trigger(CustomDate, _via_client, kinds=["custom_date"])
 register_client_trigger(Commitment, _via_client, kinds=["commitment"])
 register_client_trigger(LifeEvent, _via_client, kinds=["hospital_visit", "life_event"])
+# A promise and its touch stay in step both ways: done on the dashboard keeps the promise
+# (and undoing it there reopens the promise); kept on the client page closes the touch.
+touch_done.connect(commitment_on_touch_done, weak=False, dispatch_uid="clients-commitment-done")
+touch_reopened.connect(
+    commitment_on_touch_reopened, weak=False, dispatch_uid="clients-commitment-reopened"
+)

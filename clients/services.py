@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
 from agentcrm.core.history import history_record
+from touches.registry import occasion_reopened, occasion_resolved
 
 from .models import Client, Commitment, Interaction, LifeEvent, Segment, Tag
 from .rules import BIRTHDAY_FIELDS, birthday_problems, client_problems, custom_date_problems
@@ -239,16 +240,86 @@ def commitment_create(*, client: Client, description: str, due_date: date) -> Co
     return Commitment.objects.create(client=client, description=description, due_date=due_date)
 
 
+# A promise's touches: kind "commitment", source "commitment:<id>" (clients.occasions).
+COMMITMENT_KIND = "commitment"
+COMMITMENT_SOURCE_PREFIX = "commitment"
+
+
+def commitment_source(pk: int) -> str:
+    return f"{COMMITMENT_SOURCE_PREFIX}:{pk}"
+
+
+def _commitment_owner_id(commitment: Commitment) -> int | None:
+    return Client.objects.filter(pk=commitment.client_id).values_list("owner_id", flat=True).first()
+
+
+@transaction.atomic
 def commitment_complete(*, commitment: Commitment, on: date | None = None) -> bool:
-    """Mark a promise kept. Conditional update: completing twice keeps the first date."""
+    """Mark a promise kept, and close its open touch on the dashboard (the touch list hears
+    `occasion_resolved`). Conditional update: completing twice keeps the first date."""
     done = on or timezone.localdate()
     updated = Commitment.objects.filter(pk=commitment.pk, done_date__isnull=True).update(
         done_date=done
     )
     commitment.refresh_from_db(fields=["done_date"])
+    owner_id = _commitment_owner_id(commitment)
+    if owner_id is not None:
+        # Sent even when the promise was already kept: closing is idempotent, and a touch
+        # left open by an earlier failure is closed now.
+        occasion_resolved.send(
+            sender=Commitment,
+            kind=COMMITMENT_KIND,
+            source=commitment_source(commitment.pk),
+            owner_id=owner_id,
+        )
     return bool(updated)
 
 
-def commitment_reopen(*, commitment: Commitment) -> None:
-    Commitment.objects.filter(pk=commitment.pk).update(done_date=None)
+@transaction.atomic
+def commitment_reopen(*, commitment: Commitment) -> bool:
+    """Mark a kept promise open again; a touch closed as done for it opens again too."""
+    updated = Commitment.objects.filter(pk=commitment.pk, done_date__isnull=False).update(
+        done_date=None
+    )
     commitment.refresh_from_db(fields=["done_date"])
+    owner_id = _commitment_owner_id(commitment)
+    if updated and owner_id is not None:
+        occasion_reopened.send(
+            sender=Commitment,
+            kind=COMMITMENT_KIND,
+            source=commitment_source(commitment.pk),
+            owner_id=owner_id,
+        )
+    return bool(updated)
+
+
+def _commitment_of_touch(*, source: str, owner_id: int, client_id: int | None):
+    prefix, _sep, pk = source.partition(":")
+    if prefix != COMMITMENT_SOURCE_PREFIX or not pk.isdigit():
+        return None
+    found = Commitment.objects.filter(pk=int(pk), client__owner_id=owner_id)
+    if client_id is not None:
+        found = found.filter(client_id=client_id)
+    return found.first()
+
+
+def commitment_on_touch_done(
+    *, kind: str, source: str, owner_id: int, client_id: int | None = None, **kwargs
+) -> None:
+    """Receiver of `touch_done`: a promise's touch done on the dashboard keeps the promise."""
+    if kind != COMMITMENT_KIND:
+        return
+    commitment = _commitment_of_touch(source=source, owner_id=owner_id, client_id=client_id)
+    if commitment is not None:
+        commitment_complete(commitment=commitment)
+
+
+def commitment_on_touch_reopened(
+    *, kind: str, source: str, owner_id: int, client_id: int | None = None, **kwargs
+) -> None:
+    """Receiver of `touch_reopened`: "done" undone on the promise's touch reopens the promise."""
+    if kind != COMMITMENT_KIND:
+        return
+    commitment = _commitment_of_touch(source=source, owner_id=owner_id, client_id=client_id)
+    if commitment is not None:
+        commitment_reopen(commitment=commitment)

@@ -29,6 +29,7 @@ from touches.build import touch_build_now, touch_rebuild_collected
 from touches.triggers import rebuilds_collected
 
 from .builders.clients import AgentPlan, seed_agent_clients
+from .builders.conversion import seed_agent_conversion
 from .builders.policies import seed_agent_policies
 from .builders.referrals import seed_agent_referrals
 
@@ -67,6 +68,8 @@ DemoStep = Callable[[User, date], int]
 DEMO_STEPS: dict[str, DemoStep] = {
     "policies": seed_agent_policies,
     "referrals": seed_agent_referrals,  # after the policies: a referred client is won with one
+    # Last: dates every client before their first policy, adds the prospects who did not buy.
+    "conversion": seed_agent_conversion,
 }
 
 

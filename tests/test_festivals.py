@@ -12,11 +12,12 @@ import os
 import subprocess
 import sys
 from dataclasses import FrozenInstanceError
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from borax.calendars.lunardate import LunarDate
 from django.core.management import CommandError, call_command
 from lunar_python import Lunar
 
@@ -40,8 +41,9 @@ def festival_date(key: str, year: int) -> date:
 
 YEARS = range(MIN_YEAR, MAX_YEAR + 1)
 KEYS = [
-    "new_year", "womens_day", "mothers_day", "childrens_day", "fathers_day", "army_day",
-    "teachers_day", "spring_festival", "lantern", "dragon_boat", "mid_autumn", "double_ninth",
+    "new_year", "womens_day", "labour_day", "mothers_day", "childrens_day", "fathers_day",
+    "army_day", "teachers_day", "national_day", "new_years_eve", "spring_festival", "lantern",
+    "dragon_boat", "mid_autumn", "double_ninth",
 ]  # fmt: skip
 
 # From published calendars (Hong Kong Observatory tables, public-holiday notices).
@@ -80,13 +82,26 @@ KNOWN = [
     ("childrens_day", "2026-06-01"),
     ("army_day", "2026-08-01"),
     ("teachers_day", "2026-09-10"),
+    ("labour_day", "2026-05-01"),
+    ("national_day", "2026-10-01"),
+    ("labour_day", "2027-05-01"),
+    ("national_day", "2027-10-01"),
+    # 除夕: 腊月廿九 in these years (the twelfth month has 29 days) …
+    ("new_years_eve", "2026-02-16"),
+    ("new_years_eve", "2027-02-05"),
+    ("new_years_eve", "2025-01-28"),
+    # … 腊月三十 in these (30 days).
+    ("new_years_eve", "2024-02-09"),
+    ("new_years_eve", "2034-02-18"),
 ]
 
 EXPECTED_2026 = """\
 2026-01-01\tnew_year
+2026-02-16\tnew_years_eve
 2026-02-17\tspring_festival
 2026-03-03\tlantern
 2026-03-08\twomens_day
+2026-05-01\tlabour_day
 2026-05-10\tmothers_day
 2026-06-01\tchildrens_day
 2026-06-19\tdragon_boat
@@ -94,6 +109,7 @@ EXPECTED_2026 = """\
 2026-08-01\tarmy_day
 2026-09-10\tteachers_day
 2026-09-25\tmid_autumn
+2026-10-01\tnational_day
 2026-10-18\tdouble_ninth
 """
 
@@ -142,6 +158,32 @@ def test_floating_and_solar_festivals_every_year():
         assert festival_date("childrens_day", year) == date(year, 6, 1)
         assert festival_date("army_day", year) == date(year, 8, 1)
         assert festival_date("teachers_day", year) == date(year, 9, 10)
+        assert festival_date("labour_day", year) == date(year, 5, 1)
+        assert festival_date("national_day", year) == date(year, 10, 1)
+
+
+def test_new_years_eve_is_the_last_day_of_the_lunar_year_every_year():
+    days = {29: 0, 30: 0}
+    for year in YEARS:
+        eve = festival_date("new_years_eve", year)
+        assert eve == festival_date("spring_festival", year) - timedelta(days=1)
+        lunar = LunarDate.from_solar_date(eve.year, eve.month, eve.day)
+        assert (lunar.month, lunar.leap) == (12, 0)
+        assert lunar.day in (29, 30)
+        # The next day is the first of the first month: the day is the month's last.
+        nxt = LunarDate.from_solar_date(*(eve + timedelta(days=1)).timetuple()[:3])
+        assert (nxt.month, nxt.day, nxt.leap) == (1, 1, 0)
+        days[lunar.day] += 1
+    assert days[29] and days[30]  # both lengths of 腊月 occur
+
+
+def test_new_years_eve_2026_and_2027_against_lunar_python():
+    for year, expected in ((2026, date(2026, 2, 16)), (2027, date(2027, 2, 5))):
+        assert festival_date("new_years_eve", year) == expected
+        # lunar_python: the day before 正月初一 is the last of 腊月.
+        lunar = Lunar.fromYmd(year, 1, 1).next(-1)
+        assert date.fromisoformat(lunar.getSolar().toYmd()) == expected
+        assert lunar.getMonth() == 12 and lunar.getDay() == 29
 
 
 def test_every_year_has_each_festival_once_sorted_by_date():
@@ -167,7 +209,7 @@ def test_unsupported_years_and_unknown_keys_are_refused():
         with pytest.raises(ValueError):
             festival_date("new_year", year)
     with pytest.raises(KeyError):
-        festival_date("national_day", 2026)
+        festival_date("no_such_festival", 2026)
 
 
 def test_festival_definitions():
@@ -175,6 +217,8 @@ def test_festival_definitions():
         Festival(key="x", kind=Kind.FLOATING, label="x", month=5, day=10)
     with pytest.raises(ValueError):
         Festival(key="x", kind=Kind.SOLAR, label="x", month=5, nth=2, weekday=6)
+    with pytest.raises(ValueError):
+        Festival(key="x", kind=Kind.LUNAR_YEAR_END, label="x", month=12, day=30)
     with pytest.raises(FrozenInstanceError):
         FESTIVALS[0].month = 2
     leads = {f.key: f.gift_lead_days for f in FESTIVALS}

@@ -11,9 +11,9 @@ class TouchesConfig(AppConfig):
     verbose_name = _("Service touches")
 
     def ready(self) -> None:
-        from .registry import occasion_resolved, register_client_panel
+        from .registry import occasion_reopened, occasion_resolved, register_client_panel
         from .selectors import touch_history_for_client
-        from .services import touches_close_for_source
+        from .services import touches_close_for_source, touches_reopen_for_source
         from .triggers import connect_client_triggers
 
         # Every app's occasions.py registers its kinds and triggers on import.
@@ -22,6 +22,9 @@ class TouchesConfig(AppConfig):
 
         occasion_resolved.connect(
             touches_close_for_source, weak=False, dispatch_uid="touches-occasion-resolved"
+        )
+        occasion_reopened.connect(
+            touches_reopen_for_source, weak=False, dispatch_uid="touches-occasion-reopened"
         )
         register_client_panel(
             "touches/_client_panel.html",

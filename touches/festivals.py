@@ -1,22 +1,28 @@
 """The festivals an agent serves clients on, and their date in a given year.
 
 Pure functions: no database, no clock. Three kinds of festival:
-- solar: a fixed month/day (元旦 1/1, 妇女节 3/8, 儿童节 6/1, 建军节 8/1, 教师节 9/10);
+- solar: a fixed month/day (元旦 1/1, 妇女节 3/8, 劳动节 5/1, 儿童节 6/1, 建军节 8/1,
+  教师节 9/10, 国庆节 10/1);
 - floating: the nth weekday of a month (母亲节 second Sunday of May, 父亲节 third Sunday of June);
 - lunar: a lunar month/day (春节 1/1, 元宵 1/15, 端午 5/5, 中秋 8/15, 重阳 9/9), never in a
   leap month. They all fall between late January and early November, so the lunar year that
-  begins in solar year Y holds Y's lunar festivals.
+  begins in solar year Y holds Y's lunar festivals;
+- lunar year's end: 除夕, the last day of the lunar year (腊月廿九 or 三十, as the twelfth
+  month has 29 or 30 days that year), the eve of 春节: in solar year Y it ends the lunar year
+  that began in Y-1.
 
 Dates are supported for 1950–2099 (borax's lunar table covers 1900–2100).
 """
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from agentcrm.core.calendar import lunar_to_solar
+from agentcrm.core.calendar import lunar_leap_month, lunar_month_days, lunar_to_solar
 
 MIN_YEAR = 1950
 MAX_YEAR = 2099
@@ -37,6 +43,7 @@ class Kind(enum.StrEnum):
     SOLAR = "solar"
     FLOATING = "floating"
     LUNAR = "lunar"
+    LUNAR_YEAR_END = "lunar_year_end"
 
 
 @dataclass(frozen=True)
@@ -52,11 +59,18 @@ class Festival:
     gift_lead_days: int = 0
     # The name of the audience rule that picks clients for this festival.
     audience: str = "all_active"
+    # A wording of its own (lazy translations, {name} the 称呼): used before the festival
+    # kind's general "happy {festival}" when the agent wrote none for this festival.
+    greeting: Any = ""
+    greeting_styles: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Catches a mistyped entry in FESTIVALS at import time.
         if self.kind is Kind.FLOATING:
             ok = self.day is None and self.nth is not None and self.weekday is not None
+        elif self.kind is Kind.LUNAR_YEAR_END:
+            ok = self.month == 12 and self.day is None and self.nth is None
+            ok = ok and self.weekday is None
         else:
             ok = self.day is not None and self.nth is None and self.weekday is None
         if not ok:
@@ -68,6 +82,8 @@ class Festival:
             return date(year, self.month, self.day)
         if self.kind is Kind.FLOATING:
             return nth_weekday(year=year, month=self.month, nth=self.nth, weekday=self.weekday)
+        if self.kind is Kind.LUNAR_YEAR_END:
+            return lunar_year_end(year)
         solar = lunar_to_solar(year=year, month=self.month, day=self.day, leap=False)
         if (year, self.month) in _LUNAR_MONTHS_STARTING_A_DAY_EARLIER:
             solar -= timedelta(days=1)
@@ -83,6 +99,17 @@ FESTIVALS: tuple[Festival, ...] = (
              gift_lead_days=1, audience="all_active"),
     Festival(key="womens_day", kind=Kind.SOLAR, label=_("Women's Day"), month=3, day=8,
              gift_lead_days=1, audience="women"),
+    # A greeting the day before the May holiday starts, while clients are still at work.
+    Festival(key="labour_day", kind=Kind.SOLAR, label=_("Labour Day"), month=5, day=1,
+             gift_lead_days=1, audience="all_active",
+             greeting=_("{name}, happy Labour Day! You have worked hard: enjoy a good rest "
+                        "over the holiday."),
+             greeting_styles={
+                 "warm": _("{name}, happy May Day! Have a relaxing holiday, and stay safe if "
+                           "you travel."),
+                 "elder": _("{name}, happy Labour Day! Please rest well over the holiday and "
+                            "take good care of your health."),
+             }),
     # Flowers or a small gift must reach the client before Sunday.
     Festival(key="mothers_day", kind=Kind.FLOATING, label=_("Mother's Day"), month=5,
              nth=2, weekday=SUNDAY, gift_lead_days=3, audience="mothers"),
@@ -96,6 +123,28 @@ FESTIVALS: tuple[Festival, ...] = (
              gift_lead_days=1, audience="military"),
     Festival(key="teachers_day", kind=Kind.SOLAR, label=_("Teachers' Day"), month=9, day=10,
              gift_lead_days=1, audience="teachers"),
+    # A greeting before the Golden Week; the autumn gift goes with 中秋's mooncakes.
+    Festival(key="national_day", kind=Kind.SOLAR, label=_("National Day"), month=10, day=1,
+             gift_lead_days=1, audience="all_active",
+             greeting=_("{name}, happy National Day! Wishing you and your family a pleasant "
+                        "holiday."),
+             greeting_styles={
+                 "warm": _("{name}, happy National Day! Have a great holiday, and travel "
+                           "safely."),
+                 "elder": _("{name}, happy National Day! Wishing you good health and a happy "
+                            "family."),
+             }),
+    # The eve of 春节, whose touch carried the gift: the greeting everyone sends that evening.
+    Festival(key="new_years_eve", kind=Kind.LUNAR_YEAR_END, label=_("Lunar New Year's Eve"),
+             month=12, gift_lead_days=0, audience="all_active",
+             greeting=_("{name}, happy New Year's Eve! Wishing you and your family a happy "
+                        "reunion and a good year ahead."),
+             greeting_styles={
+                 "warm": _("{name}, happy New Year's Eve! Enjoy the reunion dinner, and all "
+                           "the best for the new year!"),
+                 "elder": _("{name}, happy New Year's Eve! Wishing you good health, a long "
+                            "life and a happy family in the new year."),
+             }),
     # The big gift festival: couriers stop and clients travel home in the days before it.
     Festival(key="spring_festival", kind=Kind.LUNAR, label=_("Spring Festival"), month=1, day=1,
              gift_lead_days=7, audience="all_active"),
@@ -121,6 +170,16 @@ _ORDER = {festival.key: index for index, festival in enumerate(FESTIVALS)}
 def check_year(year: int) -> None:
     if not (MIN_YEAR <= year <= MAX_YEAR):
         raise ValueError(f"festival dates are supported for {MIN_YEAR}–{MAX_YEAR}, not {year}")
+
+
+def lunar_year_end(year: int) -> date:
+    """除夕 in solar year `year`: the last day of the twelfth month of the lunar year that
+    began in `year - 1` (day 29 or 30). The month is the leap twelfth when that lunar year
+    has one (none does from 1900 to 2100, but the leap flag is passed, not assumed)."""
+    lunar_year = year - 1
+    leap = lunar_leap_month(lunar_year) == 12
+    last = lunar_month_days(lunar_year, 12, leap)
+    return lunar_to_solar(year=lunar_year, month=12, day=last, leap=leap)
 
 
 def nth_weekday(*, year: int, month: int, nth: int, weekday: int) -> date:

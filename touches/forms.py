@@ -6,15 +6,22 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.forms import DateInput
-from clients.models import GreetingStyle
+from clients.models import Client, GreetingStyle
 
 from . import services
 from .festival_occasions import AUDIENCES
 from .festivals import FESTIVALS, FESTIVALS_BY_KEY
-from .greetings import FESTIVAL_KIND, STYLES, built_in_greeting, text_for_editor
+from .greetings import (
+    FESTIVAL_KIND,
+    STYLES,
+    built_in_festival_greeting,
+    built_in_greeting,
+    text_for_editor,
+)
 from .models import DigestPreference, FestivalPreference, TouchPreference
+from .occasions import CADENCE_TIERS, TIER_CADENCE_DAYS
 from .registry import OccasionKind, occasion_kind, occasion_kinds
-from .selectors import lead_days_range
+from .selectors import CADENCE_DAYS, lead_days_range
 
 
 class DoneForm(forms.Form):
@@ -193,6 +200,34 @@ class GreetingForm(forms.Form):
         return cleaned
 
 
+class CadenceForm(forms.Form):
+    """Days without contact per client tier (Diamond, Gold, Silver); Standard's is the
+    "not contacted for a long time" row's own days."""
+
+    def __init__(self, *args, current: dict[str, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        low, high = CADENCE_DAYS
+        for tier in CADENCE_TIERS:
+            self.fields[tier] = forms.IntegerField(
+                label=Client.Tier(tier).label,
+                initial=current.get(tier, TIER_CADENCE_DAYS[tier]),
+                error_messages={"required": _("Enter a number of days.")},
+            )
+            self.fields[tier].widget.attrs.update(min=low, max=high, inputmode="numeric")
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = CADENCE_DAYS
+        for tier in CADENCE_TIERS:
+            value = cleaned.get(tier)
+            if value is not None and not low <= value <= high:
+                self.add_error(
+                    tier,
+                    _("Between %(low)d and %(high)d days, please.") % {"low": low, "high": high},
+                )
+        return cleaned
+
+
 class UniqueKeyFormSet(forms.BaseFormSet):
     """A formset of fixed rows: each key (kind, festival) at most once."""
 
@@ -279,7 +314,11 @@ def greeting_initial(templates: dict[tuple[str, str, str], str]) -> list[dict]:
             "kind": FESTIVAL_KIND,
             "festival": f.key,
             "style": style,
-            "text": text_for_editor(templates.get((FESTIVAL_KIND, f.key, style), "")),
+            "text": text_for_editor(
+                templates.get(
+                    (FESTIVAL_KIND, f.key, style), built_in_festival_greeting(f.key, style)
+                )
+            ),
         }
         for f in FESTIVALS
         for style in STYLES

@@ -142,12 +142,23 @@ def built_in_greeting(kind: str, style: str = DEFAULT_STYLE) -> str:
     return str(registered.greeting_styles.get(style) or registered.greeting)
 
 
+def built_in_festival_greeting(festival: str, style: str = DEFAULT_STYLE) -> str:
+    """A festival's own wording in `style` ("" when it has none: the kind's is used)."""
+    found = FESTIVALS_BY_KEY.get(festival)
+    if found is None or not found.greeting:
+        return ""
+    return str(found.greeting_styles.get(style) or found.greeting)
+
+
 def template_text(touch, templates: Templates, style: str = DEFAULT_STYLE) -> str:
-    """The wording for a touch in `style`: the agent's template for this festival, else for
-    the kind, else the kind's built-in greeting."""
+    """The wording for a touch in `style`: the agent's template for this festival, else the
+    festival's own built-in wording (除夕, 劳动节, 国庆节), else the agent's template for the
+    kind, else the kind's built-in greeting. The more particular wording wins."""
     festival = festival_key(touch)
     if festival and (touch.kind, festival, style) in templates:
         return templates[(touch.kind, festival, style)]
+    if festival and built_in_festival_greeting(festival, style):
+        return built_in_festival_greeting(festival, style)
     if (touch.kind, "", style) in templates:
         return templates[(touch.kind, "", style)]
     return built_in_greeting(touch.kind, style)

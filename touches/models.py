@@ -127,6 +127,27 @@ class FestivalPreference(models.Model):
         return f"{self.owner_id} {self.festival}"
 
 
+class ContactCadence(models.Model):
+    """An agent's contact cadence for one client tier (clients.models.Client.Tier): a client
+    of the tier not contacted for `days` gets a "not contacted for a long time" touch. No row:
+    the tier's default (`touches.occasions.TIER_CADENCE_DAYS`); the Standard tier's cadence
+    is the agent's "days without contact" setting of the neglect kind (TouchPreference)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_cadences"
+    )
+    tier = models.CharField(_("VIP tier"), max_length=16)
+    days = models.PositiveSmallIntegerField(_("days without contact"))
+
+    class Meta:
+        verbose_name = _("contact cadence")
+        verbose_name_plural = _("contact cadences")
+        constraints = [models.UniqueConstraint("owner", "tier", name="contact_cadence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.tier} {self.days}"
+
+
 class GreetingTemplate(models.Model):
     """An agent's own wording for an occasion kind (or one festival) in one greeting style
     (clients.models.GreetingStyle); placeholders {name}, {festival} and {label}, stored in

@@ -1,24 +1,107 @@
 """The touch engine's own occasion kinds: festivals (`festival_occasions`) and clients not
-contacted for too long, which reads the touch table itself."""
+contacted for too long, which reads the touch table itself.
 
-from datetime import timedelta
+"Too long" depends on the client's tier: a Diamond client is called after a month of
+silence, a Standard one after half a year. Each agent may set the days per tier
+(ContactCadence); the Standard tier's days are the neglect kind's own setting (its lead).
+"""
 
-from django.db.models import DateField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import (
+    Case,
+    DateField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Interaction
 from clients.occasions import client_rows
 
 from . import festival_occasions  # noqa: F401  (registers the festival kind)
-from .models import Touch
-from .registry import BuildScope, OccasionKind, Priority, register_occasion
+from .models import ContactCadence, Touch
+from .registry import BuildScope, OccasionKind, Priority, on_day, register_occasion
+
+Tier = Client.Tier
+# Days without contact before a client of the tier is "neglected", unless the agent set
+# their own; Standard's is the neglect kind's default lead.
+NEGLECT_DEFAULT_DAYS = 180
+TIER_CADENCE_DAYS = {
+    Tier.DIAMOND: 30,
+    Tier.GOLD: 60,
+    Tier.SILVER: 90,
+    Tier.STANDARD: NEGLECT_DEFAULT_DAYS,
+}
+# The tiers with a setting of their own on the settings page (Standard's is the kind's lead).
+CADENCE_TIERS = (Tier.DIAMOND, Tier.GOLD, Tier.SILVER)
+
+
+class DaysBetween(Func):
+    """Whole days from the first date to the second, as an integer, in SQL."""
+
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        first, second = self.source_expressions
+        lhs, lhs_params = compiler.compile(second)
+        rhs, rhs_params = compiler.compile(first)
+        return f"(({lhs})::date - ({rhs})::date)", (*lhs_params, *rhs_params)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        first, second = self.source_expressions
+        lhs, lhs_params = compiler.compile(second)
+        rhs, rhs_params = compiler.compile(first)
+        return (
+            f"CAST(julianday({lhs}) - julianday({rhs}) AS INTEGER)",
+            (*lhs_params, *rhs_params),
+        )
+
+
+def cadence_days(scope: BuildScope) -> Coalesce:
+    """The silence, in days, after which the row's client is neglected, in SQL: the agent's
+    days for the client's tier, else the tier's default (never longer than the agent's
+    Standard days, `scope.lead_days`); Standard clients: `scope.lead_days`."""
+    own = (
+        ContactCadence.objects.filter(owner=OuterRef("owner_id"), tier=OuterRef("vip_tier"))
+        .order_by()
+        .values("days")[:1]
+    )
+    standard = Value(scope.lead_days, output_field=IntegerField())
+    default = Case(
+        *(
+            When(vip_tier=tier, then=Least(Value(days), standard, output_field=IntegerField()))
+            for tier, days in TIER_CADENCE_DAYS.items()
+            if tier != Tier.STANDARD
+        ),
+        default=standard,
+        output_field=IntegerField(),
+    )
+    return Coalesce(
+        Case(
+            When(vip_tier=Tier.STANDARD, then=standard),
+            default=Subquery(own, output_field=IntegerField()),
+            output_field=IntegerField(),
+        ),
+        default,
+        output_field=IntegerField(),
+    )
 
 
 def neglected_clients(scope: BuildScope) -> list[QuerySet]:
-    """Clients (not prospects) with no interaction for `lead_days` days (the agent's N): one
-    touch per silence, on the day it reaches N days."""
-    cutoff = scope.due - timedelta(days=scope.lead_days)
+    """Clients (not prospects) with no interaction for their tier's cadence (`cadence_days`):
+    one touch per silence, on the day it reaches the cadence. Set-based: the cadence is a
+    scalar subquery per client, probing the (owner, tier) unique index."""
     last_contact = Coalesce(
         Subquery(
             Interaction.objects.filter(client=OuterRef("pk")).order_by("-date").values("date")[:1]
@@ -44,7 +127,10 @@ def neglected_clients(scope: BuildScope) -> list[QuerySet]:
             Client.objects.filter(stage=Client.Stage.CLIENT), occasion=scope.due, source="client"
         )
         .annotate(t_last=last_contact)
-        .filter(t_last__lte=cutoff)
+        .annotate(
+            t_silent=DaysBetween(F("t_last"), on_day(scope.due)), t_cadence=cadence_days(scope)
+        )
+        .filter(t_silent__gte=F("t_cadence"))
         .annotate(t_touched=Subquery(already))
         .filter(t_touched__isnull=True)
     ]
@@ -55,7 +141,7 @@ register_occasion(
         key="neglect",
         label=_("Not contacted for a long time"),
         source=neglected_clients,
-        default_lead_days=180,
+        default_lead_days=NEGLECT_DEFAULT_DAYS,
         priority=Priority.NORMAL,
         late_catch=False,  # the lead is the days of silence, not days before an occasion
         greeting=_("{name}, it has been a while! How are you and the family?"),

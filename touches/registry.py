@@ -14,9 +14,12 @@ no app by name. The extension points, who fills each and what runs it:
 2. **Client triggers** (`register_client_trigger`): saving a model instance rebuilds its
    client's touches of the kinds it feeds, after the transaction commits. Filled from
    `occasions.py`; connected to `post_save` by `touches.triggers` once every app is ready.
-3. **Touch signals** (`touch_done`, `occasion_resolved`): the touch list tells an app that
-   its touch was done; an app tells the touch list that an occasion was dealt with
-   elsewhere. Sent by `touches.services` and by the apps; received by both.
+3. **Touch signals** (`touch_done`, `touch_reopened`, `occasion_resolved`,
+   `occasion_reopened`): the touch list tells an app that its touch was done (or that "done"
+   was undone); an app tells the touch list that an occasion was dealt with elsewhere (or
+   was opened again there). Sent by `touches.services` and by the apps; received by both.
+   A promise (clients.Commitment) uses all four: done on the dashboard keeps the promise,
+   kept on the client page closes its touch.
 4. **Client-page panels** (`register_client_panel`): a template and a context function that
    an app adds to the client page, since clients imports none of the apps above it. Filled
    from `AppConfig.ready()`; rendered by `clients.views.client_detail`.
@@ -78,6 +81,8 @@ __all__ = [
     "source_of",
     "touch_actions",
     "touch_done",
+    "touch_reopened",
+    "occasion_reopened",
 ]
 
 
@@ -245,9 +250,19 @@ def client_triggers() -> list[ClientTrigger]:
 # listens for its own kind.
 touch_done = Signal()
 
+# Sent by the touch list when an agent undoes "done" on a touch (not on a skipped one), with
+# kind, source, owner_id and client_id: the app undoes its bookkeeping of `touch_done`.
+touch_reopened = Signal()
+
 # Sent by an app, with kind, source and owner_id, when the occasion behind its touches was
 # dealt with outside the touch list: the touch list closes the open touches of that source.
+# Receivers must be idempotent: a touch already closed is left as it is.
 occasion_resolved = Signal()
+
+# Sent by an app, with kind, source and owner_id, when an occasion it had resolved is open
+# again (a promise marked not kept after all): the touch list opens again the touches of
+# that source it had closed as done.
+occasion_reopened = Signal()
 
 
 # ---------------------------------------------------------------------------------------

@@ -206,7 +206,6 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
     templates = greeting_templates_for_user(user=user)
     texts = _Texts()
     labels: dict[str, str] = {}
-    actions: dict[str, list[tuple[str, object]]] = {}
     for touch in touches:
         client: Client = touch.client
         touch.segment_list = segments.get(client.pk, [])

@@ -40,8 +40,8 @@ from clients.models import Client, Interaction
 from policies.models import Policy
 
 from .festivals import FESTIVALS
-from .greetings import DEFAULT_STYLE, built_in_greeting
-from .models import BUILD_JOB, FestivalPreference, Touch, TouchPreference
+from .greetings import DEFAULT_STYLE, built_in_festival_greeting, built_in_greeting
+from .models import BUILD_JOB, ContactCadence, FestivalPreference, Touch, TouchPreference
 from .registry import occasion_kind, occasion_kinds
 from .rows import decorate, decorate_cards, greeting_templates_for_user, history_labels
 
@@ -490,20 +490,25 @@ class TouchSettings:
     kinds: dict[str, TouchPreference]
     festivals: dict[str, FestivalPreference]
     greetings: dict[tuple[str, str], str]
+    cadences: dict[str, int] = field(default_factory=dict)
 
 
 def touch_settings_for_user(*, user: User) -> TouchSettings:
-    """The agent's stored settings (three queries); missing rows mean the defaults."""
+    """The agent's stored settings (four queries); missing rows mean the defaults."""
     return TouchSettings(
         kinds={p.kind: p for p in TouchPreference.objects.filter(owner=user)},
         festivals={p.festival: p for p in FestivalPreference.objects.filter(owner=user)},
         greetings=greeting_templates_for_user(user=user),
+        cadences=dict(ContactCadence.objects.filter(owner=user).values_list("tier", "days")),
     )
 
 
 # The lead an agent may set for a kind, in days ahead; "neglect" counts days without contact.
 LEAD_DAYS = (0, 365)
 NEGLECT_DAYS = (30, 730)
+# Days without contact per client tier (ContactCadence): a Diamond client may be called
+# every week or two.
+CADENCE_DAYS = (7, 730)
 
 
 def lead_days_range(kind: str) -> tuple[int, int]:
@@ -512,8 +517,8 @@ def lead_days_range(kind: str) -> tuple[int, int]:
 
 def greeting_default(kind: str, festival: str = "", style: str = DEFAULT_STYLE) -> str:
     """The wording used when the agent has none: the kind's built-in greeting in `style`; a
-    single festival falls back to the festival kind's wording, so it has no default of its
-    own."""
+    single festival has its own built-in wording (除夕 …) or falls back to the festival
+    kind's, so it has no default of its own."""
     if festival:
-        return ""
+        return built_in_festival_greeting(festival, style)
     return built_in_greeting(kind, style)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
-from clients.models import Interaction
+from clients.models import Client, Interaction
 from clients.services import interaction_create
 
 from .festival_occasions import AUDIENCES
@@ -31,15 +31,18 @@ from .greetings import (
     unknown_placeholders,
 )
 from .models import (
+    ContactCadence,
     DigestPreference,
     FestivalPreference,
     GreetingTemplate,
     Touch,
     TouchPreference,
 )
+from .occasions import CADENCE_TIERS, TIER_CADENCE_DAYS
 from .registry import occasion_kinds
 from .registry import touch_done as touch_done_signal
-from .selectors import greeting_default, lead_days_range
+from .registry import touch_reopened as touch_reopened_signal
+from .selectors import CADENCE_DAYS, greeting_default, lead_days_range
 
 OPEN, DONE, SKIPPED = Touch.Status.OPEN, Touch.Status.DONE, Touch.Status.SKIPPED
 
@@ -180,10 +183,25 @@ def festival_done_for_all(
 
 def touches_close_for_source(*, kind: str, source: str, owner_id: int, **kwargs) -> int:
     """Close the open touches of an occasion that was dealt with outside the touch list
-    (receiver of `registry.occasion_resolved`). The app that resolved it logged the contact."""
+    (receiver of `registry.occasion_resolved`). The app that resolved it logged the contact.
+    Touches already closed are left alone, so a second signal changes nothing."""
     return Touch.objects.filter(kind=kind, source=source, owner_id=owner_id, status=OPEN).update(
         status=DONE, closed_at=timezone.now()
     )
+
+
+@transaction.atomic
+def touches_reopen_for_source(*, kind: str, source: str, owner_id: int, **kwargs) -> int:
+    """Open again the touches of an occasion that is open again outside the touch list
+    (receiver of `registry.occasion_reopened`): those closed as done, as `touch_reopen`
+    would, with the contact they logged taken off the timeline. Skipped ones stay skipped
+    (the agent gave a reason); open ones are left as they are. Sends no signal back."""
+    done = Touch.objects.filter(kind=kind, source=source, owner_id=owner_id, status=DONE)
+    interaction_ids = [pk for pk in done.values_list("interaction_id", flat=True) if pk]
+    reopened = done.update(status=OPEN, note="", closed_at=None, interaction=None)
+    if interaction_ids:
+        Interaction.objects.filter(pk__in=interaction_ids).delete()
+    return reopened
 
 
 @transaction.atomic
@@ -219,14 +237,26 @@ def touch_skip(*, touch: Touch, reason: str) -> bool:
 def touch_reopen(*, touch: Touch) -> bool:
     """Undo done or skipped. Undoing "done" also removes the interaction it logged: the
     timeline must not show a contact that did not happen."""
-    interaction_id = (
-        Touch.objects.filter(pk=touch.pk).values_list("interaction_id", flat=True).first()
-    )
+    interaction_id, was = (
+        Touch.objects.select_for_update()
+        .filter(pk=touch.pk)
+        .values_list("interaction_id", "status")
+        .first()
+    ) or (None, None)
     updated = Touch.objects.filter(pk=touch.pk, status__in=(DONE, SKIPPED)).update(
         status=OPEN, note="", closed_at=None, interaction=None
     )
     if updated and interaction_id:
         Interaction.objects.filter(pk=interaction_id, client_id=touch.client_id).delete()
+    if updated and was == DONE:
+        # An app that kept books on "done" (a promise kept) undoes them.
+        touch_reopened_signal.send(
+            sender=Touch,
+            kind=touch.kind,
+            source=touch.source,
+            owner_id=touch.owner_id,
+            client_id=touch.client_id,
+        )
     touch.refresh_from_db()
     return bool(updated)
 
@@ -366,15 +396,45 @@ def greeting_save(
 
 
 @transaction.atomic
+def contact_cadences_save(*, owner: User, days: Mapping[str, int]) -> None:
+    """Store the agent's days without contact per client tier ({tier: days}) for the "not
+    contacted for a long time" touch. A tier at its default is stored as no row; tiers not
+    given are left as they are. Standard's days are the neglect kind's lead."""
+    low, high = CADENCE_DAYS
+    errors = []
+    for tier, value in days.items():
+        if tier not in CADENCE_TIERS:
+            raise ValidationError({"tier": _("Unknown tier: %s") % tier})
+        if not _in_range(value, low, high):
+            errors.append(
+                ValidationError(
+                    _("%(tier)s: between %(low)d and %(high)d days, please."),
+                    params={"tier": Client.Tier(tier).label, "low": low, "high": high},
+                )
+            )
+    if errors:
+        raise ValidationError({"cadence": errors})
+    ContactCadence.objects.filter(owner=owner, tier__in=list(days)).delete()
+    ContactCadence.objects.bulk_create(
+        ContactCadence(owner=owner, tier=tier, days=value)
+        for tier, value in days.items()
+        if value != TIER_CADENCE_DAYS[tier]
+    )
+
+
+@transaction.atomic
 def touch_settings_save(
     *,
     owner: User,
     kinds: Iterable[Mapping[str, Any]] = (),
     festivals: Iterable[Mapping[str, Any]] = (),
     greetings: Iterable[Mapping[str, Any]] = (),
+    cadences: Mapping[str, int] | None = None,
 ) -> None:
     """The settings page in one transaction: all of it is saved or none."""
     preferences_save(owner=owner, rows=kinds)
+    if cadences is not None:
+        contact_cadences_save(owner=owner, days=cadences)
     festival_preferences_save(owner=owner, rows=festivals)
     for row in greetings:
         greeting_save(

@@ -24,6 +24,7 @@ from agentcrm.core.lists import list_page
 from . import digest, selectors, services, views_team
 from .festivals import FESTIVALS_BY_KEY
 from .forms import (
+    CadenceForm,
     CardDoneForm,
     DigestForm,
     DoneForm,
@@ -293,10 +294,14 @@ def touch_settings(request):
     greetings = GreetingTemplateFormSet(
         data, initial=greeting_initial(current.greetings), prefix="greetings"
     )
+    cadences = CadenceForm(data, current=current.cadences, prefix="cadence")
     save_errors: list[str] = []
     if request.method == "POST":
-        # Validate all three so every error shows at once.
+        # Validate all four so every error shows at once. A page posted without the
+        # cadence fields (an older tab) leaves the cadences as they are.
+        cadence_posted = any(key.startswith("cadence-") for key in request.POST)
         valid = [formset.is_valid() for formset in (kinds, festivals, greetings)]
+        valid.append(cadences.is_valid() if cadence_posted else True)
         if all(valid):
             try:
                 services.touch_settings_save(
@@ -304,6 +309,7 @@ def touch_settings(request):
                     kinds=[f.cleaned_data for f in kinds.forms],
                     festivals=[f.cleaned_data for f in festivals.forms],
                     greetings=[f.cleaned_data for f in greetings.forms],
+                    cadences=dict(cadences.cleaned_data) if cadence_posted else None,
                 )
             except ValidationError as exc:
                 save_errors = exc.messages
@@ -318,6 +324,8 @@ def touch_settings(request):
             "kinds": kinds,
             "festivals": festivals,
             "greetings": greetings,
+            "cadences": cadences,
+            "cadence_days": selectors.CADENCE_DAYS,
             "festival_greeting_errors": any(
                 f.errors for f in greetings.forms if f["festival"].value()
             ),

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors
@@ -343,17 +343,57 @@ def request_new(request):
         policies=policies_for_user(user=user),
     )
     people = PeopleFormSet(request.POST or None, prefix="people")
+    start_step = 1
     if request.method == "POST":
         saved = _request_save(request, form, people)
         if saved is not None:
             return saved
         policy = form.cleaned_data.get("policy")
+        start_step = _ask_step_to_show(form, people)
     return render(
         request,
         "referrals/request_form.html",
-        {"form": form, "people": people, "policy": policy},
+        {
+            "form": form,
+            "people": people,
+            "policy": policy,
+            "start_step": start_step,
+            "step_titles": ASK_STEP_TITLES,
+            "first_names": ASK_FIRST_NAMES,
+            "feedback_days": services.FEEDBACK_DAYS,
+        },
         status=400 if request.method == "POST" else 200,
     )
+
+
+# The deck's six steps, as the ask's page names them in its row of step buttons.
+ASK_STEP_TITLES = (
+    gettext_lazy("Positive response"),
+    gettext_lazy("Thank"),
+    gettext_lazy("Names"),
+    gettext_lazy("Anyone else?"),
+    gettext_lazy("Thank again"),
+    gettext_lazy("Promise feedback"),
+)
+# Step 3 holds the first three names (the three friends of the script); step 4, "anyone
+# else?", the others and the button that adds one.
+ASK_FIRST_NAMES = 3
+# Which step shows each field of the ask's form.
+_ASK_FIELD_STEP = {"client": 1, "asked_on": 1, "context": 1, "policy": 1, "back": 1}
+_ASK_FIELD_STEP.update(refusal_reason=5, notes=5)
+
+
+def _ask_step_to_show(form, people) -> int:
+    """The first step with something to correct (an error, a phone to confirm): the page
+    opens there after a refused submit, so the agent lands on the words they typed."""
+    # A refusal of the service without a field of its own shows above step 1.
+    steps = [_ASK_FIELD_STEP.get(name, 1) for name in form.errors]
+    if people.non_form_errors():
+        steps.append(3)
+    for index, row in enumerate(people.forms):
+        if row.errors or getattr(row, "matches", None):
+            steps.append(3 if index < ASK_FIRST_NAMES else 4)
+    return min(steps, default=1)
 
 
 def _request_save(request, form, people):

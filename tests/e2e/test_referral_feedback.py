@@ -43,10 +43,18 @@ def test_referral_at_delivery_then_feedback_touch(new_page, live_server):
     expect(form.locator(".linked-policy")).to_contain_text("PA-DELIVERY-01")
     assert_page_sound(page)
 
-    # One name with a phone.
+    # The guided ask: step 1 shows first; "next" twice reaches the names (step 3).
+    expect(form.locator("#ask-step-1")).to_be_visible()
+    form.locator("[data-ask-next]").click()
+    form.locator("[data-ask-next]").click()
+    expect(form.locator("#ask-step-3")).to_be_visible()
+
+    # One name with a phone, then on to step 6, which records the ask.
     person = form.locator(".person-row").first
     person.locator("[name='people-0-name']").press_sequentially("赵敏")
     person.locator("[name='people-0-mobile']").press_sequentially("13700001111")
+    for _step in range(3):
+        form.locator("[data-ask-next]").click()
     form.locator(".form-actions button[type=submit]").click()
     expect(page).to_have_url(f"{live_server.url}/clients/{referrer.pk}/")
     referral = Referral.objects.select_related("referred", "request").get(referrer=referrer)
