@@ -89,3 +89,69 @@ def test_an_impossible_stored_appointment_is_cleared_by_the_migration(as_user, o
     out = io.StringIO()
     call_command("dumpdata", "servicing.delivery", stdout=out)
     assert str(delivery.pk) in out.getvalue()
+
+
+# --- digits that are not ASCII, ids too big for the database -----------------------------------
+
+ODD_IDS = ["²", "٣", "１", "9" * 19, "9" * 40, "-1", "0", " 1", "1.0", "\x00"]
+
+
+@pytest.mark.parametrize("value", ODD_IDS)
+@pytest.mark.parametrize(
+    "url, param",
+    [
+        ("/referrals/new/", "referrer"),
+        ("/policies/new/", "holder"),
+        ("/service-requests/new/", "policy"),
+    ],
+)
+def test_an_odd_id_parameter_is_ignored(as_user, owner, url, param, value):
+    response = as_user(owner).get(url, {param: value})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ODD_IDS)
+def test_an_odd_team_is_a_404(as_user, manager, value):
+    assert (
+        as_user(manager).get(reverse("team_referrals:overview"), {"team": value}).status_code == 404
+    )
+
+
+def test_id_param_reads_ascii_ids_only():
+    from agentcrm.core.http import ID_MAX, id_param
+
+    assert id_param("42") == 42 and id_param(str(ID_MAX)) == ID_MAX
+    assert [id_param(value) for value in [*ODD_IDS, None, "", str(ID_MAX + 1)]] == [None] * 13
+
+
+# --- statistics periods in year 1 or 9999 ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "0001-01-01"},
+        {"end": "0001-01-01"},
+        {"start": "0001-01-01", "end": "0001-12-31"},
+        {"start": "9999-01-01"},
+        {"end": "9999-12-31"},
+        {"start": "9999-12-31", "end": "9999-12-31"},
+        {"start": "1899-12-31", "end": "2026-01-01"},
+    ],
+)
+@pytest.mark.parametrize(
+    "persona, url",
+    [
+        ("manager", "/team/referrals/"),
+        ("manager", "/team/referrals/export.csv"),
+        ("manager", "/team/referrals/export.xlsx"),
+        ("owner", "/referrals/sources/"),
+        ("owner", "/referrals/influence/"),
+    ],
+)
+def test_a_period_at_the_ends_of_time_is_refused(request, as_user, persona, url, params):
+    http = as_user(request.getfixturevalue(persona))
+    response = http.get(url, params)
+    assert response.status_code == 200
+    if not url.endswith((".csv", ".xlsx")):
+        assert "请填写1900年至2100年之间的日期。" in response.content.decode()

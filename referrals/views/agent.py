@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.history import HistorySource, history_entries
+from agentcrm.core.http import id_param
 from agentcrm.core.lists import list_page
 from agentcrm.core.views import status_move_retry
 from clients.models import Client
@@ -43,8 +44,7 @@ def _days_since(moment, today) -> int:
 
 
 def _int_param(request, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    return id_param(request.GET.get(name))
 
 
 # --- Phone matching ("no second copy of a person") ------------------------------------------
