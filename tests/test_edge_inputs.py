@@ -155,3 +155,15 @@ def test_a_period_at_the_ends_of_time_is_refused(request, as_user, persona, url,
     assert response.status_code == 200
     if not url.endswith((".csv", ".xlsx")):
         assert "请填写1900年至2100年之间的日期。" in response.content.decode()
+
+
+# --- what the URL fuzzing found -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/referrals/new/", "/referrals/ask/"])
+def test_an_empty_post_is_a_form_error(as_user, owner, url):
+    """`Form(request.POST or None)` left the form unbound on an empty POST; the view then
+    read its cleaned data (500)."""
+    response = as_user(owner).post(url, {})
+    assert response.status_code == 400
+    assert response.context["form"].errors

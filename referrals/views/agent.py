@@ -113,7 +113,9 @@ def referral_new(request):
     referrer_id = _int_param(request, "referrer")
     if referrer_id:
         initial["referrer"] = get_client_for_user(user=request.user, pk=referrer_id).pk
-    form = ReferralForm(request.POST or None, initial=initial, clients=clients)
+    # Bound on every POST, an empty one too (`request.POST or None` left it unbound: a 500).
+    posted = request.POST if request.method == "POST" else None
+    form = ReferralForm(posted, initial=initial, clients=clients)
     matches: list[Client] = []
     if request.method == "POST":
         valid = form.is_valid()
@@ -336,13 +338,15 @@ def request_new(request):
     if context_param in Context.values:
         initial["context"] = context_param
     initial["back"] = back
+    # Bound on every POST, an empty one too (`request.POST or None` left it unbound: a 500).
+    posted = request.POST if request.method == "POST" else None
     form = ReferralRequestForm(
-        request.POST or None,
+        posted,
         initial=initial,
         clients=clients,
         policies=policies_for_user(user=user),
     )
-    people = PeopleFormSet(request.POST or None, prefix="people")
+    people = PeopleFormSet(posted, prefix="people")
     if request.method == "POST":
         saved = _request_save(request, form, people)
         if saved is not None:
