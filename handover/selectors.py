@@ -4,7 +4,7 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from agentcrm.accounts.models import User
-from agentcrm.accounts.selectors import team_members_for_manager
+from agentcrm.accounts.selectors import teams_for_manager
 from clients.models import Client
 
 from .models import Handover, HandoverClient
@@ -12,12 +12,21 @@ from .models import Handover, HandoverClient
 
 def handover_agents_for_user(*, user: User) -> QuerySet[User]:
     """Agents whose book `user` may hand over, and who may take one: a manager's teams and
-    sub-teams; an administrator's whole company. Nobody else."""
+    sub-teams; an administrator's whole company. Nobody else.
+
+    Switched-off agents are included: an agent deactivated in the admin still has a book to
+    hand over, and a handover's departing agent is switched off by the handover itself (its
+    page must stay visible). Who may *take* a book is narrowed to active agents by the form
+    and the service."""
     if not user.is_authenticated or not user.is_manager:
         return User.objects.none()
     if user.role == User.Role.ADMIN or user.is_superuser:
         return User.objects.exclude(pk=user.pk).order_by("team__name", "username")
-    return team_members_for_manager(user=user)
+    return (
+        User.objects.filter(team__in=teams_for_manager(user=user))
+        .exclude(pk=user.pk)
+        .order_by("team__name", "username")
+    )
 
 
 def departing_agents_for_user(*, user: User) -> QuerySet[User]:

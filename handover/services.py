@@ -4,7 +4,9 @@ Everything moves in one transaction: clients (with their family, dates, timeline
 promises, which hang off the client), policies, service requests, referrals and the asks for
 them, and the client's touches. The departing agent is switched off and signed out in the
 same transaction. A referral chain is never split between agents (a referral links two
-records of one agent), so a split hands over whole chains, balanced by number of clients.
+records of one agent), nor is a household (a policy's holder and its insured, when the
+insured is a client of their own: the policy goes with the holder and must not point at
+another agent's client), so a split hands over whole groups, balanced by number of clients.
 
 Records that stay with the departing agent on purpose are listed in STAYS: their settings
 and their import files. A test checks that every model with an `owner` is in one list or
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,7 +66,8 @@ class Plan:
 
 
 def _chains(*, agent: User) -> list[list[int]]:
-    """The agent's clients grouped so that a referral chain stays in one group; largest first."""
+    """The agent's clients grouped so that a referral chain and a household (holder and
+    insured of a policy) stay in one group; largest first."""
     ids = list(Client.objects.filter(owner=agent).order_by("id").values_list("id", flat=True))
     parent = {i: i for i in ids}
 
@@ -73,7 +77,12 @@ def _chains(*, agent: User) -> list[list[int]]:
             i = parent[i]
         return i
 
-    edges = Referral.objects.filter(owner=agent).values_list("referrer_id", "referred_id")
+    edges = [
+        *Referral.objects.filter(owner=agent).values_list("referrer_id", "referred_id"),
+        *Policy.objects.filter(holder__owner=agent, insured_client__isnull=False)
+        .exclude(insured_client_id=F("holder_id"))
+        .values_list("holder_id", "insured_client_id"),
+    ]
     for a, b in edges:
         if a in parent and b in parent:
             parent[root(a)] = root(b)

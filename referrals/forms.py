@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from agentcrm.core.forms import DateInput
+from agentcrm.core.forms import DateInput, check_year_range
 from clients.models import Client, Interaction
 from policies.models import Policy
 
@@ -68,6 +68,10 @@ class GivenDatesForm(forms.Form):
 # --- The statistics pages' period -----------------------------------------------------------
 
 
+# The years a statistics period may start and end in.
+PERIOD_YEARS = (1900, 2100)
+
+
 class PeriodForm(forms.Form):
     """The period of a statistics page (the team pages, influence centres, sources): one of
     the page's presets (the links on the page) or dates chosen by hand. Dates chosen by hand
@@ -85,6 +89,18 @@ class PeriodForm(forms.Form):
         self.presets = presets
         self.default = default or presets.default
         self.fields["preset"].choices = [BLANK, *presets.labels.items()]
+
+    def _in_years(self, name: str) -> date | None:
+        # 0001 or 9999 would overflow the month arithmetic and the trend's months (a 500).
+        value = self.cleaned_data[name]
+        check_year_range(value, first=PERIOD_YEARS[0], last=PERIOD_YEARS[1])
+        return value
+
+    def clean_start(self):
+        return self._in_years("start")
+
+    def clean_end(self):
+        return self._in_years("end")
 
     def clean(self):
         data = super().clean()

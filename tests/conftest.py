@@ -13,7 +13,7 @@ from hypothesis import settings as hypothesis_settings
 
 from agentcrm.accounts.models import User
 
-from .factories import ClientFactory, TeamFactory, UserFactory
+from .factories import ClientFactory, TeamFactory, UserFactory, force_login_verified
 
 SERVICES_AVAILABLE = bool(os.environ.get("DATABASE_URL", "").startswith("postgres")) and bool(
     os.environ.get("REDIS_URL")
@@ -171,10 +171,11 @@ def client_obj(owner):
 
 @pytest.fixture
 def as_user(client):
-    """Log the test client in as a persona: `as_user(owner)` returns the Django test client."""
+    """Log the test client in as a persona: `as_user(owner)` returns the Django test client.
+    A superuser or staff member is signed in with the second factor they must give."""
 
     def login(user):
-        client.force_login(user)
+        force_login_verified(client, user)
         return client
 
     return login

@@ -7,6 +7,25 @@ from agentcrm.accounts.models import Team, User
 from clients.models import Client, Commitment, FamilyMember, Interaction, LifeEvent
 
 PASSWORD = "test-pass-123"
+OTP_TEST_KEY = "3132333435363738393031323334353637383930"
+
+
+def force_login_verified(http, user) -> None:
+    """Sign `user` in on the Django test client `http`, with the second factor given when
+    the user must have one (superusers and staff): an enrolled authenticator app, and the
+    session marked as django_otp's login() marks it after a right code."""
+    http.force_login(user)
+    if not user.otp_required:
+        return
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, defaults={"name": "authenticator", "key": OTP_TEST_KEY, "confirmed": True}
+    )
+    session = http.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 class UserFactory(DjangoModelFactory):

@@ -18,7 +18,13 @@ from agentcrm.accounts.models import User
 from handover.models import Handover
 from touches.models import CalendarFeed
 
-from .factories import ClientFactory, CommitmentFactory, TeamFactory, UserFactory
+from .factories import (
+    ClientFactory,
+    CommitmentFactory,
+    TeamFactory,
+    UserFactory,
+    force_login_verified,
+)
 from .policy_factories import PayoutFactory, PolicyFactory
 from .policy_records_factories import AnnualReviewFactory
 from .referral_factories import ReferralFactory, ReferralStageChangeFactory
@@ -215,7 +221,7 @@ def url_of(name: str, world: dict) -> str:
 
 def signed_in(user) -> HttpClient:
     http = HttpClient()
-    http.force_login(user)
+    force_login_verified(http, user)
     return http
 
 

@@ -240,3 +240,86 @@ def test_introductions_are_built_in_process_when_the_broker_is_down(
     with django_capture_on_commit_callbacks(execute=True):
         services.handover_execute(from_agent=owner, to_agents=[teammate], by=manager)
     assert Touch.objects.filter(kind="agent_introduction", owner=teammate).count() == 4
+
+
+# --- households, the page after confirming, agents switched off in the admin ------------------
+
+
+def test_split_keeps_a_household_together(owner, teammate, manager, team):
+    """A policy's holder and its insured (a client of their own) go to the same agent, as a
+    chain does: the policy moves with the holder and never points at another agent's client."""
+    third = UserFactory(username="third", team=team)
+    parent = ClientFactory(owner=owner, name="父亲")
+    child = ClientFactory(owner=owner, name="孩子")
+    spouse = ClientFactory(owner=owner, name="配偶")
+    PolicyFactory(holder=parent, insured_client=child)
+    PolicyFactory(holder=spouse, insured_client=parent)
+    singles = [ClientFactory(owner=owner, name=f"单{i}") for i in range(3)]
+
+    services.handover_execute(from_agent=owner, to_agents=[teammate, third], by=manager)
+
+    household = Client.objects.filter(pk__in=[parent.pk, child.pk, spouse.pk])
+    assert len({client.owner_id for client in household}) == 1
+    assert {Client.objects.get(pk=c.pk).owner_id for c in singles} == {third.pk}
+    for policy in Policy.objects.select_related("holder", "insured_client"):
+        assert policy.owner_id == policy.holder.owner_id == policy.insured_client.owner_id
+
+
+def test_the_plan_groups_a_household_with_a_chain(owner, teammate, manager, team):
+    a, b, c = (ClientFactory(owner=owner, name=n) for n in "甲乙丙")
+    ReferralFactory(referrer=a, referred=b)
+    PolicyFactory(holder=c, insured_client=b)
+    ClientFactory(owner=owner, name="丁")
+    plan = services.handover_plan(
+        from_agent=owner, to_agents=[teammate, UserFactory(username="x", team=team)]
+    )
+    assert sorted(map(sorted, plan.assignment.values())) == sorted(
+        [sorted([a.pk, b.pk, c.pk]), [Client.objects.get(name="丁").pk]]
+    )
+
+
+def test_the_manager_sees_the_handover_right_after_confirming(
+    as_user, book, owner, teammate, manager
+):
+    http = as_user(manager)
+    data = {"from_agent": owner.pk, "to_agents": [teammate.pk], "action": "confirm"}
+    done = http.post(reverse("handover:start"), data, follow=True)
+    assert done.status_code == 200
+    assert done.redirect_chain[-1][0] == reverse(
+        "handover:detail", args=[Handover.objects.get().pk]
+    )
+    # The list of past handovers still shows it, the departing agent now switched off.
+    assert str(owner) in http.get(reverse("handover:start")).content.decode()
+
+
+def test_an_agent_switched_off_in_the_admin_can_still_be_handed_over(
+    as_user, book, owner, teammate, manager
+):
+    owner.is_active = False
+    owner.save()
+    http = as_user(manager)
+    page = http.get(reverse("handover:start"))
+    assert owner in page.context["form"].fields["from_agent"].queryset
+    assert owner not in page.context["form"].fields["to_agents"].queryset
+
+    done = http.post(
+        reverse("handover:start"),
+        {"from_agent": owner.pk, "to_agents": [teammate.pk], "action": "confirm"},
+    )
+    assert done.status_code == 302
+    assert Client.objects.filter(owner=teammate).count() == 5
+    assert http.get(done["Location"]).status_code == 200
+    # Nothing left: the agent is no longer offered.
+    again = http.get(reverse("handover:start"))
+    assert owner not in again.context["form"].fields["from_agent"].queryset
+
+
+def test_a_switched_off_agent_cannot_take_a_book(as_user, book, owner, teammate, manager):
+    teammate.is_active = False
+    teammate.save()
+    response = as_user(manager).post(
+        reverse("handover:start"),
+        {"from_agent": owner.pk, "to_agents": [teammate.pk], "action": "confirm"},
+    )
+    assert response.status_code == 200 and response.context["form"].errors["to_agents"]
+    assert Client.objects.filter(owner=owner).count() == 5

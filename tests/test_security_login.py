@@ -176,3 +176,26 @@ def test_weak_passwords_are_refused(owner, password, code):
 
 def test_a_long_uncommon_password_is_accepted(owner):
     validate_password("晨跑-Tide-42-lantern", user=owner)
+
+
+# -- bad input at the door: a user name too long for any account is a wrong name, not a 500 ----
+
+
+@pytest.mark.parametrize("url", [LOGIN, "/admin/login/"])
+@pytest.mark.parametrize("length", [256, 300, 10_000])
+def test_an_overlong_user_name_is_refused_as_a_wrong_login(client, owner, url, length):
+    response = client.post(url, {"username": "a" * length, "password": PASSWORD})
+
+    assert response.status_code == 200
+    assert "请输入一个正确的" in response.content.decode()
+    assert not signed_in(client)
+    assert not AccessAttempt.objects.exists()  # nothing the throttle could not store
+
+
+def test_the_longest_possible_user_name_still_signs_in(client):
+    from .factories import UserFactory
+
+    name = "a" * 150
+    UserFactory(username=name)
+    response = client.post(LOGIN, {"username": name, "password": PASSWORD})
+    assert response.status_code == 302 and signed_in(client)

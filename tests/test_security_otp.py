@@ -1,4 +1,5 @@
-"""Two-step sign-in (django-otp TOTP, with backup codes) for managers and admins who enrol."""
+"""Two-step sign-in (django-otp TOTP, with backup codes): optional for managers, from
+enrolment on; required for superusers and staff."""
 
 import re
 import time
@@ -135,7 +136,8 @@ def test_logging_out_needs_no_code(manager):
 
 def test_a_manager_who_has_not_enrolled_is_not_asked(manager, admin_user):
     assert log_in("manager").get("/").status_code == 200
-    assert log_in("admin").get("/admin/").status_code == 200
+    # A superuser is: enrolling is not optional for them (below).
+    assert log_in("admin").get("/admin/")["Location"].startswith(SETUP)
 
 
 def test_the_admin_is_asked_too(admin_user):
@@ -178,3 +180,67 @@ def test_a_staff_account_without_the_admin_role_may_enrol_and_is_asked(db):
     assert log_in("root").get(SETUP).status_code == 200
     enrol(superuser)
     assert log_in("root").get("/admin/")["Location"].startswith(VERIFY)
+
+
+# -- superusers and staff must have a second factor ---------------------------------------------
+
+
+@pytest.fixture
+def staff(db):
+    from .factories import UserFactory
+
+    return UserFactory(username="boss", is_staff=True, is_superuser=True)
+
+
+@pytest.mark.parametrize("path", ["/", "/clients/", "/admin/", "/admin/accounts/user/"])
+def test_a_superuser_who_has_not_enrolled_is_sent_to_enrol(staff, path):
+    browser = log_in("boss")
+    response = browser.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith(SETUP + "?next=")
+    page = browser.get(SETUP)
+    assert page.status_code == 200
+    assert "管理员必须开启两步验证" in page.content.decode()
+
+
+def test_a_staff_member_who_is_not_superuser_must_enrol_too(db):
+    from .factories import UserFactory
+
+    UserFactory(username="clerk", is_staff=True)
+    response = log_in("clerk").get("/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Redirect"] == SETUP
+
+
+def test_once_enrolled_the_superuser_goes_on(staff):
+    browser = log_in("boss")
+    html = browser.get(SETUP).content.decode()
+    secret = re.search(r'data-testid="otp-secret">([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
+    response = browser.post(SETUP, {"code": code_for(b32decode(secret).hex())})
+    assert response.status_code == 302
+    assert browser.get("/admin/").status_code == 200
+
+
+def test_an_enrolled_superuser_gives_a_code_at_each_sign_in(staff):
+    enrol(staff)
+    response = log_in("boss").get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith(VERIFY + "?next=")
+
+
+def test_a_superuser_cannot_turn_it_off(staff):
+    device = enrol(staff)
+    browser = log_in("boss")
+    assert browser.post(VERIFY, {"code": code_for(device.key)}).status_code == 302
+    response = browser.post("/accounts/otp/disable/", {"code": code_for(device.key)}, follow=True)
+    assert TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
+    assert "管理员必须使用两步验证，不能关闭。" in response.content.decode()
+
+
+def test_agents_and_managers_are_still_not_forced(owner, manager):
+    assert log_in("owner").get("/").status_code == 200
+    assert log_in("manager").get("/").status_code == 200
+
+
+def test_a_next_that_is_not_a_path_goes_to_the_dashboard(manager):
+    """Found by tests/test_fuzz_urls.py: next=0 was taken for a URL pattern name (500)."""
+    response = log_in("manager").post(VERIFY, {"next": "0"})
+    assert response.status_code == 302 and response["Location"] == "/"

@@ -97,11 +97,20 @@ def test_production_cookies_and_headers():
     }
 
 
-def test_production_trusts_one_proxy_unless_told_otherwise():
-    assert production_values("TRUSTED_PROXY_COUNT") == {"TRUSTED_PROXY_COUNT": 1}
+def test_production_trusts_no_proxy_unless_told():
+    # gunicorn reached directly must not believe a forged X-Forwarded-For (login lockout).
+    assert production_values("TRUSTED_PROXY_COUNT") == {"TRUSTED_PROXY_COUNT": 0}
+    assert production_values("TRUSTED_PROXY_COUNT", TRUSTED_PROXY_COUNT="1") == {
+        "TRUSTED_PROXY_COUNT": 1
+    }
     assert production_values("TRUSTED_PROXY_COUNT", TRUSTED_PROXY_COUNT="2") == {
         "TRUSTED_PROXY_COUNT": 2
     }
+
+
+def test_production_checks_kept_connections_before_use():
+    database = production_values("DATABASES")["DATABASES"]["default"]
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (60, True)
 
 
 def test_the_test_and_local_settings_ignore_forwarded_for():

@@ -122,3 +122,35 @@ def test_a_failed_send_can_be_retried(owner, client_obj, monkeypatch):
     monkeypatch.undo()
     assert digest.digest_send(owner_id=owner.pk, day=TODAY)
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/calendar/%00.ics", "/calendar/a%00b.ics", "/calendar/%0A.ics", "/calendar/%E2%80%AE.ics"],
+)
+def test_a_token_with_foreign_characters_is_a_plain_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_a_token_never_reaches_the_database_unless_it_could_be_one():
+    assert calendar_feed.calendar_feed_owner(token="\x00") is None
+    assert calendar_feed.calendar_feed_owner(token="x" * 65) is None
+
+
+def test_the_feed_carries_no_control_characters(client, owner):
+    name = "王\x01芳\x0c\x1b[31m\u0085\x7f\r\n二号\t"  # (PostgreSQL stores no NUL)
+    touch(owner, ClientFactory(owner=owner, name=name))
+    token = calendar_feed.calendar_feed_for(owner=owner).token
+    with time_machine.travel(MORNING):
+        response = client.get(reverse("calendar_feed:feed", args=[token]))
+    body = response.content
+    # Only the line ends (CRLF) of the format itself; no other control character anywhere.
+    lines = body.decode().split("\r\n")
+    assert not [line for line in lines if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in line)]
+    (summary,) = events(body)
+    assert "王芳 [31m 二号" in summary
+
+
+def test_ical_text_keeps_words_and_drops_controls():
+    assert calendar_feed.ical_text("张\x00三\n李四\t王五\x9b") == "张三 李四 王五"
+    assert calendar_feed.ical_text("生日 · 农历闰六月十五") == "生日 · 农历闰六月十五"

@@ -1,6 +1,13 @@
 """The agent's secret iCalendar feed (reminders outside the app): the same touches the
-dashboard shows, read through the touch selectors."""
+dashboard shows, read through the touch selectors.
 
+Every text put in the feed goes through `ical_text`: control characters (a NUL or a form
+feed pasted into a client's name, C1 codes from a bad import) are not allowed in iCalendar
+text, and one of the common parsers then refuses the whole calendar, not just the event.
+Line breaks and tabs become spaces; the other control characters are dropped.
+"""
+
+import re
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -15,6 +22,15 @@ from .greetings import kind_label, touch_label
 from .models import CalendarFeed
 
 FEED_DAYS_BACK = 7  # overdue touches stay in the calendar for a week
+# The tokens new_feed_token makes (URL-safe base64); anything else is no feed.
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_BREAKS = re.compile(r"[\t\n\r\v\f\x85\u2028\u2029]+")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def ical_text(text: str) -> str:
+    """`text` fit for an iCalendar TEXT value: breaks as one space, no control characters."""
+    return re.sub(r" {2,}", " ", _CONTROLS.sub("", _BREAKS.sub(" ", text))).strip()
 
 
 def calendar_feed_for(*, owner: User) -> CalendarFeed:
@@ -32,6 +48,8 @@ def calendar_feed_regenerate(*, owner: User) -> CalendarFeed:
 
 
 def calendar_feed_owner(*, token: str) -> User | None:
+    if not TOKEN_RE.fullmatch(token):
+        return None  # never sent to the database (a NUL would be refused there)
     feed = CalendarFeed.objects.select_related("owner").filter(token=token).first()
     if feed is None or not feed.owner.is_active:
         return None
@@ -49,7 +67,7 @@ def calendar_feed_ics(*, owner: User, today: date) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//AgentCRM//service touches//ZH")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", translation.gettext("AgentCRM service touches"))
+    cal.add("x-wr-calname", ical_text(translation.gettext("AgentCRM service touches")))
     cal.add("x-wr-timezone", settings.TIME_ZONE)
     stamp = timezone.now()
     for touch in touches:
@@ -60,11 +78,13 @@ def calendar_feed_ics(*, owner: User, today: date) -> bytes:
         event.add("dtend", touch.due_date + timedelta(days=1))
         about = touch_label(touch)
         title = f"{kind_label(touch.kind)} · {touch.client.name}"
-        event.add("summary", f"{title} · {about}" if about else title)
+        event.add("summary", ical_text(f"{title} · {about}" if about else title))
         event.add(
             "description",
-            translation.gettext("Occasion on %(date)s")
-            % {"date": date_format(touch.occasion_date, "DATE_FORMAT")},
+            ical_text(
+                translation.gettext("Occasion on %(date)s")
+                % {"date": date_format(touch.occasion_date, "DATE_FORMAT")}
+            ),
         )
         event.add("priority", {1: 1, 2: 5}.get(touch.priority, 9))
         cal.add_component(event)

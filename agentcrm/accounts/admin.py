@@ -4,7 +4,11 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from .forms import AdminLoginForm
 from .models import Team, User
+
+# The admin's own sign-in page checks the user name's length too (forms.LoginForm).
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

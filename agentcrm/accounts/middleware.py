@@ -1,5 +1,5 @@
-"""Session rules applied to every request: the second factor for enrolled managers and
-admins, and the idle timeout."""
+"""Session rules applied to every request: the second factor (enrolled managers; every
+superuser and staff member), and the idle timeout."""
 
 import time
 
@@ -13,6 +13,8 @@ from .selectors import otp_enrolled
 
 # Pages a signed-in user who still owes the second factor may open.
 OTP_EXEMPT_URL_NAMES = frozenset({"otp_verify", "logout", "set_language", "healthz"})
+# ... and, while they have not enrolled, a superuser or staff member (who must).
+OTP_ENROL_URL_NAMES = frozenset({"otp_setup", "logout", "set_language", "healthz"})
 
 IDLE_REFRESHED_KEY = "_idle_refreshed_at"
 
@@ -21,8 +23,9 @@ class OTPRequiredMiddleware:
     """A manager or admin with a confirmed TOTP device has signed in with a password only
     until they give a code: every page but /accounts/otp/ (and logging out) sends them there.
 
-    Agents are never asked. Users who have not enrolled are not either: the second factor is
-    optional per user and enforced from enrolment on.
+    Agents are never asked. For managers the second factor is optional and enforced from
+    enrolment on. Superusers and staff must have one: until they enrol, every page but the
+    enrolment page (and logging out) sends them there.
     """
 
     def __init__(self, get_response):
@@ -38,18 +41,23 @@ class OTPRequiredMiddleware:
         if user.is_verified():
             return None
         match = request.resolver_match
-        if match is not None and match.url_name in OTP_EXEMPT_URL_NAMES:
-            return None
-        if not otp_enrolled(user=user):
+        name = match.url_name if match is not None else None
+        if otp_enrolled(user=user):
+            if name in OTP_EXEMPT_URL_NAMES:
+                return None
+            target = reverse("otp_verify")
+        elif user.otp_required:
+            if name in OTP_ENROL_URL_NAMES:
+                return None
+            target = reverse("otp_setup")
+        else:
             return None
         if request.headers.get("HX-Request"):
             # htmx would swap the code page into a fragment: have it load the page instead.
             response = HttpResponse(status=204)
-            response["HX-Redirect"] = reverse("otp_verify")
+            response["HX-Redirect"] = target
             return response
-        return redirect_to_login(
-            request.get_full_path(), reverse("otp_verify"), redirect_field_name="next"
-        )
+        return redirect_to_login(request.get_full_path(), target, redirect_field_name="next")
 
 
 class SessionIdleRefreshMiddleware:

@@ -82,6 +82,13 @@ class User(AbstractUser):
         once they have, every sign-in asks for it."""
         return self.is_manager or self.is_staff or self.is_superuser
 
+    @property
+    def otp_required(self) -> bool:
+        """Superusers and staff (admin-site access) must sign in with a second factor: until
+        they enrol, every page sends them to /accounts/otp/setup/. For managers it stays
+        optional."""
+        return self.is_staff or self.is_superuser
+
 
 class UserSession(AbstractBaseSession):
     """A login session (the sessions engine is agentcrm.accounts.sessions), with the user it

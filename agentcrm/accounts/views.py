@@ -48,7 +48,8 @@ def lockout(request, original_response=None, credentials=None):
 
 def _next_url(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # A path only: redirect() takes anything else ("0") for a URL pattern name (a 500).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -148,6 +149,11 @@ def otp_disable(request):
     """Turn the second step off; a current code is asked so an unattended session cannot."""
     user = request.user
     _require_otp_allowed(user)
+    if user.otp_required:
+        messages.error(
+            request, _("Administrators must sign in in two steps: it cannot be turned off.")
+        )
+        return redirect("otp_setup")
     form = OTPSetupForm(request.POST)
     if form.is_valid() and services.otp_verify(user=user, code=form.cleaned_data["code"]):
         services.otp_disable(user=user)

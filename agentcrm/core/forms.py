@@ -1,10 +1,24 @@
 """Form helpers shared by every app."""
 
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.forms.models import InlineForeignKeyField
+from django.utils.translation import gettext_lazy as _
+
+
+def check_year_range(value: date | None, *, first: int, last: int) -> None:
+    """Refuse a date or a time outside the years first..last. The browser's pickers accept
+    0001 and 9999; such a value cannot be shifted by a time zone or a period length (a time
+    at 0001-01-01 00:00 in Shanghai is in year 0 in UTC, which Python cannot read back)."""
+    if value is not None and not first <= value.year <= last:
+        raise ValidationError(
+            _("Enter a date between the years %(first)s and %(last)s."),
+            code="year_range",
+            params={"first": str(first), "last": str(last)},
+        )
 
 
 class DateInput(forms.DateInput):

@@ -1,4 +1,10 @@
-"""The client's address as our own reverse proxies saw it.
+"""Reading requests safely: `id_param` for a record id in a query parameter, and the client's
+address as our own reverse proxies saw it (`client_ip`).
+
+`id_param`: str.isdigit() is true for "²", "٣" or "１" too, which int() then refuses or reads
+as another number, and twenty ASCII digits overflow the database's bigint; both were 500s.
+
+`client_ip`:
 
 With `TRUSTED_PROXY_COUNT = n` proxies in front of the app, each appends the address it
 received the request from to X-Forwarded-For, so the client is the n-th entry from the right.
@@ -10,6 +16,16 @@ import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest
+
+ID_MAX = 2**63 - 1  # PostgreSQL's bigint, the primary keys' type
+
+
+def id_param(value: str | None) -> int | None:
+    """`value` as a record id: ASCII digits only, 1 to ID_MAX; anything else None."""
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    number = int(value)
+    return number if 0 < number <= ID_MAX else None
 
 
 def _valid_ip(value: str) -> str | None:

@@ -111,6 +111,10 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A kept-open connection (CONN_MAX_AGE) is checked before a request first uses it: after the
+# database restarted or a proxy dropped idle connections, the request reconnects instead of
+# answering 500 on the dead one (once per gunicorn worker otherwise).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat write to one file at once (`make run`):
     # - WAL lets readers go on while one connection writes;
@@ -168,7 +172,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "agentcrm.accounts.views.lockout"
 # The client address axes counts by: agentcrm.core.http.client_ip, which believes
 # X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies of ours wrote it. 0 (here, in
-# local and test): no proxy, REMOTE_ADDR alone; production reads it from the environment.
+# local and test): no proxy, REMOTE_ADDR alone; production reads it from the environment
+# (default 0 there too).
 AXES_CLIENT_IP_CALLABLE = "agentcrm.core.http.client_ip"
 TRUSTED_PROXY_COUNT = 0
 

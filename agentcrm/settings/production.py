@@ -31,8 +31,10 @@ CSRF_COOKIE_HTTPONLY = True
 # Reverse proxies of ours in front of gunicorn. Each appends the address it received the
 # request from to X-Forwarded-For, so the client is the entry this many places from the
 # right; anything further left was written by the client and is ignored (login throttling
-# counts by this address). 0 when gunicorn faces the clients directly.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+# counts by this address). 0, the default, when gunicorn faces the clients directly: trusting
+# a proxy that is not there would let anyone who reaches gunicorn write their own address
+# into the header and get fresh login tries with each one. Set it to 1 behind the proxy.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
 

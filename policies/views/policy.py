@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agentcrm.core.forms import add_service_errors
+from agentcrm.core.http import id_param
 from agentcrm.core.lists import list_page
 from clients.selectors import clients_for_user, get_client_for_user
 from touches.registry import POLICY_PART_COLUMNS, policy_parts
@@ -74,9 +75,9 @@ def policy_detail(request, pk: int, *, forms: dict | None = None, status: int = 
 
 def _policy_form_page(request, policy: Policy | None = None):
     initial = {}
-    holder_id = request.GET.get("holder", "")
-    if policy is None and holder_id.isdigit():
-        holder = clients_for_user(user=request.user).filter(pk=int(holder_id)).first()
+    holder_id = id_param(request.GET.get("holder"))
+    if policy is None and holder_id is not None:
+        holder = clients_for_user(user=request.user).filter(pk=holder_id).first()
         if holder:
             initial = {"holder": holder.pk, "insured_client": holder.pk}
     data = request.POST or None

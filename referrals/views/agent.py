@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.history import HistorySource, history_entries
+from agentcrm.core.http import id_param
 from agentcrm.core.lists import list_page
 from agentcrm.core.views import status_move_retry
 from clients.models import Client
@@ -43,8 +44,7 @@ def _days_since(moment, today) -> int:
 
 
 def _int_param(request, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    return id_param(request.GET.get(name))
 
 
 # --- Phone matching ("no second copy of a person") ------------------------------------------
@@ -113,7 +113,9 @@ def referral_new(request):
     referrer_id = _int_param(request, "referrer")
     if referrer_id:
         initial["referrer"] = get_client_for_user(user=request.user, pk=referrer_id).pk
-    form = ReferralForm(request.POST or None, initial=initial, clients=clients)
+    # Bound on every POST, an empty one too (`request.POST or None` left it unbound: a 500).
+    posted = request.POST if request.method == "POST" else None
+    form = ReferralForm(posted, initial=initial, clients=clients)
     matches: list[Client] = []
     if request.method == "POST":
         valid = form.is_valid()
@@ -336,13 +338,15 @@ def request_new(request):
     if context_param in Context.values:
         initial["context"] = context_param
     initial["back"] = back
+    # Bound on every POST, an empty one too (`request.POST or None` left it unbound: a 500).
+    posted = request.POST if request.method == "POST" else None
     form = ReferralRequestForm(
-        request.POST or None,
+        posted,
         initial=initial,
         clients=clients,
         policies=policies_for_user(user=user),
     )
-    people = PeopleFormSet(request.POST or None, prefix="people")
+    people = PeopleFormSet(posted, prefix="people")
     start_step = 1
     if request.method == "POST":
         saved = _request_save(request, form, people)

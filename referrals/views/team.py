@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from agentcrm.core.http import id_param
 from agentcrm.core.lists import list_page
 from agentcrm.core.masking import mask_phone
 from agentcrm.core.services import export_log_record
@@ -45,9 +46,10 @@ def _scope(request):
     chosen = None
     raw = request.GET.get("team", "")
     if raw:
-        if not raw.isdigit():
+        team_id = id_param(raw)
+        if team_id is None:
             raise Http404
-        chosen = next((t for t, _level in teams if t.pk == int(raw)), None)
+        chosen = next((t for t, _level in teams if t.pk == team_id), None)
         if chosen is None:
             raise Http404
     agents = team.team_agents(user=request.user, teams=[t for t, _l in teams], team=chosen)

@@ -4,7 +4,9 @@ input only; the rules live in `servicing.services.delivery`."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import DeliveryItem
+from agentcrm.core.forms import check_year_range
+
+from ..models import APPOINTMENT_YEARS, DeliveryItem
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -22,6 +24,12 @@ class DeliveryForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def clean_appointment_at(self):
+        value = self.cleaned_data["appointment_at"]
+        first, last = APPOINTMENT_YEARS
+        check_year_range(value, first=first, last=last)
+        return value
 
 
 class DeliveryTickForm(forms.Form):

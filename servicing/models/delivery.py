@@ -42,6 +42,10 @@ class DeliveryItem(models.TextChoices):
         return [item for item in cls if item.value.startswith("step_")]
 
 
+# The years a delivery appointment may fall in (services.delivery_update checks).
+APPOINTMENT_YEARS = (2000, 2100)
+
+
 class Delivery(models.Model):
     """One per policy, created on first use. Each ticked item is a DeliveryTick row."""
 

@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
+from agentcrm.core.forms import check_year_range
 from policies.models import Policy
 
-from ..models import Delivery, DeliveryItem, DeliveryTick
+from ..models import APPOINTMENT_YEARS, Delivery, DeliveryItem, DeliveryTick
 
 
 def delivery_get_or_create(*, policy: Policy) -> Delivery:
@@ -24,7 +25,15 @@ def delivery_get_or_create(*, policy: Policy) -> Delivery:
 def delivery_update(
     *, policy: Policy, appointment_at: datetime | None, place: str = "", notes: str = ""
 ) -> Delivery:
-    """Set the delivery appointment, its place and notes."""
+    """Set the delivery appointment, its place and notes. The appointment's year is within
+    APPOINTMENT_YEARS (0001-01-01 00:00 in Shanghai is year 0 in UTC: stored, it made the
+    page and `dumpdata` fail for good)."""
+    if appointment_at is not None:
+        first, last = APPOINTMENT_YEARS
+        try:
+            check_year_range(appointment_at, first=first, last=last)
+        except ValidationError as exc:
+            raise ValidationError({"appointment_at": exc}) from exc
     delivery = delivery_get_or_create(policy=policy)
     delivery.appointment_at = appointment_at
     delivery.place = (place or "").strip()

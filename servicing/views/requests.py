@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors
+from agentcrm.core.http import id_param
 from agentcrm.core.lists import list_page
 from agentcrm.core.views import status_move_retry
 from policies.selectors import get_policy_for_user, policies_for_user
@@ -40,11 +41,11 @@ def service_request_list(request):
 def service_request_create(request):
     policies = policies_for_user(user=request.user)
     initial = {"opened_on": timezone.localdate()}
-    policy_id = request.GET.get("policy", "")
+    policy_id = id_param(request.GET.get("policy"))
     policy = None
-    if policy_id.isdigit():
+    if policy_id is not None:
         # Another agent's policy is a 404, as everywhere else.
-        policy = get_policy_for_user(user=request.user, pk=int(policy_id))
+        policy = get_policy_for_user(user=request.user, pk=policy_id)
         initial["policy"] = policy.pk
     kind = request.GET.get("kind", "")
     category = request.GET.get("category", "")
