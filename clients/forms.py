@@ -137,7 +137,7 @@ class CustomDateForm(forms.ModelForm):
 
 
 FamilyFormSet = forms.inlineformset_factory(
-    Client, FamilyMember, form=FamilyMemberForm, extra=1, can_delete=True
+    Client, FamilyMember, form=FamilyMemberForm, fk_name="client", extra=1, can_delete=True
 )
 CustomDateFormSet = forms.inlineformset_factory(
     Client, CustomDate, form=CustomDateForm, extra=1, can_delete=True

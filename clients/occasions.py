@@ -174,6 +174,7 @@ HIGH, NORMAL, URGENT = Priority.HIGH, Priority.NORMAL, Priority.URGENT
 KINDS = (
     OccasionKind(
         key="birthday",
+        dated=True,
         label=_("Birthday"),
         source=client_birthdays,
         default_lead_days=3,
@@ -192,6 +193,7 @@ KINDS = (
     ),
     OccasionKind(
         key="family_birthday",
+        dated=True,
         label=_("Family birthday"),
         source=family_birthdays,
         default_lead_days=3,
@@ -208,6 +210,7 @@ KINDS = (
     ),
     OccasionKind(
         key="wedding_anniversary",
+        dated=True,
         label=_("Wedding anniversary"),
         source=wedding_anniversaries,
         default_lead_days=3,
@@ -226,6 +229,7 @@ KINDS = (
     ),
     OccasionKind(
         key="custom_date",
+        dated=True,
         label=_("Date to remember"),
         source=custom_dates,
         default_lead_days=3,
