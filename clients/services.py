@@ -61,7 +61,9 @@ CLIENT_FIELDS = frozenset(
         "notes",
     }
 )
-FAMILY_FIELDS = frozenset({"relation", "name", "gender", *BIRTHDAY_FIELDS, "is_living", "notes"})
+FAMILY_FIELDS = frozenset(
+    {"relation", "name", "gender", *BIRTHDAY_FIELDS, "is_living", "as_client", "notes"}
+)
 CUSTOM_DATE_FIELDS = frozenset({"name", "calendar", "year", "month", "day", "leap"})
 
 
@@ -126,6 +128,9 @@ def _rows_save(
         else:
             raise manager.model.DoesNotExist(f"{client} has no {related} row {pk}")
         _assign(instance, values, fields)
+        linked = getattr(instance, "as_client", None)
+        if linked is not None and (linked.owner_id != client.owner_id or linked.pk == client.pk):
+            raise ValidationError({under: [_("Choose one of your other clients.")]})
         _apply_rule(instance, rule, fields, under=under)
         instance.save()
 
@@ -279,7 +284,7 @@ MERGE_GROUPS: dict[str, tuple[str, ...]] = {
     "gender": ("gender",),
     "salutation": ("salutation",),
     "greeting_style": ("greeting_style",),
-    "birthday": (*BIRTHDAY_FIELDS, "birth_month", "birth_day"),
+    "birthday": tuple(BIRTHDAY_FIELDS),
     "mobile": ("mobile",),
     "phone_other": ("phone_other",),
     "wechat_id": ("wechat_id",),

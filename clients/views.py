@@ -38,7 +38,12 @@ def client_list(request):
 
 def _client_form_page(request, client=None):
     form = ClientForm(request.POST or None, instance=client, owner=request.user)
-    family = FamilyFormSet(request.POST or None, instance=client, prefix="family")
+    family = FamilyFormSet(
+        request.POST or None,
+        instance=client,
+        prefix="family",
+        form_kwargs={"owner": request.user},
+    )
     dates = CustomDateFormSet(request.POST or None, instance=client, prefix="dates")
     if request.method == "POST":
         if form.is_valid() and family.is_valid() and dates.is_valid():
