@@ -63,7 +63,7 @@ def birthday_problems(
     if birth_date and birth_date > (today or timezone.localdate()):
         problems.append(("birth_date", _("A birth date cannot be in the future.")))
         birth_date = None
-    problems += _month_day_problems(values, filled)
+    problems += _month_day_problems(values)
     month = values.get("lunar_birth_month")
     day = values.get("lunar_birth_day")
     leap = bool(values.get("lunar_birth_leap"))
@@ -134,12 +134,11 @@ def birthday_problems(
     return problems, filled
 
 
-def _month_day_problems(values: Mapping[str, Any], filled: dict[str, Any]) -> Problems:
+def _month_day_problems(values: Mapping[str, Any]) -> Problems:
     """A solar birthday known without the year: month and day both, a real date (29
     February allowed). With a full birth date, its month and day are the ones kept."""
     birth_date = values.get("birth_date")
-    if birth_date:
-        filled.update(birth_month=birth_date.month, birth_day=birth_date.day)
+    if birth_date:  # its month and day are stored with it (Birthday.save)
         return []
     month, day = values.get("birth_month"), values.get("birth_day")
     if month is None and day is None:
