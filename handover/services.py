@@ -43,6 +43,9 @@ MOVES = {
     "touches.Touch",
 }
 STAYS = {
+    # A merge can be undone by the agent who made it; a handover ends that (the new agent
+    # gets the merged client as it is).
+    "clients.ClientMerge",
     "spreadsheets.ImportJob",  # the departing agent's uploaded files
     "touches.TouchPreference",  # personal settings
     "touches.FestivalPreference",
