@@ -16,6 +16,7 @@ from .models import (
 
 class FamilyMemberInline(admin.TabularInline):
     model = FamilyMember
+    fk_name = "client"
     extra = 0
     fields = ("relation", "name", "gender", "birth_date", "birthday_calendar", "is_living")
 

@@ -116,8 +116,29 @@ class ClientForm(forms.ModelForm):
 class FamilyMemberForm(forms.ModelForm):
     class Meta:
         model = FamilyMember
-        fields = ["relation", "name", "gender", *BIRTHDAY_FIELDS, "is_living", "notes"]
+        fields = [
+            "relation",
+            "name",
+            "gender",
+            *BIRTHDAY_FIELDS,
+            "is_living",
+            "as_client",
+            "notes",
+        ]
         widgets = {"birth_date": DateInput()}
+        help_texts = {
+            "as_client": _("When this person is your client too: one birthday reminder, not two.")
+        }
+
+    def __init__(self, *args, owner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the agent's own clients (none without an agent): never another agent's.
+        clients = Client.objects.filter(owner=owner, merged_into__isnull=True) if owner else None
+        self.fields["as_client"].queryset = (
+            clients.exclude(pk=self.instance.client_id)
+            if clients is not None
+            else Client.objects.none()
+        ).only("pk", "name")
 
     def clean(self):
         cleaned = super().clean()
@@ -137,7 +158,7 @@ class CustomDateForm(forms.ModelForm):
 
 
 FamilyFormSet = forms.inlineformset_factory(
-    Client, FamilyMember, form=FamilyMemberForm, extra=1, can_delete=True
+    Client, FamilyMember, form=FamilyMemberForm, fk_name="client", extra=1, can_delete=True
 )
 CustomDateFormSet = forms.inlineformset_factory(
     Client, CustomDate, form=CustomDateForm, extra=1, can_delete=True

@@ -1,9 +1,12 @@
 """The client archive: clients, family members, tags and segments, custom dates, interactions,
 life events and promises (commitments)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
@@ -17,6 +20,14 @@ from .salutation import address_as, suggest_salutation
 class Calendar(models.TextChoices):
     SOLAR = "solar", _("Solar (公历)")
     LUNAR = "lunar", _("Lunar (农历)")
+
+
+class Celebrates(models.TextChoices):
+    """Which birthday a person keeps: the solar one, the lunar one, or both."""
+
+    SOLAR = "solar", _("Solar (公历)")
+    LUNAR = "lunar", _("Lunar (农历)")
+    BOTH = "both", _("Both solar and lunar")
 
 
 class Gender(models.TextChoices):
@@ -37,11 +48,20 @@ class Birthday(models.Model):
     """Birth date fields shared by clients and family members.
 
     The solar date is the one on the ID card; a lunar birthday can be recorded as well and
-    `birthday_calendar` says which one the person celebrates. `birth_md` (month*100+day)
-    is kept in step with `birth_date` so birthdays can be matched by an index.
+    `birthday_calendar` says which one the person celebrates (or both). A solar birthday
+    may be known without the year (`birth_month` and `birth_day`, no `birth_date`): it still
+    makes touches, and the age is unknown. `birth_md` (month*100+day) is kept in step with
+    either so birthdays can be matched by an index.
     """
 
     birth_date = models.DateField(_("birth date (solar)"), null=True, blank=True)
+    # Set from birth_date when it is known; entered alone when only the month and day are.
+    birth_month = models.PositiveSmallIntegerField(
+        _("birth month (year unknown)"), null=True, blank=True
+    )
+    birth_day = models.PositiveSmallIntegerField(
+        _("birth day (year unknown)"), null=True, blank=True
+    )
     birth_md = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     lunar_birth_year = models.PositiveSmallIntegerField(
         _("lunar birth year"), null=True, blank=True
@@ -52,19 +72,30 @@ class Birthday(models.Model):
     lunar_birth_day = models.PositiveSmallIntegerField(_("lunar birth day"), null=True, blank=True)
     lunar_birth_leap = models.BooleanField(_("leap month"), default=False)
     birthday_calendar = models.CharField(
-        _("celebrates"), max_length=8, choices=Calendar, default=Calendar.SOLAR
+        _("celebrates"), max_length=8, choices=Celebrates, default=Celebrates.SOLAR
     )
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
-        self.birth_md = birth_md_for(self.birth_date)
+        if self.birth_date:
+            self.birth_month, self.birth_day = self.birth_date.month, self.birth_date.day
+        self.birth_md = (
+            month_day_key(self.birth_month, self.birth_day)
+            if self.birth_month and self.birth_day
+            else None
+        )
         super().save(*args, **kwargs)
 
     @property
     def has_lunar_birthday(self) -> bool:
         return bool(self.lunar_birth_month and self.lunar_birth_day)
+
+    @property
+    def birth_year_unknown(self) -> bool:
+        """A solar birthday known as month and day only: touches yes, age unknown."""
+        return self.birth_date is None and bool(self.birth_month and self.birth_day)
 
 
 def birth_md_for(value) -> int | None:
@@ -191,6 +222,15 @@ class Client(Birthday):
     )
     notes = models.TextField(_("notes"), blank=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    # Set when this record was merged into another (ClientMerge); undoing the merge clears it.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Audit trail (shown on the client page). Derived keys and timestamps are left out.
@@ -262,6 +302,16 @@ class FamilyMember(Birthday):
     gender = models.CharField(_("gender"), max_length=8, choices=Gender, default=Gender.UNKNOWN)
     is_living = models.BooleanField(_("living"), default=True)
     notes = models.CharField(_("notes"), max_length=255, blank=True)
+    # The family member's own client record, when they are a client too: their birthday is
+    # then that client's touch, not a second "family birthday" one.
+    as_client = models.ForeignKey(
+        Client,
+        verbose_name=_("also a client"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="family_roles",
+    )
     history = HistoricalRecords(excluded_fields=["birth_md"])
 
     class Meta:
@@ -378,3 +428,42 @@ class Commitment(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class ClientMerge(models.Model):
+    """Two records of one person merged into one, and what moved, so it can be undone.
+
+    `moved` is {"clients": {model label: [ids]}, <mover key>: {name: [ids]}}: the rows that
+    pointed to `other` and now point to `kept`; `overwritten` the kept client's own values
+    the agent replaced with the other's (as `Field.value_to_string` writes them);
+    `other_archived_at` whether the other record was archived before the merge.
+    """
+
+    UNDO_DAYS = 30
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_merges"
+    )
+    kept = models.ForeignKey(
+        Client, verbose_name=_("kept"), on_delete=models.CASCADE, related_name="merges_kept"
+    )
+    other = models.ForeignKey(
+        Client, verbose_name=_("merged"), on_delete=models.CASCADE, related_name="merges_absorbed"
+    )
+    moved = models.JSONField(default=dict)
+    overwritten = models.JSONField(default=dict)
+    other_archived_at = models.DateTimeField(null=True, blank=True)
+    merged_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("client merge")
+        verbose_name_plural = _("client merges")
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.other_id} → {self.kept_id}"
+
+    @property
+    def undo_until(self):
+        return self.merged_at + timedelta(days=self.UNDO_DAYS)

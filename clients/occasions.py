@@ -7,11 +7,18 @@ wedding_md, dates); see touches.registry for the contract.
 
 from datetime import date, timedelta
 
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Left
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models.functions import Concat, Left
 from django.utils.translation import gettext_lazy as _
 
-from agentcrm.core.calendar import lunar_dates_on, solar_keys_on
+from agentcrm.core.calendar import (
+    MOVED_BOTH,
+    MOVED_DAY30,
+    MOVED_LEAP,
+    lunar_dates_on,
+    lunar_moves_on,
+    solar_keys_on,
+)
 from touches.registry import (
     BuildScope,
     OccasionKind,
@@ -45,26 +52,97 @@ LIFE_EVENT_KINDS = (
 )
 
 
+SOLAR_KEPT = ("solar", "both")  # Celebrates values that keep the solar birthday
+LUNAR_KEPT = ("lunar", "both")
+# A birthday touch's label when it is the lunar birthday: "lunar", or the rule that moved it
+# ("lunar:leap", "lunar:day30", "lunar:leap+day30"); a family member's is "name|lunar…".
+LUNAR_LABEL = "lunar"
+LABEL_SEPARATOR = "|"
+
+
 def birthday_q(day: date, prefix: str = "") -> Q:
-    """People whose celebrated birthday falls on `day`, solar or lunar as they keep it."""
+    """People whose celebrated birthday falls on `day`, solar or lunar as they keep it (or
+    both); a solar birthday known without the year matches by its month and day."""
     solar = Q(
         **{
-            f"{prefix}birthday_calendar": "solar",
+            f"{prefix}birthday_calendar__in": SOLAR_KEPT,
             f"{prefix}birth_md__in": solar_keys_on(day),
         }
     )
-    lunar = Q()
-    for month, lday, leap in lunar_dates_on(day):
-        lunar |= Q(
-            **{
-                f"{prefix}lunar_birth_month": month,
-                f"{prefix}lunar_birth_day": lday,
-                f"{prefix}lunar_birth_leap": leap,
-            }
-        )
+    lunar = _lunar_match(day, prefix)
     if not lunar:
         return solar
-    return solar | (Q(**{f"{prefix}birthday_calendar": "lunar"}) & lunar)
+    return solar | (Q(**{f"{prefix}birthday_calendar__in": LUNAR_KEPT}) & lunar)
+
+
+def _lunar_match(day: date, prefix: str = "") -> Q:
+    lunar = Q()
+    for month, lday, leap in lunar_dates_on(day):
+        lunar |= _lunar_q(month, lday, leap, prefix)
+    return lunar
+
+
+def _lunar_q(month: int, lday: int, leap: bool, prefix: str = "") -> Q:
+    return Q(
+        **{
+            f"{prefix}lunar_birth_month": month,
+            f"{prefix}lunar_birth_day": lday,
+            f"{prefix}lunar_birth_leap": leap,
+        }
+    )
+
+
+def lunar_birthday_label(day: date):
+    """The label of a birthday on `day`, in SQL: for the lunar birthday of someone who keeps
+    both, "lunar"; for a lunar birthday moved to `day` (day 30 in a 29-day month, a leap
+    month the year lacks), "lunar:<rule>", so the dashboard row says which rule applied;
+    "" otherwise."""
+    moves = lunar_moves_on(day)
+    whens = [
+        When(
+            Q(birthday_calendar__in=LUNAR_KEPT) & _lunar_q(*key),
+            then=Value(f"{LUNAR_LABEL}:{rule}"),
+        )
+        for key, rule in moves.items()
+    ]
+    both = _lunar_match(day)
+    if both:
+        whens.append(When(Q(birthday_calendar="both") & both, then=Value(LUNAR_LABEL)))
+    if not whens:
+        return Value("")
+    return Case(*whens, default=Value(""), output_field=CharField())
+
+
+LUNAR_RULES = {
+    LUNAR_LABEL: _("lunar birthday"),
+    f"{LUNAR_LABEL}:{MOVED_DAY30}": _(
+        "lunar birthday: born on the 30th, and this month has 29 days this year, so it is "
+        "kept on the 29th"
+    ),
+    f"{LUNAR_LABEL}:{MOVED_LEAP}": _(
+        "lunar birthday: born in a leap month, and this year has no such leap month, so it "
+        "is kept in the ordinary month"
+    ),
+    f"{LUNAR_LABEL}:{MOVED_BOTH}": _(
+        "lunar birthday: born on the 30th of a leap month; this year has no such leap month "
+        "and the ordinary month has 29 days, so it is kept on the 29th of the ordinary month"
+    ),
+}
+
+
+def birthday_display_label(stored: str) -> str:
+    """A client's birthday touch: the rule of a moved lunar birthday, as the row shows it."""
+    return str(LUNAR_RULES.get(stored, stored))
+
+
+def family_birthday_display_label(stored: str) -> str:
+    """ "王小明|lunar:day30" → "王小明 · 农历生日：…"."""
+    name, _sep, rule = stored.partition(LABEL_SEPARATOR)
+    return f"{name} · {LUNAR_RULES.get(rule, rule)}" if rule else name
+
+
+def family_birthday_greeting_label(stored: str) -> str:
+    return stored.partition(LABEL_SEPARATOR)[0]
 
 
 def client_rows(qs: QuerySet, *, occasion, source: str, label="") -> QuerySet:
@@ -94,19 +172,40 @@ def of_client_rows(qs: QuerySet, *, occasion, source, label="") -> QuerySet:
 
 def client_birthdays(scope: BuildScope) -> list[QuerySet]:
     day = scope.occasion
-    return [client_rows(Client.objects.filter(birthday_q(day)), occasion=day, source="client")]
+    return [
+        client_rows(
+            Client.objects.filter(birthday_q(day)),
+            occasion=day,
+            source="client",
+            label=lunar_birthday_label(day),
+        )
+    ]
 
 
 def family_birthdays(scope: BuildScope) -> list[QuerySet]:
+    """Living family members' birthdays, except a member who is a client too (`as_client`,
+    contactable): that client's own birthday touch is the one touch for that birthday."""
     day = scope.occasion
-    return [
-        of_client_rows(
-            FamilyMember.objects.filter(birthday_q(day), is_living=True),
-            occasion=day,
-            source=source_of("member"),
-            label=F("name"),
+    rule = lunar_birthday_label(day)
+    label = (
+        Concat(
+            F("name"),
+            Case(
+                When(~Q(**{"t_rule": ""}), then=Concat(Value(LABEL_SEPARATOR), F("t_rule"))),
+                default=Value(""),
+                output_field=CharField(),
+            ),
+            output_field=CharField(),
         )
-    ]
+        if not isinstance(rule, Value)
+        else F("name")
+    )
+    members = FamilyMember.objects.filter(birthday_q(day), is_living=True).exclude(
+        Q(as_client__isnull=False) & contactable("as_client__")
+    )
+    if not isinstance(rule, Value):
+        members = members.annotate(t_rule=rule)
+    return [of_client_rows(members, occasion=day, source=source_of("member"), label=label)]
 
 
 def wedding_anniversaries(scope: BuildScope) -> list[QuerySet]:
@@ -182,6 +281,9 @@ HIGH, NORMAL, URGENT = Priority.HIGH, Priority.NORMAL, Priority.URGENT
 KINDS = (
     OccasionKind(
         key="birthday",
+        dated=True,
+        display_label=birthday_display_label,
+        greeting_label=lambda stored: "",
         label=_("Birthday"),
         source=client_birthdays,
         default_lead_days=3,
@@ -200,6 +302,9 @@ KINDS = (
     ),
     OccasionKind(
         key="family_birthday",
+        dated=True,
+        display_label=family_birthday_display_label,
+        greeting_label=family_birthday_greeting_label,
         label=_("Family birthday"),
         source=family_birthdays,
         default_lead_days=3,
@@ -216,6 +321,7 @@ KINDS = (
     ),
     OccasionKind(
         key="wedding_anniversary",
+        dated=True,
         label=_("Wedding anniversary"),
         source=wedding_anniversaries,
         default_lead_days=3,
@@ -234,6 +340,7 @@ KINDS = (
     ),
     OccasionKind(
         key="custom_date",
+        dated=True,
         label=_("Date to remember"),
         source=custom_dates,
         default_lead_days=3,

@@ -23,6 +23,8 @@ Problems = list[tuple[str, str]]
 # The fields of a client or family member the birthday rule reads.
 BIRTHDAY_FIELDS = [
     "birth_date",
+    "birth_month",
+    "birth_day",
     "birthday_calendar",
     "lunar_birth_year",
     "lunar_birth_month",
@@ -61,6 +63,7 @@ def birthday_problems(
     if birth_date and birth_date > (today or timezone.localdate()):
         problems.append(("birth_date", _("A birth date cannot be in the future.")))
         birth_date = None
+    problems += _month_day_problems(values)
     month = values.get("lunar_birth_month")
     day = values.get("lunar_birth_day")
     leap = bool(values.get("lunar_birth_leap"))
@@ -129,6 +132,25 @@ def birthday_problems(
     if year:  # the year found from the solar date is stored with the lunar birthday
         filled["lunar_birth_year"] = year
     return problems, filled
+
+
+def _month_day_problems(values: Mapping[str, Any]) -> Problems:
+    """A solar birthday known without the year: month and day both, a real date (29
+    February allowed). With a full birth date, its month and day are the ones kept."""
+    birth_date = values.get("birth_date")
+    if birth_date:  # its month and day are stored with it (Birthday.save)
+        return []
+    month, day = values.get("birth_month"), values.get("birth_day")
+    if month is None and day is None:
+        return []
+    if month is None or day is None:
+        field = "birth_day" if day is None else "birth_month"
+        return [(field, _("Enter both the month and day of the birthday, or neither."))]
+    try:
+        date(2000, month, day)  # a leap year: 29 February is a birthday
+    except (ValueError, OverflowError):
+        return [("birth_day", _("%(month)s/%(day)s is not a date.") % {"month": month, "day": day})]
+    return []
 
 
 def client_problems(

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -122,7 +123,10 @@ class ClientFilter(ListFilterSet):
 def client_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Client]:
     """The filtered, annotated client list; `filters` are ClientFilter's parameters (the
     list page's query string). A fixed number of queries whatever its length."""
-    listed = ClientFilter(filters, queryset=clients_for_user(user=user))
+    # A record merged into another is reached from the kept client, not listed.
+    listed = ClientFilter(
+        filters, queryset=clients_for_user(user=user).filter(merged_into__isnull=True)
+    )
     today = timezone.localdate()
     qs = listed.qs.annotate(
         last_contact=Max("interactions__date"),
@@ -188,6 +192,13 @@ def client_audit_history(*, client: Client) -> list[HistoryEntry]:
                 records=FamilyMember.history.filter(client_id=client.pk),
                 subject=lambda record: _("Family member %(name)s") % {"name": record.name},
             ),
+            # The records merged into this one keep their own history rows: shown here.
+            HistorySource(
+                records=Client.history.filter(
+                    id__in=Client.objects.filter(merged_into=client).values("pk")
+                ),
+                subject=lambda record: _("Merged record %(name)s") % {"name": record.name},
+            ),
         ]
     )
 
@@ -214,3 +225,154 @@ def overdue_commitments_by_owner(*, owner_ids, today: date) -> dict[int, int]:
         .order_by()
     )
     return {row["client__owner_id"]: row["n"] for row in rows}
+
+
+# --- Possible duplicates and merges ---------------------------------------------------------
+
+DUPLICATE_REASONS = {
+    "mobile": gettext_lazy("same mobile"),
+    "id_number": gettext_lazy("same ID number"),
+    "name_birth": gettext_lazy("same name and birth date"),
+}
+DUPLICATES_SHOWN = 5
+
+
+def possible_duplicates(
+    *,
+    user: User,
+    name: str = "",
+    mobile: Any = None,
+    birth_date: date | None = None,
+    id_number: str = "",
+    exclude_pk: int | None = None,
+) -> list[dict[str, Any]]:
+    """The agent's own clients who may be the same person: the same mobile, the same ID
+    number (once clients have one), or the same name with the same birth date; a name alone
+    never matches. One query; another agent's clients are never looked at. Each item:
+    {"client", "reasons" (words), "text" ("可能与已有客户重复：王芳（手机相同）")}."""
+    match = Q()
+    if mobile:
+        match |= Q(mobile=mobile)
+    has_id_number = any(f.name == "id_number" for f in Client._meta.get_fields())
+    if id_number and has_id_number:
+        match |= Q(id_number=id_number.strip())
+    if name and name.strip() and birth_date:
+        match |= Q(name=name.strip(), birth_date=birth_date)
+    if not match:
+        return []
+    found = (
+        clients_for_user(user=user)
+        .filter(match, merged_into__isnull=True)
+        .exclude(pk=exclude_pk)
+        .order_by("id")[:DUPLICATES_SHOWN]
+    )
+    rows = []
+    for client in found:
+        keys = []
+        if mobile and client.mobile == mobile:
+            keys.append("mobile")
+        if has_id_number and id_number and getattr(client, "id_number", "") == id_number.strip():
+            keys.append("id_number")
+        if birth_date and client.birth_date == birth_date and client.name == name.strip():
+            keys.append("name_birth")
+        reasons = "、".join(str(DUPLICATE_REASONS[k]) for k in keys)
+        rows.append(
+            {
+                "client": client,
+                "reasons": reasons,
+                "text": _("Possibly the same person as your client %(name)s (%(reasons)s)")
+                % {"name": client.name, "reasons": reasons},
+            }
+        )
+    return rows
+
+
+def merge_field_rows(*, kept: Client, other: Client) -> list[dict[str, Any]]:
+    """The merge page's rows: each group of fields (clients.services.MERGE_GROUPS) with both
+    records' values as shown, whether they differ, and the side picked by default (the
+    other's when only it has a value)."""
+    from .services import KEPT, MERGE_GROUPS, OTHER
+
+    rows = []
+    for group, fields in MERGE_GROUPS.items():
+        first = Client._meta.get_field(fields[0])
+
+        def shown(client: Client, first=first, fields=fields) -> str:
+            if fields[0] == "birth_date":
+                return birthday_text(client)
+            parts = [_field_text(client, name) for name in fields]
+            return " · ".join(p for p in parts if p) or "—"
+
+        kept_text, other_text = shown(kept), shown(other)
+        empty = kept_text == "—"
+        rows.append(
+            {
+                "group": group,
+                "label": str(first.verbose_name),
+                "kept": kept_text,
+                "other": other_text,
+                "differs": kept_text != other_text,
+                "default": OTHER if empty and other_text != "—" else KEPT,
+            }
+        )
+    return rows
+
+
+def _field_text(client: Client, name: str) -> str:
+    field = Client._meta.get_field(name)
+    value = getattr(client, name)
+    if value in (None, "") or (value is False and name != "is_influence_centre"):
+        return ""
+    if field.choices:
+        return str(getattr(client, f"get_{name}_display")())
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def birthday_text(person) -> str:
+    """A person's birthday as the merge page shows it: 1985-03-08, 3/8 (year unknown), the
+    lunar birthday, and which one is celebrated."""
+    from agentcrm.core.calendar import lunar_text
+
+    parts = []
+    if person.birth_date:
+        parts.append(person.birth_date.isoformat())
+    elif person.birth_year_unknown:
+        parts.append(
+            _("%(month)s/%(day)s, age unknown")
+            % {"month": person.birth_month, "day": person.birth_day}
+        )
+    if person.has_lunar_birthday:
+        parts.append(
+            lunar_text(
+                month=person.lunar_birth_month,
+                day=person.lunar_birth_day,
+                leap=person.lunar_birth_leap,
+            )
+        )
+    if not parts:
+        return "—"
+    return " · ".join([*parts, str(person.get_birthday_calendar_display())])
+
+
+def merges_for_client(*, client: Client) -> list:
+    """The merges into this client and out of it that can still be undone, newest first."""
+    from .models import ClientMerge
+
+    now = timezone.now()
+    return list(
+        ClientMerge.objects.filter(Q(kept=client) | Q(other=client), undone_at__isnull=True)
+        .filter(merged_at__gte=now - timedelta(days=ClientMerge.UNDO_DAYS))
+        .select_related("kept", "other")
+    )
+
+
+def get_merge_for_user(*, user: User, pk: int):
+    from .models import ClientMerge
+
+    if not user.is_authenticated:
+        raise Http404
+    return get_object_or_404(ClientMerge.objects.select_related("kept", "other"), pk=pk, owner=user)

@@ -6,15 +6,30 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, ProtectedError
+from django.db.models import DateField, Model, ProtectedError, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
-from agentcrm.core.history import history_record
-from touches.registry import occasion_reopened, occasion_resolved
+from agentcrm.core.history import (
+    REASON_MERGE,
+    REASON_MERGE_UNDONE,
+    REASON_MERGED,
+    history_record,
+)
+from touches.registry import merge_movers, occasion_reopened, occasion_resolved
 
-from .models import Client, Commitment, Interaction, LifeEvent, Segment, Tag
+from .models import (
+    Client,
+    ClientMerge,
+    Commitment,
+    CustomDate,
+    FamilyMember,
+    Interaction,
+    LifeEvent,
+    Segment,
+    Tag,
+)
 from .rules import BIRTHDAY_FIELDS, birthday_problems, client_problems, custom_date_problems
 
 # The fields of a client, a family member and a yearly date the services write.
@@ -46,7 +61,9 @@ CLIENT_FIELDS = frozenset(
         "notes",
     }
 )
-FAMILY_FIELDS = frozenset({"relation", "name", "gender", *BIRTHDAY_FIELDS, "is_living", "notes"})
+FAMILY_FIELDS = frozenset(
+    {"relation", "name", "gender", *BIRTHDAY_FIELDS, "is_living", "as_client", "notes"}
+)
 CUSTOM_DATE_FIELDS = frozenset({"name", "calendar", "year", "month", "day", "leap"})
 
 
@@ -111,6 +128,9 @@ def _rows_save(
         else:
             raise manager.model.DoesNotExist(f"{client} has no {related} row {pk}")
         _assign(instance, values, fields)
+        linked = getattr(instance, "as_client", None)
+        if linked is not None and (linked.owner_id != client.owner_id or linked.pk == client.pk):
+            raise ValidationError({under: [_("Choose one of your other clients.")]})
         _apply_rule(instance, rule, fields, under=under)
         instance.save()
 
@@ -323,3 +343,189 @@ def commitment_on_touch_reopened(
     commitment = _commitment_of_touch(source=source, owner_id=owner_id, client_id=client_id)
     if commitment is not None:
         commitment_reopen(commitment=commitment)
+
+
+# --- Merging two records of one person ------------------------------------------------------
+
+# The kept client's fields the agent picks from one record or the other, in groups that
+# must move together (a birthday is its solar, lunar and calendar fields at once).
+MERGE_GROUPS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "gender": ("gender",),
+    "salutation": ("salutation",),
+    "greeting_style": ("greeting_style",),
+    "birthday": tuple(BIRTHDAY_FIELDS),
+    "mobile": ("mobile",),
+    "phone_other": ("phone_other",),
+    "wechat_id": ("wechat_id",),
+    "email": ("email",),
+    "address": ("address",),
+    "occupation": ("occupation",),
+    "employer": ("employer",),
+    "industry": ("industry",),
+    "wedding": ("marital_status", "wedding_date"),
+    "income_band": ("income_band",),
+    "interests": ("interests",),
+    "vip_tier": ("vip_tier",),
+    "is_influence_centre": ("is_influence_centre",),
+    "source": ("source",),
+    "stage": ("stage",),
+    "do_not_contact": ("do_not_contact", "do_not_contact_reason"),
+    "notes": ("notes",),
+}
+KEPT, OTHER = "kept", "other"
+# The archive's own rows of a client that a merge moves (model, its key to the client).
+MERGE_ROWS = (
+    (FamilyMember, "client"),
+    (FamilyMember, "as_client"),
+    (CustomDate, "client"),
+    (Interaction, "client"),
+    (LifeEvent, "client"),
+    (Commitment, "client"),
+)
+
+
+def _stored(value: Any) -> Any:
+    """A field value as ClientMerge.overwritten keeps it (JSON)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)  # a phone number
+
+
+def _restored(client: Client, name: str, value: Any) -> Any:
+    field = client._meta.get_field(name)
+    if value is None:
+        return None
+    if isinstance(field, DateField):
+        return date.fromisoformat(value)
+    return value
+
+
+def _locked(*clients: Client) -> dict[int, Client]:
+    ids = [c.pk for c in clients]
+    return Client.objects.select_for_update().in_bulk(ids)
+
+
+@transaction.atomic
+def client_merge(
+    *, kept: Client, other: Client, by: User | None = None, choices: Mapping[str, str] = {}
+) -> ClientMerge:
+    """Merge `other` into `kept`: the agent's picks in `choices` ({group of MERGE_GROUPS:
+    "kept" or "other"}; a group left out keeps the kept client's values) become the kept
+    client's fields; everything attached to `other` (family, dates, interactions, life
+    events, promises, tags, segments, and through the registered merge movers policies,
+    referrals, reviews, handovers and touches) moves to `kept`; `other` is archived and
+    marked merged. One transaction: a mover's refusal (a referral cycle) writes nothing.
+    The ClientMerge returned records what moved, for `client_merge_undo`."""
+    if kept.pk == other.pk:
+        raise ValidationError(_("A client cannot be merged with themself."))
+    if kept.owner_id != other.owner_id:
+        raise ValidationError(_("Only two clients of the same agent can be merged."))
+    locked = _locked(kept, other)
+    kept, other = locked[kept.pk], locked[other.pk]
+    if kept.merged_into_id or other.merged_into_id:
+        raise ValidationError(_("This record was already merged into another client."))
+    unknown = set(choices) - set(MERGE_GROUPS) - {"referrer"}
+    if unknown:
+        raise ValidationError(_("Unknown fields to merge: %(names)s") % {"names": sorted(unknown)})
+
+    overwritten: dict[str, Any] = {}
+    for group, fields in MERGE_GROUPS.items():
+        if choices.get(group) != OTHER:
+            continue
+        for name in fields:
+            overwritten[name] = _stored(getattr(kept, name))
+            setattr(kept, name, getattr(other, name))
+    moved: dict[str, Any] = {"clients": {}}
+    for model, key in MERGE_ROWS:
+        rows = model.objects.filter(**{key: other})
+        ids = list(rows.values_list("pk", flat=True))
+        if ids:
+            model.objects.filter(pk__in=ids).update(**{key: kept})
+            moved["clients"][f"{model._meta.label}.{key}"] = ids
+    for relation in ("tags", "segments"):
+        have = set(getattr(kept, relation).values_list("pk", flat=True))
+        added = [
+            pk for pk in getattr(other, relation).values_list("pk", flat=True) if pk not in have
+        ]
+        if added:
+            getattr(kept, relation).add(*added)
+            moved["clients"][relation] = added
+    other_archived_at = other.archived_at
+    other.archived_at = other.archived_at or timezone.now()
+    other.merged_into = kept
+    other._change_reason = REASON_MERGED
+    other.save()
+    kept._change_reason = REASON_MERGE
+    kept.save()
+    for mover in merge_movers():
+        moved[mover.key] = mover.move(kept, other, choices)
+    return ClientMerge.objects.create(
+        owner_id=kept.owner_id,
+        kept=kept,
+        other=other,
+        moved=moved,
+        overwritten=overwritten,
+        other_archived_at=other_archived_at,
+    )
+
+
+@transaction.atomic
+def client_merge_undo(*, merge: ClientMerge, by: User | None = None) -> ClientMerge:
+    """Put back what `client_merge` moved and the kept client's overwritten values, and make
+    the other record active again; within ClientMerge.UNDO_DAYS days, once. Rows added or
+    changed since the merge stay where they are."""
+    merge = ClientMerge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at is not None:
+        raise ValidationError(_("This merge was already undone."))
+    if timezone.now() > merge.undo_until:
+        raise ValidationError(
+            _("A merge can be undone within %(days)d days; this one is older.")
+            % {"days": ClientMerge.UNDO_DAYS}
+        )
+    locked = _locked(merge.kept, merge.other)
+    kept, other = locked[merge.kept_id], locked[merge.other_id]
+    if kept.merged_into_id:
+        raise ValidationError(
+            _("%(name)s was merged into another client since: undo that merge first.")
+            % {"name": kept.name}
+        )
+    for mover in reversed(merge_movers()):
+        mover.undo(kept, other, merge.moved.get(mover.key, {}))
+    own = merge.moved.get("clients", {})
+    for model, key in MERGE_ROWS:
+        ids = own.get(f"{model._meta.label}.{key}")
+        if ids:
+            model.objects.filter(pk__in=ids, **{key: kept}).update(**{key: other})
+    for relation in ("tags", "segments"):
+        if own.get(relation):
+            getattr(kept, relation).remove(*own[relation])
+    for name, value in merge.overwritten.items():
+        setattr(kept, name, _restored(kept, name, value))
+    kept._change_reason = REASON_MERGE_UNDONE
+    kept.save()
+    other.archived_at = merge.other_archived_at
+    other.merged_into = None
+    other._change_reason = REASON_MERGE_UNDONE
+    other.save()
+    merge.undone_at = timezone.now()
+    merge.save(update_fields=["undone_at"])
+    return merge
+
+
+def merge_rows_move(rows: QuerySet, *, key: str, kept: Client) -> list[int]:
+    """For merge movers: point `rows` (another app's rows of the absorbed client) at `kept`
+    through their foreign key `key`; returns the ids moved, for the undo."""
+    ids = list(rows.values_list("pk", flat=True))
+    if ids:
+        rows.model.objects.filter(pk__in=ids).update(**{key: kept})
+    return ids
+
+
+def merge_rows_back(model, *, key: str, ids: Iterable[int], kept: Client, other: Client) -> None:
+    """For merge movers' undo: the rows `merge_rows_move` moved, still on `kept`, back."""
+    ids = list(ids or ())
+    if ids:
+        model.objects.filter(pk__in=ids, **{key: kept}).update(**{key: other})

@@ -5,6 +5,7 @@ get_client_for_user: another agent's is a 404."""
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,9 +39,29 @@ def client_list(request):
 
 def _client_form_page(request, client=None):
     form = ClientForm(request.POST or None, instance=client, owner=request.user)
-    family = FamilyFormSet(request.POST or None, instance=client, prefix="family")
+    family = FamilyFormSet(
+        request.POST or None,
+        instance=client,
+        prefix="family",
+        form_kwargs={"owner": request.user},
+    )
     dates = CustomDateFormSet(request.POST or None, instance=client, prefix="dates")
+    duplicates: list = []
     if request.method == "POST":
+        if form.is_valid() and family.is_valid() and dates.is_valid():
+            duplicates = _duplicates_unconfirmed(request, form, client)
+        if duplicates:
+            return render(
+                request,
+                "clients/client_form.html",
+                {
+                    "form": form,
+                    "family": family,
+                    "dates": dates,
+                    "client": client,
+                    "duplicates": duplicates,
+                },
+            )
         if form.is_valid() and family.is_valid() and dates.is_valid():
             data = {
                 **model_form_values(form),
@@ -67,6 +88,24 @@ def _client_form_page(request, client=None):
     )
 
 
+def _duplicates_unconfirmed(request, form, client) -> list:
+    """The agent's clients who may be the person being saved, unless the agent confirmed
+    it is someone else ("save anyway"). On an edit, only when the mobile, the name or the
+    birth date changed. Never merges anything."""
+    if request.POST.get("confirm_duplicate"):
+        return []
+    if client is not None and not {"mobile", "name", "birth_date"} & set(form.changed_data):
+        return []
+    return selectors.possible_duplicates(
+        user=request.user,
+        name=form.cleaned_data.get("name") or "",
+        mobile=form.cleaned_data.get("mobile"),
+        birth_date=form.cleaned_data.get("birth_date"),
+        id_number=form.cleaned_data.get("id_number") or "",
+        exclude_pk=client.pk if client else None,
+    )
+
+
 def client_create(request):
     return _client_form_page(request)
 
@@ -87,6 +126,16 @@ def client_detail(request, pk: int):
         commitment_form=CommitmentForm(),
         has_history=selectors.client_has_history(client=client),
         audit_history=selectors.client_audit_history(client=client),
+        merges=selectors.merges_for_client(client=client),
+        duplicates=[]
+        if client.merged_into_id
+        else selectors.possible_duplicates(
+            user=request.user,
+            name=client.name,
+            mobile=client.mobile,
+            birth_date=client.birth_date,
+            exclude_pk=client.pk,
+        ),
         # Panels other apps register (policies…): clients does not import them.
         panels=client_panels(client=client),
     )
@@ -222,3 +271,57 @@ def commitment_list(request):
             "today": timezone.localdate(),
         },
     )
+
+
+# --- Merging two records of one person ------------------------------------------------------
+
+
+def client_merge(request, pk: int, other_id: int):
+    """Two of the agent's records side by side: the agent picks each field; on POST
+    everything attached to `other_id` moves to `pk` (clients.services.client_merge)."""
+    kept = selectors.get_client_for_user(user=request.user, pk=pk)
+    other = selectors.get_client_for_user(user=request.user, pk=other_id)
+    if kept.pk == other.pk:
+        raise Http404
+    rows = selectors.merge_field_rows(kept=kept, other=other)
+    status = 200
+    if request.method == "POST":
+        choices = {
+            row["group"]: request.POST.get(f"pick_{row['group']}", services.KEPT) for row in rows
+        }
+        try:
+            merge = services.client_merge(kept=kept, other=other, by=request.user, choices=choices)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            status = 400
+            for row in rows:
+                row["default"] = choices[row["group"]]
+        else:
+            messages.success(
+                request,
+                _("%(other)s was merged into %(kept)s. You can undo it within %(days)d days.")
+                % {"other": other.name, "kept": kept.name, "days": merge.UNDO_DAYS},
+            )
+            return redirect("clients:detail", pk=kept.pk)
+    return render(
+        request,
+        "clients/client_merge.html",
+        {"kept": kept, "other": other, "rows": rows},
+        status=status,
+    )
+
+
+@require_POST
+def client_merge_undo(request, merge_id: int):
+    merge = selectors.get_merge_for_user(user=request.user, pk=merge_id)
+    try:
+        services.client_merge_undo(merge=merge, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("clients:detail", pk=merge.kept_id)
+    messages.success(
+        request,
+        _("The merge was undone: %(other)s is a separate client again.")
+        % {"other": merge.other.name},
+    )
+    return redirect("clients:detail", pk=merge.other_id)

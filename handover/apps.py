@@ -8,12 +8,16 @@ class HandoverConfig(AppConfig):
     verbose_name = _("Book handover")
 
     def ready(self) -> None:
-        from touches.registry import register_client_panel
+        from touches.registry import register_client_panel, register_merge_mover
 
         from .selectors import client_agent_history
+        from .services import agent_changes_merge_move, agent_changes_merge_undo
 
         register_client_panel(
             "handover/_client_panel.html",
             lambda client: {"agent_changes": client_agent_history(client=client)},
             order=40,
+        )
+        register_merge_mover(
+            "handover", move=agent_changes_merge_move, undo=agent_changes_merge_undo, order=40
         )

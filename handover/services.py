@@ -26,6 +26,7 @@ from agentcrm.accounts.models import User
 from agentcrm.accounts.services import user_deactivate
 from agentcrm.core.history import history_record
 from clients.models import Client, Tag
+from clients.services import merge_rows_back, merge_rows_move
 from policies.models import Policy
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from servicing.models import ServiceRequest
@@ -45,6 +46,9 @@ MOVES = {
     "touches.Touch",
 }
 STAYS = {
+    # A merge can be undone by the agent who made it; a handover ends that (the new agent
+    # gets the merged client as it is).
+    "clients.ClientMerge",
     "spreadsheets.ImportJob",  # the departing agent's uploaded files
     "touches.TouchPreference",  # personal settings
     "touches.FestivalPreference",
@@ -203,3 +207,18 @@ def _queue_introductions(plan: Plan) -> None:
     for agent_id, ids in plan.assignment.items():
         if ids:
             transaction.on_commit(lambda args=([agent_id], ids): rebuild(args))
+
+
+# --- A client merge (clients.services.client_merge) -------------------------------------------
+
+
+def agent_changes_merge_move(kept: Client, other: Client, choices) -> dict:
+    """The absorbed client's record of earlier agents moves to the kept client (a merge
+    mover, registered in HandoverConfig.ready())."""
+    rows = HandoverClient.objects.filter(client=other)
+    return {"agent_changes": merge_rows_move(rows, key="client", kept=kept)}
+
+
+def agent_changes_merge_undo(kept: Client, other: Client, moved) -> None:
+    ids = moved.get("agent_changes")
+    merge_rows_back(HandoverClient, key="client", ids=ids, kept=kept, other=other)

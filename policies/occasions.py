@@ -167,6 +167,7 @@ _POLICY_LABEL = {"display_label": policy_display_label, "greeting_label": policy
 KINDS = (
     OccasionKind(
         key="policy_anniversary",
+        dated=True,
         label=_("Policy anniversary"),
         source=anniversaries,
         default_lead_days=7,
@@ -190,6 +191,7 @@ KINDS = (
     ),
     OccasionKind(
         key="rider_expiry",
+        dated=True,
         label=_("Rider expiry"),
         source=rider_expiries,
         default_lead_days=30,
@@ -208,6 +210,7 @@ KINDS = (
     ),
     OccasionKind(
         key="payout_due",
+        dated=True,
         label=_("Payout to claim"),
         source=payouts_due,
         default_lead_days=30,
@@ -267,6 +270,7 @@ KINDS = (
     ),
     OccasionKind(
         key="cooling_off_end",
+        dated=True,
         label=_("Cooling-off period ending"),
         source=cooling_off_endings,
         default_lead_days=2,

@@ -19,10 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
-from agentcrm.core.history import history_record
+from agentcrm.core.history import REASON_MERGE, REASON_MERGE_UNDONE, history_record
 from agentcrm.core.transitions import status_move
 from clients.models import Client, Interaction
-from clients.services import interaction_create
+from clients.services import interaction_create, merge_rows_back, merge_rows_move
 from policies.models import Policy
 from touches.registry import occasion_resolved
 
@@ -400,3 +400,74 @@ def on_touch_done(*, kind: str, source: str, owner_id: int, **kwargs) -> None:
     )
     if change is not None:
         referral_feedback_report(change=change, by=kwargs.get("by"), log_contact=False)
+
+
+# --- A client merge (clients.services.client_merge) -------------------------------------------
+
+
+def _depths_recompute(client_id: int) -> None:
+    """The stored depth of the edge into `client_id` and of every edge below it, after edges
+    moved: the edge into a person is as deep as the number of their referrers above."""
+    own = len(ancestor_ids(client_id))
+    Referral.objects.filter(referred_id=client_id).update(depth=own)
+    by_level: dict[int, list[int]] = {}
+    for referred_id, level in descendant_levels(client_id).items():
+        by_level.setdefault(level, []).append(referred_id)
+    for level, ids in by_level.items():
+        Referral.objects.filter(referred_id__in=ids).update(depth=own + level)
+
+
+def referrals_merge_move(kept: Client, other: Client, choices) -> dict:
+    """The absorbed client's referrals in either direction and asks move to the kept client
+    (a merge mover, registered in ReferralsConfig.ready()). The kept client keeps one
+    referrer: their own if they have one, else the absorbed client's; a referral between the
+    two, or a move that would make someone their own ancestor, refuses the merge."""
+    between = Referral.objects.filter(referrer=kept, referred=other) | Referral.objects.filter(
+        referrer=other, referred=kept
+    )
+    edge = between.select_related("referrer", "referred").first()
+    if edge is not None:
+        raise ValidationError(
+            _(
+                "%(referrer)s referred %(referred)s: merged, they would be their own referrer. "
+                "The merge was refused; delete that referral first if they are one person."
+            )
+            % {"referrer": edge.referrer.name, "referred": edge.referred.name}
+        )
+    moved: dict[str, list[int]] = {}
+    if not Referral.objects.filter(referred=kept).exists():
+        moved["referred"] = merge_rows_move(
+            Referral.objects.filter(referred=other), key="referred", kept=kept
+        )
+    moved["referrer"] = merge_rows_move(
+        Referral.objects.filter(referrer=other), key="referrer", kept=kept
+    )
+    moved["requests"] = merge_rows_move(
+        ReferralRequest.objects.filter(client=other), key="client", kept=kept
+    )
+    if kept.pk in ancestor_ids(kept.pk):
+        raise ValidationError(
+            _(
+                "Merging these records would make %(name)s their own referrer further up "
+                "the chain (a cycle): the merge was refused."
+            )
+            % {"name": kept.name}
+        )
+    _depths_recompute(kept.pk)
+    history_record(
+        instances=Referral.objects.filter(pk__in=moved.get("referred", []) + moved["referrer"]),
+        reason=REASON_MERGE,
+    )
+    return moved
+
+
+def referrals_merge_undo(kept: Client, other: Client, moved) -> None:
+    merge_rows_back(Referral, key="referred", ids=moved.get("referred"), kept=kept, other=other)
+    merge_rows_back(Referral, key="referrer", ids=moved.get("referrer"), kept=kept, other=other)
+    merge_rows_back(
+        ReferralRequest, key="client", ids=moved.get("requests"), kept=kept, other=other
+    )
+    _depths_recompute(kept.pk)
+    _depths_recompute(other.pk)
+    ids = list(moved.get("referred", [])) + list(moved.get("referrer", []))
+    history_record(instances=Referral.objects.filter(pk__in=ids), reason=REASON_MERGE_UNDONE)

@@ -8,7 +8,11 @@ class ServicingConfig(AppConfig):
     verbose_name = _("Servicing & claims")
 
     def ready(self):
-        from touches.registry import register_client_panel, register_policy_part
+        from touches.registry import (
+            register_client_panel,
+            register_merge_mover,
+            register_policy_part,
+        )
 
         from .panels import (
             client_reviews_panel,
@@ -26,4 +30,9 @@ class ServicingConfig(AppConfig):
         )
         register_policy_part(
             "policies/detail/_reviews.html", policy_reviews_part, column="right", order=20
+        )
+        from .services.merge import reviews_merge_move, reviews_merge_undo
+
+        register_merge_mover(
+            "servicing", move=reviews_merge_move, undo=reviews_merge_undo, order=20
         )

@@ -15,6 +15,7 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from agentcrm.accounts.models import User
+from clients.models import ClientMerge
 from handover.models import Handover
 from touches.models import CalendarFeed
 
@@ -103,6 +104,8 @@ MATRIX: dict[str, Entry] = {
     "clients:archive": Entry(OWNED, {"pk": "client"}, post_only=True),
     "clients:unarchive": Entry(OWNED, {"pk": "client"}, post_only=True),
     "clients:delete": Entry(OWNED, {"pk": "client"}, post_only=True),
+    "clients:merge": Entry(OWNED, {"pk": "client", "other_id": "client2"}),
+    "clients:merge_undo": Entry(OWNED, {"merge_id": "merge"}, post_only=True),
     "clients:interaction_add": Entry(OWNED, {"pk": "client"}, post_only=True),
     "clients:life_event_add": Entry(OWNED, {"pk": "client"}, post_only=True),
     "clients:commitment_add": Entry(OWNED, {"pk": "client"}, post_only=True),
@@ -207,6 +210,10 @@ def world(owner, teammate, outsider, manager):
         "feed_token": CalendarFeed.objects.create(owner=owner).token,
         "csv_format": "csv",
         "handover": Handover.objects.create(from_agent=owner, by=manager),
+        "client2": ClientFactory(owner=owner, name="王芳"),
+        "merge": ClientMerge.objects.create(
+            owner=owner, kept=client, other=ClientFactory(owner=owner, name="王小芳")
+        ),
     }
 
 

@@ -11,9 +11,19 @@ class TouchesConfig(AppConfig):
     verbose_name = _("Service touches")
 
     def ready(self) -> None:
-        from .registry import occasion_reopened, occasion_resolved, register_client_panel
+        from .registry import (
+            occasion_reopened,
+            occasion_resolved,
+            register_client_panel,
+            register_merge_mover,
+        )
         from .selectors import touch_history_for_client
-        from .services import touches_close_for_source, touches_reopen_for_source
+        from .services import (
+            touches_close_for_source,
+            touches_merge_move,
+            touches_merge_undo,
+            touches_reopen_for_source,
+        )
         from .triggers import connect_client_triggers
 
         # Every app's occasions.py registers its kinds and triggers on import.
@@ -31,3 +41,4 @@ class TouchesConfig(AppConfig):
             lambda client: touch_history_for_client(client=client),
             order=10,
         )
+        register_merge_mover("touches", move=touches_merge_move, undo=touches_merge_undo, order=90)

@@ -330,6 +330,8 @@ def touch_rebuild_for_clients(
 ) -> int:
     """`touch_rebuild_for_client` for many clients of a few agents at once (a book handed
     over to new agents): the days already built, set-based, adding only what is missing."""
+    if client_ids:
+        touch_retire_moved(client_ids=client_ids, kinds=kinds)
     marker = JobMarker.objects.filter(name=BUILD_JOB).values_list("last_completed_day", flat=True)
     last = marker.first()
     if last is None or last < today or not client_ids:
@@ -340,6 +342,40 @@ def touch_rebuild_for_clients(
         build_day(due=day, agents=agents, client_ids=client_ids, late=day == today, kinds=kinds)
         for day in days
     )
+
+
+def touch_retire_moved(*, client_ids: Iterable[int], kinds: Iterable[str] | None = None) -> int:
+    """Retire the open touches of these clients that were built from a date since corrected:
+    for each kind marked `dated` (of `kinds`, when given), the kind's source is asked for
+    the day of each open touch (lead 0, so the occasion is that day), and an open touch it
+    no longer gives (same client, agent and source on that day) is deleted, from the
+    dashboard and the calendar feed at once. Done and skipped touches stay in the history.
+    One query for the open touches and one per kind and occasion day among them."""
+    wanted = set(kinds) if kinds is not None else None
+    dated = {
+        key: kind
+        for key, kind in occasion_kinds().items()
+        if kind.dated and (wanted is None or key in wanted)
+    }
+    client_ids = list(client_ids)
+    if not dated or not client_ids:
+        return 0
+    open_touches = Touch.objects.filter(
+        client_id__in=client_ids, status=Touch.Status.OPEN, kind__in=list(dated)
+    ).values_list("pk", "kind", "occasion_date", "client_id", "owner_id", "source")
+    by_day: dict[tuple[str, date], list[tuple]] = defaultdict(list)
+    for pk, kind, day, client_id, owner_id, source in open_touches:
+        by_day[(kind, day)].append((pk, client_id, owner_id, source))
+    retired: list[int] = []
+    for (key, day), touches in by_day.items():
+        still: set[tuple] = set()
+        for qs in dated[key].source(BuildScope(due=day, lead_days=0)):
+            rows = qs.filter(t_client__in={t[1] for t in touches}, t_occasion=day)
+            still.update(rows.order_by().values_list("t_client", "t_owner", "t_source"))
+        retired += [pk for pk, *who in touches if tuple(who) not in still]
+    if retired:
+        Touch.objects.filter(pk__in=retired, status=Touch.Status.OPEN).delete()
+    return len(retired)
 
 
 def touch_rebuild_collected(

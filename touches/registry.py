@@ -33,6 +33,12 @@ no app by name. The extension points, who fills each and what runs it:
    dashboard card of a touch of some kinds ("start the annual review" on a policy
    anniversary). Filled from `occasions.py` or `AppConfig.ready()`; `touches.rows` renders
    them after the built-in actions (done, snooze, skip), in one place for every card.
+8. **Client-merge movers** (`register_merge_mover`, `MergeMover`): when an agent merges two
+   records of one person, each app moves what it keeps about the absorbed client (policies
+   as holder or insured, referrals in either direction, touches, reviews, handovers) to the
+   kept one, and moves it back when the merge is undone. Filled from `AppConfig.ready()`;
+   run by `clients.services.client_merge` / `client_merge_undo`, inside their transaction,
+   since clients imports none of these apps.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -55,6 +61,7 @@ __all__ = [
     "BuildScope",
     "ClientOf",
     "ClientTrigger",
+    "MergeMover",
     "NightlyStep",
     "OccasionKind",
     "Panel",
@@ -65,6 +72,7 @@ __all__ = [
     "TouchAction",
     "client_panels",
     "client_triggers",
+    "merge_movers",
     "nightly_steps",
     "occasion_kind",
     "occasion_kinds",
@@ -74,6 +82,7 @@ __all__ = [
     "policy_parts",
     "register_client_panel",
     "register_client_trigger",
+    "register_merge_mover",
     "register_nightly_step",
     "register_occasion",
     "register_policy_part",
@@ -145,6 +154,11 @@ class OccasionKind:
     # owed to a referrer about one prospect, one per stage, are one duty. None: a card per
     # client and day.
     merge_key: "Callable[[], Expression] | None" = None
+    # The occasion comes from a date the agent can correct (a birth date, a policy's
+    # effective date, a rider's expiry): a client's rebuild retires (deletes) the open
+    # touches of the kind that the source no longer gives on their occasion day
+    # (`touches.build.touch_retire_moved`); done and skipped ones stay in the history.
+    dated: bool = False
 
 
 _kinds: dict[str, OccasionKind] = {}
@@ -396,3 +410,38 @@ def touch_actions(kind: str) -> list[TouchAction]:
     return sorted(
         (a for a in _touch_actions.values() if kind in a.kinds), key=lambda a: (a.order, a.key)
     )
+
+
+# 8. Client-merge movers
+# ---------------------------------------------------------------------------------------
+
+# (kept, other, choices) -> {name: [ids]} of what moved, JSON-able; `choices` holds the
+# agent's picks of the merge page that concern the app (e.g. {"referrer": "other"}). It runs
+# inside the merge's transaction, after the archive's own rows moved; a ValidationError
+# refuses the whole merge (a referral cycle) and nothing is written.
+MergeMove = Callable[[Any, Any, Mapping[str, str]], dict[str, list[int]]]
+# (kept, other, moved) -> None: put back what `MergeMove` recorded, inside the undo's
+# transaction. Rows deleted or changed since the merge are left as they are.
+MergeUndo = Callable[[Any, Any, Mapping[str, list[int]]], None]
+
+
+@dataclass(frozen=True)
+class MergeMover:
+    key: str  # the app's name: its record in ClientMerge.moved is stored under it
+    move: MergeMove
+    undo: MergeUndo
+    order: int  # run order of the moves; undo runs in the reverse order
+
+
+_merge_movers: dict[str, MergeMover] = {}
+
+
+def register_merge_mover(key: str, *, move: MergeMove, undo: MergeUndo, order: int) -> None:
+    """Declare how an app moves its rows of an absorbed client to the kept one, and back
+    (policies 10, servicing 20, referrals 30, handover 40, touches 90: last, since the
+    other moves may trigger rebuilds). Registering a key again replaces it."""
+    _merge_movers[key] = MergeMover(key=key, move=move, undo=undo, order=order)
+
+
+def merge_movers() -> list[MergeMover]:
+    return sorted(_merge_movers.values(), key=lambda m: (m.order, m.key))

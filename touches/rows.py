@@ -153,7 +153,9 @@ class _Texts:
 
     def fill(self, touch: Touch) -> None:
         touch.occasion_text = self.date(touch.occasion_date, "MONTH_DAY_FORMAT")
-        if touch.kind == "birthday" and touch.client.birthday_calendar == Calendar.LUNAR:
+        if touch.kind == "birthday" and (
+            touch.client.birthday_calendar == Calendar.LUNAR or touch.label.startswith("lunar")
+        ):
             # A lunar birthday reads as the client keeps it: 2月17日 农历正月初一.
             touch.occasion_text += " " + self.lunar(touch.occasion_date)
         touch.when_text = self.when(touch.days_to_occasion)
@@ -169,6 +171,8 @@ class _Texts:
         facts = []
         if touch.age is not None:
             facts.append(self.plural(YEARS_OLD, touch.age))
+        elif touch.client.birth_year_unknown:
+            facts.append(gettext("age unknown"))
         facts.append(self.plural(POLICIES_IN_FORCE, touch.active_policies))
         if touch.last_contact:
             facts.append(

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -472,3 +473,41 @@ def digest_preference_save(
     preference.full_clean()
     preference.save()
     return preference
+
+
+# --- A client merge (clients.services.client_merge) -------------------------------------------
+
+
+def touches_merge_move(kept: Client, other: Client, choices) -> dict:
+    """The absorbed client's touches move to the kept client (a merge mover, registered in
+    TouchesConfig.ready()), except one the kept client already has (same kind, day and
+    source: the same birthday): an open one is dropped, a closed one stays in the merged
+    record's history. The kept client's rebuild after the merge retires what no longer
+    holds (the birthday the agent did not keep)."""
+    same = Touch.objects.filter(
+        client=kept,
+        owner_id=OuterRef("owner_id"),
+        kind=OuterRef("kind"),
+        occasion_date=OuterRef("occasion_date"),
+        source=OuterRef("source"),
+    )
+    ids = list(
+        Touch.objects.filter(client=other).exclude(Exists(same)).values_list("pk", flat=True)
+    )
+    Touch.objects.filter(pk__in=ids).update(client=kept)
+    Touch.objects.filter(client=other, status=Touch.Status.OPEN).delete()
+    return {"touches": ids}
+
+
+def touches_merge_undo(kept: Client, other: Client, moved) -> None:
+    """The touches moved back, unless the kept client has the same one again by now."""
+    same = Touch.objects.filter(
+        client=other,
+        owner_id=OuterRef("owner_id"),
+        kind=OuterRef("kind"),
+        occasion_date=OuterRef("occasion_date"),
+        source=OuterRef("source"),
+    )
+    Touch.objects.filter(pk__in=moved.get("touches", ()), client=kept).exclude(Exists(same)).update(
+        client=other
+    )

@@ -138,3 +138,24 @@ def lunar_dates_on(day: date) -> list[tuple[int, int, bool]]:
         for d in range(1, 31)
         if lunar_occurrence(lunar_year=lunar_year, month=month, day=d, leap=leap) == day
     ]
+
+
+# Why a yearly lunar date is kept on another day than its own (see `lunar_occurrence`).
+MOVED_LEAP = "leap"  # a leap-month date in a year without that leap month
+MOVED_DAY30 = "day30"  # day 30 in a month of 29 days that year
+MOVED_BOTH = "leap+day30"
+
+
+def lunar_moves_on(day: date) -> dict[tuple[int, int, bool], str]:
+    """{(month, day, leap): rule} for the yearly lunar dates kept on `day` by a moving rule
+    (MOVED_LEAP, MOVED_DAY30 or MOVED_BOTH); dates kept on their own day are left out."""
+    lunar_year = solar_to_lunar(day)[0]
+    moves = {}
+    for month, lday, leap in lunar_dates_on(day):
+        use_leap = bool(leap) and lunar_leap_month(lunar_year) == month
+        short = lday > lunar_month_days(lunar_year, month, use_leap)
+        if leap and not use_leap:
+            moves[(month, lday, leap)] = MOVED_BOTH if short else MOVED_LEAP
+        elif short:
+            moves[(month, lday, leap)] = MOVED_DAY30
+    return moves

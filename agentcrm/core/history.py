@@ -34,7 +34,16 @@ EMPTY = "—"
 # history_change_reason values written by this project, and how the page names them.
 REASON_BASELINE = "baseline"  # the row each existing record got when the history began
 REASON_IMPORT = "import"  # rows created or changed by a spreadsheet import
-REASON_LABELS = {REASON_BASELINE: _("History starts"), REASON_IMPORT: _("Imported")}
+REASON_MERGE = "merge"  # the kept client of a merge (clients.services.client_merge)
+REASON_MERGED = "merged"  # the record merged into another
+REASON_MERGE_UNDONE = "merge_undone"
+REASON_LABELS = {
+    REASON_BASELINE: _("History starts"),
+    REASON_IMPORT: _("Imported"),
+    REASON_MERGE: _("Merged with another record"),
+    REASON_MERGED: _("Merged into another client"),
+    REASON_MERGE_UNDONE: _("Merge undone"),
+}
 ACTION_LABELS = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
 
 PHONE_NAMES = ("phone", "mobile", "tel")
