@@ -29,6 +29,7 @@ CLIENT_FIELDS = frozenset(
         "greeting_style",
         "email",
         "address",
+        "id_number",
         "occupation",
         "employer",
         "industry",

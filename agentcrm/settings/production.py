@@ -6,6 +6,9 @@ from .base import env
 DEBUG = False  # not read from the environment on purpose
 SECRET_KEY = env.str("SECRET_KEY")  # no default: start-up fails loudly without it
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# No default: ID numbers cannot be stored or read without them.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
+ID_NUMBER_DIGEST_KEY = env.str("ID_NUMBER_DIGEST_KEY")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The app sits behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
