@@ -60,11 +60,6 @@ class EncryptedCharField(_LibraryEncryptedCharField):
             ) from None
 
 
-def reencrypt(token: str) -> str:
-    """The same value under the first key (MultiFernet.rotate), for `id_numbers_reencrypt`."""
-    return field_fernet().rotate(token.encode()).decode()
-
-
 def keyed_digest(value: str) -> str:
     """HMAC-SHA256 of `value` (already normalised) as 64 hex characters; "" for no value."""
     if not value:
