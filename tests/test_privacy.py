@@ -336,3 +336,49 @@ def test_erasure_removes_personal_data_and_history_and_keeps_the_figures(
     with pytest.raises(ValidationError):
         client_erase(client=client, by=owner)
     assert ErasureLog.objects.count() == 1
+
+
+# --- Uploaded spreadsheets --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_uploaded_files_are_deleted_seven_days_after_upload_whatever_the_job_became(owner):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from spreadsheets.models import ImportJob, ImportRowError
+    from spreadsheets.services import import_jobs_expire
+
+    Status = ImportJob.Status
+    now = timezone.now()
+
+    def job(status, *, days_old=8, progress_minutes=None):
+        made = ImportJob(owner=owner, original_name="王芳的客户.xlsx", kind="xlsx", status=status)
+        made.file.save("x.xlsx", ContentFile(b"PK 13812345678"), save=False)
+        made.save()
+        progress = now - datetime.timedelta(minutes=progress_minutes) if progress_minutes else None
+        ImportJob.objects.filter(pk=made.pk).update(
+            created_at=now - datetime.timedelta(days=days_old), progress_at=progress
+        )
+        ImportRowError.objects.create(job=made, row=2, value="13812345678", message="重复")
+        return made
+
+    queued = job(Status.QUEUED)  # the broker lost its task
+    dead = job(Status.IMPORTING, progress_minutes=60 * 24)  # its worker died
+    running = job(Status.IMPORTING, progress_minutes=1)  # still making progress
+    done = job(Status.DONE)  # its file's deletion had failed
+    fresh = job(Status.VALIDATED, days_old=2)
+    files = {j.pk: j.file.name for j in (queued, dead, running, done, fresh)}
+
+    assert import_jobs_expire() == 2
+    state = {j.pk: (j.status, j.file.name) for j in ImportJob.objects.all()}
+    assert state[queued.pk] == (Status.FAILED, "") and state[dead.pk] == (Status.FAILED, "")
+    assert state[done.pk] == (Status.DONE, "")
+    assert state[running.pk] == (Status.IMPORTING, files[running.pk])
+    assert state[fresh.pk] == (Status.VALIDATED, files[fresh.pk])
+    for pk in (queued.pk, dead.pk, done.pk):
+        assert not default_storage.exists(files[pk])
+    assert default_storage.exists(files[fresh.pk])
+    values = dict(ImportRowError.objects.values_list("job_id", "value"))
+    assert values[fresh.pk] == "13812345678"
+    assert {values[pk] for pk in (queued.pk, dead.pk, running.pk, done.pk)} == {""}
