@@ -12,8 +12,13 @@ class ErasureLog(models.Model):
         REQUEST = "request", _("The client asked for erasure")
         REFERRAL_RETENTION = "referral_retention", _("Referral contact past its retention")
 
+    # The log outlives the row, should it ever be deleted.
     client = models.ForeignKey(
-        "clients.Client", verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
+        "clients.Client",
+        verbose_name=_("client"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
     )
     # None: the nightly purge.
     user = models.ForeignKey(

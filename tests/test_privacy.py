@@ -382,3 +382,13 @@ def test_uploaded_files_are_deleted_seven_days_after_upload_whatever_the_job_bec
     values = dict(ImportRowError.objects.values_list("job_id", "value"))
     assert values[fresh.pk] == "13812345678"
     assert {values[pk] for pk in (queued.pk, dead.pk, running.pk, done.pk)} == {""}
+
+
+@pytest.mark.django_db
+def test_an_erased_client_can_no_longer_be_deleted(as_user, owner):
+    client = client_create(owner=owner, name="孙八")
+    client_erase(client=client, by=owner)
+    response = as_user(owner).post(reverse("clients:delete", args=[client.pk]))
+    assert response.status_code == 302
+    assert Client.objects.filter(pk=client.pk).exists()
+    assert ErasureLog.objects.filter(client=client).exists()
