@@ -107,6 +107,14 @@ def test_the_client_form_never_sends_the_id_number_back_and_blank_keeps_it(as_us
     assert response.status_code == 302
     client.refresh_from_db()
     assert client.id_number == ID_NUMBER
+    # A new number replaces it; the change history shows both masked.
+    new = "310101198001011234"
+    response = http.post(reverse("clients:edit", args=[client.pk]), {**form, "id_number": new})
+    assert response.status_code == 302
+    detail = http.get(reverse("clients:detail", args=[client.pk])).content.decode()
+    assert new not in detail and ID_NUMBER not in detail
+    assert "310***********1234" in detail and "110***********451X" in detail
+    client_update(client=client, id_number=ID_NUMBER)
     response = http.post(reverse("clients:edit", args=[client.pk]), {**form, "id_number": "12#"})
     assert response.status_code == 400
     assert "身份证号" in response.content.decode()
@@ -147,6 +155,9 @@ def test_the_referral_pages_show_the_basis_and_the_retention(as_user, owner):
     assert "未成交的转介绍联系方式保留12个月" in detail
     listing = http.get(reverse("referrals:list")).content.decode()
     assert "未成交的转介绍联系方式保留12个月" in listing
+    with override_settings(REFERRAL_CONTACT_RETENTION_DAYS=183):
+        listing = http.get(reverse("referrals:list")).content.decode()
+    assert "未成交的转介绍联系方式保留6个月" in listing
 
 
 def team_figures(owner):
