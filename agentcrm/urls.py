@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("agentcrm.accounts.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("clients/", include("referrals.urls_clients")),
+    path("clients/", include("privacy.urls")),
     path("clients/", include("clients.urls")),
     path("referrals/", include("referrals.urls")),
     path("team/referrals/", include("referrals.urls_team")),

@@ -1,6 +1,8 @@
 """Forms of the client archive. They parse input; the birthday, lunar and other rules are in
 clients.rules, shared with the services and the import."""
 
+import re
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
@@ -17,8 +19,13 @@ from .models import (
     GreetingStyle,
     Interaction,
     LifeEvent,
+    id_number_normalise,
 )
 from .rules import BIRTHDAY_FIELDS, birthday_problems, client_problems, custom_date_problems
+
+# A mainland ID card number (18 characters, the last a digit or X; the old 15 digits), or a
+# passport or permit number of 6 to 20 letters and digits.
+ID_NUMBER_RE = re.compile(r"\d{17}[\dX]|\d{15}|[A-Z0-9]{6,20}")
 
 
 def _check(form: forms.BaseForm, problems, filled) -> None:
@@ -51,6 +58,7 @@ class ClientForm(forms.ModelForm):
             "wechat_id",
             "email",
             "address",
+            "id_number",
             "occupation",
             "employer",
             "industry",
@@ -91,6 +99,14 @@ class ClientForm(forms.ModelForm):
         self.fields["greeting_style"].required = False
         if self.instance.pk:
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+        # The ID number is never sent back to the browser: the page shows it masked and a
+        # blank field keeps it.
+        self.initial["id_number"] = ""
+        self.fields["id_number"].widget.attrs["autocomplete"] = "off"
+        if self.instance.id_number:
+            self.fields["id_number"].help_text = _(
+                "Stored: %(masked)s. Leave blank to keep it; type a new one to replace it."
+            ) % {"masked": self.instance.id_number_masked}
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -101,6 +117,19 @@ class ClientForm(forms.ModelForm):
             or self.instance.greeting_style
             or GreetingStyle.FORMAL
         )
+
+    def clean_id_number(self) -> str:
+        value = id_number_normalise(self.cleaned_data.get("id_number"))
+        if not value:
+            return self.instance.id_number or ""
+        if not ID_NUMBER_RE.fullmatch(value):
+            raise forms.ValidationError(
+                _(
+                    "Enter the ID card number (15 or 18 characters) or a passport "
+                    "number: letters and digits only."
+                )
+            )
+        return value
 
     def clean_tag_names(self) -> list[str]:
         """The names typed between commas (ASCII, full-width or 、), as the services take them."""

@@ -13,6 +13,8 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from agentcrm.core.calendar import month_day_key
+from agentcrm.core.crypto import EncryptedCharField, keyed_digest
+from agentcrm.core.masking import mask_id
 
 from .salutation import address_as, suggest_salutation
 
@@ -96,6 +98,16 @@ class Birthday(models.Model):
     def birth_year_unknown(self) -> bool:
         """A solar birthday known as month and day only: touches yes, age unknown."""
         return self.birth_date is None and bool(self.birth_month and self.birth_day)
+
+
+def id_number_normalise(value: str | None) -> str:
+    """An ID number as stored and digested: no spaces, the check letter in capitals."""
+    return "".join((value or "").split()).upper()
+
+
+def id_number_digest_for(value: str | None) -> str:
+    """The digest to look a typed or imported ID number up by (`id_number_digest`)."""
+    return keyed_digest(id_number_normalise(value))
 
 
 def birth_md_for(value) -> int | None:
@@ -221,6 +233,10 @@ class Client(Birthday):
         _("reason for do-not-contact"), max_length=255, blank=True
     )
     notes = models.TextField(_("notes"), blank=True)
+    # 身份证号: encrypted at rest and shown masked (`id_number_masked`); the keyed digest
+    # beside it finds equal numbers, which the ciphertext cannot (agentcrm.core.crypto).
+    id_number = EncryptedCharField(_("ID number"), max_length=32, blank=True)
+    id_number_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     # Set when this record was merged into another (ClientMerge); undoing the merge clears it.
     merged_into = models.ForeignKey(
@@ -231,11 +247,13 @@ class Client(Birthday):
         blank=True,
         related_name="merged_from",
     )
+    # Set when the client's personal data was erased (privacy.services.client_erase).
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Audit trail (shown on the client page). Derived keys and timestamps are left out.
     history = HistoricalRecords(
-        excluded_fields=["birth_md", "wedding_md", "created_at", "updated_at"]
+        excluded_fields=["birth_md", "wedding_md", "id_number_digest", "created_at", "updated_at"]
     )
 
     class Meta:
@@ -269,7 +287,17 @@ class Client(Birthday):
 
     def save(self, *args, **kwargs):
         self.wedding_md = birth_md_for(self.wedding_date)
+        self.id_number = id_number_normalise(self.id_number)
+        self.id_number_digest = keyed_digest(self.id_number)
         super().save(*args, **kwargs)
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id(self.id_number)
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def is_archived(self) -> bool:

@@ -168,10 +168,14 @@ def client_detail_context(*, client: Client) -> dict:
 
 
 def client_has_history(*, client: Client) -> bool:
-    """A client with any timeline entry is archived, never deleted. (Records other apps
-    protect, such as the people a client referred, stop the delete in `client_delete`.)"""
+    """A client with any timeline entry is archived, never deleted, and so is one whose
+    personal data was erased (the row stays for the figures). (Records other apps protect,
+    such as the people a client referred, stop the delete in `client_delete`.)"""
     return (
-        client.interactions.exists() or client.life_events.exists() or client.commitments.exists()
+        client.erased_at is not None
+        or client.interactions.exists()
+        or client.life_events.exists()
+        or client.commitments.exists()
     )
 
 

@@ -45,6 +45,7 @@ CLIENT_FIELDS = frozenset(
         "greeting_style",
         "email",
         "address",
+        "id_number",
         "occupation",
         "employer",
         "industry",

@@ -124,6 +124,16 @@ class Relationship(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class ContactBasis(models.TextChoices):
+    """Where the referred person's contact details came from (PIPL: the basis for holding
+    them). A referrer giving a friend's phone is the usual case, without the friend's consent:
+    such details are purged after REFERRAL_CONTACT_RETENTION_DAYS unless the referral is won
+    (privacy.retention)."""
+
+    REFERRER = "referrer", _("Given by the referrer")
+    PERSON = "person", _("Given by the person themself")
+
+
 class Referral(models.Model):
     # Where a stage may go next (see referral_stage_change): any other stage, out of lost too,
     # until won, which closes the referral for good.
@@ -181,6 +191,17 @@ class Referral(models.Model):
     )
     lost_reason = models.CharField(_("why it was lost"), max_length=255, blank=True)
     thanked_at = models.DateTimeField(_("referrer thanked"), null=True, blank=True)
+    # The basis for holding the referred person's contact details (filled by the services).
+    contact_basis = models.CharField(
+        _("contact details from"),
+        max_length=16,
+        choices=ContactBasis,
+        default=ContactBasis.REFERRER,
+    )
+    contact_given_at = models.DateTimeField(_("contact details given"), null=True, blank=True)
+    privacy_reassured = models.BooleanField(_("privacy reassurance given"), default=False)
+    # When the retention purge removed the referred person's details (the counts stay).
+    contact_purged_at = models.DateTimeField(_("contact details purged"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["created_at"])
 

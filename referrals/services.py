@@ -29,6 +29,7 @@ from touches.registry import occasion_resolved
 from .models import (
     CLOSED_STAGES,
     FEEDBACK_STAGES,
+    ContactBasis,
     Context,
     Referral,
     ReferralRequest,
@@ -57,6 +58,10 @@ class Person:
     relationship: str = Relationship.FRIEND
     reason: str = ""
     existing: Client | None = None
+    # The basis for holding the details (PIPL): by default the referrer gave them, now, and
+    # no privacy reassurance was recorded.
+    contact_basis: str = ContactBasis.REFERRER
+    privacy_reassured: bool = False
 
 
 def feedback_source(change_id: int) -> str:
@@ -114,6 +119,8 @@ def _referral_add(
     context: str,
     request: ReferralRequest | None,
     by: User,
+    contact_basis: str = ContactBasis.REFERRER,
+    privacy_reassured: bool = False,
 ) -> Referral:
     _check_same_agent(owner, referrer, referred)
     # Lock both ends so two requests cannot close a cycle between them.
@@ -136,6 +143,9 @@ def _referral_add(
         depth=depth,
         stage=Stage.NEW,
         stage_changed_at=now,
+        contact_basis=contact_basis,
+        contact_given_at=now,
+        privacy_reassured=privacy_reassured,
     )
     referral.full_clean(exclude=["owner", "referrer", "referred", "request", "won_policy"])
     referral.save()
@@ -176,6 +186,8 @@ def referral_create(
         context=context,
         request=None,
         by=by,
+        contact_basis=person.contact_basis,
+        privacy_reassured=person.privacy_reassured,
     )
 
 
@@ -226,6 +238,8 @@ def referral_request_record(
             context=context,
             request=request,
             by=by,
+            contact_basis=person.contact_basis,
+            privacy_reassured=person.privacy_reassured,
         )
     return request
 

@@ -154,25 +154,34 @@ def import_job_confirm(*, job: ImportJob, only_valid: bool) -> ImportJob:
 
 
 def import_jobs_expire(*, older_than: timedelta = EXPIRE_AFTER) -> int:
-    """Close the jobs an agent uploaded but never confirmed, deleting their files (clients'
-    personal data). Returns how many were closed. Run every night (`import_jobs_expire_step`)."""
-    cutoff = timezone.now() - older_than
-    waiting = ImportJob.objects.filter(
-        status__in=[Status.UPLOADED, Status.VALIDATED], created_at__lt=cutoff
-    ).exclude(file="")
+    """The retention of uploaded files (clients' personal data): EXPIRE_AFTER (7 days) after
+    the upload at the latest, whatever became of the job. Jobs still waiting then (never
+    confirmed, or queued or running with no progress for STALE_AFTER: their worker is gone)
+    are closed as failed; a finished job that still has its file (its deletion failed) loses
+    it; and the cell values quoted in the row errors are blanked. Returns how many jobs were
+    closed. Run every night (`import_jobs_expire_step`)."""
+    now = timezone.now()
+    cutoff = now - older_than
+    # The same condition in the claim below, so a job a worker took meanwhile is left alone.
+    abandoned = Q(status__in=[Status.UPLOADED, Status.VALIDATED, Status.QUEUED]) | Q(
+        Q(progress_at__isnull=True) | Q(progress_at__lt=now - STALE_AFTER),
+        status__in=[Status.VALIDATING, Status.IMPORTING],
+    )
+    old = ImportJob.objects.filter(created_at__lt=cutoff)
     closed = 0
-    for job in waiting.only("id", "file", "attempt").iterator():
-        expired = ImportJob.objects.filter(
-            pk=job.pk, status__in=[Status.UPLOADED, Status.VALIDATED]
-        ).update(
+    for job in old.filter(abandoned).exclude(file="").only("id", "file", "attempt").iterator():
+        expired = ImportJob.objects.filter(abandoned, pk=job.pk).update(
             status=Status.FAILED,
             message=_("Not confirmed within %(days)s days: nothing was imported.")
             % {"days": older_than.days},
-            finished_at=timezone.now(),
+            finished_at=now,
         )
         if expired:
             _discard_file(job)
             closed += 1
+    for job in old.filter(status__in=[Status.DONE, Status.FAILED]).exclude(file="").iterator():
+        _discard_file(job)
+    ImportRowError.objects.filter(job__in=old).exclude(value="").update(value="")
     return closed
 
 

@@ -116,6 +116,9 @@ MATRIX: dict[str, Entry] = {
         OWNED, {"pk": "client", "commitment_id": "commitment"}, post_only=True
     ),
     "client_referrals:chain": Entry(OWNED, {"pk": "client"}),
+    # PIPL: the client's data as a zip download; the erasure's confirmation page (POST erases).
+    "client_privacy:export": Entry(OWNED, {"pk": "client"}),
+    "client_privacy:erase": Entry(OWNED, {"pk": "client"}),
     "policies:detail": Entry(OWNED, {"pk": "policy"}),
     "policies:edit": Entry(OWNED, {"pk": "policy"}),
     "policies:status_change": Entry(OWNED, {"pk": "policy"}, post_only=True),

@@ -20,6 +20,8 @@ def production_env(**overrides):
     env["DJANGO_SETTINGS_MODULE"] = "agentcrm.settings.production"
     env["SECRET_KEY"] = secrets.token_urlsafe(64)
     env["ALLOWED_HOSTS"] = "example.com"
+    env["FIELD_ENCRYPTION_KEYS"] = "bmV3LXJvdGF0ZWQtZmllbGQta2V5LTAxMjM0NTY3ODk="
+    env["ID_NUMBER_DIGEST_KEY"] = secrets.token_urlsafe(32)
     env.update(overrides)
     return {key: value for key, value in env.items() if value is not None}
 
@@ -52,6 +54,19 @@ def test_production_refuses_to_start_without_allowed_hosts():
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
+
+
+def test_production_refuses_to_start_without_valid_id_number_keys():
+    for overrides in (
+        {"FIELD_ENCRYPTION_KEYS": None},
+        {"FIELD_ENCRYPTION_KEYS": "not-a-fernet-key"},
+        {"ID_NUMBER_DIGEST_KEY": None},
+    ):
+        result = run(["manage.py", "check"], production_env(**overrides))
+
+        assert result.returncode != 0, overrides
+        assert "ImproperlyConfigured" in result.stderr
+        assert next(iter(overrides)) in result.stderr
 
 
 def test_production_ignores_debug_from_the_environment():

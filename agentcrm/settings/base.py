@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "referrals",
     "touches",
     "handover",
+    "privacy",
     # The local and test settings add "demo" (seed_demo) on top; production never loads it.
 ]
 
@@ -205,6 +206,18 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Spreadsheet imports (spreadsheets): the largest file accepted and its row limit.
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
+
+# Personal data that must not outlive its purpose (PIPL; privacy app, README "Personal data").
+# ID numbers are Fernet-encrypted at rest (agentcrm.core.crypto): the first key of
+# FIELD_ENCRYPTION_KEYS encrypts, every key decrypts (rotation: put a new key first, run
+# `manage.py id_numbers_reencrypt`, then drop the old one). ID_NUMBER_DIGEST_KEY keys the HMAC
+# stored beside the ciphertext so equal ID numbers can be found. local and test set
+# development values; production requires both.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+ID_NUMBER_DIGEST_KEY = env.str("ID_NUMBER_DIGEST_KEY", default="")
+# A referred person's contact details, given by the referrer without their consent, are
+# purged this many days after the referral's last step unless it was won.
+REFERRAL_CONTACT_RETENTION_DAYS = env.int("REFERRAL_CONTACT_RETENTION_DAYS", default=365)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,11 +1,24 @@
 """Production: every secret from the environment, HTTPS only, DEBUG never on."""
 
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False  # not read from the environment on purpose
 SECRET_KEY = env.str("SECRET_KEY")  # no default: start-up fails loudly without it
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# No default: ID numbers cannot be stored or read without them. A malformed key stops
+# start-up here rather than at the first page that shows an ID number.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
+ID_NUMBER_DIGEST_KEY = env.str("ID_NUMBER_DIGEST_KEY")
+if not FIELD_ENCRYPTION_KEYS or not ID_NUMBER_DIGEST_KEY:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS and ID_NUMBER_DIGEST_KEY must not be empty.")
+try:
+    [Fernet(key) for key in FIELD_ENCRYPTION_KEYS]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEYS: {exc}") from None
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The app sits behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.

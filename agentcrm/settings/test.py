@@ -7,6 +7,8 @@ from .base import INSTALLED_APPS
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-0123456789-0123456789-0123456789-0123456789"
+FIELD_ENCRYPTION_KEYS = ["dGVzdC1vbmx5LWZpZWxkLWtleS0wMTIzNDU2Nzg5YWI="]
+ID_NUMBER_DIGEST_KEY = "test-only-id-digest-key"
 # `manage.py seed_demo` and its builders (production never installs them).
 INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -167,6 +167,9 @@ def _server_env(url: str, static_root: Path) -> dict:
         DATABASE_URL=url,
         SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(50)),
         ALLOWED_HOSTS="127.0.0.1",
+        # Production requires them; the bench stores no ID number, so fixed values do.
+        FIELD_ENCRYPTION_KEYS="YmVuY2gtb25seS1maWVsZC1rZXktMDEyMzQ1Njc4OWE=",
+        ID_NUMBER_DIGEST_KEY="bench-only-id-digest-key",
         SECURE_SSL_REDIRECT="False",
         BENCH_LOAD_STATIC_ROOT=str(static_root),
         LOG_LEVEL="WARNING",  # 4xx and 5xx reach the server log, nothing else

@@ -36,6 +36,7 @@ from ..forms import (
     ThankForm,
 )
 from ..models import STAGE_ORDER, Context, Referral, ReferralStageChange, Stage
+from ..retention import retention_months
 from ..selectors import access, pages
 
 
@@ -99,7 +100,7 @@ def referral_list(request):
         request,
         pages.referral_list(user=request.user, filters=request.GET, today=today),
         "referrals/referral_list.html",
-        context={"form": filters.form, "today": today},
+        context={"form": filters.form, "today": today, "retention_months": retention_months()},
         decorate=days_in_stage,
     )
 
@@ -188,6 +189,7 @@ def _detail_context(request, referral: Referral, **forms) -> dict:
         "feedback_form": FeedbackForm(),
         "thank_form": ThankForm(),
         "days_in_stage": _days_since(referral.stage_changed_at, today),
+        "retention_months": retention_months(),
     }
     # The audit trail (who changed what); the stage steps are in the timeline above it.
     context["audit_history"] = history_entries(
