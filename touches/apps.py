@@ -11,7 +11,8 @@ class TouchesConfig(AppConfig):
     verbose_name = _("Service touches")
 
     def ready(self) -> None:
-        from .registry import occasion_resolved, register_client_panel
+        from .build import touch_build_on_bulk_write
+        from .registry import clients_bulk_written, occasion_resolved, register_client_panel
         from .selectors import touch_history_for_client
         from .services import touches_close_for_source
         from .triggers import connect_client_triggers
@@ -22,6 +23,9 @@ class TouchesConfig(AppConfig):
 
         occasion_resolved.connect(
             touches_close_for_source, weak=False, dispatch_uid="touches-occasion-resolved"
+        )
+        clients_bulk_written.connect(
+            touch_build_on_bulk_write, weak=False, dispatch_uid="touches-bulk-written"
         )
         register_client_panel(
             "touches/_client_panel.html",
