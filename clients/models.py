@@ -160,6 +160,9 @@ class Client(Birthday):
     greeting_style = models.CharField(
         _("greeting style"), max_length=8, choices=GreetingStyle, default=GreetingStyle.FORMAL
     )
+    # 身份证号, checked and normalised by clients.id_numbers; shown only masked
+    # (`id_number_masked`), never exported, left out of the audit history.
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     mobile = PhoneNumberField(_("mobile phone"), blank=True, db_index=True)
     phone_other = PhoneNumberField(_("other phone"), blank=True)
     wechat_id = models.CharField(_("WeChat ID"), max_length=64, blank=True)
@@ -195,7 +198,7 @@ class Client(Birthday):
     updated_at = models.DateTimeField(auto_now=True)
     # Audit trail (shown on the client page). Derived keys and timestamps are left out.
     history = HistoricalRecords(
-        excluded_fields=["birth_md", "wedding_md", "created_at", "updated_at"]
+        excluded_fields=["birth_md", "wedding_md", "created_at", "updated_at", "id_number"]
     )
 
     class Meta:
@@ -210,6 +213,11 @@ class Client(Birthday):
                 name="client_owner_lunar_birth",
             ),
             models.Index(fields=["owner", "wedding_md"], name="client_owner_wedding_md"),
+            models.Index(
+                fields=["owner", "id_number"],
+                name="client_owner_id_number",
+                condition=~Q(id_number=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -234,6 +242,12 @@ class Client(Birthday):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def id_number_masked(self) -> str:
+        from .id_numbers import id_number_masked
+
+        return id_number_masked(self.id_number)
 
     @property
     def suggested_salutation(self) -> str:

@@ -22,6 +22,7 @@ CLIENT_FIELDS = frozenset(
         "name",
         "gender",
         *BIRTHDAY_FIELDS,
+        "id_number",
         "mobile",
         "phone_other",
         "wechat_id",

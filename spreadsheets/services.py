@@ -68,6 +68,8 @@ BATCH_ROWS = 500
 STALE_AFTER = timedelta(minutes=15)
 EXPIRE_AFTER = timedelta(days=7)
 LIST_LIMIT = 50  # new insurers and ignored columns kept for the preview
+# A value read from another column (spreadsheets.rows): its problems name that column.
+READ_FROM = {"mobile": "phone_other", "product_name": "policy_type"}
 
 
 class _Abort(Exception):
@@ -280,8 +282,11 @@ def _row_errors(job: ImportJob, sheet: Sheet, rows: list[CheckedRow]) -> list[Im
     errors = []
     for row in rows:
         for problem in row.problems:
-            column = sheet.headers.get(problem.column) or (
-                BY_KEY[problem.column].header if problem.column else ""
+            key = problem.column
+            column = (
+                sheet.headers.get(key)
+                or sheet.headers.get(READ_FROM.get(key, ""))
+                or (BY_KEY[key].header if key else "")
             )
             errors.append(
                 ImportRowError(
@@ -329,6 +334,7 @@ def _validate(job: ImportJob, progress: _Progress) -> None:
             encoding=sheet.encoding,
             total_rows=sheet.estimated_rows or 0,
             ignored_columns=sheet.ignored[:LIST_LIMIT],
+            hidden_columns=sheet.hidden[:LIST_LIMIT],
         )
         checker = RowChecker(owner=job.owner, columns=sheet.columns)
         for batch in _batches(sheet):
