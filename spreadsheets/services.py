@@ -496,8 +496,8 @@ def _write(
             client.wedding_md = birth_md_for(client.wedding_date)
             identity.stage, identity.stage_given = client.stage, row.stage_given
             new[id(identity)] = (identity, client)
-    created = Client.objects.bulk_create([client for _, client in new.values()])
-    history_record(instances=created, user=owner, reason=REASON_IMPORT, created=True)
+    inserted = Client.objects.bulk_create([client for _, client in new.values()])
+    history_record(instances=inserted, user=owner, reason=REASON_IMPORT, created=True)
     for identity, client in new.values():
         identity.pk = client.pk
         created.append(client.pk)
