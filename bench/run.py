@@ -29,6 +29,7 @@ BENCHMARKS = [
     "bench.client_list",
     "bench.dashboard",
     "bench.policy_import",
+    "bench.agents_book",
     "bench.touch_build",
     "bench.referral_team",
     "bench.referral_chain",

@@ -36,6 +36,10 @@ def _check(form: forms.BaseForm, problems, filled) -> None:
 
 
 class ClientForm(forms.ModelForm):
+    # Typed with spaces, dashes or full-width digits as often as not: clients.rules checks
+    # and normalises it. Never shown in full: an edit shows the masked number as a hint and
+    # an empty box keeps it.
+    id_number = forms.CharField(label=_("ID number"), required=False, max_length=30)
     mobile = PhoneNumberField(label=_("mobile phone"), region="CN", required=False)
     phone_other = PhoneNumberField(label=_("other phone"), region="CN", required=False)
     tag_names = forms.CharField(
@@ -53,6 +57,7 @@ class ClientForm(forms.ModelForm):
             "salutation",
             "greeting_style",
             *BIRTHDAY_FIELDS,
+            "id_number",
             "mobile",
             "phone_other",
             "wechat_id",
@@ -95,6 +100,14 @@ class ClientForm(forms.ModelForm):
         self.owner = owner
         suggestion = self.instance.suggested_salutation if self.instance.pk else ""
         self.fields["salutation"].widget.attrs["placeholder"] = suggestion or _("e.g. 王总")
+        if self.instance.id_number:
+            self.initial["id_number"] = ""
+            self.fields["id_number"].widget.attrs["placeholder"] = self.instance.id_number_masked
+            self.fields["id_number"].help_text = _("Leave empty to keep the number recorded.")
+        else:
+            self.fields["id_number"].help_text = _(
+                "18 characters; it fills in the birth date and gender when they are empty."
+            )
         # A post without it (an older page, a script) keeps the client's style.
         self.fields["greeting_style"].required = False
         if self.instance.pk:

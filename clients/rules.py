@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import InvalidLunar, lunar_validate, solar_to_lunar
 
+from .id_numbers import IdNumberError, id_number_disagreements, id_number_parse
 from .models import Calendar
 
 Problems = list[tuple[str, str]]
@@ -156,8 +157,13 @@ def _month_day_problems(values: Mapping[str, Any]) -> Problems:
 def client_problems(
     values: Mapping[str, Any], *, today: date | None = None
 ) -> tuple[Problems, dict[str, Any]]:
-    """A client: the birthday rules, a reason for do-not-contact, no wedding before birth."""
-    problems, filled = birthday_problems(values, today=today)
+    """A client: the ID number (checked; it gives a missing birth date and gender and must
+    agree with given ones), the birthday rules, a reason for do-not-contact, no wedding
+    before birth."""
+    id_problems, id_filled = id_number_problems(values)
+    problems, filled = birthday_problems({**values, **id_filled}, today=today)
+    problems[:0] = id_problems
+    filled = {**id_filled, **filled}
     if values.get("do_not_contact") and not values.get("do_not_contact_reason"):
         problems.append(("do_not_contact_reason", _("Say why this client must not be contacted.")))
     wedding = values.get("wedding_date")
@@ -166,6 +172,27 @@ def client_problems(
     if wedding and birth and wedding < birth:
         problems.append(("wedding_date", _("The wedding date is before the birth date.")))
     return problems, filled
+
+
+def id_number_problems(values: Mapping[str, Any]) -> tuple[Problems, dict[str, Any]]:
+    """A client's ID number (`clients.id_numbers`): refused when it is not one; stored
+    normalised; the birth date and gender it carries fill in the missing ones; a given
+    birth date or gender it contradicts is a problem on that field."""
+    raw = values.get("id_number")
+    if not raw:
+        return [], {}
+    try:
+        parsed = id_number_parse(raw)
+    except IdNumberError as exc:
+        return [("id_number", str(exc))], {}
+    filled: dict[str, Any] = {"id_number": parsed.number}
+    birth = values.get("birth_date")
+    gender = values.get("gender")
+    if not birth:
+        filled["birth_date"] = parsed.birth_date
+    if gender not in ("male", "female"):
+        filled["gender"] = parsed.gender
+    return id_number_disagreements(parsed, birth_date=birth, gender=gender), filled
 
 
 def custom_date_problems(values: Mapping[str, Any]) -> tuple[Problems, dict[str, Any]]:

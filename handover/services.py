@@ -31,6 +31,7 @@ from policies.models import Policy
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from servicing.models import ServiceRequest
 from touches.models import Touch
+from touches.registry import touches_rebuild_for_clients
 
 from .models import Handover, HandoverClient
 
@@ -135,7 +136,7 @@ def handover_execute(
     *, from_agent: User, to_agents: list[User], by: User, reason: str = ""
 ) -> Handover:
     """Hand the whole book over as `handover_plan` splits it, switch the departing agent off
-    and queue the new agents' introduction touches. All or nothing."""
+    and build the new agents' introduction touches. All or nothing."""
     # Lock the departing agent: a second handover of the same book waits, then finds it empty.
     from_agent = User.objects.select_for_update().get(pk=from_agent.pk)
     _check(from_agent, to_agents)
@@ -179,7 +180,11 @@ def handover_execute(
         clients_moved=plan.client_count, policies_moved=policies_moved
     )
     user_deactivate(user=from_agent)
-    _queue_introductions(plan)
+    # The bulk-write rule (touches.registry, section 9): the moved clients' touches in the
+    # built window, the new agents' introductions among them, commit with the move.
+    touches_rebuild_for_clients(
+        client_ids=[i for group in plan.assignment.values() for i in group], today=today
+    )
     handover.refresh_from_db()
     return handover
 
@@ -191,22 +196,6 @@ def _history(plan: Plan, *, by: User, reason: str) -> None:
     why = _("Book handover") + (f": {reason}" if reason else "")
     history_record(instances=Client.objects.filter(pk__in=ids), user=by, reason=why)
     history_record(instances=Policy.objects.filter(holder_id__in=ids), user=by, reason=why)
-
-
-def _queue_introductions(plan: Plan) -> None:
-    """After commit, build the days already built for the moved clients: the new agents'
-    "introduce yourself" touches show today, not after the next nightly build. With the
-    broker down it runs here: the nightly build only adds new days."""
-    from agentcrm.core.broker import task_send
-    from touches.tasks import rebuild_clients_touches
-
-    def rebuild(args: tuple[list[int], list[int]]) -> None:
-        if not task_send(task=rebuild_clients_touches, args=args):
-            rebuild_clients_touches(*args)
-
-    for agent_id, ids in plan.assignment.items():
-        if ids:
-            transaction.on_commit(lambda args=([agent_id], ids): rebuild(args))
 
 
 # --- A client merge (clients.services.client_merge) -------------------------------------------

@@ -24,6 +24,7 @@ EXCEL_DIGITS = 15
 SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
 DATE_PARTS = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+TIME_PART = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 
 
 class CellError(ValueError):
@@ -38,6 +39,9 @@ def normalise(text: str) -> str:
 
 
 FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Full-width characters folded, and the dashes an input method types (－ — – ‐ ‑ −) as "-",
+# for dates and phone numbers typed in Chinese input mode ("１９９５－１２－０５").
+DIGITS_AND_DASHES = FULL_WIDTH | dict.fromkeys((8208, 8209, 8211, 8212, 8722), "-")
 
 
 def header_key(header: str) -> str:
@@ -91,7 +95,7 @@ def parse_code(value) -> str:
                 )
             )
         return str(int(value))
-    text = cell_text(value)
+    text = cell_text(value).translate(DIGITS_AND_DASHES)
     if SCIENTIFIC.match(text):
         raise CellError(
             _(
@@ -117,10 +121,10 @@ def parse_date(value) -> date | None:
         if 0 < value < 2958466:  # an Excel serial day number without a date format
             return from_excel(value).date()
         raise CellError(_("%(value)s is not a date.") % {"value": cell_text(value)})
-    text = cell_text(value)
+    text = cell_text(value).translate(DIGITS_AND_DASHES).strip()
     if not text:
         return None
-    text = re.split(r"[ T]", text, maxsplit=1)[0] if re.match(r"^\d{4}\D", text) else text
+    text = TIME_PART.sub("", text)  # "2015-12-30 00:00:00", "2015-12-30T08:00"
     match = DATE_PARTS.match(text) or COMPACT_DATE.match(text)
     if not match:
         raise CellError(_("Write the date as YYYY-MM-DD, not %(value)s.") % {"value": text})
@@ -381,7 +385,16 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "mobile",
         "手机",
-        ("手机号", "手机号码", "移动电话", "联系电话", "mobile", "mobile phone", "cell"),
+        (
+            "手机号",
+            "手机号码",
+            "移动电话",
+            "联系电话",
+            "联系方式",
+            "mobile",
+            "mobile phone",
+            "cell",
+        ),
         CLIENT,
         parse_code,
         gettext_lazy("One client per mobile number."),
@@ -403,6 +416,14 @@ COLUMNS: tuple[Column, ...] = (
         parse_date,
         gettext_lazy("YYYY-MM-DD (solar)."),
         example=date(1985, 6, 15),
+    ),
+    Column(
+        "id_number",
+        "证件号码",
+        ("身份证号", "身份证号码", "身份证", "证件号", "id number", "id card"),
+        CLIENT,
+        parse_code,
+        gettext_lazy("18-digit resident ID number: gives the birth date and gender."),
     ),
     Column("wechat_id", "微信号", ("微信", "wechat", "wechat id"), CLIENT, parse_code),
     Column("email", "邮箱", ("电子邮箱", "电子邮件", "email", "e-mail"), CLIENT, parse_text),
@@ -440,7 +461,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "product_name",
         "产品名称",
-        ("产品", "险种名称", "保险产品", "product", "product name"),
+        ("产品", "险种名称", "保险产品", "保险产品名称", "product", "product name"),
         POLICY,
         parse_text,
         example="平安福终身寿险",
@@ -466,7 +487,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "premium",
         "保费",
-        ("每期保费", "期交保费", "年交保费", "premium"),
+        ("每期保费", "期交保费", "年交保费", "年缴保费", "首年保费", "premium"),
         POLICY,
         parse_money,
         gettext_lazy("Per payment."),
@@ -494,7 +515,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "payment_term_years",
         "缴费年期",
-        ("缴费期限", "交费年期", "交费期间", "缴费期间", "payment term"),
+        ("缴费期限", "交费年期", "交费期间", "缴费期间", "交费年限", "缴费年限", "payment term"),
         POLICY,
         parse_years,
         gettext_lazy("Years, such as 20."),

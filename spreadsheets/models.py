@@ -12,6 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from touches.registry import occasion_kind
+
 
 def import_upload_to(job: "ImportJob", filename: str) -> str:
     """A random name under imports/: the agent's file name may carry a client's name, so it
@@ -61,9 +63,14 @@ class ImportJob(models.Model):
     imported_rows = models.PositiveIntegerField(_("rows imported"), default=0)
     clients_created = models.PositiveIntegerField(_("clients created"), default=0)
     policies_created = models.PositiveIntegerField(_("policies created"), default=0)
-    # Small lists for the preview: insurers the import will create, columns it ignores.
+    # Small lists for the preview: insurers the import will create, columns it ignores,
+    # columns hidden in the workbook (imported, and shown so the agent knows).
     new_insurers = models.JSONField(default=list, blank=True)
     ignored_columns = models.JSONField(default=list, blank=True)
+    hidden_columns = models.JSONField(default=list, blank=True)
+    # The touches the import made for its clients, {occasion kind: count}
+    # (touches.registry.touches_rebuild_for_clients).
+    touches_created = models.JSONField(default=dict, blank=True)
     message = models.TextField(_("message"), blank=True)
     # Incremented by every claim: only the attempt that claimed the job may finish it.
     attempt = models.PositiveSmallIntegerField(default=0)
@@ -88,6 +95,19 @@ class ImportJob(models.Model):
     @property
     def can_import_all(self) -> bool:
         return self.error_rows == 0 and self.duplicate_rows == 0 and self.valid_rows > 0
+
+    @property
+    def touches_total(self) -> int:
+        return sum(self.touches_created.values())
+
+    @property
+    def touches_by_kind(self) -> str:
+        """ "生日 3、保单周年日 9": the touches the import made, most first."""
+        parts = []
+        for key, count in sorted(self.touches_created.items(), key=lambda kv: (-kv[1], kv[0])):
+            kind = occasion_kind(key)
+            parts.append(f"{kind.label if kind else key} {count}")
+        return "、".join(parts)
 
     @property
     def percent(self) -> int:

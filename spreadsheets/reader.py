@@ -13,17 +13,20 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from xml.etree import ElementTree  # as openpyxl without defusedxml; expat 2.4.1+ has no bombs
 
 from charset_normalizer import from_bytes
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
 
 from .columns import BY_HEADER, BY_KEY, Column, cell_text, header_key
 
 HEADER_SEARCH_ROWS = 10  # title lines above the header row are skipped
 SAMPLE_BYTES = 256 * 1024
+MAX_HIDDEN_SPAN = 200  # a hidden <col> range wider than this is a style, not a column
 CHUNK_BYTES = 1024 * 1024
 # What the detector may answer: the encodings Chinese CSV files are saved in (UTF-16 files
 # start with a byte-order mark and are recognised by it).
@@ -46,6 +49,8 @@ class Sheet:
     encoding: str = ""
     estimated_rows: int | None = None
     header_row: int = 1
+    # Headers of the columns hidden in the workbook that are imported (shown in the preview).
+    hidden: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
 
@@ -181,6 +186,75 @@ def _chain(first: str, rest) -> Iterator[str]:
         yield line
 
 
+@dataclass
+class Layout:
+    """What read-only openpyxl does not give: the hidden columns (0-based cell indexes) and
+    the merged ranges (min_col, min_row, max_col, max_row, 1-based) of a worksheet."""
+
+    hidden: set[int] = field(default_factory=set)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
+def sheet_layout(worksheet) -> Layout:
+    """Read the worksheet's XML once more for <col hidden> and <mergeCell>, keeping no row
+    (each is dropped as soon as it is parsed), so memory stays flat."""
+    layout = Layout()
+    if not hasattr(worksheet, "_get_source"):
+        return layout
+    source = worksheet._get_source()
+    try:
+        for _event, element in ElementTree.iterparse(source, events=("end",)):
+            tag = element.tag.rpartition("}")[2]
+            if tag == "col" and element.get("hidden") in ("1", "true"):
+                first, last = int(element.get("min", 0)), int(element.get("max", 0))
+                if last - first < MAX_HIDDEN_SPAN:  # a style on "every column" is no column
+                    layout.hidden.update(range(first - 1, last))
+            elif tag == "mergeCell" and element.get("ref"):
+                with suppress(ValueError):
+                    layout.merged.append(range_boundaries(element.get("ref")))
+            elif tag == "row":
+                element.clear()
+    except ElementTree.ParseError:
+        return Layout()
+    finally:
+        source.close()
+    return layout
+
+
+def _merged_filled(rows, merged: list[tuple[int, int, int, int]]):
+    """A merged cell's value in every row it spans (its column): a name or an insurer merged
+    over a client's three policy rows belongs to each of them."""
+    spans = sorted(
+        (
+            (min_row, max_row, min_col - 1)
+            for min_col, min_row, _c, max_row in merged
+            if max_row > min_row
+        ),
+    )
+    if not spans:
+        yield from rows
+        return
+    active: list[tuple[int, int, object]] = []  # (last row, cell index, value)
+    waiting = 0
+    for number, cells in rows:
+        while waiting < len(spans) and spans[waiting][0] == number:
+            first, last, index = spans[waiting]
+            value = cells[index] if index < len(cells) else None
+            active.append((last, index, value))
+            waiting += 1
+        while waiting < len(spans) and spans[waiting][0] < number:
+            waiting += 1  # a span starting on a row the reader skipped
+        if active:
+            active = [span for span in active if span[0] >= number]
+            for _last, index, value in active:
+                if index < len(cells) and cells[index] in (None, ""):
+                    cells[index] = value
+                elif index >= len(cells) and value not in (None, ""):
+                    cells.extend([None] * (index + 1 - len(cells)))
+                    cells[index] = value
+        yield number, cells
+
+
 def _xlsx_sheet(stream):
     """The first worksheet with a header row (a template's instructions sheet is skipped)."""
     try:
@@ -217,9 +291,13 @@ def open_sheet(stream, *, kind: str) -> Iterator[Sheet]:
     try:
         found = None
         for worksheet in workbook.worksheets:
-            rows = (
-                (number, list(cells))
-                for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
+            layout = sheet_layout(worksheet)
+            rows = _merged_filled(
+                (
+                    (number, list(cells))
+                    for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
+                ),
+                layout.merged,
             )
             try:
                 found = _find_header(rows)
@@ -230,6 +308,11 @@ def open_sheet(stream, *, kind: str) -> Iterator[Sheet]:
             break
         header_row, columns, headers, ignored = found
         max_row = worksheet.max_row
+        hidden = [
+            headers.get(column.key, column.header)
+            for index, column in sorted(columns.items())
+            if index in layout.hidden
+        ]
         yield Sheet(
             columns=columns,
             headers=headers,
@@ -237,6 +320,7 @@ def open_sheet(stream, *, kind: str) -> Iterator[Sheet]:
             rows=rows,
             estimated_rows=max(0, max_row - header_row) if max_row else None,
             header_row=header_row,
+            hidden=hidden,
         )
     finally:
         workbook.close()

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
 from clients.forms import ClientForm
+from clients.id_numbers import id_number_masked, id_number_normalise
 from clients.models import Client, Gender
 from clients.rules import client_problems
 from clients.selectors import clients_for_user
@@ -33,7 +34,16 @@ from policies import dates
 from policies.models import Insurer, Policy
 from policies.services.policy import DATE_ORDER, policy_range_errors
 
-from .columns import BY_KEY, CLIENT, POLICY, POLICY_REQUIRED, CellError, Column, cell_text
+from .columns import (
+    BY_KEY,
+    CLIENT,
+    POLICY,
+    POLICY_REQUIRED,
+    POLICY_TYPES,
+    CellError,
+    Column,
+    cell_text,
+)
 from .selectors import policy_numbers_taken
 
 
@@ -65,6 +75,30 @@ POLICY_FIELD_COLUMN = {
     "notes": "policy_notes",
 }
 CLIENT_FIELD_COLUMN = {"notes": "client_notes", "__all__": ""}
+MASKED_COLUMNS = {"id_number"}
+# A single phone column (电话) holds the mobile when its number looks like one.
+MOBILE = re.compile(r"^(?:\+?86[\s-]*)?1[3-9]\d(?:[\s-]*\d){8}$")
+# A 险种 cell that is not a policy type names the product; its type is read from the words
+# in it, most specific first ("终身寿险" is life, "重疾" critical illness).
+TYPE_WORDS = (
+    (("重疾", "重大疾病"), Policy.Type.CRITICAL_ILLNESS),
+    (("医疗",), Policy.Type.MEDICAL),
+    (("意外",), Policy.Type.ACCIDENT),
+    (("年金", "养老"), Policy.Type.ANNUITY),
+    (("两全",), Policy.Type.ENDOWMENT),
+    (("万能",), Policy.Type.UNIVERSAL),
+    (("投连", "投资连结"), Policy.Type.INVESTMENT_LINKED),
+    (("寿",), Policy.Type.LIFE),
+)
+
+
+def policy_type_from_words(text: str) -> str | None:
+    for words, kind in TYPE_WORDS:
+        if any(word in text for word in words):
+            return kind
+    return None
+
+
 COVERAGE_CONSTRAINT = next(c for c in Policy._meta.constraints if c.name == "policy_coverage_value")
 
 
@@ -73,6 +107,7 @@ CLIENT_COLUMNS = [
     "name",
     "gender",
     "birth_date",
+    "id_number",
     "mobile",
     "phone_other",
     "wechat_id",
@@ -153,9 +188,10 @@ class CheckedRow:
         return "duplicate" if all(p.duplicate for p in self.problems) else "error"
 
     def add(self, column: str, message: str, *, duplicate: bool = False) -> None:
-        self.problems.append(
-            Problem(column, str(message), self.raw.get(column, "")[:100], duplicate)
-        )
+        value = self.raw.get(column, "")
+        if column in MASKED_COLUMNS:  # the preview shows an ID number masked, as every page
+            value = id_number_masked(id_number_normalise(value))
+        self.problems.append(Problem(column, str(message), value[:100], duplicate))
 
 
 def _name_key(name: str) -> str:
@@ -188,6 +224,11 @@ class RowChecker:
         self.new_insurers: list[str] = []
         # The day premiums are assumed paid up to when a row gives no 缴至日期.
         self.today = timezone.localdate()
+        keys = {column.key for column in columns.values()}
+        # One phone column (电话) and no mobile column: a mobile-looking number is the mobile.
+        self.phone_may_be_mobile = "phone_other" in keys and "mobile" not in keys
+        # A type column and no product column (险种 as agents use it): the product's name.
+        self.type_names_product = "policy_type" in keys and "product_name" not in keys
 
     # -- one row -------------------------------------------------------------------------
 
@@ -201,18 +242,45 @@ class RowChecker:
             if text:
                 empty = False
             row.raw[column.key] = text
+            if column.key == "policy_type" and text:
+                self._read_type(row, raw, text)
+                continue
             try:
                 row.values[column.key] = column.parse(raw)
             except CellError as exc:
                 row.add(column.key, str(exc))
         if empty:
             return None
+        if self.phone_may_be_mobile and MOBILE.match(row.values.get("phone_other") or ""):
+            row.values["mobile"] = row.values.pop("phone_other")
+            row.raw["mobile"] = row.raw.get("phone_other", "")
         # Columns with a default (currency, frequency, status…) alone make no policy.
         has_policy = any(row.raw.get(key) for key in POLICY_REQUIRED)
         self._check_client(row, has_policy=has_policy)
         if has_policy:
             self._check_policy(row)
         return row
+
+    def _read_type(self, row: CheckedRow, raw, text: str) -> None:
+        """险种: a policy type (寿险, 重疾险), or, in a file without a product column, the
+        product's name, whose type is read from its words (康健重疾 → 重疾险)."""
+        try:
+            kind = POLICY_TYPES.parse(raw)
+        except CellError as exc:
+            kind = policy_type_from_words(text)
+            if kind is None or not self.type_names_product:
+                message = str(exc)
+                if self.type_names_product:
+                    message = _(
+                        "Write the kind of policy (%(choices)s), or add a 产品名称 column "
+                        "for the product's name."
+                    ) % {"choices": "、".join(POLICY_TYPES.canonical_words())}
+                row.add("policy_type", message)
+                return
+        row.values["policy_type"] = kind
+        if self.type_names_product:
+            row.values["product_name"] = text
+            row.raw["product_name"] = text
 
     def _failed(self, row: CheckedRow, key: str) -> bool:
         return any(p.column == key for p in row.problems)
@@ -225,6 +293,7 @@ class RowChecker:
             "name": values.get("name") or "",
             "gender": values.get("gender") or Gender.UNKNOWN,
             "birth_date": values.get("birth_date"),
+            "id_number": values.get("id_number") or "",
             "mobile": values.get("mobile") or "",
             "phone_other": values.get("phone_other") or "",
             "wechat_id": values.get("wechat_id") or "",
@@ -341,7 +410,8 @@ class RowChecker:
         self._resolve_insurers(rows)
         existing_mobiles, existing_names = self._existing_clients(rows)
         taken = policy_numbers_taken(
-            pairs={(row.insurer_name, row.policy.number) for row in rows if row.policy}
+            pairs={(row.insurer_name, row.policy.number) for row in rows if row.policy},
+            owner=self.owner,
         )
         for row in rows:
             self._link_client(row, existing_mobiles, existing_names)
@@ -408,15 +478,24 @@ class RowChecker:
             column = "mobile" if row.mobile else "name"
             row.add(column, identity.existing, duplicate=True)
 
-    def _link_policy(self, row: CheckedRow, taken: set[tuple[str, str]]) -> None:
+    def _link_policy(self, row: CheckedRow, taken: dict[tuple[str, str], bool]) -> None:
         if row.policy is None:
             return
         key = (row.insurer_name, row.policy.number)
-        if key in taken:
+        if taken.get(key):
             row.add(
                 "number",
-                _("This insurer already has a policy with this number."),
+                _("This policy is already in your book: it is not imported again."),
                 duplicate=True,
+            )
+        elif key in taken:
+            # Another agent's policy: refused without saying that it exists or whose it is.
+            row.add(
+                "number",
+                _(
+                    "This policy number cannot be imported. Check the insurer and the number "
+                    "against the policy; if both are right, ask your manager."
+                ),
             )
         first = self.policy_rows.setdefault(key, row.number)
         if first != row.number:

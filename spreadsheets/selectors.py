@@ -29,20 +29,28 @@ def import_row_errors(*, job: ImportJob) -> QuerySet[ImportRowError]:
     return job.row_errors.order_by("row", "id")
 
 
-def policy_numbers_taken(*, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which (insurer name, policy number) pairs already exist, whoever holds them.
+def policy_numbers_taken(
+    *, pairs: set[tuple[str, str]], owner: User
+) -> dict[tuple[str, str], bool]:
+    """Which (insurer name, policy number) pairs already exist, whoever holds them, each
+    with whether `owner` holds it.
 
     Policy numbers are unique per insurer across all agents (the model's constraint), so
-    this is not scoped to one agent; it answers only whether a pair is taken, which is what
-    the policy form says too ("This insurer already has a policy with this number")."""
+    this is not scoped to one agent. What the agent is told must not be: a pair in their own
+    book is a duplicate; one in another agent's book is refused without saying so
+    (`spreadsheets.rows`)."""
     if not pairs:
-        return set()
+        return {}
     names = {name for name, _ in pairs}
     numbers = {number for _, number in pairs}
     found = Policy.objects.filter(insurer__name__in=names, number__in=numbers).values_list(
-        "insurer__name", "number"
+        "insurer__name", "number", "owner_id"
     )
-    return {pair for pair in found if pair in pairs}
+    return {
+        (name, number): owner_id == owner.pk
+        for name, number, owner_id in found
+        if (name, number) in pairs
+    }
 
 
 def clients_for_export(*, user: User) -> QuerySet[Client]:

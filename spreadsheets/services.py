@@ -7,7 +7,9 @@ twice does its work once; the claim also takes over a job whose worker died (no 
 for STALE_AFTER), and only the attempt holding the claim may finish the job.
 
 The import writes in ONE transaction: every client, policy and status-history row of the
-file, and the job's `done` status, are committed together or not at all. Rows are still
+file, the touches due for the new clients in the days already built (the bulk-write rule of
+`touches.registry`: one set-based rebuild for all of them, none for past occasions), and
+the job's `done` status, are committed together or not at all. Rows are still
 read, checked and written in batches of BATCH_ROWS, so memory does not grow with the file.
 The job's progress must be visible while that transaction is open, so it is written
 through a second database connection that commits at once (PostgreSQL). SQLite allows one
@@ -48,9 +50,10 @@ from agentcrm.accounts.models import User
 from agentcrm.core.broker import task_send
 from agentcrm.core.calendar import month_day_key
 from agentcrm.core.history import REASON_IMPORT, history_record
-from clients.models import Client, birth_md_for
+from clients.models import Client, birth_md_for, id_number_digest_for, id_number_normalise
 from policies import dates
 from policies.models import Insurer, Policy, PolicyStatusChange
+from touches.registry import touches_rebuild_for_clients
 
 from . import tasks
 from .columns import BY_KEY
@@ -65,6 +68,8 @@ BATCH_ROWS = 500
 STALE_AFTER = timedelta(minutes=15)
 EXPIRE_AFTER = timedelta(days=7)
 LIST_LIMIT = 50  # new insurers and ignored columns kept for the preview
+# A value read from another column (spreadsheets.rows): its problems name that column.
+READ_FROM = {"mobile": "phone_other", "product_name": "policy_type"}
 
 
 class _Abort(Exception):
@@ -286,8 +291,11 @@ def _row_errors(job: ImportJob, sheet: Sheet, rows: list[CheckedRow]) -> list[Im
     errors = []
     for row in rows:
         for problem in row.problems:
-            column = sheet.headers.get(problem.column) or (
-                BY_KEY[problem.column].header if problem.column else ""
+            key = problem.column
+            column = (
+                sheet.headers.get(key)
+                or sheet.headers.get(READ_FROM.get(key, ""))
+                or (BY_KEY[key].header if key else "")
             )
             errors.append(
                 ImportRowError(
@@ -335,6 +343,7 @@ def _validate(job: ImportJob, progress: _Progress) -> None:
             encoding=sheet.encoding,
             total_rows=sheet.estimated_rows or 0,
             ignored_columns=sheet.ignored[:LIST_LIMIT],
+            hidden_columns=sheet.hidden[:LIST_LIMIT],
         )
         checker = RowChecker(owner=job.owner, columns=sheet.columns)
         for batch in _batches(sheet):
@@ -372,9 +381,16 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     late: list[ImportRowError] = []
     try:
         with transaction.atomic():
-            counts = _import(job, progress, late)
+            created: list[int] = []
+            counts = _import(job, progress, late, created)
             if late and not job.only_valid:
                 raise _Abort
+            # The bulk-write rule (touches.registry, section 9): the new clients' touches in
+            # the built window, in this transaction, so they are on the dashboard when the
+            # job shows done. Never past occasions: a new book brings no overdue pile.
+            counts["touches_created"] = touches_rebuild_for_clients(
+                client_ids=created, today=timezone.localdate()
+            )
             finished = ImportJob.objects.filter(
                 pk=job.pk, status=Status.IMPORTING, attempt=job.attempt
             ).update(status=Status.DONE, finished_at=timezone.now(), **counts)
@@ -418,7 +434,9 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     return job
 
 
-def _import(job: ImportJob, progress: _Progress, late: list[ImportRowError]) -> dict:
+def _import(
+    job: ImportJob, progress: _Progress, late: list[ImportRowError], created: list[int]
+) -> dict:
     reported = set(job.row_errors.values_list("row", flat=True).distinct())
     counts = {"processed_rows": 0, "imported_rows": 0, "clients_created": 0}
     counts["policies_created"] = 0
@@ -434,7 +452,12 @@ def _import(job: ImportJob, progress: _Progress, late: list[ImportRowError]) -> 
             if late and not job.only_valid:
                 return counts  # the caller rolls back
             clients, policies = _write(
-                owner=job.owner, checker=checker, rows=good, now=now, promote=promote
+                owner=job.owner,
+                checker=checker,
+                rows=good,
+                now=now,
+                promote=promote,
+                created=created,
             )
             counts["processed_rows"] += len(rows)
             counts["imported_rows"] += len(good)
@@ -455,7 +478,13 @@ def _import(job: ImportJob, progress: _Progress, late: list[ImportRowError]) -> 
 
 
 def _write(
-    *, owner: User, checker: RowChecker, rows: list[CheckedRow], now, promote: list[int]
+    *,
+    owner: User,
+    checker: RowChecker,
+    rows: list[CheckedRow],
+    now,
+    promote: list[int],
+    created: list[int],
 ) -> tuple[int, int]:
     """Insert one batch of checked rows: new insurers, new clients, then the policies with
     their first status-history step. Returns (clients created, policies created)."""
@@ -474,12 +503,15 @@ def _write(
             client.owner = owner
             client.birth_md = birth_md_for(client.birth_date)  # as Client.save
             client.wedding_md = birth_md_for(client.wedding_date)
+            client.id_number = id_number_normalise(client.id_number)  # as Client.save
+            client.id_number_digest = id_number_digest_for(client.id_number)
             identity.stage, identity.stage_given = client.stage, row.stage_given
             new[id(identity)] = (identity, client)
-    created = Client.objects.bulk_create([client for _, client in new.values()])
-    history_record(instances=created, user=owner, reason=REASON_IMPORT, created=True)
+    inserted = Client.objects.bulk_create([client for _, client in new.values()])
+    history_record(instances=inserted, user=owner, reason=REASON_IMPORT, created=True)
     for identity, client in new.values():
         identity.pk = client.pk
+        created.append(client.pk)
 
     policies = []
     for row in rows:

@@ -35,11 +35,13 @@ from .columns import (
     coverage_text,
 )
 
-TEXT_KINDS = {"mobile", "phone_other", "number", "wechat_id"}
+TEXT_KINDS = {"mobile", "phone_other", "number", "wechat_id", "id_number"}
+# Imported, never written out: nothing leaving the system carries an ID number.
+NEVER_EXPORTED = {"id_number"}
 HEADER_COLOR = "DDEBF7"
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOR)
-CLIENT_KEYS = [c.key for c in COLUMNS if c.part == "client"]
+CLIENT_KEYS = [c.key for c in COLUMNS if c.part == "client" and c.key not in NEVER_EXPORTED]
 POLICY_KEYS = [c.key for c in COLUMNS if c.part == "policy"]
 
 

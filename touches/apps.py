@@ -11,7 +11,9 @@ class TouchesConfig(AppConfig):
     verbose_name = _("Service touches")
 
     def ready(self) -> None:
+        from .build import touch_build_on_bulk_write
         from .registry import (
+            clients_bulk_written,
             occasion_reopened,
             occasion_resolved,
             register_client_panel,
@@ -35,6 +37,9 @@ class TouchesConfig(AppConfig):
         )
         occasion_reopened.connect(
             touches_reopen_for_source, weak=False, dispatch_uid="touches-occasion-reopened"
+        )
+        clients_bulk_written.connect(
+            touch_build_on_bulk_write, weak=False, dispatch_uid="touches-bulk-written"
         )
         register_client_panel(
             "touches/_client_panel.html",

@@ -12,10 +12,12 @@ itself with a conditional update, builds, and marks itself done; the batch that 
 day moves the marker, but only over days that are complete, in order. A redelivered task, a
 second beat or a second worker repeats statements whose rows already exist: nothing is
 written twice. A changed record rebuilds the days already built for its client only
-(`touch_rebuild_for_clients`), for the kinds it feeds.
+(`touch_rebuild_for_client`), for the kinds it feeds; a bulk write rebuilds all the clients
+it wrote at once (`touch_build_for_clients`, reached through the registry's
+`touches_rebuild_for_clients`, the rule every bulk write follows).
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,6 +30,7 @@ from django.utils import timezone
 from agentcrm.accounts.models import User
 from agentcrm.core.models import JobMarker
 from agentcrm.core.services import job_marker_record_success
+from clients.models import Client
 
 from .models import BUILD_JOB, Touch, TouchBuildBatch, TouchBuildRun, TouchPreference
 from .registry import BuildScope, OccasionKind, occasion_kinds
@@ -104,7 +107,7 @@ def _rows(
     agents: AgentRange,
     only: tuple[int, ...] | None,
     leave_out: tuple[int, ...],
-    client_ids: Iterable[int] | None,
+    client_ids: "Iterable[int] | QuerySet | None",
     now,
 ) -> list[QuerySet]:
     querysets = []
@@ -115,7 +118,8 @@ def _rows(
         if leave_out:
             qs = qs.exclude(t_owner__in=leave_out)
         if client_ids is not None:
-            qs = qs.filter(t_client__in=list(client_ids))
+            ids = client_ids if isinstance(client_ids, QuerySet) else list(client_ids)
+            qs = qs.filter(t_client__in=ids)
         qs = qs.annotate(
             t_kind=Value(kind.key),
             t_due=Cast(Value(scope.due), DateField()),
@@ -156,9 +160,10 @@ def build_day(
     *,
     due: date,
     agents: AgentRange,
-    client_ids: Iterable[int] | None = None,
+    client_ids: "Iterable[int] | QuerySet | None" = None,
     late: bool = False,
     kinds: Iterable[str] | None = None,
+    counts: Counter | None = None,
 ) -> int:
     """Write every touch due on `due` for these agents (and clients); returns rows written.
 
@@ -168,10 +173,14 @@ def build_day(
     `late` (a client's record changed today): also the occasions nearer than the lead, due
     today. A birthday entered today for today or tomorrow is owed a touch too, although its
     regular due day (3 days before) is past.
+
+    `client_ids`: a list of ids, or a queryset of client ids (a subquery). `counts`, when
+    given, is added the rows written per kind.
     """
     written = 0
     now = timezone.now()
-    client_ids = tuple(client_ids) if client_ids is not None else None
+    if client_ids is not None and not isinstance(client_ids, QuerySet):
+        client_ids = tuple(client_ids)
     wanted = set(kinds) if kinds is not None else None
     for kind in occasion_kinds().values():
         if wanted is not None and kind.key not in wanted:
@@ -192,7 +201,10 @@ def build_day(
                         client_ids=client_ids,
                         now=now,
                     ):
-                        written += insert_select(qs)
+                        made = insert_select(qs)
+                        written += made
+                        if counts is not None and made:
+                            counts[kind.key] += made
     return written
 
 
@@ -315,33 +327,74 @@ def touch_rebuild_for_client(
     Only adds: touches already made stay as they are, since the agent may have snoozed or
     annotated them; one made from a date since corrected can be skipped with a reason.
     """
-    # Nothing built ahead yet: the nightly build will see the change.
-    return touch_rebuild_for_clients(
-        owner_ids=[owner_id], client_ids=[client_id], today=today, kinds=kinds
+    counts = touch_build_for_clients(
+        client_ids=[client_id], owner_ids=[owner_id], today=today, kinds=kinds
     )
+    return sum(counts.values())
 
 
-def touch_rebuild_for_clients(
-    *,
-    owner_ids: list[int],
-    client_ids: list[int],
-    today: date,
-    kinds: Iterable[str] | None = None,
-) -> int:
-    """`touch_rebuild_for_client` for many clients of a few agents at once (a book handed
-    over to new agents): the days already built, set-based, adding only what is missing."""
-    if client_ids:
-        touch_retire_moved(client_ids=client_ids, kinds=kinds)
+def touch_built_days(*, today: date) -> list[date]:
+    """The days from today through the last day the nightly build has built: the window a
+    rebuild writes. Empty when nothing is built ahead (the nightly build will see the
+    records then). Never a day before today: an occasion already past when a record
+    arrives is not owed a touch."""
     marker = JobMarker.objects.filter(name=BUILD_JOB).values_list("last_completed_day", flat=True)
     last = marker.first()
-    if last is None or last < today or not client_ids:
-        return 0
-    days = [today + timedelta(days=i) for i in range((last - today).days + 1)]
-    agents = AgentRange(min(owner_ids), max(owner_ids), ids=tuple(owner_ids))
-    return sum(
-        build_day(due=day, agents=agents, client_ids=client_ids, late=day == today, kinds=kinds)
-        for day in days
-    )
+    if last is None or last < today:
+        return []
+    return [today + timedelta(days=i) for i in range((last - today).days + 1)]
+
+
+def touch_build_for_clients(
+    *,
+    client_ids: "Iterable[int] | QuerySet",
+    today: date | None = None,
+    kinds: Iterable[str] | None = None,
+    owner_ids: Iterable[int] | None = None,
+) -> dict[str, int]:
+    """The engine's side of the bulk-write rule (`touches.registry.touches_rebuild_for_clients`
+    sends `clients_bulk_written`, answered by this): every touch due in the built window
+    (`touch_built_days`) for these clients, set-based (one statement per kind, lead and day
+    for all of them), today's nearer occasions included (`late`). Returns {kind: touches
+    made}. `owner_ids` (the clients' agents) saves the one query that finds them."""
+    today = today or timezone.localdate()
+    days = touch_built_days(today=today)
+    if not isinstance(client_ids, QuerySet):
+        client_ids = sorted(set(client_ids))
+        if not client_ids:
+            return {}
+        # A corrected date: the open touches it no longer gives go first (done ones stay).
+        touch_retire_moved(client_ids=client_ids, kinds=kinds)
+    if not days:
+        return {}
+    if owner_ids is None:
+        owner_ids = (
+            Client.objects.filter(pk__in=client_ids)
+            .order_by()
+            .values_list("owner_id", flat=True)
+            .distinct()
+        )
+    owner_ids = sorted(set(owner_ids))
+    if not owner_ids:
+        return {}
+    agents = AgentRange(owner_ids[0], owner_ids[-1], ids=tuple(owner_ids))
+    kinds = list(kinds) if kinds is not None else None
+    counts: Counter = Counter()
+    for day in days:
+        build_day(
+            due=day,
+            agents=agents,
+            client_ids=client_ids,
+            late=day == today,
+            kinds=kinds,
+            counts=counts,
+        )
+    return dict(counts)
+
+
+def touch_build_on_bulk_write(sender, *, client_ids, kinds=None, today=None, **kwargs):
+    """Receiver of `clients_bulk_written` (connected in TouchesConfig.ready())."""
+    return touch_build_for_clients(client_ids=client_ids, kinds=kinds, today=today)
 
 
 def touch_retire_moved(*, client_ids: Iterable[int], kinds: Iterable[str] | None = None) -> int:
@@ -381,9 +434,9 @@ def touch_retire_moved(*, client_ids: Iterable[int], kinds: Iterable[str] | None
 def touch_rebuild_collected(
     *, collected: dict[tuple[int, int], set[str] | None], today: date
 ) -> int:
-    """The rebuild after a bulk write (`touches.triggers.rebuilds_collected`): the days
-    already built, for every collected client at once, set-based (one statement per kind and
-    day for all of them), for the union of the kinds their saves fed."""
+    """The rebuild after a bulk write of saves (`touches.triggers.rebuilds_collected`): the
+    days already built, for every collected client at once, set-based (one statement per
+    kind and day for all of them), for the union of the kinds their saves fed."""
     if not collected:
         return 0
     kinds: set[str] | None = set()
@@ -392,9 +445,10 @@ def touch_rebuild_collected(
             kinds = None
             break
         kinds |= fed
-    return touch_rebuild_for_clients(
-        owner_ids=sorted({owner for _client, owner in collected}),
-        client_ids=sorted({client for client, _owner in collected}),
+    counts = touch_build_for_clients(
+        owner_ids={owner for _client, owner in collected},
+        client_ids={client for client, _owner in collected},
         today=today,
         kinds=kinds,
     )
+    return sum(counts.values())

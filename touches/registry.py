@@ -39,6 +39,14 @@ no app by name. The extension points, who fills each and what runs it:
    kept one, and moves it back when the merge is undone. Filled from `AppConfig.ready()`;
    run by `clients.services.client_merge` / `client_merge_undo`, inside their transaction,
    since clients imports none of these apps.
+9. **Bulk writes** (`touches_rebuild_for_clients`, signal `clients_bulk_written`): THE rule
+   for any write that bypasses `post_save` (bulk_create, queryset update, raw SQL: an
+   import, a handover, a merge, an admin action). Such a write saves no trigger, so it must
+   end, inside its own transaction, with one call of `touches_rebuild_for_clients` for
+   every client it wrote: the engine builds, set-based, every touch due from today through
+   the last day already built, for those clients only, and returns what it made per kind.
+   Days before today are never built this way, so occasions already past when the records
+   arrive make no pile of overdue touches. Received by `touches.build`.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -59,6 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BuildScope",
+    "RebuildCounts",
     "ClientOf",
     "ClientTrigger",
     "MergeMover",
@@ -73,6 +82,7 @@ __all__ = [
     "client_panels",
     "client_triggers",
     "merge_movers",
+    "clients_bulk_written",
     "nightly_steps",
     "occasion_kind",
     "occasion_kinds",
@@ -92,6 +102,7 @@ __all__ = [
     "touch_done",
     "touch_reopened",
     "occasion_reopened",
+    "touches_rebuild_for_clients",
 ]
 
 
@@ -445,3 +456,40 @@ def register_merge_mover(key: str, *, move: MergeMove, undo: MergeUndo, order: i
 
 def merge_movers() -> list[MergeMover]:
     return sorted(_merge_movers.values(), key=lambda m: (m.order, m.key))
+
+
+# 9. Bulk writes
+# ---------------------------------------------------------------------------------------
+
+# Sent by `touches_rebuild_for_clients` with client_ids (a list of ids, or a queryset of
+# client ids for a set too large to list), kinds (None: every kind) and today (None: the
+# local date); the engine's receiver builds the touches and answers {kind: touches made}.
+clients_bulk_written = Signal()
+
+# {occasion kind: touches made}, kinds with none left out.
+RebuildCounts = dict[str, int]
+
+
+def touches_rebuild_for_clients(
+    *,
+    client_ids: "Iterable[int] | QuerySet[Any]",
+    kinds: Iterable[str] | None = None,
+    today: date | None = None,
+) -> RebuildCounts:
+    """The one rule for bulk writes (section 9 above): call it once, inside the write's
+    transaction, with every client the write created or changed. Builds every touch due from
+    `today` through the last day the nightly build has built, for these clients only, of
+    `kinds` (None: every kind; a write that changed only grace ends passes
+    ["grace_ending"]). Only adds: touches already made stay as they are. Returns the
+    touches made per kind, for the write's summary ("新建提醒 12 条：生日 3、保单周年日 9")."""
+    counts: RebuildCounts = {}
+    responses = clients_bulk_written.send(
+        sender=None,
+        client_ids=client_ids,
+        kinds=list(kinds) if kinds is not None else None,
+        today=today,
+    )
+    for _receiver, answer in responses:
+        for kind, made in (answer or {}).items():
+            counts[kind] = counts.get(kind, 0) + made
+    return counts

@@ -37,9 +37,11 @@ def rebuild_client_touches(client_id: int, owner_id: int, kinds: list[str] | Non
 
 @shared_task(name="agentcrm.touches.tasks.rebuild_clients_touches")
 def rebuild_clients_touches(owner_ids: list[int], client_ids: list[int]) -> int:
-    return build.touch_rebuild_for_clients(
+    """Kept for messages queued before bulk writes rebuilt in their own transaction."""
+    counts = build.touch_build_for_clients(
         owner_ids=owner_ids, client_ids=client_ids, today=timezone.localdate()
     )
+    return sum(counts.values())
 
 
 @shared_task(name="agentcrm.touches.tasks.send_digests")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from agentcrm.accounts.models import User
 from agentcrm.core.transitions import status_move
 from clients.models import Client, FamilyMember
+from touches.registry import touches_rebuild_for_clients
 
 from .. import dates
 from ..models import Beneficiary, Insurer, Policy, PolicyStatusChange, PremiumPayment, Rider
@@ -392,11 +393,20 @@ def policies_lapse_overdue(day: date) -> dict[str, int]:
     return done
 
 
+@transaction.atomic
 def insurer_grace_days_apply(*, insurer: Insurer) -> int:
-    """After an insurer's grace period changed: move the stored grace ends of its policies in
-    one UPDATE (next due + the new number of days)."""
-    return Policy.objects.filter(insurer=insurer, premium_next_due__isnull=False).update(
+    """After an insurer's grace period changed (the admin): move the stored grace ends of its
+    policies in one UPDATE (next due + the new number of days), then, by the bulk-write rule
+    (touches.registry, section 9), build the grace-ending touches the new ends fall due in
+    the built window, for those policies' holders at once."""
+    moved = Policy.objects.filter(insurer=insurer, premium_next_due__isnull=False)
+    count = moved.update(
         premium_grace_end=ExpressionWrapper(
             F("premium_next_due") + timedelta(days=insurer.grace_days), output_field=DateField()
         )
     )
+    if count:
+        touches_rebuild_for_clients(
+            client_ids=moved.order_by().values("holder_id"), kinds=["grace_ending"]
+        )
+    return count
