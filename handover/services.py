@@ -56,6 +56,7 @@ STAYS = {
     "touches.GreetingTemplate",
     "touches.CalendarFeed",
     "touches.DigestPreference",  # their own morning email
+    "touches.ContactCadence",  # their own contact rhythm per tier
 }
 
 

@@ -82,6 +82,8 @@ def test_bench_settings_are_production_over_plain_http():
     env.update(
         DJANGO_SETTINGS_MODULE="bench.load.settings",
         SECRET_KEY="bench-" + "x" * 60,
+        FIELD_ENCRYPTION_KEYS="YmVuY2gtb25seS1maWVsZC1rZXktMDEyMzQ1Njc4OWE=",
+        ID_NUMBER_DIGEST_KEY="bench-only-id-digest-key",
         ALLOWED_HOSTS="127.0.0.1",
         DEBUG="1",  # production ignores it, and so does the bench
     )

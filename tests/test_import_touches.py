@@ -70,10 +70,12 @@ def test_an_imported_books_touches_are_on_the_dashboard_when_it_ends(
         ("明天生日", "birthday"): (TODAY, datetime.date(2026, 11, 25)),  # owed today
         ("六天后生日", "birthday"): (datetime.date(2026, 11, 27), datetime.date(2026, 11, 30)),
         ("老保单", "policy_anniversary"): (TODAY, datetime.date(2026, 11, 29)),
+        # Paid up to the import day (no 缴至日期 given): the next premium is the coming one.
+        ("老保单", "premium_due"): (TODAY, datetime.date(2026, 11, 29)),
     }
     # The summary counts them per kind.
-    assert job.touches_created == {"birthday": 2, "policy_anniversary": 1}
-    assert job.touches_total == 3
+    assert job.touches_created == {"birthday": 2, "policy_anniversary": 1, "premium_due": 1}
+    assert job.touches_total == 4
     page = as_user(owner).get(reverse("imports:detail", kwargs={"pk": job.pk})).content.decode()
     assert "新建提醒" in page and "生日 2" in page
     dashboard = as_user(owner).get(reverse("dashboard")).content.decode()
@@ -87,7 +89,11 @@ def test_no_flood_of_past_occasions(owner, django_capture_on_commit_callbacks):
     made = Touch.objects.filter(owner=owner)
     assert not made.filter(due_date__lt=TODAY).exists()
     assert not made.filter(occasion_date__lt=TODAY).exists()
-    assert not made.filter(kind__in=["premium_due", "grace_ending", "neglect"]).exists()
+    assert not made.filter(kind__in=["grace_ending", "neglect"]).exists()
+    # Premiums before the import day count as paid: only the coming one is owed a reminder.
+    assert list(made.filter(kind="premium_due").values_list("occasion_date", flat=True)) == [
+        datetime.date(2026, 11, 29)
+    ]
     # The next nights add only the new days: still no past occasion.
     with time_machine.travel(NOON + datetime.timedelta(days=1)):
         touch_build_now(today=TODAY + datetime.timedelta(days=1))

@@ -37,7 +37,7 @@ from .policy_factories import BeneficiaryFactory, PolicyFactory
 from .referral_factories import ReferralFactory, ReferralStageChangeFactory
 from .touch_factories import TouchFactory
 
-ID_NUMBER = "11010119900307451X"
+ID_NUMBER = "11010119900307459X"
 SH = datetime.timezone(datetime.timedelta(hours=8))
 NOW = datetime.datetime(2026, 6, 1, 10, 0, tzinfo=SH)
 OLD_KEY = "dGVzdC1vbmx5LWZpZWxkLWtleS0wMTIzNDU2Nzg5YWI="
@@ -55,14 +55,14 @@ def stored_id_column(table: str, pk_name: str, pk: int) -> str:
 
 @pytest.mark.django_db
 def test_an_id_number_is_stored_encrypted_found_by_digest_and_shown_masked(owner):
-    client = client_create(owner=owner, name="王芳", id_number=" 110101199003074512 ")
+    client = client_create(owner=owner, name="王芳", id_number=" 110101199003074514 ")
     raw = stored_id_column("clients_client", "id", client.pk)
     assert raw.startswith("gAAAA") and "110101" not in raw
     client.refresh_from_db()
-    assert client.id_number == "110101199003074512"
-    assert client.id_number_masked == "110***********4512"
+    assert client.id_number == "110101199003074514"
+    assert client.id_number_masked == "110***********4514"
     # Equality lookups go through the digest: the ciphertext differs on every write.
-    assert Client.objects.get(id_number_digest=id_number_digest_for("110101 19900307 4512")) == (
+    assert Client.objects.get(id_number_digest=id_number_digest_for("110101 19900307 4514")) == (
         client
     )
     # The audit history keeps the ciphertext too.
@@ -97,10 +97,10 @@ def test_the_client_form_never_sends_the_id_number_back_and_blank_keeps_it(as_us
     client = client_create(owner=owner, name="王芳", id_number=ID_NUMBER)
     http = as_user(owner)
     page = http.get(reverse("clients:edit", args=[client.pk])).content.decode()
-    assert ID_NUMBER not in page and "110***********451X" in page
+    assert ID_NUMBER not in page and "110***********459X" in page
     detail = http.get(reverse("clients:detail", args=[client.pk])).content.decode()
-    assert ID_NUMBER not in detail and "110***********451X" in detail
-    form = {"name": "王芳", "gender": "female", "birthday_calendar": "solar", "stage": "client"}
+    assert ID_NUMBER not in detail and "110***********459X" in detail
+    form = {"name": "王芳", "gender": "male", "birthday_calendar": "solar", "stage": "client"}
     form |= {"source": "other", "vip_tier": "standard", "greeting_style": "formal"}
     form |= {f"{p}-{k}": "0" for p in ("family", "dates") for k in ("TOTAL_FORMS", "INITIAL_FORMS")}
     response = http.post(reverse("clients:edit", args=[client.pk]), {**form, "id_number": ""})
@@ -108,12 +108,12 @@ def test_the_client_form_never_sends_the_id_number_back_and_blank_keeps_it(as_us
     client.refresh_from_db()
     assert client.id_number == ID_NUMBER
     # A new number replaces it; the change history shows both masked.
-    new = "310101198001011234"
+    new = "31010119800101123X"
     response = http.post(reverse("clients:edit", args=[client.pk]), {**form, "id_number": new})
     assert response.status_code == 302
     detail = http.get(reverse("clients:detail", args=[client.pk])).content.decode()
     assert new not in detail and ID_NUMBER not in detail
-    assert "310***********1234" in detail and "110***********451X" in detail
+    assert "310***********123X" in detail and "110***********459X" in detail
     client_update(client=client, id_number=ID_NUMBER)
     response = http.post(reverse("clients:edit", args=[client.pk]), {**form, "id_number": "12#"})
     assert response.status_code == 400
@@ -272,7 +272,7 @@ def test_the_owner_downloads_everything_held_masked_and_logged(as_user, owner, f
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     data = {n[:-5]: json.loads(archive.read(n)) for n in archive.namelist() if n.endswith(".json")}
     assert data["client"][0]["name"] == "王芳"
-    assert data["client"][0]["id_number"] == "110***********451X"
+    assert data["client"][0]["id_number"] == "110***********459X"
     assert [f["name"] for f in data["family"]] == ["王小宝"]
     assert data["interactions"][0]["summary"] == "聊了孩子上学的事"
     assert data["promises"][0]["description"] == "送一本育儿书"

@@ -327,6 +327,8 @@ def touch_rebuild_for_client(
     Only adds: touches already made stay as they are, since the agent may have snoozed or
     annotated them; one made from a date since corrected can be skipped with a reason.
     """
+    # A corrected date: the open touches it no longer gives go first (done ones stay).
+    touch_retire_moved(client_ids=[client_id], kinds=kinds)
     counts = touch_build_for_clients(
         client_ids=[client_id], owner_ids=[owner_id], today=today, kinds=kinds
     )
@@ -363,8 +365,6 @@ def touch_build_for_clients(
         client_ids = sorted(set(client_ids))
         if not client_ids:
             return {}
-        # A corrected date: the open touches it no longer gives go first (done ones stay).
-        touch_retire_moved(client_ids=client_ids, kinds=kinds)
     if not days:
         return {}
     if owner_ids is None:
@@ -445,9 +445,11 @@ def touch_rebuild_collected(
             kinds = None
             break
         kinds |= fed
+    client_ids = {client for client, _owner in collected}
+    touch_retire_moved(client_ids=client_ids, kinds=kinds)
     counts = touch_build_for_clients(
         owner_ids={owner for _client, owner in collected},
-        client_ids={client for client, _owner in collected},
+        client_ids=client_ids,
         today=today,
         kinds=kinds,
     )
