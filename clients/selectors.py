@@ -18,7 +18,7 @@ from agentcrm.core.calendar import month_day_key
 from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
 from agentcrm.core.lists import CheckboxFilter, ListFilterSet, OptionFilter
 
-from .models import Client, Commitment, FamilyMember, Segment
+from .models import Client, Commitment, FamilyMember, Segment, id_number_digest_for
 
 SORTS = {
     "name": ("name", "id"),
@@ -257,9 +257,10 @@ def possible_duplicates(
     match = Q()
     if mobile:
         match |= Q(mobile=mobile)
-    has_id_number = any(f.name == "id_number" for f in Client._meta.get_fields())
-    if id_number and has_id_number:
-        match |= Q(id_number=id_number.strip())
+    # ID numbers are encrypted at rest: equal numbers are found by their keyed digest.
+    digest = id_number_digest_for(id_number) if id_number else ""
+    if digest:
+        match |= Q(id_number_digest=digest)
     if name and name.strip() and birth_date:
         match |= Q(name=name.strip(), birth_date=birth_date)
     if not match:
@@ -275,7 +276,7 @@ def possible_duplicates(
         keys = []
         if mobile and client.mobile == mobile:
             keys.append("mobile")
-        if has_id_number and id_number and getattr(client, "id_number", "") == id_number.strip():
+        if digest and client.id_number_digest == digest:
             keys.append("id_number")
         if birth_date and client.birth_date == birth_date and client.name == name.strip():
             keys.append("name_birth")

@@ -76,3 +76,13 @@ def test_the_client_page_offers_to_compare_and_merge(as_user, owner):
     second = ClientFactory(owner=owner, name="王芳二", mobile="+8613812345678")
     page = as_user(owner).get(reverse("clients:detail", kwargs={"pk": second.pk})).content
     assert reverse("clients:merge", kwargs={"pk": second.pk, "other_id": first.pk}) in page.decode()
+
+
+def test_same_id_number_is_found_through_its_digest_and_never_across_agents(owner, outsider):
+    # Encrypted at rest, so the match is by the keyed digest, whatever spacing was typed.
+    existing = ClientFactory(owner=owner, name="王建国", id_number="11010119900307459X")
+    ClientFactory(owner=outsider, name="别人的客户", id_number="11010119900307459X")
+    found = possible_duplicates(user=owner, name="王二", id_number="110101 19900307 459x")
+    assert [row["client"] for row in found] == [existing]
+    assert "证件号相同" in found[0]["text"]
+    assert possible_duplicates(user=owner, name="王二", id_number="110101199003074514") == []
