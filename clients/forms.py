@@ -11,6 +11,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from agentcrm.core.forms import DateInput
 
+from .id_numbers import id_number_normalise
 from .models import (
     Client,
     Commitment,
@@ -19,7 +20,6 @@ from .models import (
     GreetingStyle,
     Interaction,
     LifeEvent,
-    id_number_normalise,
 )
 from .rules import BIRTHDAY_FIELDS, birthday_problems, client_problems, custom_date_problems
 

@@ -6,7 +6,8 @@ character (0-9 or X) computed from the first 17 (ISO 7064 MOD 11-2). The import,
 form and duplicate detection all use these functions, so a number is read one way.
 
 The full number is stored on the client (to find the same person twice and for claims
-paperwork) and never shown: every page, preview and log shows `id_number_masked`.
+paperwork) and never shown: every page, preview and log shows it through
+`agentcrm.core.masking.mask_id`, the one masker of ID numbers.
 """
 
 import re
@@ -33,14 +34,10 @@ class IdNumber:
     birth_date: date
     gender: str  # "male" or "female" (clients.models.Gender values)
 
-    @property
-    def masked(self) -> str:
-        return id_number_masked(self.number)
 
-
-def id_number_normalise(text: str) -> str:
-    """The number as stored: half-width, no spaces or dashes, upper-case X."""
-    return _SEPARATORS.sub("", str(text).translate(_FOLD)).upper()
+def id_number_normalise(text: str | None) -> str:
+    """The number as stored and digested: half-width, no spaces or dashes, upper-case X."""
+    return _SEPARATORS.sub("", str(text or "").translate(_FOLD)).upper()
 
 
 def id_number_check_char(first17: str) -> str:
@@ -74,15 +71,6 @@ def id_number_parse(text: str) -> IdNumber:
         )
     gender = "male" if int(number[16]) % 2 else "female"
     return IdNumber(number=number, birth_date=born, gender=gender)
-
-
-def id_number_masked(number: str) -> str:
-    """ "110105********123X": the area and the last four kept, the birth date hidden."""
-    if not number:
-        return ""
-    if len(number) <= 8:
-        return "*" * len(number)
-    return f"{number[:6]}{'*' * (len(number) - 10)}{number[-4:]}"
 
 
 def id_number_disagreements(

@@ -16,6 +16,7 @@ from agentcrm.core.calendar import month_day_key
 from agentcrm.core.crypto import EncryptedCharField, keyed_digest
 from agentcrm.core.masking import mask_id
 
+from .id_numbers import id_number_normalise
 from .salutation import address_as, suggest_salutation
 
 
@@ -98,11 +99,6 @@ class Birthday(models.Model):
     def birth_year_unknown(self) -> bool:
         """A solar birthday known as month and day only: touches yes, age unknown."""
         return self.birth_date is None and bool(self.birth_month and self.birth_day)
-
-
-def id_number_normalise(value: str | None) -> str:
-    """An ID number as stored and digested: no spaces, the check letter in capitals."""
-    return "".join((value or "").split()).upper()
 
 
 def id_number_digest_for(value: str | None) -> str:

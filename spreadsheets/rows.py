@@ -25,8 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
+from agentcrm.core.masking import mask_id
 from clients.forms import ClientForm
-from clients.id_numbers import id_number_masked, id_number_normalise
+from clients.id_numbers import id_number_normalise
 from clients.models import Client, Gender
 from clients.rules import client_problems
 from clients.selectors import clients_for_user
@@ -190,7 +191,7 @@ class CheckedRow:
     def add(self, column: str, message: str, *, duplicate: bool = False) -> None:
         value = self.raw.get(column, "")
         if column in MASKED_COLUMNS:  # the preview shows an ID number masked, as every page
-            value = id_number_masked(id_number_normalise(value))
+            value = mask_id(id_number_normalise(value))
         self.problems.append(Problem(column, str(message), value[:100], duplicate))
 
 
