@@ -222,3 +222,34 @@ def custom_date_problems(values: Mapping[str, Any]) -> tuple[Problems, dict[str,
     elif leap:
         problems.append(("year", _("Enter the year so the leap month can be checked.")))
     return problems, {}
+
+
+# --- Merging two records of one person (services.client_merge, selectors.merge_field_rows) ---
+
+# The kept client's fields the agent picks from one record or the other, in groups that
+# must move together (a birthday is its solar, lunar and calendar fields at once).
+MERGE_GROUPS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "gender": ("gender",),
+    "salutation": ("salutation",),
+    "greeting_style": ("greeting_style",),
+    "birthday": tuple(BIRTHDAY_FIELDS),
+    "mobile": ("mobile",),
+    "phone_other": ("phone_other",),
+    "wechat_id": ("wechat_id",),
+    "email": ("email",),
+    "address": ("address",),
+    "occupation": ("occupation",),
+    "employer": ("employer",),
+    "industry": ("industry",),
+    "wedding": ("marital_status", "wedding_date"),
+    "income_band": ("income_band",),
+    "interests": ("interests",),
+    "vip_tier": ("vip_tier",),
+    "is_influence_centre": ("is_influence_centre",),
+    "source": ("source",),
+    "stage": ("stage",),
+    "do_not_contact": ("do_not_contact", "do_not_contact_reason"),
+    "notes": ("notes",),
+}
+KEPT, OTHER = "kept", "other"

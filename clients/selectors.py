@@ -19,6 +19,7 @@ from agentcrm.core.history import HistoryEntry, HistorySource, history_entries
 from agentcrm.core.lists import CheckboxFilter, ListFilterSet, OptionFilter
 
 from .models import Client, Commitment, FamilyMember, Segment, id_number_digest_for
+from .rules import KEPT, MERGE_GROUPS, OTHER
 
 SORTS = {
     "name": ("name", "id"),
@@ -293,11 +294,9 @@ def possible_duplicates(
 
 
 def merge_field_rows(*, kept: Client, other: Client) -> list[dict[str, Any]]:
-    """The merge page's rows: each group of fields (clients.services.MERGE_GROUPS) with both
+    """The merge page's rows: each group of fields (clients.rules.MERGE_GROUPS) with both
     records' values as shown, whether they differ, and the side picked by default (the
     other's when only it has a value)."""
-    from .services import KEPT, MERGE_GROUPS, OTHER
-
     rows = []
     for group, fields in MERGE_GROUPS.items():
         first = Client._meta.get_field(fields[0])

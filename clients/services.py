@@ -30,7 +30,14 @@ from .models import (
     Segment,
     Tag,
 )
-from .rules import BIRTHDAY_FIELDS, birthday_problems, client_problems, custom_date_problems
+from .rules import (
+    BIRTHDAY_FIELDS,
+    MERGE_GROUPS,
+    OTHER,
+    birthday_problems,
+    client_problems,
+    custom_date_problems,
+)
 
 # The fields of a client, a family member and a yearly date the services write.
 CLIENT_FIELDS = frozenset(
@@ -348,33 +355,6 @@ def commitment_on_touch_reopened(
 
 # --- Merging two records of one person ------------------------------------------------------
 
-# The kept client's fields the agent picks from one record or the other, in groups that
-# must move together (a birthday is its solar, lunar and calendar fields at once).
-MERGE_GROUPS: dict[str, tuple[str, ...]] = {
-    "name": ("name",),
-    "gender": ("gender",),
-    "salutation": ("salutation",),
-    "greeting_style": ("greeting_style",),
-    "birthday": tuple(BIRTHDAY_FIELDS),
-    "mobile": ("mobile",),
-    "phone_other": ("phone_other",),
-    "wechat_id": ("wechat_id",),
-    "email": ("email",),
-    "address": ("address",),
-    "occupation": ("occupation",),
-    "employer": ("employer",),
-    "industry": ("industry",),
-    "wedding": ("marital_status", "wedding_date"),
-    "income_band": ("income_band",),
-    "interests": ("interests",),
-    "vip_tier": ("vip_tier",),
-    "is_influence_centre": ("is_influence_centre",),
-    "source": ("source",),
-    "stage": ("stage",),
-    "do_not_contact": ("do_not_contact", "do_not_contact_reason"),
-    "notes": ("notes",),
-}
-KEPT, OTHER = "kept", "other"
 # The archive's own rows of a client that a merge moves (model, its key to the client).
 MERGE_ROWS = (
     (FamilyMember, "client"),

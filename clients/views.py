@@ -15,7 +15,7 @@ from agentcrm.core.forms import add_service_errors, formset_changes, model_form_
 from agentcrm.core.lists import list_page
 from touches.registry import client_panels
 
-from . import selectors, services
+from . import rules, selectors, services
 from .forms import (
     ClientForm,
     CommitmentForm,
@@ -287,7 +287,7 @@ def client_merge(request, pk: int, other_id: int):
     status = 200
     if request.method == "POST":
         choices = {
-            row["group"]: request.POST.get(f"pick_{row['group']}", services.KEPT) for row in rows
+            row["group"]: request.POST.get(f"pick_{row['group']}", rules.KEPT) for row in rows
         }
         try:
             merge = services.client_merge(kept=kept, other=other, by=request.user, choices=choices)

@@ -100,11 +100,11 @@ def digest_send(*, owner_id: int, day: date) -> bool:
     owner = User.objects.filter(pk=owner_id, is_active=True).first()
     if owner is None:
         return False
-    # The day's plan in the dashboard's groups and words (today, prepare now, passed).
     preference = digest_preference_for(owner=owner)
     address = digest_address(owner=owner, preference=preference)
     if not preference.enabled or not address:
         return False
+    # The day's plan in the dashboard's groups and words (today, prepare now, passed).
     board = selectors.dashboard(user=owner, today=day)
     if not board.total:
         return False
