@@ -210,6 +210,7 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
     templates = greeting_templates_for_user(user=user)
     texts = _Texts()
     labels: dict[str, str] = {}
+    registered: dict[str, list] = {}
     for touch in touches:
         client: Client = touch.client
         touch.segment_list = segments.get(client.pk, [])
@@ -233,7 +234,7 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
             for name, make in urls.items()
         }
         touch.days_since_contact = (today - touch.last_contact).days if touch.last_contact else None
-        touch.actions = row_actions(touch)
+        touch.actions = row_actions(touch, registered=registered)
         day = max(touch.occasion_date, touch.due_date)
         touch.plan_text = texts.plan_day(day, today)
         touch.plan_overdue = day < today
@@ -241,12 +242,17 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
     return touches
 
 
-def row_actions(touch: Touch) -> list[dict]:
+def row_actions(touch: Touch, *, registered: dict[str, list] | None = None) -> list[dict]:
     """The actions behind a row's "More…", in one place for every card: the built-in forms
-    (done with a note, snooze, skip) and the links other apps register for the kind."""
+    (done with a note, snooze, skip) and the links other apps register for the kind.
+    `registered` caches the registry's actions per kind across the rows of one page."""
     labels = {"done": _("Done, with a note…"), "snooze": _("Snooze…"), "skip": _("Skip…")}
     actions = [{"form": name, "label": labels[name]} for name in FORM_ACTIONS]
-    for action in touch_actions(touch.kind):
+    if registered is None:
+        registered = {}
+    if touch.kind not in registered:
+        registered[touch.kind] = touch_actions(touch.kind)
+    for action in registered[touch.kind]:
         url = action.url(touch)
         if url:
             actions.append({"key": action.key, "label": action.label, "url": url})
