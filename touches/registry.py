@@ -47,6 +47,10 @@ no app by name. The extension points, who fills each and what runs it:
    the last day already built, for those clients only, and returns what it made per kind.
    Days before today are never built this way, so occasions already past when the records
    arrive make no pile of overdue touches. Received by `touches.build`.
+10. **Service-page panels** (`register_service_panel`, `ServicePanel`): a card an app adds
+   to the agent's own service page (`/service/`) and to the manager's drill-down into one
+   agent (the deck's pitfalls: gifts above the cap, introductions, events), since the app
+   that serves the page imports none of them. Filled from `AppConfig.ready()`.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -78,6 +82,8 @@ __all__ = [
     "Priority",
     "RenderedPanel",
     "RenderedPolicyPart",
+    "RenderedServicePanel",
+    "ServicePanel",
     "TouchAction",
     "client_panels",
     "client_triggers",
@@ -90,12 +96,14 @@ __all__ = [
     "occasion_rows",
     "on_day",
     "policy_parts",
+    "service_panels",
     "register_client_panel",
     "register_client_trigger",
     "register_merge_mover",
     "register_nightly_step",
     "register_occasion",
     "register_policy_part",
+    "register_service_panel",
     "register_touch_action",
     "source_of",
     "touch_actions",
@@ -493,3 +501,52 @@ def touches_rebuild_for_clients(
         for kind, made in (answer or {}).items():
             counts[kind] = counts.get(kind, 0) + made
     return counts
+
+
+# ---------------------------------------------------------------------------------------
+# 10. Service-page panels
+# ---------------------------------------------------------------------------------------
+
+# (agent, start, end) -> what the panel's template reads, for the agent's own service page
+# (`/service/`) over the period [start, end]; it should run a fixed number of queries,
+# whatever the size of the book. The same function serves the manager's drill-down into
+# one agent (`/team/service/<agent_id>/`), so it must show only what a manager may see of
+# that agent's work (counts, masked phones), never a client's file.
+ServicePanelContext = Callable[[Any, date, date], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ServicePanel:
+    key: str
+    template_name: str
+    context_fn: ServicePanelContext
+    order: int
+
+
+@dataclass(frozen=True)
+class RenderedServicePanel:
+    key: str
+    template_name: str
+    context: dict[str, Any]
+
+
+_service_panels: dict[str, ServicePanel] = {}
+
+
+def register_service_panel(
+    key: str, *, template_name: str, context_fn: ServicePanelContext, order: int
+) -> None:
+    """Add a panel to the service page at `order` (the page's own figures first: touches
+    and promises 10, contacts by premium band 20; gifts 50, introductions 60, events 70);
+    registering a key again replaces it. Filled from `AppConfig.ready()`; rendered by the
+    app that serves `/service/`, which knows no panel's app by name."""
+    _service_panels[key] = ServicePanel(key, template_name, context_fn, order)
+
+
+def service_panels(*, agent: Any, start: date, end: date) -> list[RenderedServicePanel]:
+    """Each registered panel with its context for `agent` over [start, end], in page order."""
+    panels = sorted(_service_panels.values(), key=lambda p: (p.order, p.key))
+    return [
+        RenderedServicePanel(p.key, p.template_name, p.context_fn(agent, start, end))
+        for p in panels
+    ]

@@ -36,6 +36,12 @@ class Insurer(models.Model):
         return self.name
 
 
+class PolicyQuerySet(models.QuerySet):
+    def own(self) -> "PolicyQuerySet":
+        """The agent's own sales: policies sold by others (保单托管) left out."""
+        return self.filter(sold_by_others=False)
+
+
 class Policy(models.Model):
     class Type(models.TextChoices):
         LIFE = "life", _("Life")
@@ -175,12 +181,24 @@ class Policy(models.Model):
     premium_paid_to = models.DateField(_("premiums paid up to"), null=True, blank=True)
     premium_next_due = models.DateField(_("next premium due"), null=True, blank=True)
     premium_grace_end = models.DateField(_("grace period ends"), null=True, blank=True)
+    # 保单托管: a policy the family bought through another agent or company, kept here for
+    # its dates, touches and the household's cover. It never counts in the agent's own
+    # figures (sales, premium won, referral wins, persistency, team pages): every such
+    # figure filters on `Policy.objects.own()`.
+    sold_by_others = models.BooleanField(_("sold by another agent or company"), default=False)
+    sold_through = models.CharField(
+        _("bought through"),
+        max_length=100,
+        blank=True,
+        help_text=_("The other agent or company, e.g. 某某保险 王经理."),
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Audit trail (shown on the policy page). Left out: the status, which has its own history
     # (PolicyStatusChange, written with each move, nightly ones included); the premium dates
     # and anniversary key, which are derived from other rows; timestamps.
+    objects = PolicyQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=[
             "status",
