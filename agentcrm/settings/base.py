@@ -206,6 +206,12 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Spreadsheet imports (spreadsheets): the largest file accepted and its row limit.
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
+# What reading one file may cost the worker (spreadsheets.reader): a workbook whose zip members
+# would expand past this is refused before it is opened; cells read (empty ones included) and
+# seconds spent on one step are bounded too. Each past its bound is refused with a message.
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=128 * 1024 * 1024)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=5_000_000)
+IMPORT_MAX_SECONDS = env.int("IMPORT_MAX_SECONDS", default=1200)
 
 # Personal data that must not outlive its purpose (PIPL; privacy app, README "Personal data").
 # ID numbers are Fernet-encrypted at rest (agentcrm.core.crypto): the first key of
@@ -262,6 +268,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "agentcrm.core.beat:Scheduler"
+# Spreadsheet imports on a queue of their own, so touch builds, digests and other agents' work
+# never wait behind one agent's upload: every worker command names both queues or runs a
+# worker for each (bin/dev-run; README, Production).
+IMPORT_QUEUE = "imports"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "policies.tasks.import_validate": {"queue": IMPORT_QUEUE},
+    "policies.tasks.import_run": {"queue": IMPORT_QUEUE},
+}
 # Declared here, synced into django-celery-beat's tables by the scheduler, so the
 # schedule is visible (and adjustable) in the admin.
 CELERY_BEAT_SCHEDULE = {
