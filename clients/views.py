@@ -5,12 +5,15 @@ get_client_for_user: another agent's is a 404."""
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agentcrm.core import versions
 from agentcrm.core.forms import add_service_errors, formset_changes, model_form_values
 from agentcrm.core.lists import list_page
 from touches.registry import client_panels
@@ -37,55 +40,92 @@ def client_list(request):
     )
 
 
-def _client_form_page(request, client=None):
-    form = ClientForm(request.POST or None, instance=client, owner=request.user)
+# What a client's edit form changes besides the record: its version covers these too.
+EDITED_PARTS = ("family", "custom_dates", "tags")
+
+
+def _client_forms(request, client, data=None):
+    form = ClientForm(data, instance=client, owner=request.user)
     family = FamilyFormSet(
-        request.POST or None,
-        instance=client,
-        prefix="family",
-        form_kwargs={"owner": request.user},
+        data, instance=client, prefix="family", form_kwargs={"owner": request.user}
     )
-    dates = CustomDateFormSet(request.POST or None, instance=client, prefix="dates")
-    duplicates: list = []
-    if request.method == "POST":
-        if form.is_valid() and family.is_valid() and dates.is_valid():
-            duplicates = _duplicates_unconfirmed(request, form, client)
-        if duplicates:
-            return render(
-                request,
-                "clients/client_form.html",
-                {
-                    "form": form,
-                    "family": family,
-                    "dates": dates,
-                    "client": client,
-                    "duplicates": duplicates,
-                },
+    dates = CustomDateFormSet(data, instance=client, prefix="dates")
+    return form, family, dates
+
+
+def _client_form_page(request, client=None):
+    form, family, dates = _client_forms(request, client, request.POST or None)
+    version = versions.opened(
+        request, instance=client, related=EDITED_PARTS, fields=ClientForm._meta.fields
+    )
+    if request.method == "POST" and client is not None:
+        with transaction.atomic():
+            current = versions.stale(
+                request, instance=client, related=EDITED_PARTS, fields=ClientForm._meta.fields
             )
-        if form.is_valid() and family.is_valid() and dates.is_valid():
-            data = {
-                **model_form_values(form),
-                "tag_names": form.cleaned_data["tag_names"],
-                "family": formset_changes(family),
-                "dates": formset_changes(dates),
-            }
-            try:
-                if client is None:
-                    saved = services.client_create(owner=request.user, **data)
-                else:
-                    saved = services.client_update(client=client, **data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Saved %(name)s.") % {"name": saved.name})
-                return redirect("clients:detail", pk=saved.pk)
-        messages.error(request, _("Nothing was saved: please correct the errors below."))
+            if current:
+                fresh = selectors.get_client_for_user(user=request.user, pk=client.pk)
+                stored = _client_forms(request, fresh)
+                return versions.conflict_page(
+                    request,
+                    current=current,
+                    forms_pairs=[(stored[0], form)],
+                    formset_pairs=[
+                        (stored[1], family, _("Family")),
+                        (stored[2], dates, _("Yearly dates")),
+                    ],
+                    title=_("Edit %(name)s") % {"name": fresh.name},
+                    back_url=reverse("clients:detail", args=[client.pk]),
+                )
+            return _client_form_post(request, client, form, family, dates, version)
+    if request.method == "POST":
+        return _client_form_post(request, client, form, family, dates, version)
+    return _client_form_render(request, client, form, family, dates, version, status=200)
+
+
+def _client_form_render(request, client, form, family, dates, version, *, status, **extra):
     return render(
         request,
         "clients/client_form.html",
-        {"form": form, "family": family, "dates": dates, "client": client},
-        status=400 if request.method == "POST" else 200,
+        {
+            "form": form,
+            "family": family,
+            "dates": dates,
+            "client": client,
+            "version": version,
+            **extra,
+        },
+        status=status,
     )
+
+
+def _client_form_post(request, client, form, family, dates, version):
+    duplicates: list = []
+    if form.is_valid() and family.is_valid() and dates.is_valid():
+        duplicates = _duplicates_unconfirmed(request, form, client)
+    if duplicates:
+        return _client_form_render(
+            request, client, form, family, dates, version, status=200, duplicates=duplicates
+        )
+    if form.is_valid() and family.is_valid() and dates.is_valid():
+        data = {
+            **model_form_values(form),
+            "tag_names": form.cleaned_data["tag_names"],
+            "family": formset_changes(family),
+            "dates": formset_changes(dates),
+        }
+        try:
+            if client is None:
+                saved = services.client_create(owner=request.user, **data)
+            else:
+                saved = services.client_update(client=client, **data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved %(name)s.") % {"name": saved.name})
+            return redirect("clients:detail", pk=saved.pk)
+    messages.error(request, _("Nothing was saved: please correct the errors below."))
+    return _client_form_render(request, client, form, family, dates, version, status=400)
 
 
 def _duplicates_unconfirmed(request, form, client) -> list:

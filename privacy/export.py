@@ -60,6 +60,8 @@ def client_data_sections(*, client: Client) -> dict[str, list[dict]]:
         ("client", Client.history.filter(id=pk)),
         ("family_member", family.model.history.filter(client_id=pk)),
         ("policy", Policy.history.filter(id__in=policy_ids)),
+        ("rider", Rider.history.filter(policy_id__in=policy_ids)),
+        ("beneficiary", Beneficiary.history.filter(policy_id__in=policy_ids)),
         ("service_request", ServiceRequest.history.filter(policy_id__in=policy_ids)),
         ("referral", Referral.history.filter(id__in=referral_ids)),
         ("referral_request", ReferralRequest.history.filter(client_id=pk)),

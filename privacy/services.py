@@ -38,7 +38,7 @@ from clients.models import (
     Interaction,
     LifeEvent,
 )
-from policies.models import Beneficiary, Policy, PolicyStatusChange
+from policies.models import Beneficiary, Policy, PolicyStatusChange, Rider
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from referrals.retention import referrals_past_retention
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
@@ -117,6 +117,8 @@ def clients_erase(*, client_ids: Iterable[int], by: User | None, reason: str) ->
         count("history", _history(Client).filter(id__in=batch).delete())
         count("history", _history(FamilyMember).filter(client_id__in=batch).delete())
         count("history", _history(Policy).filter(id__in=policy_ids).delete())
+        count("history", _history(Beneficiary).filter(policy_id__in=policy_ids).delete())
+        count("history", _history(Rider).filter(policy_id__in=policy_ids).delete())
         count("history", _history(ServiceRequest).filter(id__in=request_ids).delete())
         count("history", _history(Referral).filter(id__in=referral_ids).delete())
         count("history", _history(ReferralRequest).filter(id__in=ask_ids).delete())

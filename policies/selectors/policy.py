@@ -19,7 +19,7 @@ from clients.models import Client, FamilyMember
 from clients.selectors import clients_for_user, phone_digits_q
 
 from .. import dates
-from ..models import Insurer, Policy, Rider
+from ..models import Beneficiary, Insurer, Policy, Rider
 
 # The cover types the client page summarises, in the order shown.
 SUMMARY_TYPES = (
@@ -309,5 +309,18 @@ def policy_list_rows(policies: list[Policy], *, today: date) -> list[Policy]:
 
 
 def policy_audit_history(*, policy: Policy) -> list[HistoryEntry]:
-    """The last changes to the policy's own fields (its status has its own history)."""
-    return history_entries(sources=[HistorySource(records=policy.history.all())])
+    """The last changes to the policy's own fields (its status has its own history), its
+    riders and its beneficiaries (deleted ones included)."""
+    return history_entries(
+        sources=[
+            HistorySource(records=policy.history.all()),
+            HistorySource(
+                records=Rider.history.filter(policy_id=policy.pk),
+                subject=lambda record: _("Rider %(name)s") % {"name": record.name},
+            ),
+            HistorySource(
+                records=Beneficiary.history.filter(policy_id=policy.pk),
+                subject=lambda record: _("Beneficiary %(name)s") % {"name": record.name},
+            ),
+        ]
+    )
