@@ -324,3 +324,15 @@ def test_annual_review_two_tabs(as_user, owner, policy):
     response = http.post(url, with_values(tab_a, findings="A 的发现"))
     assert_conflict(response, "B 的发现", "A 的发现")
     assert AnnualReview.objects.get(pk=review.pk).findings == "B 的发现"
+
+
+def test_delivery_appointment_two_tabs_before_any_was_saved(as_user, owner, policy):
+    """Both tabs opened the page while no appointment existed: the second save is stale."""
+    http = as_user(owner)
+    url = reverse("policies:delivery", args=[policy.pk])
+    tab_a, tab_b = opened(http, url), opened(http, url)
+    saved = http.post(url, with_values(tab_b, appointment_at="2026-04-01T10:00", place="星巴克"))
+    assert saved.status_code == 302
+    response = http.post(url, with_values(tab_a, appointment_at="2026-04-02T15:00", place="客户家"))
+    assert_conflict(response, "星巴克", "客户家")
+    assert policy.delivery.place == "星巴克"

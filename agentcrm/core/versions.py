@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django import forms
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.shortcuts import render
 from django.utils.formats import date_format
@@ -53,9 +54,13 @@ def version_of(
             f"{model_field.attname}={model_field.value_from_object(instance)!r};".encode()
         )
     for name in related:
-        manager = getattr(instance, name)
-        rows = manager.order_by("pk")
         digest.update(f"|{name}|".encode())
+        try:
+            target = getattr(instance, name)
+        except ObjectDoesNotExist:  # a one-to-one not created yet
+            digest.update(b"none")
+            continue
+        rows = target.order_by("pk") if hasattr(target, "order_by") else [target]
         for row in rows:
             digest.update(
                 ";".join(
