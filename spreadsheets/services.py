@@ -499,7 +499,11 @@ def _write(
         {row.insurer_name for row in rows if row.policy and not checker.insurers[row.insurer_name]}
     )
     if missing:
-        Insurer.objects.bulk_create([Insurer(name=name) for name in missing], ignore_conflicts=True)
+        # The agent's own until an administrator confirms them (Insurer.confirmed).
+        Insurer.objects.bulk_create(
+            [Insurer(name=name, confirmed=False, added_by=owner) for name in missing],
+            ignore_conflicts=True,
+        )
         checker.insurers.update({i.name: i for i in Insurer.objects.filter(name__in=missing)})
 
     new: dict[int, tuple[Identity, Client]] = {}

@@ -135,7 +135,7 @@ class PolicyForm(forms.ModelForm):
         )
         members.widget.choices = members.choices
         self.holder_for_pickers = holder
-        self.fields["insurer"].queryset = Insurer.objects.all()
+        self.fields["insurer"].queryset = Insurer.objects.visible_to(owner)
         self.fields["cooling_off_end"].help_text = _(
             "Leave empty to count 15 days from the receipt date."
         )

@@ -264,9 +264,11 @@ class PolicyFilter(ListFilterSet):
         model = Policy
         fields = []
 
-    def __init__(self, data=None, queryset=None, *, today: date | None = None, **kwargs):
+    def __init__(self, data=None, queryset=None, *, today: date | None = None, user=None, **kwargs):
         super().__init__(data, queryset, **kwargs)
         self.today = today or timezone.localdate()
+        # Only the insurers the agent may see (Insurer.objects.visible_to).
+        self.filters["insurer"].queryset = Insurer.objects.visible_to(user)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(
@@ -294,7 +296,7 @@ def policy_list(
     qs = policies_for_user(user=user).select_related(
         "insurer", "holder", "insured_client", "insured_member"
     )
-    return PolicyFilter(filters, queryset=qs, today=today).qs
+    return PolicyFilter(filters, queryset=qs, today=today, user=user).qs
 
 
 def policy_list_rows(policies: list[Policy], *, today: date) -> list[Policy]:

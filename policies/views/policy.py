@@ -34,7 +34,7 @@ def policy_list(request):
         request,
         selectors.policy_list(user=request.user, filters=request.GET, today=today),
         "policies/policy_list.html",
-        context={"form": selectors.PolicyFilter(request.GET).form},
+        context={"form": selectors.PolicyFilter(request.GET, user=request.user).form},
         decorate=partial(selectors.policy_list_rows, today=today),
     )
 
