@@ -161,9 +161,9 @@ def client_detail(request, pk: int):
     today = timezone.localdate()
     context.update(
         client=client,
-        interaction_form=InteractionForm(initial={"date": today}),
-        life_event_form=LifeEventForm(initial={"date": today}),
-        commitment_form=CommitmentForm(),
+        interaction_form=InteractionForm(initial={"date": today}, auto_id="interaction_%s"),
+        life_event_form=LifeEventForm(initial={"date": today}, auto_id="life_event_%s"),
+        commitment_form=CommitmentForm(auto_id="commitment_%s"),
         has_history=selectors.client_has_history(client=client),
         audit_history=selectors.client_audit_history(client=client),
         merges=selectors.merges_for_client(client=client),
@@ -231,9 +231,9 @@ def _timeline_add(request, pk: int, form_class, create, template_key: str):
     context = selectors.client_detail_context(client=client)
     context.update(
         client=client,
-        interaction_form=InteractionForm(initial={"date": today}),
-        life_event_form=LifeEventForm(initial={"date": today}),
-        commitment_form=CommitmentForm(),
+        interaction_form=InteractionForm(initial={"date": today}, auto_id="interaction_%s"),
+        life_event_form=LifeEventForm(initial={"date": today}, auto_id="life_event_%s"),
+        commitment_form=CommitmentForm(auto_id="commitment_%s"),
     )
     context[template_key] = form
     return render(request, "clients/_timeline.html", context, status=400 if form.errors else 200)

@@ -183,11 +183,12 @@ def _detail_context(request, referral: Referral, **forms) -> dict:
             initial={"seen_stage": referral.stage, "to_stage": _next_stage(referral.stage)},
             allowed=allowed,
             policies=policies,
+            auto_id="stage_%s",  # each form of the page its own ids
         )
         if allowed
         else None,
-        "feedback_form": FeedbackForm(),
-        "thank_form": ThankForm(),
+        "feedback_form": FeedbackForm(auto_id="feedback_%s"),
+        "thank_form": ThankForm(auto_id="thank_%s"),
         "days_in_stage": _days_since(referral.stage_changed_at, today),
         "retention_months": retention_months(),
     }
