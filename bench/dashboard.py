@@ -19,8 +19,8 @@ N_OPEN = 300
 KINDS = ("birthday", "policy_anniversary", "premium_due", "festival", "neglect", "grace_ending")
 
 
-def _seed() -> User:
-    agent = User.objects.create_user("bench-dashboard", password="x")
+def _seed(*, username: str = "bench-dashboard") -> User:
+    agent = User.objects.create_user(username, password="x")
     rng = random.Random(11)
     start = datetime.date(1950, 1, 1)
     Client.objects.bulk_create(
@@ -47,7 +47,7 @@ def _seed() -> User:
         batch_size=2000,
     )
     Segment.objects.get(code="manager").clients.add(*ids[::4])
-    insurer = Insurer.objects.create(name="bench insurer")
+    insurer = Insurer.objects.create(name=f"bench insurer {username}")
     Policy.objects.bulk_create(
         [
             Policy(
