@@ -37,14 +37,18 @@ REPEAT = 25
 
 BARE_CLIENTS = """{% extends "base.html" %}{% block content %}
 <table class="table"><tbody>
-{% for client in page_obj %}<tr><td><a href="{% url 'clients:detail' client.pk %}">{{ client.name }}</a></td>
-<td>{{ client.get_stage_display }}</td><td>{{ client.mobile }}</td><td>{{ client.created_at|date:"SHORT_DATE_FORMAT" }}</td></tr>
+{% for client in page_obj %}<tr>
+<td><a href="{% url 'clients:detail' client.pk %}">{{ client.name }}</a></td>
+<td>{{ client.get_stage_display }}</td><td>{{ client.mobile }}</td>
+<td>{{ client.created_at|date:"SHORT_DATE_FORMAT" }}</td></tr>
 {% endfor %}</tbody></table>{% endblock %}"""
 
 BARE_TOUCHES = """{% extends "base.html" %}{% block content %}
 <table class="table"><tbody>
-{% for touch in object_list %}<tr><td><a href="{% url 'clients:detail' touch.client_id %}">{{ touch.client.name }}</a></td>
-<td>{{ touch.get_kind_display }}</td><td>{{ touch.client.mobile }}</td><td>{{ touch.due_date|date:"SHORT_DATE_FORMAT" }}</td></tr>
+{% for touch in object_list %}<tr>
+<td><a href="{% url 'clients:detail' touch.client_id %}">{{ touch.client.name }}</a></td>
+<td>{{ touch.get_kind_display }}</td><td>{{ touch.client.mobile }}</td>
+<td>{{ touch.due_date|date:"SHORT_DATE_FORMAT" }}</td></tr>
 {% endfor %}</tbody></table>{% endblock %}"""
 
 
