@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import User
 from clients.models import Client, Interaction, Segment, birth_md_for
+from clients.services import client_last_contact_refresh
 from policies.models import Insurer, Policy
 from touches.models import Touch
 
@@ -46,6 +47,7 @@ def _seed(*, username: str = "bench-dashboard") -> User:
         ],
         batch_size=2000,
     )
+    client_last_contact_refresh(client_ids=ids)
     Segment.objects.get(code="manager").clients.add(*ids[::4])
     insurer = Insurer.objects.create(name=f"bench insurer {username}")
     Policy.objects.bulk_create(

@@ -246,6 +246,15 @@ def _populate(first: int, last: int, per_agent: int) -> dict:
         """,
         owners,
     )
+    # Each client's last contact, as clients.services.client_last_contact_refresh keeps it.
+    _sql(
+        """
+        UPDATE clients_client c SET last_contact_on = (
+            SELECT max(i.date) FROM clients_interaction i WHERE i.client_id = c.id)
+        WHERE c.owner_id BETWEEN %(first)s AND %(last)s
+        """,
+        owners,
+    )
     counts["segments"] = _sql(
         """
         INSERT INTO clients_client_segments (client_id, segment_id)

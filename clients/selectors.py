@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import CharField, Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -140,7 +140,7 @@ def client_list(
         listed = client_filter(user=user, filters=filters)
     today = timezone.localdate()
     qs = listed.qs.annotate(
-        last_contact=Max("interactions__date"),
+        last_contact=F("last_contact_on"),
         has_overdue=Exists(
             Commitment.objects.filter(
                 client=OuterRef("pk"), done_date__isnull=True, due_date__lt=today

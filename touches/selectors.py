@@ -37,7 +37,7 @@ from django_filters import DateFilter, TypedChoiceFilter
 from agentcrm.accounts.models import User
 from agentcrm.core.lists import ListFilterSet
 from agentcrm.core.models import JobMarker
-from clients.models import Client, Interaction
+from clients.models import Client
 from policies.models import Policy
 
 from .festivals import FESTIVALS
@@ -171,11 +171,8 @@ def _active_policies() -> Coalesce:
 
 def with_client_facts(qs: QuerySet[Touch]) -> QuerySet[Touch]:
     """The client and the facts a row shows: last contact and active policies."""
-    last_contact = (
-        Interaction.objects.filter(client=OuterRef("client_id")).order_by("-date").values("date")
-    )
     return qs.select_related("client").annotate(
-        last_contact=Subquery(last_contact[:1]), active_policies=_active_policies()
+        last_contact=F("client__last_contact_on"), active_policies=_active_policies()
     )
 
 
