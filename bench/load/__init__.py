@@ -235,6 +235,8 @@ def _start_gunicorn(env: dict, config: dict, port: int, log: Path) -> subprocess
         f"--chdir={ROOT}",
         "--timeout=30",
         "--graceful-timeout=5",
+        # gunicorn.conf.py (production's) is read too; no recycling in the middle of a phase.
+        "--max-requests=0",
         "--log-level=warning",
     ]
     with log.open("w") as out:
