@@ -356,8 +356,8 @@ def influence_centres(
     effect in it (whenever the person was referred); rows with nothing in the period are
     left out unless marked. Candidates for the appreciation event: the top INFLUENCE_TOP_N
     by people (then premium) with at least INFLUENCE_MIN_PEOPLE, and every marked client;
-    archived clients are never candidates. Three queries, linear in the book
-    (`_influence_figures`)."""
+    archived clients are never candidates. One query, then one pass in Python linear in
+    the book (`_influence_figures`)."""
     figures = _influence_figures(owner_id=user.pk, start=start, end=end)
     if figures is None:  # a chain deeper than MAX_LEVELS (corrupt data): the bounded walk
         figures = _influence_figures_by_pairs(owner_id=user.pk, start=start, end=end)
@@ -391,46 +391,68 @@ def influence_centres(
     return rows
 
 
-# The edges below an agent's referrers: their own referrals, and every referral below the
-# people those reached (whoever's they are, as the chain page walks them). UNION: an edge met
-# both as one of the agent's and below another is one row; its `own` is kept by the MAX.
-REACHABLE_EDGES_SQL = f"""
+# The influence ranking's one query: the edges below an agent's referrers (their own
+# referrals, and every referral below the people those reached, whoever's they are, as the
+# chain page walks them), each with the won policies of the person referred; then, tagged
+# "c", the agent's clients the ranking lists (referrers of theirs, and the marked). UNION in
+# the walk: an edge met both as one of the agent's and below another is one row (its `own`
+# kept by the MAX), and a corrupt cycle ends.
+INFLUENCE_SQL = f"""
 WITH RECURSIVE edges(referrer_id, referred_id, given_on, own) AS (
     SELECT referrer_id, referred_id, given_on, 1 FROM {Referral._meta.db_table}
     WHERE owner_id = %s
     UNION
     SELECT r.referrer_id, r.referred_id, r.given_on, 0
     FROM {Referral._meta.db_table} r JOIN edges ON r.referrer_id = edges.referred_id
+),
+won AS ({{won}}),
+e AS (
+    SELECT referrer_id, referred_id, given_on, MAX(own) AS own FROM edges
+    GROUP BY referrer_id, referred_id, given_on
 )
-SELECT referrer_id, referred_id, given_on, MAX(own) FROM edges
-GROUP BY referrer_id, referred_id, given_on
+SELECT 'e', e.referrer_id, e.referred_id, e.given_on, e.own, won.policies, won.premium,
+    NULL, NULL, NULL, NULL
+FROM e LEFT JOIN won ON won.holder_id = e.referred_id
+UNION ALL
+SELECT 'c', c.id, NULL, NULL, NULL, NULL, NULL, c.name, c.stage, c.is_influence_centre,
+    c.archived_at
+FROM {_CLIENT} c
+WHERE c.owner_id = %s
+    AND (c.is_influence_centre OR c.id IN (SELECT referrer_id FROM e WHERE own = 1))
 """
 
 
 def _influence_figures(*, owner_id: int, start, end) -> list[tuple] | None:
     """The influence ranking's rows (client id, name, stage, marked, archived at, people,
-    direct, policies, premium, deepest), in time linear in the book: the edges once, the won
-    policies per holder once, then each person's subtree figures from their children's, in
-    one pass from the leaves up (a person has one referrer: the chains are a forest). Where
-    every root's whole chain was a row per (root, person below) pair, a line of 1,000 people
-    was 500,500 rows. None when a chain is deeper than MAX_LEVELS (only corrupt data), where
-    the bounded walk of `_influence_figures_by_pairs` applies."""
+    direct, policies, premium, deepest), in time linear in the book: one query reads each
+    edge once with the won policies of the person it reached (INFLUENCE_SQL), then each
+    person's subtree figures come from their children's, in one pass from the leaves up
+    (a person has one referrer: the chains are a forest). Where every root's whole chain was
+    a row per (root, person below) pair, a line of 1,000 people was 500,500 rows. None when
+    a chain is deeper than MAX_LEVELS or loops (only corrupt data), where the bounded walk
+    of `_influence_figures_by_pairs` applies."""
     won_sql, won_params = _won_by_holder_sql(
         owner_id=owner_id, period=(start, end) if (start or end) else None
     )
     with connection.cursor() as cursor:
-        cursor.execute(REACHABLE_EDGES_SQL, [owner_id])
-        edges = cursor.fetchall()
-        cursor.execute(won_sql, won_params)
-        won = {holder: (policies, _money(premium)) for holder, policies, premium in cursor}
+        cursor.execute(INFLUENCE_SQL.replace("{won}", won_sql), [owner_id, *won_params, owner_id])
+        rows = cursor.fetchall()
     children: dict[int, list[int]] = {}
     given: dict[int, datetime.date] = {}
     own_children: dict[int, list[int]] = {}
-    for referrer, referred, given_on, own in edges:
+    won: dict[int, tuple[int, Decimal]] = {}
+    clients = []
+    for tag, referrer, referred, given_on, own, policies, premium, *client in rows:
+        if tag == "c":
+            name, stage, marked, archived_at = client
+            clients.append((referrer, name, stage, marked, archived_at))
+            continue
         children.setdefault(referrer, []).append(referred)
         given[referred] = given_on
         if own:
             own_children.setdefault(referrer, []).append(referred)
+        if policies:
+            won[referred] = (int(policies), _money(premium))
 
     def counted(person: int) -> int:
         day = given[person]
@@ -483,10 +505,6 @@ def _influence_figures(*, owner_id: int, start, end) -> list[tuple] | None:
         if deepest > MAX_LEVELS:
             return None
         roots[root] = (people, direct, policies, premium, deepest)
-    marked_or_root = Q(is_influence_centre=True) | Q(pk__in=list(roots))
-    clients = Client.objects.filter(marked_or_root, owner_id=owner_id).values_list(
-        "id", "name", "stage", "is_influence_centre", "archived_at"
-    )
     none = (0, 0, 0, zero, 0)
     return [(*client, *roots.get(client[0], none)) for client in clients]
 
