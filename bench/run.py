@@ -28,6 +28,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 BENCHMARKS = [
     "bench.client_list",
     "bench.dashboard",
+    "bench.page_cost",
     "bench.policy_import",
     "bench.agents_book",
     "bench.touch_build",

@@ -18,7 +18,7 @@ from agentcrm.core.forms import add_service_errors, formset_changes, model_form_
 from agentcrm.core.lists import list_page
 from touches.registry import client_panels
 
-from . import rules, selectors, services
+from . import rows, rules, selectors, services
 from .forms import (
     ClientForm,
     CommitmentForm,
@@ -31,12 +31,14 @@ from .models import Commitment
 
 
 def client_list(request):
+    listed = selectors.client_filter(user=request.user, filters=request.GET)
     return list_page(
         request,
-        selectors.client_list(user=request.user, filters=request.GET),
+        selectors.client_list(user=request.user, listed=listed),
         "clients/client_list.html",
-        context={"form": selectors.ClientFilter(request.GET).form, "today": timezone.localdate()},
+        context={"form": listed.form, "today": timezone.localdate()},
         page_size=settings.LIST_PAGE_SIZE,
+        decorate=rows.decorate,
     )
 
 

@@ -389,3 +389,64 @@ def test_source_page_query_count(as_user, owner, prospects, django_assert_max_nu
     http.get(reverse("referrals:sources"))  # the first request after login also touches the session
     with django_assert_max_num_queries(4):
         assert http.get(reverse("referrals:sources")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "period", [(None, None), (date(2025, 9, 1), None), (date(2025, 3, 1), date(2026, 2, 28))]
+)
+def test_influence_figures_in_one_pass_equal_the_pairs_walk(owner, outsider, period):
+    """The linear ranking equals every (root, person below) pair summed, on a random forest
+    with people given over two years, won and lost policies, another agent's referrals below
+    one of ours and a marked client with nobody below."""
+    import random
+
+    rng = random.Random(5)
+    people = [ClientFactory(owner=owner, name=f"人{i:02d}") for i in range(6)]
+    for _ in range(60):
+        referrer = rng.choice(people)
+        given = date(2025, 1, 1) + timedelta(days=rng.randrange(700))
+        person = refer(referrer, given_on=given)
+        people.append(person)
+        if rng.random() < 0.4:
+            PolicyFactory(
+                holder=person,
+                premium=Decimal(rng.randrange(1000, 20000)),
+                effective_date=given + timedelta(days=rng.randrange(90)),
+                status=rng.choice([Policy.Status.IN_FORCE, Policy.Status.LAPSED]),
+            )
+    # Someone of ours refers for another agent (a referral of theirs below our chain).
+    ReferralFactory(referrer=people[20], owner=outsider, given_on=date(2026, 1, 5))
+    ClientFactory(owner=owner, name="标记", is_influence_centre=True)
+    start, end = period
+    linear = analytics._influence_figures(owner_id=owner.pk, start=start, end=end)
+    pairs = analytics._influence_figures_by_pairs(owner_id=owner.pk, start=start, end=end)
+    assert linear is not None
+
+    def normal(rows):
+        return sorted(
+            (*row[:5], int(row[5]), int(row[6]), int(row[7]), analytics._money(row[8]), row[9])
+            for row in rows
+        )
+
+    assert normal(linear) == normal(pairs)
+    assert any(row[5] > 3 for row in linear)  # chains of some size were compared
+
+
+def test_influence_ranking_of_a_long_line_is_linear(owner, django_assert_max_num_queries):
+    root = ClientFactory(owner=owner, name="线头")
+    line(root, 300)
+    with django_assert_max_num_queries(1):
+        rows = analytics.influence_centres(user=owner)
+    by_name = {r.name: r for r in rows}
+    assert by_name["线头"].people == 300 and by_name["线头"].deepest == 300
+
+
+def test_influence_ranking_survives_a_corrupt_cycle(owner):
+    """A cycle cannot be stored through the services; written directly, the ranking still
+    answers (the bounded walk), as before."""
+    a = ClientFactory(owner=owner, name="甲")
+    b = refer(a)
+    ReferralFactory(referrer=b, referred=a)
+    assert analytics._influence_figures(owner_id=owner.pk, start=None, end=None) is None
+    rows = analytics.influence_centres(user=owner)
+    assert {r.name for r in rows} == {"甲", b.name}
