@@ -50,7 +50,9 @@ def test_campaign_writes_one_touch_per_client_in_one_statement(owner, outsider):
     ClientFactory(owner=outsider)  # another agent's client is never in the audience
     with CaptureQueriesContext(connection) as queries:
         campaign = _make(owner, {})
-    inserts = [q["sql"] for q in queries.captured_queries if 'INSERT INTO "touches_touch"' in q["sql"]]
+    inserts = [
+        q["sql"] for q in queries.captured_queries if 'INSERT INTO "touches_touch"' in q["sql"]
+    ]
     assert len(inserts) == 1
     touches = Touch.objects.filter(kind=CAMPAIGN_KIND, source=campaign.touch_source)
     assert sorted(touches.values_list("client_id", flat=True)) == sorted(c.pk for c in clients)
@@ -94,9 +96,7 @@ def test_no_critical_illness_cover_counts_riders_and_policies_sold_by_others(own
         expiry_date=datetime.date(2025, 1, 1),
     )
     elsewhere = ClientFactory(owner=owner, name="他司重疾")
-    PolicyFactory(
-        holder=elsewhere, policy_type=Policy.Type.CRITICAL_ILLNESS, sold_by_others=True
-    )
+    PolicyFactory(holder=elsewhere, policy_type=Policy.Type.CRITICAL_ILLNESS, sold_by_others=True)
     lapsed = ClientFactory(owner=owner, name="已失效")
     PolicyFactory(
         holder=lapsed, policy_type=Policy.Type.CRITICAL_ILLNESS, status=Policy.Status.LAPSED
