@@ -5,7 +5,6 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -215,6 +214,13 @@ def introduction_outcome_set(
     return introduction
 
 
+def _profiles_to_move(kept: Client, other: Client):
+    profiles = MatchProfile.objects.filter(client=other)
+    if MatchProfile.objects.filter(client=kept, member__isnull=True).exists():
+        profiles = profiles.exclude(member__isnull=True)
+    return profiles
+
+
 def introductions_merge_move(kept: Client, other: Client, choices) -> dict:
     """Merge mover: the absorbed client's offers, needs, matchmaking profiles and
     introductions (either side) move to the kept client."""
@@ -222,15 +228,7 @@ def introductions_merge_move(kept: Client, other: Client, choices) -> dict:
         "offers": merge_rows_move(Offer.objects.filter(client=other), key="client", kept=kept),
         "needs": merge_rows_move(Need.objects.filter(client=other), key="client", kept=kept),
         # The kept client's own profile wins over the absorbed one's (one per person).
-        "profiles": merge_rows_move(
-            MatchProfile.objects.filter(client=other).exclude(
-                member__isnull=True
-                if MatchProfile.objects.filter(client=kept, member__isnull=True).exists()
-                else Q(pk__in=[])
-            ),
-            key="client",
-            kept=kept,
-        ),
+        "profiles": merge_rows_move(_profiles_to_move(kept, other), key="client", kept=kept),
         "intro_a": merge_rows_move(
             Introduction.objects.filter(client_a=other), key="client_a", kept=kept
         ),
