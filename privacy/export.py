@@ -22,6 +22,7 @@ from clients.models import Client
 from policies.models import Beneficiary, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
+from introductions.models import Introduction, MatchProfile, Need, Offer
 from touches.models import Touch
 
 # Never written to the file; the ID and policy numbers are masked instead.
@@ -105,6 +106,12 @@ def client_data_sections(*, client: Client) -> dict[str, list[dict]]:
         ),
         "referral_requests": _rows(asks),
         "touches": _rows(Touch.objects.filter(client_id=pk).order_by("due_date", "id")),
+        "introduction_offers": _rows(Offer.objects.filter(client_id=pk).order_by("id")),
+        "introduction_needs": _rows(Need.objects.filter(client_id=pk).order_by("id")),
+        "matchmaking": _rows(MatchProfile.objects.filter(client_id=pk).order_by("id")),
+        "introductions": _rows(
+            Introduction.objects.filter(Q(client_a_id=pk) | Q(client_b_id=pk)).order_by("id")
+        ),
         "history": history,
     }
 

@@ -42,6 +42,7 @@ from policies.models import Beneficiary, Policy, PolicyStatusChange
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from referrals.retention import referrals_past_retention
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
+from introductions.models import Introduction, MatchProfile, Need, Offer
 from touches.models import Touch
 
 from .models import ErasureLog
@@ -177,6 +178,22 @@ def clients_erase(*, client_ids: Iterable[int], by: User | None, reason: str) ->
             ReferralStageChange.objects.filter(referral_id__in=referral_ids).update(note=""),
         )
         count("texts", ReferralRequest.objects.filter(id__in=ask_ids).update(notes=""))
+
+        # Introductions: what the client sells and needs, and the notes about them; the
+        # matchmaking profiles go (a private wish, no figure counts it); the introductions
+        # stay as counted rows without their notes.
+        count(
+            "texts",
+            Offer.objects.filter(client_id__in=batch).update(title="", discount="", keywords=""),
+        )
+        count("texts", Need.objects.filter(client_id__in=batch).update(description=""))
+        count("matchmaking", MatchProfile.objects.filter(client_id__in=batch).delete())
+        count(
+            "texts",
+            Introduction.objects.filter(Q(client_a_id__in=batch) | Q(client_b_id__in=batch)).update(
+                note="", outcome_note=""
+            ),
+        )
 
         # Touches: the open ones go (no one is to be contacted); the done ones are counted.
         count(

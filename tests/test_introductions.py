@@ -221,3 +221,28 @@ def test_merge_moves_offers_needs_profiles_and_introductions(owner, car_wash):
     assert MatchProfile.objects.get().client == kept
     intro.refresh_from_db()
     assert intro.client_b == kept
+
+
+def test_privacy_export_and_erase_cover_the_introduction_rows(owner, car_wash):
+    from privacy.export import client_data_sections
+    from privacy.services import client_erase
+
+    needy = ClientFactory(owner=owner, name="有车")
+    Need.objects.create(client=needy, kind="owns_car", description="两辆宝马", consent_on=AGREED)
+    MatchProfile.objects.create(client=needy, opted_in_on=TODAY, notes="想找老师")
+    intro = introduction_make(owner=owner, offer=car_wash, client=needy, note="周末去")
+    sections = client_data_sections(client=needy)
+    assert [n["description"] for n in sections["introduction_needs"]] == ["两辆宝马"]
+    assert [p["notes"] for p in sections["matchmaking"]] == ["想找老师"]
+    assert [i["note"] for i in sections["introductions"]] == ["周末去"]
+    assert [
+        o["title"] for o in client_data_sections(client=car_wash.client)["introduction_offers"]
+    ] == ["洗车店"]
+    client_erase(client=needy, by=owner)
+    assert Need.objects.get(client=needy).description == ""
+    assert not MatchProfile.objects.filter(client=needy).exists()
+    intro.refresh_from_db()
+    assert intro.note == "" and intro.kind == Introduction.Kind.BUSINESS
+    client_erase(client=car_wash.client, by=owner)
+    car_wash.refresh_from_db()
+    assert (car_wash.title, car_wash.discount, car_wash.keywords) == ("", "", "")
