@@ -3,7 +3,7 @@ between clients (a business one with a discount, and a matchmaking one) with the
 needs and consents behind them, and two campaigns (an award shared a week ago, partly done;
 a new product for the clients without critical-illness cover, due in two days)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -77,10 +77,18 @@ def _introductions(agent: User, today: date) -> int:
         clients[5],
         next((c for c in clients[6:] if c.marital_status == Client.Marital.SINGLE), clients[6]),
     )
+    grown = (
+        today.replace(year=today.year - 22)
+        if not (today.month == 2 and today.day == 29)
+        else today - timedelta(days=365 * 22)
+    )
     child = FamilyMember.objects.filter(
-        client=parent, relation=FamilyMember.Relation.CHILD
+        client=parent, relation=FamilyMember.Relation.CHILD, birth_date__lte=grown
     ).first() or FamilyMember.objects.create(
-        client=parent, relation=FamilyMember.Relation.CHILD, name=f"{parent.name[0]}晓晨"
+        client=parent,
+        relation=FamilyMember.Relation.CHILD,
+        name=f"{parent.name[0]}晓晨",
+        birth_date=today - timedelta(days=365 * 26 + 40),
     )
     first = match_profile_create(
         client=parent, member=child, opted_in_on=today - timedelta(days=40), notes="想找踏实的"
