@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
@@ -16,6 +17,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.shortcuts import get_object_or_404
@@ -209,7 +211,10 @@ def campaign_touches(*, campaign: Campaign) -> QuerySet[Touch]:
             owner_id=campaign.owner_id, kind=CAMPAIGN_KIND, source=campaign.touch_source
         )
         .select_related("client")
-        .order_by("status", "client__name", "id")
+        # Open ones first: what is left to do.
+        .order_by(
+            Case(When(status=Touch.Status.OPEN, then=0), default=1), "status", "client__name", "id"
+        )
     )
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from touches.registry import (
@@ -15,6 +16,7 @@ from touches.registry import (
     occasion_rows,
     on_day,
     register_occasion,
+    register_touch_action,
     source_of,
 )
 
@@ -57,4 +59,12 @@ register_occasion(
         },
         order=98,
     )
+)
+
+# The follow-up card links to the page where the outcome is recorded (which closes both).
+register_touch_action(
+    "introduction_outcome",
+    _("Record how it went"),
+    lambda touch: reverse("introductions:index") + "#introductions",
+    kinds=[FOLLOW_UP_KIND],
 )

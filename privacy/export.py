@@ -19,10 +19,10 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from agentcrm.core.masking import mask_id
 from clients.models import Client
+from introductions.models import Introduction, MatchProfile, Need, Offer
 from policies.models import Beneficiary, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
-from introductions.models import Introduction, MatchProfile, Need, Offer
 from touches.models import Touch
 
 # Never written to the file; the ID and policy numbers are masked instead.

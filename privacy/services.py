@@ -38,11 +38,11 @@ from clients.models import (
     Interaction,
     LifeEvent,
 )
+from introductions.models import Introduction, MatchProfile, Need, Offer
 from policies.models import Beneficiary, Policy, PolicyStatusChange
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from referrals.retention import referrals_past_retention
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
-from introductions.models import Introduction, MatchProfile, Need, Offer
 from touches.models import Touch
 
 from .models import ErasureLog
