@@ -28,6 +28,8 @@ urlpatterns = [
     path("touches/", include("touches.urls")),
     path("service-requests/", include("servicing.urls")),
     path("calendar/", include("touches.urls_feed")),
+    path("campaigns/", include("campaigns.urls")),
+    path("introductions/", include("introductions.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -438,6 +438,7 @@ class LifeEvent(models.Model):
         MARRIAGE = "marriage", _("Marriage")
         BEREAVEMENT = "bereavement", _("Bereavement")
         COMPLAINT = "complaint", _("Complaint")
+        DISCOURAGED = "discouraged", _("Discouraged")
         MOVED = "moved", _("Moved")
         RETIRED = "retired", _("Retired")
 

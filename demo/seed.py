@@ -32,6 +32,7 @@ from .builders.clients import AgentPlan, seed_agent_clients
 from .builders.conversion import seed_agent_conversion
 from .builders.policies import seed_agent_policies
 from .builders.referrals import seed_agent_referrals
+from .builders.warming import seed_agent_warming
 
 DEMO_PASSWORD = "agentcrm-demo"
 
@@ -70,6 +71,8 @@ DEMO_STEPS: dict[str, DemoStep] = {
     "referrals": seed_agent_referrals,  # after the policies: a referred client is won with one
     # Last: dates every client before their first policy, adds the prospects who did not buy.
     "conversion": seed_agent_conversion,
+    # The deck's warming practices: introductions and campaigns (they read the policies).
+    "warming": seed_agent_warming,
 }
 
 

@@ -19,6 +19,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from agentcrm.core.masking import mask_id
 from clients.models import Client
+from introductions.models import Introduction, MatchProfile, Need, Offer
 from policies.models import Beneficiary, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
@@ -107,6 +108,12 @@ def client_data_sections(*, client: Client) -> dict[str, list[dict]]:
         ),
         "referral_requests": _rows(asks),
         "touches": _rows(Touch.objects.filter(client_id=pk).order_by("due_date", "id")),
+        "introduction_offers": _rows(Offer.objects.filter(client_id=pk).order_by("id")),
+        "introduction_needs": _rows(Need.objects.filter(client_id=pk).order_by("id")),
+        "matchmaking": _rows(MatchProfile.objects.filter(client_id=pk).order_by("id")),
+        "introductions": _rows(
+            Introduction.objects.filter(Q(client_a_id=pk) | Q(client_b_id=pk)).order_by("id")
+        ),
         "history": history,
     }
 

@@ -38,6 +38,7 @@ from clients.models import (
     Interaction,
     LifeEvent,
 )
+from introductions.models import Introduction, MatchProfile, Need, Offer
 from policies.models import Beneficiary, Policy, PolicyStatusChange, Rider
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from referrals.retention import referrals_past_retention
@@ -179,6 +180,22 @@ def clients_erase(*, client_ids: Iterable[int], by: User | None, reason: str) ->
             ReferralStageChange.objects.filter(referral_id__in=referral_ids).update(note=""),
         )
         count("texts", ReferralRequest.objects.filter(id__in=ask_ids).update(notes=""))
+
+        # Introductions: what the client sells and needs, and the notes about them; the
+        # matchmaking profiles go (a private wish, no figure counts it); the introductions
+        # stay as counted rows without their notes.
+        count(
+            "texts",
+            Offer.objects.filter(client_id__in=batch).update(title="", discount="", keywords=""),
+        )
+        count("texts", Need.objects.filter(client_id__in=batch).update(description=""))
+        count("matchmaking", MatchProfile.objects.filter(client_id__in=batch).delete())
+        count(
+            "texts",
+            Introduction.objects.filter(Q(client_a_id__in=batch) | Q(client_b_id__in=batch)).update(
+                note="", outcome_note=""
+            ),
+        )
 
         # Touches: the open ones go (no one is to be contacted); the done ones are counted.
         count(

@@ -459,3 +459,29 @@ def touch_rebuild_collected(
         kinds=kinds,
     )
     return sum(counts.values())
+
+
+def touches_insert_rows(
+    *, kind: str, rows: QuerySet, due: date, priority: int | None = None, note: str = ""
+) -> int:
+    """Write touches of a registered `kind` from `rows` (a queryset annotated by the
+    registry's `occasion_rows`) with ONE `INSERT … SELECT`, all due on `due`: for writes
+    that are not an occasion of the nightly build but a decision of the agent (a campaign
+    to a filtered audience). Nothing is read into Python; rows already there (same agent,
+    client, kind, occasion and source) are skipped. Returns the touches written."""
+    registered = occasion_kinds().get(kind)
+    if registered is None:
+        raise ValueError(f"occasion kind {kind!r} is not registered")
+    qs = rows.annotate(
+        t_kind=Value(kind),
+        t_due=Cast(Value(due), DateField()),
+        t_priority=Value(
+            registered.priority if priority is None else priority, output_field=IntegerField()
+        ),
+        t_status=Value(Touch.Status.OPEN),
+        t_note=Value(note),
+        t_created=Value(timezone.now()),
+    )
+    with transaction.atomic():
+        _without_jit()
+        return insert_select(qs.order_by().values_list(*SELECT_ALIASES))

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "spreadsheets",
     "referrals",
     "touches",
+    "introductions",
+    "campaigns",
     "handover",
     "privacy",
     # The local and test settings add "demo" (seed_demo) on top; production never loads it.
