@@ -19,6 +19,8 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from agentcrm.core.masking import mask_id
 from clients.models import Client
+from events.models import Invitee, InviteeStatusChange
+from gifts.models import Gift
 from policies.models import Beneficiary, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
@@ -105,6 +107,11 @@ def client_data_sections(*, client: Client) -> dict[str, list[dict]]:
         ),
         "referral_requests": _rows(asks),
         "touches": _rows(Touch.objects.filter(client_id=pk).order_by("due_date", "id")),
+        "gifts": _rows(Gift.objects.filter(client_id=pk).order_by("given_on", "id")),
+        "event_invitations": _rows(Invitee.objects.filter(client_id=pk).order_by("id")),
+        "event_invitation_steps": _rows(
+            InviteeStatusChange.objects.filter(invitee__client_id=pk).order_by("at", "id")
+        ),
         "history": history,
     }
 

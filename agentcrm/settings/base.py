@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "spreadsheets",
     "referrals",
     "touches",
+    "events",
+    "gifts",
     "handover",
     "privacy",
     # The local and test settings add "demo" (seed_demo) on top; production never loads it.
