@@ -25,6 +25,10 @@ class EventForm(forms.ModelForm):
             "budget": _("Yuan, for the whole event"),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["budget"].required = False
+
 
 class InviteForm(forms.Form):
     """The clients ticked on the event page (from the suggestions or the filtered list)."""
