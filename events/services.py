@@ -10,7 +10,7 @@ ones are built.
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -22,7 +22,7 @@ from agentcrm.accounts.models import User
 from agentcrm.core.transitions import status_move
 from clients.models import Client
 from referrals.models import Context
-from referrals.services import Person, referral_create
+from referrals.services import Person, referral_request_record
 from touches.build import touch_retire_moved
 from touches.registry import touches_rebuild_for_clients
 
@@ -32,12 +32,12 @@ from .occasions import EVENT_KINDS
 MAX_INVITEES_PER_ADD = 500
 
 
-def _touches_refresh(client_ids: Iterable[int], *, today: date | None = None) -> None:
+def _touches_refresh(client_ids: Iterable[int]) -> None:
     ids = sorted(set(client_ids))
     if not ids:
         return
     touch_retire_moved(client_ids=ids, kinds=EVENT_KINDS)
-    touches_rebuild_for_clients(client_ids=ids, kinds=EVENT_KINDS, today=today)
+    touches_rebuild_for_clients(client_ids=ids, kinds=EVENT_KINDS)
 
 
 def _check(event: Event) -> None:
@@ -132,7 +132,9 @@ def invitees_add(
             for i in saved
         ]
     )
-    _touches_refresh([i.client_id for i in saved], today=today)
+    # The touches are built from the real today: a list written for a past day (the demo
+    # data) makes no pile of overdue invitations.
+    _touches_refresh([i.client_id for i in saved])
     return saved
 
 
@@ -158,10 +160,17 @@ def _stamps(to: str, today: date) -> dict:
 
 @transaction.atomic
 def invitee_status_move(
-    *, invitee: Invitee, to: str, by: User, note: str = "", today: date | None = None
+    *,
+    invitee: Invitee,
+    to: str,
+    by: User,
+    note: str = "",
+    today: date | None = None,
+    at: datetime | None = None,
 ) -> InviteeStatusChange:
     """Move the invitee from the status the agent saw (`invitee.status` as loaded) to `to`,
-    with the day of the step. Attendance is recorded from the event day on."""
+    with the day of the step (`today`; `at` the moment logged, now unless given).
+    Attendance is recorded from the event day on."""
     today = today or timezone.localdate()
     if to in (InviteeStatus.ATTENDED, InviteeStatus.NO_SHOW) and today < invitee.event.date:
         raise ValidationError(
@@ -186,8 +195,9 @@ def invitee_status_move(
         log_fields={"invitee": invitee},
         extra=stamps,
         stamp="status_changed_at",
+        at=at,
     )
-    _touches_refresh([invitee.client_id], today=today)
+    _touches_refresh([invitee.client_id])
     return change
 
 
@@ -195,8 +205,9 @@ def invitee_status_move(
 def event_guest_add(
     *, invitee: Invitee, person: Person, by: User, today: date | None = None
 ) -> EventGuest:
-    """A guest the invitee brought: a referred prospect of the invitee (context "event"),
-    linked to the event. Only someone who came can have brought a guest."""
+    """A guest the invitee brought: a referred prospect of the invitee (context "event",
+    given on the day recorded), linked to the event. Only someone who came can have brought
+    a guest."""
     today = today or timezone.localdate()
     if invitee.status != InviteeStatus.ATTENDED:
         raise ValidationError(
@@ -205,14 +216,18 @@ def event_guest_add(
         )
     if not person.existing and not person.name.strip():
         raise ValidationError({"name": _("Enter the guest's name.")})
-    referral = referral_create(
+    # Recorded as the names given at the event (an ask in context "event" with one name), so
+    # the guest has their ask like every referred prospect and the event's asks are counted.
+    request = referral_request_record(
         owner=invitee.event.owner,
-        referrer=invitee.client,
-        person=person,
-        given_on=max(today, invitee.event.date),
+        client=invitee.client,
+        asked_on=today,
         context=Context.EVENT,
+        people=[person],
+        notes=_("Brought to “%(event)s” as a guest") % {"event": invitee.event.title},
         by=by,
     )
+    referral = request.referrals.get()
     return EventGuest.objects.create(event=invitee.event, invitee=invitee, referral=referral)
 
 

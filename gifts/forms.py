@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agentcrm.core.forms import DateInput
 from clients.models import Client
@@ -13,8 +14,8 @@ from .rules import DEFAULT_CAPS
 
 
 class GiftForm(forms.Form):
-    what = forms.CharField(label=_("Gift"), max_length=120)
-    occasion = forms.ChoiceField(label=_("Occasion"))
+    what = forms.CharField(label=pgettext_lazy("gift", "Gift"), max_length=120)
+    occasion = forms.ChoiceField(label=pgettext_lazy("gift", "Occasion"))
     cost = forms.DecimalField(
         label=_("Cost (yuan)"), max_digits=10, decimal_places=2, min_value=Decimal("0")
     )
