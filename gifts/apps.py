@@ -26,6 +26,11 @@ class GiftsConfig(AppConfig):
             "gifts", template_name="gifts/_service_panel.html", context_fn=service_panel, order=50
         )
         register_touch_action(
-            "gift_log", _("Log the gift"), log_gift_url, kinds=GIFT_TOUCH_KINDS, order=50
+            "gift_log",
+            _("Log the gift"),
+            log_gift_url,
+            kinds=GIFT_TOUCH_KINDS,
+            order=50,
+            after_done=True,
         )
         register_merge_mover("gifts", move=gifts_merge_move, undo=gifts_merge_undo, order=50)

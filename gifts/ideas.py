@@ -44,6 +44,14 @@ class Topic:
     ideas: list[str]
     own: bool  # the agent's own list, not the defaults
 
+    @property
+    def text(self) -> str:
+        return "\n".join(self.ideas)
+
+    @property
+    def kind(self) -> str:
+        return self.key.partition(":")[0]
+
 
 def _label(key: str) -> str:
     kind, _sep, code = key.partition(":")

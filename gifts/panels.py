@@ -1,6 +1,6 @@
 """What gifts adds to other pages (registered in GiftsConfig.ready()): the client page's
 gifts card, the service page's figures, and the "log the gift" link on birthday and
-festival touches."""
+festival touches (offered while open and once done)."""
 
 from datetime import date
 from typing import Any
@@ -13,8 +13,12 @@ from clients.models import Client
 
 from .selectors import agent_gift_figures, client_gifts_panel
 
-GIFT_TOUCH_KINDS = ("birthday", "festival", "wedding_anniversary")
-_OCCASION_OF_KIND = {"birthday": "birthday", "wedding_anniversary": "anniversary"}
+GIFT_TOUCH_KINDS = ("birthday", "family_birthday", "festival", "wedding_anniversary")
+_OCCASION_OF_KIND = {
+    "birthday": "birthday",
+    "family_birthday": "birthday",
+    "wedding_anniversary": "anniversary",
+}
 
 
 def client_panel(client: Client) -> dict[str, Any]:
@@ -30,7 +34,7 @@ def service_panel(agent: User, start: date, end: date) -> dict[str, Any]:
 
 
 def log_gift_url(touch) -> str:
-    """The touch's client's gift log, with the occasion chosen (a festival's key is the
-    touch's label)."""
-    occasion = _OCCASION_OF_KIND.get(touch.kind) or touch.label
+    """The touch's client's gift log, with the occasion chosen (a festival touch's source
+    is "festival:<key>")."""
+    occasion = _OCCASION_OF_KIND.get(touch.kind) or touch.source.partition(":")[2] or touch.label
     return reverse("client_gifts:log", args=[touch.client_id]) + f"?occasion={occasion}"

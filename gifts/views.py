@@ -132,7 +132,12 @@ def gift_ideas(request):
         else:
             messages.error(request, _("Nothing was saved: the list is too long."))
         return redirect("gifts:ideas")
-    return render(request, "gifts/ideas.html", {"topics": gift_ideas_for_user(user=request.user)})
+    sections = [("segment", _("Books and magazines by client")), ("festival", _("By festival"))]
+    return render(
+        request,
+        "gifts/ideas.html",
+        {"topics": gift_ideas_for_user(user=request.user), "sections": sections},
+    )
 
 
 def _masked_name(name: str) -> str:

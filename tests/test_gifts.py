@@ -256,3 +256,29 @@ def test_a_user_with_no_team_sees_no_team_gifts(as_user):
     lone = UserFactory(username="lone-manager", role="manager")
     response = as_user(lone).get(reverse("team_gifts:overview"))
     assert response.status_code == 200 and response.context["gifts"] == []
+
+
+def test_done_on_a_birthday_touch_offers_to_log_the_gift(as_user, owner, client_obj):
+    touch = TouchFactory(client=client_obj, kind="birthday")
+    http = as_user(owner)
+    response = http.post(
+        reverse("touches:done", args=[touch.pk]), {"channel": "message"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert reverse("client_gifts:log", args=[client_obj.pk]) + "?occasion=birthday" in body
+    # A kind without gifts offers nothing after done.
+    other = TouchFactory(client=client_obj, kind="neglect")
+    response = http.post(
+        reverse("touches:done", args=[other.pk]), {"channel": "message"}, HTTP_HX_REQUEST="true"
+    )
+    assert (
+        "client_gifts" not in response.content.decode()
+        and "/gifts/" not in response.content.decode()
+    )
+
+
+def test_ideas_page_shows_each_list_in_its_box(as_user, owner):
+    body = as_user(owner).get(reverse("gifts:ideas")).content.decode()
+    assert "{{" not in body
+    assert "月饼</textarea>" in body  # the Mid-Autumn defaults, in the agent's language

@@ -413,17 +413,26 @@ class TouchAction:
     url: Callable[[Any], str]
     kinds: frozenset[str]
     order: int = 100
+    # Also offered on the row once the touch is done ("log the gift" after a birthday
+    # greeting was sent); otherwise only while it is open.
+    after_done: bool = False
 
 
 _touch_actions: dict[str, TouchAction] = {}
 
 
 def register_touch_action(
-    key: str, label: Any, url: Callable[[Any], str], *, kinds: Iterable[str], order: int = 100
+    key: str,
+    label: Any,
+    url: Callable[[Any], str],
+    *,
+    kinds: Iterable[str],
+    order: int = 100,
+    after_done: bool = False,
 ) -> None:
     """Add a link to the cards of touches of `kinds`; registering `key` again replaces it."""
     _touch_actions[key] = TouchAction(
-        key=key, label=label, url=url, kinds=frozenset(kinds), order=order
+        key=key, label=label, url=url, kinds=frozenset(kinds), order=order, after_done=after_done
     )
 
 
