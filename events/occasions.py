@@ -120,6 +120,13 @@ register_occasion(
         lead_configurable=False,
         priority=Priority.HIGH,
         greeting=_("{name}, a reminder that “{label}” is tomorrow. I look forward to seeing you!"),
+        greeting_styles={
+            "warm": _("{name}, don't forget: “{label}” is tomorrow. See you there!"),
+            "elder": _(
+                "{name}, a gentle reminder that “{label}” is tomorrow. I look forward to "
+                "welcoming you."
+            ),
+        },
         order=91,
         dated=True,
     )
@@ -133,6 +140,13 @@ register_occasion(
         greeting=_(
             "{name}, thank you for coming to “{label}”. It was a pleasure to have you there!"
         ),
+        greeting_styles={
+            "warm": _("{name}, thanks so much for coming to “{label}”. It was great to see you!"),
+            "elder": _(
+                "{name}, thank you for honouring “{label}” with your presence. Please take "
+                "good care of yourself."
+            ),
+        },
         order=92,
         dated=True,
         late_catch=False,
@@ -148,6 +162,16 @@ register_occasion(
             "{name}, I hope you enjoyed “{label}”. If any friends would like to join next "
             "time or hear about their cover, I would be glad to meet them."
         ),
+        greeting_styles={
+            "warm": _(
+                "{name}, hope you had fun at “{label}”! If any friends want to come along "
+                "next time, just bring them: I'd love to meet them."
+            ),
+            "elder": _(
+                "{name}, I hope you enjoyed “{label}”. If relatives or friends would like "
+                "advice on their cover, I would be honoured to help them too."
+            ),
+        },
         order=93,
         dated=True,
         late_catch=False,

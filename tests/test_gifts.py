@@ -282,3 +282,21 @@ def test_ideas_page_shows_each_list_in_its_box(as_user, owner):
     body = as_user(owner).get(reverse("gifts:ideas")).content.decode()
     assert "{{" not in body
     assert "月饼</textarea>" in body  # the Mid-Autumn defaults, in the agent's language
+
+
+def test_service_panel_templates_render_counts_only(owner):
+    from django.template.loader import render_to_string
+
+    from events.panels import service_events_panel
+
+    client = ClientFactory(owner=owner, name="欧阳娜娜")
+    GiftFactory(client=client, what="金镯子", cost=Decimal("2000"), given_on=DAY)
+    start, end = date(2026, 1, 1), date(2026, 12, 31)
+    html = render_to_string(
+        "gifts/_service_panel.html", {"panel": service_panel(owner, start, end)}
+    )
+    assert "金镯子" in html and "欧**" in html and "欧阳娜娜" not in html
+    html = render_to_string(
+        "events/_service_panel.html", {"panel": service_events_panel(owner, start, end)}
+    )
+    assert 'id="service-events"' in html
