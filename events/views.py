@@ -8,12 +8,14 @@ nothing written."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors, model_form_values
 from clients.selectors import clients_for_user
+from referrals.models import Relationship
 from referrals.selectors.pages import prospects_with_phone
 from referrals.services import Person
 
@@ -80,11 +82,18 @@ def _detail_context(request, event, **extra) -> dict:
     referrals = list(selectors.event_referrals(event=event))
     guests = selectors.guests_by_invitee(event=event)
     started = today >= event.date
-    labels = dict(InviteeStatus.choices)
+    labels = {value: str(label) for value, label in InviteeStatus.choices}
+    table = ATTENDANCE_STEPS if started else NEXT_STEPS
+    steps = {status: [(s, labels[s]) for s in table[status]] for status in table}
+    # The rows' form actions, without a URL reversal per row: "<event>/invitees/<id>/…".
+    base = reverse("events:detail", args=[event.pk]) + "invitees/"
+    clients_base = reverse("clients:list")
     for invitee in invitees:
-        table = ATTENDANCE_STEPS if started else NEXT_STEPS
-        invitee.steps = [(s, labels[s]) for s in table[invitee.status]]
+        invitee.steps = steps[invitee.status]
+        invitee.status_label = labels[invitee.status]
         invitee.brought = guests.get(invitee.pk, [])
+        invitee.url = f"{base}{invitee.pk}/"
+        invitee.client_url = f"{clients_base}{invitee.client_id}/"
     filterset, filtered = selectors.filtered_clients(
         user=request.user, event=event, data=request.GET
     )
@@ -103,7 +112,7 @@ def _detail_context(request, event, **extra) -> dict:
         "filtered": list(filtered[:FILTER_SHOWN]) if request.GET else [],
         "filtered_count": filtered_count,
         "filter_shown": FILTER_SHOWN,
-        "guest_form": GuestForm(),
+        "relationships": [(v, str(label)) for v, label in Relationship.choices],
         "statuses": InviteeStatus,
     }
     context.update(extra)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from agentcrm.accounts.selectors import team_members_for_manager
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.http import id_param
+from agentcrm.core.lists import list_page
 from clients.selectors import get_client_for_user
 
 from . import selectors, services
@@ -144,22 +145,26 @@ def _masked_name(name: str) -> str:
     return f"{name[:1]}**" if name else ""
 
 
+def _mask_clients(gifts: list) -> list:
+    for gift in gifts:
+        gift.client_masked = _masked_name(gift.client.name)
+    return gifts
+
+
 def team_gifts(request):
-    """Gifts above the cap by the manager's agents this year (or the year asked)."""
+    """Gifts above the cap by the manager's agents this year (or the year asked), a page
+    at a time, the client's name masked."""
     if not request.user.is_manager:
         raise PermissionDenied
     today = timezone.localdate()
     year = id_param(request.GET.get("year")) or today.year
     if not 2000 <= year <= today.year + 1:
         year = today.year
-    agents = list(team_members_for_manager(user=request.user))
-    gifts = list(
-        selectors.team_gifts_above_cap(
-            agent_ids=[a.pk for a in agents], start=date(year, 1, 1), end=date(year, 12, 31)
-        )[:500]
+    gifts = selectors.team_gifts_above_cap(
+        agent_ids=team_members_for_manager(user=request.user).values("pk"),
+        start=date(year, 1, 1),
+        end=date(year, 12, 31),
     )
-    for gift in gifts:
-        gift.client_masked = _masked_name(gift.client.name)
-    return render(
-        request, "gifts/team_gifts.html", {"gifts": gifts, "year": year, "agents": agents}
+    return list_page(
+        request, gifts, "gifts/team_gifts.html", context={"year": year}, decorate=_mask_clients
     )
