@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("clients/", include("referrals.urls_clients")),
     path("clients/", include("privacy.urls")),
+    path("clients/", include("gifts.urls_clients")),
     path("clients/", include("clients.urls")),
     path("referrals/", include("referrals.urls")),
     path("team/referrals/", include("referrals.urls_team")),
@@ -26,6 +27,9 @@ urlpatterns = [
     # The policy pages and servicing's delivery and review pages share `policies:`.
     path("policies/", include("servicing.urls_policies")),
     path("touches/", include("touches.urls")),
+    path("events/", include("events.urls")),
+    path("gifts/", include("gifts.urls")),
+    path("team/gifts/", include("gifts.urls_team")),
     path("service-requests/", include("servicing.urls")),
     path("calendar/", include("touches.urls_feed")),
     path("campaigns/", include("campaigns.urls")),

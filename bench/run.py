@@ -35,6 +35,7 @@ BENCHMARKS = [
     "bench.referral_team",
     "bench.referral_chain",
     "bench.campaign",
+    "bench.events_gifts",
     "bench.load",  # gunicorn + PostgreSQL under 50 agents, in a database of its own
 ]
 

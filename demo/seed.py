@@ -30,6 +30,8 @@ from touches.triggers import rebuilds_collected
 
 from .builders.clients import AgentPlan, seed_agent_clients
 from .builders.conversion import seed_agent_conversion
+from .builders.events import seed_agent_events
+from .builders.gifts import seed_agent_gifts
 from .builders.policies import seed_agent_policies
 from .builders.referrals import seed_agent_referrals
 from .builders.warming import seed_agent_warming
@@ -69,10 +71,14 @@ DemoStep = Callable[[User, date], int]
 DEMO_STEPS: dict[str, DemoStep] = {
     "policies": seed_agent_policies,
     "referrals": seed_agent_referrals,  # after the policies: a referred client is won with one
-    # Last: dates every client before their first policy, adds the prospects who did not buy.
+    # Dates every client before their first policy, adds the prospects who did not buy.
     "conversion": seed_agent_conversion,
     # The deck's warming practices: introductions and campaigns (they read the policies).
     "warming": seed_agent_warming,
+    # After the book is complete: events invite its clients (a guest becomes a referral),
+    # gifts go to its clients.
+    "events": seed_agent_events,
+    "gifts": seed_agent_gifts,
 }
 
 

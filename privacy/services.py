@@ -7,9 +7,10 @@ number, birth and wedding dates, work, income, interests, notes, tags and segmen
 family members' names, birth dates and notes; the yearly dates; every free text written
 about the client (interaction summaries, life-event notes, promises, policy notes,
 beneficiaries' names, service-request descriptions, delivery notes, review findings, the
-referral's reason and notes, touch labels); open touches; and every audit-history row
-(django-simple-history) of the client, the family, their policies and service requests and
-the referrals and asks about them, since those rows hold the old values.
+referral's reason and notes, touch labels, gift and event-invitation notes); open touches;
+and every audit-history row (django-simple-history) of the client, the family, their
+policies and service requests and the referrals and asks about them, since those rows hold
+the old values.
 
 What stays, because the statistics count it and it names no one: the rows themselves with
 their owner, kinds, stages, statuses, dates of events and timestamps, premiums, sums
@@ -40,6 +41,8 @@ from clients.models import (
 )
 from introductions.models import Introduction, MatchProfile, Need, Offer
 from policies.models import Beneficiary, Policy, PolicyStatusChange, Rider
+from events.models import Invitee, InviteeStatusChange
+from gifts.models import Gift
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from referrals.retention import referrals_past_retention
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
@@ -195,6 +198,12 @@ def clients_erase(*, client_ids: Iterable[int], by: User | None, reason: str) ->
             Introduction.objects.filter(Q(client_a_id__in=batch) | Q(client_b_id__in=batch)).update(
                 note="", outcome_note=""
             ),
+        # Gifts and event invitations: the notes go; what, cost, dates and states stay.
+        count("texts", Gift.objects.filter(client_id__in=batch).update(notes=""))
+        count("texts", Invitee.objects.filter(client_id__in=batch).update(notes=""))
+        count(
+            "texts",
+            InviteeStatusChange.objects.filter(invitee__client_id__in=batch).update(note=""),
         )
 
         # Touches: the open ones go (no one is to be contacted); the done ones are counted.

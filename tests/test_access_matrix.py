@@ -22,6 +22,7 @@ from handover.models import Handover
 from introductions.models import Introduction, Need, Offer
 from touches.models import CalendarFeed
 
+from .event_factories import EventFactory, GiftFactory, InviteeFactory
 from .factories import (
     ClientFactory,
     CommitmentFactory,
@@ -101,6 +102,10 @@ MATRIX: dict[str, Entry] = {
     "referrals:requests": Entry(SIGNED_IN),
     "referrals:influence": Entry(SIGNED_IN),
     "referrals:sources": Entry(SIGNED_IN),
+    "events:list": Entry(SIGNED_IN),
+    "events:create": Entry(SIGNED_IN),
+    "gifts:ideas": Entry(SIGNED_IN),
+    "gifts:settings": Entry(SIGNED_IN),
     # One agent's objects.
     "clients:detail": Entry(OWNED, {"pk": "client"}),
     "clients:edit": Entry(OWNED, {"pk": "client"}),
@@ -157,7 +162,16 @@ MATRIX: dict[str, Entry] = {
     "referrals:stage": Entry(OWNED, {"pk": "referral"}, post_only=True),
     "referrals:thank": Entry(OWNED, {"pk": "referral"}, post_only=True),
     "referrals:feedback": Entry(OWNED, {"pk": "stage_change"}, post_only=True),
+    "events:detail": Entry(OWNED, {"pk": "event"}),
+    "events:edit": Entry(OWNED, {"pk": "event"}),
+    "events:invite": Entry(OWNED, {"pk": "event"}, post_only=True),
+    "events:uninvite": Entry(OWNED, {"pk": "event", "invitee_id": "invitee"}, post_only=True),
+    "events:status": Entry(OWNED, {"pk": "event", "invitee_id": "invitee"}, post_only=True),
+    "events:guest": Entry(OWNED, {"pk": "event", "invitee_id": "invitee"}, post_only=True),
+    "client_gifts:log": Entry(OWNED, {"pk": "client"}),
+    "client_gifts:delete": Entry(OWNED, {"pk": "client", "gift_id": "gift"}, post_only=True),
     # The manager's pages.
+    "team_gifts:overview": Entry(MANAGER),
     "team_referrals:overview": Entry(MANAGER),
     "team_referrals:export": Entry(MANAGER, {"fmt": "csv_format"}),
     "team_referrals:agent": Entry(TEAM_AGENT, {"pk": "owner"}),
@@ -215,9 +229,13 @@ def world(owner, teammate, outsider, manager):
     )
     from spreadsheets.models import ImportJob
 
+    event = EventFactory(owner=owner)
     return {
         "owner": owner,
         "client": client,
+        "event": event,
+        "invitee": InviteeFactory(event=event, client=client),
+        "gift": GiftFactory(client=client),
         "commitment": CommitmentFactory(client=client),
         "policy": policy,
         "payout": PayoutFactory(policy=policy),

@@ -37,6 +37,7 @@ from touches.greetings import (
 from touches.models import FestivalPreference, GreetingTemplate, Touch, TouchPreference
 from touches.registry import occasion_kinds
 
+from .event_factories import EventFactory, InviteeFactory
 from .factories import ClientFactory, FamilyMemberFactory, UserFactory
 from .policy_factories import PayoutFactory, PolicyFactory, RiderFactory
 from .touch_factories import GreetingTemplateFactory, TouchFactory
@@ -277,6 +278,23 @@ def every_occasion_on(owner) -> None:
         by=owner,
         at=datetime.datetime(2026, 12, 29, 16, tzinfo=SHANGHAI),
     )
+
+    # The client events: invited today, reminded the day before, thanked the day after,
+    # asked for referrals two days after the thanks.
+    for offset, status, attended in (
+        (0, "invited", False),
+        (1, "accepted", False),
+        (-1, "attended", True),
+        (-3, "attended", True),
+    ):
+        event = EventFactory(owner=owner, date=D + timedelta(days=offset))
+        InviteeFactory(
+            event=event,
+            client=wang,
+            status=status,
+            invited_on=D,
+            attended_on=event.date if attended else None,
+        )
 
     before = UserFactory(username="departed")
     handover = Handover.objects.create(from_agent=before, by=owner)

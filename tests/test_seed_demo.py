@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, F
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -425,3 +425,26 @@ def test_the_demo_builds_its_touches_once_and_queues_nothing(monkeypatch):
         call_command("seed_demo", stdout=out)
     assert "Touches built: 0" in out.getvalue()
     assert Touch.objects.exclude(kind="campaign").count() == built
+
+
+def test_demo_events_and_gifts(seeded):
+    from events.models import Event, Invitee, InviteeStatus
+    from events.occasions import EVENT_KINDS
+    from gifts.models import Gift
+
+    for username in ("agent1", "agent2"):
+        events = list(Event.objects.filter(owner__username=username).order_by("date"))
+        assert [e.date < TODAY for e in events] == [True, False]  # one past, one coming
+        states = set(Invitee.objects.filter(event__in=events).values_list("status", flat=True))
+        assert states == set(InviteeStatus.values)
+        assert events[0].guests.count() == 1
+        gifts = Gift.objects.filter(owner__username=username)
+        assert gifts.count() >= 10
+        assert gifts.above_cap().filter(cost__gt=F("gift_cap")).count() == 1
+    # The events' touches are on the plan after the first build (invitations, reminders,
+    # thank-yous, asks).
+    with time_machine.travel(NOW, tick=False):
+        touch_build_now(today=TODAY)
+    assert set(Touch.objects.filter(kind__in=EVENT_KINDS).values_list("kind", flat=True)) == set(
+        EVENT_KINDS
+    )

@@ -1,5 +1,6 @@
 """The agent's secret iCalendar feed (reminders outside the app): the same touches the
-dashboard shows, read through the touch selectors.
+dashboard shows, read through the touch selectors, and the entries other apps register
+(registry section 11, `register_feed_source`: client events).
 
 Every text put in the feed goes through `ical_text`: control characters (a NUL or a form
 feed pasted into a client's name, C1 codes from a bad import) are not allowed in iCalendar
@@ -20,8 +21,11 @@ from agentcrm.accounts.models import User
 from . import selectors
 from .greetings import kind_label, touch_label
 from .models import CalendarFeed
+from .registry import feed_entries
 
 FEED_DAYS_BACK = 7  # overdue touches stay in the calendar for a week
+# The other apps' entries (registry section 11: client events) from a week back to this far on.
+FEED_DAYS_AHEAD = 180
 # The tokens new_feed_token makes (URL-safe base64); anything else is no feed.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _BREAKS = re.compile(r"[\t\n\r\v\f\x85\u2028\u2029]+")
@@ -87,5 +91,26 @@ def calendar_feed_ics(*, owner: User, today: date) -> bytes:
             ),
         )
         event.add("priority", {1: 1, 2: 5}.get(touch.priority, 9))
+        cal.add_component(event)
+    for entry in feed_entries(
+        owner=owner,
+        start=today - timedelta(days=FEED_DAYS_BACK),
+        end=today + timedelta(days=FEED_DAYS_AHEAD),
+    ):
+        event = Event()
+        event.add("uid", f"{entry.uid}@agentcrm")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", entry.start)
+        if entry.end is not None:
+            event.add("dtend", entry.end)
+        elif isinstance(entry.start, date) and not hasattr(entry.start, "hour"):
+            event.add("dtend", entry.start + timedelta(days=1))
+        else:
+            event.add("dtend", entry.start + timedelta(hours=1))
+        event.add("summary", ical_text(entry.summary))
+        if entry.description:
+            event.add("description", ical_text(entry.description))
+        if entry.location:
+            event.add("location", ical_text(entry.location))
         cal.add_component(event)
     return cal.to_ical()

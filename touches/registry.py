@@ -74,6 +74,7 @@ __all__ = [
     "RebuildCounts",
     "ClientOf",
     "ClientTrigger",
+    "FeedEntry",
     "MergeMover",
     "NightlyStep",
     "OccasionKind",
@@ -88,6 +89,8 @@ __all__ = [
     "client_panels",
     "client_triggers",
     "merge_movers",
+    "feed_entries",
+    "register_feed_source",
     "clients_bulk_written",
     "nightly_steps",
     "occasion_kind",
@@ -410,17 +413,26 @@ class TouchAction:
     url: Callable[[Any], str]
     kinds: frozenset[str]
     order: int = 100
+    # Also offered on the row once the touch is done ("log the gift" after a birthday
+    # greeting was sent); otherwise only while it is open.
+    after_done: bool = False
 
 
 _touch_actions: dict[str, TouchAction] = {}
 
 
 def register_touch_action(
-    key: str, label: Any, url: Callable[[Any], str], *, kinds: Iterable[str], order: int = 100
+    key: str,
+    label: Any,
+    url: Callable[[Any], str],
+    *,
+    kinds: Iterable[str],
+    order: int = 100,
+    after_done: bool = False,
 ) -> None:
     """Add a link to the cards of touches of `kinds`; registering `key` again replaces it."""
     _touch_actions[key] = TouchAction(
-        key=key, label=label, url=url, kinds=frozenset(kinds), order=order
+        key=key, label=label, url=url, kinds=frozenset(kinds), order=order, after_done=after_done
     )
 
 
@@ -550,3 +562,41 @@ def service_panels(*, agent: Any, start: date, end: date) -> list[RenderedServic
         RenderedServicePanel(p.key, p.template_name, p.context_fn(agent, start, end))
         for p in panels
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# 11. Calendar-feed entries
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One calendar entry: `uid` unique across the feed ("event-12"), `start` a date (an
+    all-day entry) or an aware datetime, `end` likewise (None: all day, or an hour)."""
+
+    uid: str
+    summary: str
+    start: Any
+    end: Any = None
+    description: str = ""
+    location: str = ""
+
+
+# (agent, first day, last day) -> the app's entries in [first, last]; a fixed number of
+# queries, whatever the size of the book.
+FeedSource = Callable[[Any, date, date], Iterable[FeedEntry]]
+
+_feed_sources: dict[str, FeedSource] = {}
+
+
+def register_feed_source(key: str, source: FeedSource) -> None:
+    """Add an app's entries to the iCalendar feed; registering `key` again replaces it."""
+    _feed_sources[key] = source
+
+
+def feed_entries(*, owner: Any, start: date, end: date) -> list[FeedEntry]:
+    """Every registered source's entries for `owner` in [start, end], by key."""
+    entries: list[FeedEntry] = []
+    for key in sorted(_feed_sources):
+        entries.extend(_feed_sources[key](owner, start, end))
+    return entries

@@ -257,7 +257,14 @@ def row_actions(touch: Touch, *, registered: dict[str, list] | None = None) -> l
     for action in registered[touch.kind]:
         url = action.url(touch)
         if url:
-            actions.append({"key": action.key, "label": action.label, "url": url})
+            actions.append(
+                {
+                    "key": action.key,
+                    "label": action.label,
+                    "url": url,
+                    "after_done": action.after_done,
+                }
+            )
     return actions
 
 

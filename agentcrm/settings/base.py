@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "touches",
     "introductions",
     "campaigns",
+    "events",
+    "gifts",
     "handover",
     "privacy",
     # The local and test settings add "demo" (seed_demo) on top; production never loads it.
