@@ -19,9 +19,9 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from agentcrm.core.masking import mask_id
 from clients.models import Client
-from introductions.models import Introduction, MatchProfile, Need, Offer
 from events.models import Invitee, InviteeStatusChange
 from gifts.models import Gift
+from introductions.models import Introduction, MatchProfile, Need, Offer
 from policies.models import Beneficiary, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
@@ -115,6 +115,7 @@ def client_data_sections(*, client: Client) -> dict[str, list[dict]]:
         "matchmaking": _rows(MatchProfile.objects.filter(client_id=pk).order_by("id")),
         "introductions": _rows(
             Introduction.objects.filter(Q(client_a_id=pk) | Q(client_b_id=pk)).order_by("id")
+        ),
         "gifts": _rows(Gift.objects.filter(client_id=pk).order_by("given_on", "id")),
         "event_invitations": _rows(Invitee.objects.filter(client_id=pk).order_by("id")),
         "event_invitation_steps": _rows(

@@ -39,10 +39,10 @@ from clients.models import (
     Interaction,
     LifeEvent,
 )
-from introductions.models import Introduction, MatchProfile, Need, Offer
-from policies.models import Beneficiary, Policy, PolicyStatusChange, Rider
 from events.models import Invitee, InviteeStatusChange
 from gifts.models import Gift
+from introductions.models import Introduction, MatchProfile, Need, Offer
+from policies.models import Beneficiary, Policy, PolicyStatusChange, Rider
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from referrals.retention import referrals_past_retention
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
@@ -198,6 +198,8 @@ def clients_erase(*, client_ids: Iterable[int], by: User | None, reason: str) ->
             Introduction.objects.filter(Q(client_a_id__in=batch) | Q(client_b_id__in=batch)).update(
                 note="", outcome_note=""
             ),
+        )
+
         # Gifts and event invitations: the notes go; what, cost, dates and states stay.
         count("texts", Gift.objects.filter(client_id__in=batch).update(notes=""))
         count("texts", Invitee.objects.filter(client_id__in=batch).update(notes=""))
