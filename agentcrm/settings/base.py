@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "touches",
     "handover",
     "privacy",
+    "discipline",
     # The local and test settings add "demo" (seed_demo) on top; production never loads it.
 ]
 

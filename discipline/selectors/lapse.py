@@ -1,0 +1,168 @@
+"""The lapse guard (/lapse/ for the agent, /team/lapse/ for the manager): the policies whose
+premium is due soon, in their grace period, or past it (lapsed, still within the 2-year
+reinstatement window, 复效期), most annualised premium at risk first.
+
+One query whatever the size of the book: the policies with their holder, the last contact
+with the holder (a subquery) and the agent's commission rate for the product or else the
+insurer (two subqueries).
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from agentcrm.core.calendar import years_before
+from clients.models import Interaction
+from policies.models import Policy
+
+from ..models import CommissionRate
+from ..summary import PAYMENTS_PER_YEAR
+
+DUE_SOON_DAYS = 30
+REINSTATEMENT_YEARS = 2
+PAYING = (Policy.Status.IN_FORCE, Policy.Status.GRACE, Policy.Status.REINSTATED)
+
+DUE_SOON, IN_GRACE, PAST_GRACE = "due_soon", "grace", "past_grace"
+STAGES = {
+    DUE_SOON: _("Due soon"),
+    IN_GRACE: _("In grace period"),
+    PAST_GRACE: _("Past grace (lapsed)"),
+}
+
+
+def annual_premium() -> Case:
+    return ExpressionWrapper(
+        F("premium")
+        * Case(
+            *(When(payment_frequency=k, then=Value(n)) for k, n in PAYMENTS_PER_YEAR.items()),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+        output_field=DecimalField(max_digits=16, decimal_places=2),
+    )
+
+
+def lapse_queue(*, owner_ids, today: datetime.date, stage: str = "") -> QuerySet[Policy]:
+    """The policies at risk of the agents `owner_ids`, most premium at risk first, each with
+    `stage`, `annual`, `days_left`, `last_contact` and `rate` (or None)."""
+    soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+    reinstate_from = today - datetime.timedelta(days=365 * REINSTATEMENT_YEARS)
+    at_risk = Q(status__in=PAYING, premium_next_due__lte=soon) | Q(
+        status=Policy.Status.LAPSED, premium_grace_end__gte=reinstate_from
+    )
+    product_rate = CommissionRate.objects.filter(
+        owner_id=OuterRef("owner_id"),
+        insurer_id=OuterRef("insurer_id"),
+        product_name=OuterRef("product_name"),
+    ).values("rate")[:1]
+    insurer_rate = CommissionRate.objects.filter(
+        owner_id=OuterRef("owner_id"), insurer_id=OuterRef("insurer_id"), product_name=""
+    ).values("rate")[:1]
+    last_contact = (
+        Interaction.objects.filter(client_id=OuterRef("holder_id"))
+        .order_by()
+        .values("client_id")
+        .annotate(last=Max("date"))
+        .values("last")[:1]
+    )
+    qs = (
+        Policy.objects.filter(at_risk, owner_id__in=owner_ids, holder__archived_at__isnull=True)
+        .select_related("holder", "insurer", "owner")
+        .annotate(
+            stage=Case(
+                When(status=Policy.Status.LAPSED, then=Value(PAST_GRACE)),
+                When(
+                    Q(status=Policy.Status.GRACE) | Q(premium_next_due__lt=today),
+                    then=Value(IN_GRACE),
+                ),
+                default=Value(DUE_SOON),
+                output_field=CharField(),
+            ),
+            annual=annual_premium(),
+            rate=Coalesce(Subquery(product_rate), Subquery(insurer_rate)),
+            last_contact=Subquery(last_contact),
+        )
+        .order_by("-annual", "premium_grace_end", "id")
+    )
+    if stage in STAGES:
+        qs = qs.filter(stage=stage)
+    return qs
+
+
+@dataclass
+class LapseCounts:
+    due_soon: int = 0
+    grace: int = 0
+    past_grace: int = 0
+    premium_at_risk: Decimal = Decimal(0)
+    commission_at_risk: Decimal = Decimal(0)
+
+
+def lapse_decorate(policies, *, today: datetime.date):
+    """Days left and commission at risk of each policy of a page (no query)."""
+    for policy in policies:
+        if policy.stage == DUE_SOON:
+            end = policy.premium_next_due
+        elif policy.stage == IN_GRACE:
+            end = policy.premium_grace_end
+        else:
+            grace_end = policy.premium_grace_end
+            end = years_before(grace_end, -REINSTATEMENT_YEARS) if grace_end else None
+        policy.days_left = (end - today).days if end else None
+        policy.days_over = -policy.days_left if policy.days_left is not None else None
+        policy.deadline = end
+        policy.commission_at_risk = (
+            (policy.annual * policy.rate / 100).quantize(Decimal("0.01"))
+            if policy.rate is not None and not policy.sold_by_others
+            else None
+        )
+    return policies
+
+
+def lapse_counts(*, owner_ids, today: datetime.date) -> dict[str, LapseCounts]:
+    """{"": the total, agent id: …} counts per stage and the premium and commission at risk.
+    One grouped query."""
+    rows = (
+        lapse_queue(owner_ids=owner_ids, today=today)
+        .order_by()
+        .values("owner_id", "stage")
+        .annotate(
+            n=Count("id"),
+            premium=Sum("annual"),
+            commission=Sum(
+                ExpressionWrapper(
+                    F("annual") * F("rate") / 100,
+                    output_field=DecimalField(max_digits=16, decimal_places=2),
+                ),
+                filter=Q(sold_by_others=False),
+            ),
+        )
+    )
+    counts: dict = {"": LapseCounts()}
+    for r in rows:
+        for key in ("", r["owner_id"]):
+            c = counts.setdefault(key, LapseCounts())
+            setattr(c, r["stage"], getattr(c, r["stage"]) + r["n"])
+            c.premium_at_risk += r["premium"] or 0
+            c.commission_at_risk += r["commission"] or 0
+    return counts
