@@ -98,6 +98,10 @@ MATRIX: dict[str, Entry] = {
     "referrals:requests": Entry(SIGNED_IN),
     "referrals:influence": Entry(SIGNED_IN),
     "referrals:sources": Entry(SIGNED_IN),
+    # The agent's own service figures and lapse guard (their own book only).
+    "discipline:service": Entry(SIGNED_IN),
+    "discipline:lapse": Entry(SIGNED_IN),
+    "discipline:rates": Entry(SIGNED_IN),
     # One agent's objects.
     "clients:detail": Entry(OWNED, {"pk": "client"}),
     "clients:edit": Entry(OWNED, {"pk": "client"}),
@@ -154,12 +158,18 @@ MATRIX: dict[str, Entry] = {
     "referrals:stage": Entry(OWNED, {"pk": "referral"}, post_only=True),
     "referrals:thank": Entry(OWNED, {"pk": "referral"}, post_only=True),
     "referrals:feedback": Entry(OWNED, {"pk": "stage_change"}, post_only=True),
+    "discipline:lapse_contact": Entry(OWNED, {"pk": "policy"}, post_only=True),
+    "discipline:lapse_promise": Entry(OWNED, {"pk": "policy"}, post_only=True),
     # The manager's pages.
     "team_referrals:overview": Entry(MANAGER),
     "team_referrals:export": Entry(MANAGER, {"fmt": "csv_format"}),
     "team_referrals:agent": Entry(TEAM_AGENT, {"pk": "owner"}),
     "handover:start": Entry(MANAGER),
     "handover:detail": Entry(TEAM_AGENT, {"pk": "handover"}),
+    "team_service:overview": Entry(MANAGER),
+    "team_service:export": Entry(MANAGER),
+    "team_service:lapse": Entry(MANAGER),
+    "team_service:agent": Entry(TEAM_AGENT, {"agent_id": "owner"}),
 }
 
 
