@@ -342,7 +342,7 @@ def test_whole_days_with_one_client(owner):
     for n in range(own.WHOLE_DAY_CONTACTS + 1):
         InteractionFactory(client=c, date=monday + datetime.timedelta(days=n % 5))
     other = ClientFactory(owner=owner)
-    for n in range(own.WHOLE_DAY_CONTACTS):  # at the threshold: not flagged
+    for _n in range(own.WHOLE_DAY_CONTACTS):  # at the threshold: not flagged
         InteractionFactory(client=other, date=monday)
     total, rows = own.whole_days(agent=owner, start=monday, end=TODAY)
     assert total == 1
