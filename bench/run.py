@@ -33,6 +33,7 @@ BENCHMARKS = [
     "bench.touch_build",
     "bench.referral_team",
     "bench.referral_chain",
+    "bench.team_service",
     "bench.load",  # gunicorn + PostgreSQL under 50 agents, in a database of its own
 ]
 
