@@ -147,7 +147,7 @@ def _seed(today: datetime.date) -> User:
     )
     _sql(
         f"""INSERT INTO {status} (policy_id, from_status, to_status, at, note)
-            SELECT id, 'lapsed', 'reinstated', s.at + interval '40 days', ''
+            SELECT p.id, 'lapsed', 'reinstated', s.at + interval '40 days', ''
             FROM {policy} p JOIN {status} s ON s.policy_id = p.id AND s.to_status = 'lapsed'
             WHERE p.status = 'reinstated'"""
     )

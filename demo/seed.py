@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import Team, User
 from clients.models import Client
+from discipline.services import service_summary_refresh
 from touches.build import touch_build_now, touch_rebuild_collected
 from touches.triggers import rebuilds_collected
 
@@ -32,6 +33,7 @@ from .builders.clients import AgentPlan, seed_agent_clients
 from .builders.conversion import seed_agent_conversion
 from .builders.policies import seed_agent_policies
 from .builders.referrals import seed_agent_referrals
+from .builders.service import seed_agent_service
 
 DEMO_PASSWORD = "agentcrm-demo"
 
@@ -70,6 +72,8 @@ DEMO_STEPS: dict[str, DemoStep] = {
     "referrals": seed_agent_referrals,  # after the policies: a referred client is won with one
     # Last: dates every client before their first policy, adds the prospects who did not buy.
     "conversion": seed_agent_conversion,
+    # The service history the manager's service pages and the lapse guard read (issue 15).
+    "service": seed_agent_service,
 }
 
 
@@ -107,6 +111,8 @@ def seed_demo() -> SeedReport:
     # then the days not built yet, for every agent.
     report.touches_built = touch_rebuild_collected(collected=collected, today=today)
     report.touches_built += touch_build_now(today=today)
+    # The service summary the team pages read, as the nightly run keeps it.
+    service_summary_refresh(today, full=True)
     report.logins = [users[u.username] for u in DEMO_USERS]
     return report
 
