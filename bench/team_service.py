@@ -158,6 +158,25 @@ def _seed(today: datetime.date) -> User:
             FROM {policy} WHERE status = 'surrendered'""",
         [today],
     )
+    # Premium dates: the next anniversary (so about 1 in 12 falls due within 30 days); 3% of
+    # the paying ones are in their grace period; the lapsed ones lapsed on their grace end.
+    _sql(
+        f"""UPDATE {policy} SET premium_next_due = (effective_date + make_interval(
+              years => EXTRACT(YEAR FROM age(%s::date, effective_date))::int + 1))::date
+            WHERE status IN ('in_force', 'reinstated', 'lapsed')""",
+        [today],
+    )
+    _sql(
+        f"""UPDATE {policy} SET status = 'grace', premium_next_due = %s::date - (id %% 50)::int
+            WHERE status = 'in_force' AND id %% 33 = 0""",
+        [today],
+    )
+    _sql(
+        f"""UPDATE {policy} p SET premium_next_due = (s.at AT TIME ZONE 'Asia/Shanghai')::date - 61
+            FROM {status} s WHERE s.policy_id = p.id AND s.to_status = 'lapsed'
+              AND p.status = 'lapsed'"""
+    )
+    _sql(f"UPDATE {policy} SET premium_grace_end = premium_next_due + 60")
     client_ids = f"SELECT id, owner_id FROM {_q(Client._meta.db_table)} WHERE owner_id = ANY(%s)"
     ids = [a.pk for a in agents]
     _sql(

@@ -10,7 +10,8 @@ Definitions (the pages state them too):
   still open with the occasion past.
 - A promise counts in the month it was due: kept on time (done on or before the due date),
   late, or open past due.
-- Silent clients: clients (not archived, not merged) with no contact logged in the 12
+- Silent clients: clients (stage client: prospects left out; not archived, not merged)
+  with no contact logged in the 12
   months up to the month's last day (the day of the run for the month under way).
 - Lapses: status moves to "lapsed" in the month, any policy the agent serves.
 - Introductions: "introduce yourself" touches after a handover whose handover day fell in
@@ -208,7 +209,7 @@ def month_figures(
                   AND i.date > (m.last_day - INTERVAL '12 months')::date))
             FROM unnest(%(months)s::date[], %(ends)s::date[]) AS m(month, last_day)
             JOIN {_CLIENT} c ON {_local("c.created_at")} <= m.last_day
-            WHERE c.merged_into_id IS NULL
+            WHERE c.merged_into_id IS NULL AND c.stage = 'client'
               AND (c.archived_at IS NULL OR {_local("c.archived_at")} > m.last_day)
               {_owner_filter("c.owner_id", owner_ids)}
             GROUP BY 1, 2""",

@@ -77,10 +77,6 @@ def _stats(request, agents):
 def team_service(request):
     teams, chosen, agents = _scope(request)
     form, goals, period, stats = _stats(request, agents)
-    today = timezone.localdate()
-    counts = lapse.lapse_counts(owner_ids=[a.id for a in agents], today=today)
-    for row in stats.rows:
-        row.at_risk = counts.get(row.agent.id)
     return render(
         request,
         "discipline/team_service.html",
@@ -93,7 +89,6 @@ def team_service(request):
             "presets": TEAM_PRESETS.labels,
             "stats": stats,
             "charts": stats.chart_data(),
-            "lapse_total": counts[""],
             "query": _query(request),
             "team_query": _query(request, drop=("page", "preset", "start", "end")),
             "period_query": _keep(request, keys=PERIOD_KEYS),

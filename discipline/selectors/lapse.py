@@ -11,10 +11,10 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
-    Count,
     DecimalField,
     ExpressionWrapper,
     F,
@@ -24,7 +24,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -32,11 +31,11 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import years_before
-from clients.models import Interaction
+from clients.models import Client, Interaction
 from policies.models import Policy
 
 from ..models import CommissionRate
-from ..summary import PAYMENTS_PER_YEAR
+from ..summary import PAYMENTS_PER_YEAR, annual_premium_sql
 
 DUE_SOON_DAYS = 30
 REINSTATEMENT_YEARS = 2
@@ -139,30 +138,47 @@ def lapse_decorate(policies, *, today: datetime.date):
     return policies
 
 
-def lapse_counts(*, owner_ids, today: datetime.date) -> dict[str, LapseCounts]:
-    """{"": the total, agent id: …} counts per stage and the premium and commission at risk.
-    One grouped query."""
-    rows = (
-        lapse_queue(owner_ids=owner_ids, today=today)
-        .order_by()
-        .values("owner_id", "stage")
-        .annotate(
-            n=Count("id"),
-            premium=Sum("annual"),
-            commission=Sum(
-                ExpressionWrapper(
-                    F("annual") * F("rate") / 100,
-                    output_field=DecimalField(max_digits=16, decimal_places=2),
-                ),
-                filter=Q(sold_by_others=False),
-            ),
-        )
-    )
+def lapse_counts(*, owner_ids, today: datetime.date) -> dict:
+    """{"": the total, agent id: …}: LapseCounts per stage, with the premium and the
+    commission at risk. One grouped statement (the commission rates joined, not looked up
+    per policy), so a team's 150,000 policies cost one index scan of the due dates."""
+    soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+    reinstate_from = years_before(today, REINSTATEMENT_YEARS)
+    policy, client = Policy._meta.db_table, Client._meta.db_table
+    rates = CommissionRate._meta.db_table
+    sql = f"""
+        SELECT p.owner_id,
+          CASE WHEN p.status = 'lapsed' THEN %(past)s
+               WHEN p.status = 'grace' OR p.premium_next_due < %(today)s THEN %(grace)s
+               ELSE %(soon_key)s END AS stage,
+          COUNT(*), SUM({annual_premium_sql()}),
+          SUM({annual_premium_sql()} * COALESCE(pr.rate, ir.rate) / 100)
+            FILTER (WHERE NOT p.sold_by_others)
+        FROM {policy} p JOIN {client} c ON c.id = p.holder_id AND c.archived_at IS NULL
+        LEFT JOIN {rates} pr ON pr.owner_id = p.owner_id AND pr.insurer_id = p.insurer_id
+          AND pr.product_name = p.product_name
+        LEFT JOIN {rates} ir ON ir.owner_id = p.owner_id AND ir.insurer_id = p.insurer_id
+          AND ir.product_name = ''
+        WHERE p.owner_id = ANY(%(owners)s) AND (
+          (p.status IN ('in_force', 'grace', 'reinstated') AND p.premium_next_due <= %(soon)s)
+          OR (p.status = 'lapsed' AND p.premium_grace_end >= %(reinstate_from)s))
+        GROUP BY 1, 2"""
+    params = {
+        "owners": list(owner_ids),
+        "today": today,
+        "soon": soon,
+        "reinstate_from": reinstate_from,
+        "past": PAST_GRACE,
+        "grace": IN_GRACE,
+        "soon_key": DUE_SOON,
+    }
     counts: dict = {"": LapseCounts()}
-    for r in rows:
-        for key in ("", r["owner_id"]):
-            c = counts.setdefault(key, LapseCounts())
-            setattr(c, r["stage"], getattr(c, r["stage"]) + r["n"])
-            c.premium_at_risk += r["premium"] or 0
-            c.commission_at_risk += r["commission"] or 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for owner_id, stage, n, premium, commission in cursor.fetchall():
+            for key in ("", owner_id):
+                c = counts.setdefault(key, LapseCounts())
+                setattr(c, stage, getattr(c, stage) + n)
+                c.premium_at_risk += premium or 0
+                c.commission_at_risk += commission or 0
     return counts
