@@ -269,6 +269,17 @@ def run(*, report, timed) -> None:
             if response.streaming:
                 b"".join(response.streaming_content)
         report(name, queries=len(queries), **timed(lambda url=url: _get(http, url), repeat=10))
+    # The agent's own page (figures from the summary, the pitfalls live from their book).
+    own = HttpClient()
+    own.force_login(agent)
+    own.get("/service/")
+    for name, url in {
+        "agent service page (1,000 clients)": "/service/",
+        "agent lapse guard": "/lapse/",
+    }.items():
+        with CaptureQueriesContext(connection) as queries:
+            assert own.get(url).status_code == 200
+        report(name, queries=len(queries), **timed(lambda url=url: _get(own, url), repeat=10))
 
 
 def _get(http, url):

@@ -2,9 +2,10 @@
 premium is due soon, in their grace period, or past it (lapsed, still within the 2-year
 reinstatement window, 复效期), most annualised premium at risk first.
 
-One query whatever the size of the book: the policies with their holder, the last contact
-with the holder (a subquery) and the agent's commission rate for the product or else the
-insurer (two subqueries).
+A fixed number of queries whatever the size of the book: the page of policies with their
+holder (sorted on the stored premium dates and amounts, nothing computed per row before the
+sort), then for that page only the last contacts with the holders and the agents' commission
+rates (a product's rate, else its insurer's); the counts in one grouped statement.
 """
 
 import datetime
@@ -20,14 +21,11 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import years_before
@@ -63,26 +61,11 @@ def annual_premium() -> Case:
 
 def lapse_queue(*, owner_ids, today: datetime.date, stage: str = "") -> QuerySet[Policy]:
     """The policies at risk of the agents `owner_ids`, most premium at risk first, each with
-    `stage`, `annual`, `days_left`, `last_contact` and `rate` (or None)."""
+    its `stage` and `annual` premium (`lapse_decorate` adds the rest to a page's rows)."""
     soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
     reinstate_from = today - datetime.timedelta(days=365 * REINSTATEMENT_YEARS)
     at_risk = Q(status__in=PAYING, premium_next_due__lte=soon) | Q(
         status=Policy.Status.LAPSED, premium_grace_end__gte=reinstate_from
-    )
-    product_rate = CommissionRate.objects.filter(
-        owner_id=OuterRef("owner_id"),
-        insurer_id=OuterRef("insurer_id"),
-        product_name=OuterRef("product_name"),
-    ).values("rate")[:1]
-    insurer_rate = CommissionRate.objects.filter(
-        owner_id=OuterRef("owner_id"), insurer_id=OuterRef("insurer_id"), product_name=""
-    ).values("rate")[:1]
-    last_contact = (
-        Interaction.objects.filter(client_id=OuterRef("holder_id"))
-        .order_by()
-        .values("client_id")
-        .annotate(last=Max("date"))
-        .values("last")[:1]
     )
     qs = (
         Policy.objects.filter(at_risk, owner_id__in=owner_ids, holder__archived_at__isnull=True)
@@ -98,8 +81,6 @@ def lapse_queue(*, owner_ids, today: datetime.date, stage: str = "") -> QuerySet
                 output_field=CharField(),
             ),
             annual=annual_premium(),
-            rate=Coalesce(Subquery(product_rate), Subquery(insurer_rate)),
-            last_contact=Subquery(last_contact),
         )
         .order_by("-annual", "premium_grace_end", "id")
     )
@@ -118,7 +99,28 @@ class LapseCounts:
 
 
 def lapse_decorate(policies, *, today: datetime.date):
-    """Days left and commission at risk of each policy of a page (no query)."""
+    """The page's rows get their days left, last contact with the holder and commission at
+    risk: two queries for the page (the last contacts, the agents' rates), never one per
+    row, and none for the thousands of rows the page does not show."""
+    policies = list(policies)
+    holders = {p.holder_id for p in policies}
+    last = dict(
+        Interaction.objects.filter(client_id__in=holders)
+        .order_by()
+        .values("client_id")
+        .annotate(last=Max("date"))
+        .values_list("client_id", "last")
+    )
+    rates = {
+        (r.owner_id, r.insurer_id, r.product_name): r.rate
+        for r in CommissionRate.objects.filter(owner_id__in={p.owner_id for p in policies})
+    }
+    for policy in policies:
+        policy.last_contact = last.get(policy.holder_id)
+        policy.rate = rates.get(
+            (policy.owner_id, policy.insurer_id, policy.product_name),
+            rates.get((policy.owner_id, policy.insurer_id, "")),
+        )
     for policy in policies:
         if policy.stage == DUE_SOON:
             end = policy.premium_next_due
