@@ -23,6 +23,8 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("team/referrals/", include("referrals.urls_team")),
     path("team/handover/", include("handover.urls")),
+    path("team/", include("discipline.urls_team")),
+    path("", include("discipline.urls")),
     path("policies/import/", include("spreadsheets.urls")),
     # The policy pages and servicing's delivery and review pages share `policies:`.
     path("policies/", include("servicing.urls_policies")),

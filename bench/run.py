@@ -36,6 +36,7 @@ BENCHMARKS = [
     "bench.referral_chain",
     "bench.campaign",
     "bench.events_gifts",
+    "bench.team_service",
     "bench.load",  # gunicorn + PostgreSQL under 50 agents, in a database of its own
 ]
 

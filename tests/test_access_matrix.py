@@ -106,6 +106,10 @@ MATRIX: dict[str, Entry] = {
     "events:create": Entry(SIGNED_IN),
     "gifts:ideas": Entry(SIGNED_IN),
     "gifts:settings": Entry(SIGNED_IN),
+    # The agent's own service figures and lapse guard (their own book only).
+    "discipline:service": Entry(SIGNED_IN),
+    "discipline:lapse": Entry(SIGNED_IN),
+    "discipline:rates": Entry(SIGNED_IN),
     # One agent's objects.
     "clients:detail": Entry(OWNED, {"pk": "client"}),
     "clients:edit": Entry(OWNED, {"pk": "client"}),
@@ -170,6 +174,8 @@ MATRIX: dict[str, Entry] = {
     "events:guest": Entry(OWNED, {"pk": "event", "invitee_id": "invitee"}, post_only=True),
     "client_gifts:log": Entry(OWNED, {"pk": "client"}),
     "client_gifts:delete": Entry(OWNED, {"pk": "client", "gift_id": "gift"}, post_only=True),
+    "discipline:lapse_contact": Entry(OWNED, {"pk": "policy"}, post_only=True),
+    "discipline:lapse_promise": Entry(OWNED, {"pk": "policy"}, post_only=True),
     # The manager's pages.
     "team_gifts:overview": Entry(MANAGER),
     "team_referrals:overview": Entry(MANAGER),
@@ -190,6 +196,10 @@ MATRIX: dict[str, Entry] = {
     "referrals:ask_check": Entry(SIGNED_IN),
     "handover:start": Entry(MANAGER),
     "handover:detail": Entry(TEAM_AGENT, {"pk": "handover"}),
+    "team_service:overview": Entry(MANAGER),
+    "team_service:export": Entry(MANAGER),
+    "team_service:lapse": Entry(MANAGER),
+    "team_service:agent": Entry(TEAM_AGENT, {"agent_id": "owner"}),
 }
 
 

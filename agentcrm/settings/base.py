@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "gifts",
     "handover",
     "privacy",
+    "discipline",
     # The local and test settings add "demo" (seed_demo) on top; production never loads it.
 ]
 
