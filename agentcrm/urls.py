@@ -19,6 +19,9 @@ urlpatterns = [
     path("clients/", include("referrals.urls_clients")),
     path("clients/", include("privacy.urls")),
     path("clients/", include("clients.urls")),
+    # The household review: /clients/<id>/household/, review.pdf, review.png and the annual
+    # review's snapshot under /policies/reviews/<id>/handout/.
+    path("", include("handouts.urls")),
     path("referrals/", include("referrals.urls")),
     path("team/referrals/", include("referrals.urls_team")),
     path("team/handover/", include("handover.urls")),
@@ -26,6 +29,7 @@ urlpatterns = [
     # The policy pages and servicing's delivery and review pages share `policies:`.
     path("policies/", include("servicing.urls_policies")),
     path("touches/", include("touches.urls")),
+    path("touches/", include("handouts.urls_touches")),
     path("service-requests/", include("servicing.urls")),
     path("calendar/", include("touches.urls_feed")),
     path("admin/", admin.site.urls),

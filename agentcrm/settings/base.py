@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "spreadsheets",
     "referrals",
     "touches",
+    "handouts",
     "handover",
     "privacy",
     # The local and test settings add "demo" (seed_demo) on top; production never loads it.
