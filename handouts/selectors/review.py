@@ -256,7 +256,7 @@ def beneficiary_issues(*, household: Household) -> list[dict[str, str]]:
         issues.append(
             _issue(
                 "beneficiary",
-                text % {"policy": what, "total": f"{(row['total'] or 0).normalize():f}"},
+                text % {"policy": what, "total": f"{Decimal(row['total'] or 0).normalize():f}"},
             )
         )
     return issues
