@@ -228,18 +228,16 @@ def test_issue_list(family):
     codes = {}
     for issue in data["issues"]:
         codes[issue["code"]] = codes.get(issue["code"], 0) + 1
-    assert (
-        codes
-        == {
-            "no_cover": 8,  # 李娜 life, CI, medical; 张小宝 CI, medical, accident; 张父 medical, accident
-            "below_need": 4,  # 张伟 life, CI, accident; 张小宝 education
-            "duplicate": 1,  # 张伟's two medical covers
-            "uncovered": 1,  # 张父, an elder with nothing
-            "lapse": 2,  # P7 in grace, P8 lapsed
-            "rider_expiry": 1,  # P2's rider, 2026-12-31
-            "beneficiary": 2,  # P2 none named, P5 60%
-        }
-    )
+    assert codes == {
+        # 李娜 life, CI, medical; 张小宝 CI, medical, accident; 张父 medical, accident
+        "no_cover": 8,
+        "below_need": 4,  # 张伟 life, CI, accident; 张小宝 education
+        "duplicate": 1,  # 张伟's two medical covers
+        "uncovered": 1,  # 张父, an elder with nothing
+        "lapse": 2,  # P7 in grace, P8 lapsed
+        "rider_expiry": 1,  # P2's rider, 2026-12-31
+        "beneficiary": 2,  # P2 none named, P5 60%
+    }
     texts = "\n".join(i["text"] for i in data["issues"])
     assert "张父（长辈）还没有任何保障。" in texts
     assert "60%" in texts
