@@ -33,6 +33,7 @@ BENCHMARKS = [
     "bench.touch_build",
     "bench.referral_team",
     "bench.referral_chain",
+    "bench.household_review",
     "bench.load",  # gunicorn + PostgreSQL under 50 agents, in a database of its own
 ]
 

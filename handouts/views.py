@@ -23,15 +23,15 @@ from .selectors.review import COVER_LABELS, COVER_TYPES
 from .selectors.snapshots import changes, previous_snapshot, snapshot_of
 
 
-def _data(request, pk: int):
+def _data(request, pk: int, *, policy_rows: bool = False):
     today = timezone.localdate()
     household = get_household_for_user(user=request.user, pk=pk, today=today)
     form, needs = needs_from(request.GET)
-    return (
-        household,
-        form,
-        review_data(household=household, needs=needs, agent=request.user, today=today),
+    rows = household_policy_rows(household=household, today=today) if policy_rows else None
+    data = review_data(
+        household=household, needs=needs, agent=request.user, today=today, policy_rows=rows
     )
+    return household, form, data, rows
 
 
 def _file_name(data, ext: str) -> str:
@@ -39,8 +39,7 @@ def _file_name(data, ext: str) -> str:
 
 
 def household(request, pk: int):
-    household, form, data = _data(request, pk)
-    today = timezone.localdate()
+    household, form, data, rows = _data(request, pk, policy_rows=True)
     return render(
         request,
         "handouts/household.html",
@@ -50,21 +49,21 @@ def household(request, pk: int):
             "data": data,
             "form": form,
             "cover_types": [(k, COVER_LABELS[k]) for k in COVER_TYPES],
-            "policies": household_policy_rows(household=household, today=today),
+            "policies": rows,
             "query": request.GET.urlencode(),
         },
     )
 
 
 def review_pdf_view(request, pk: int):
-    _, _form, data = _data(request, pk)
+    data = _data(request, pk)[2]
     response = HttpResponse(review_pdf(data), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{_file_name(data, "pdf")}"'
     return response
 
 
 def review_png_view(request, pk: int):
-    _, _form, data = _data(request, pk)
+    data = _data(request, pk)[2]
     response = HttpResponse(review_png(data), content_type="image/png")
     response["Content-Disposition"] = f'inline; filename="{_file_name(data, "png")}"'
     return response

@@ -166,5 +166,6 @@ def review_png(data: dict[str, Any]) -> bytes:
         fill=MUTED,
     )
     out = io.BytesIO()
-    c.finish().save(out, "PNG", optimize=False)
+    # The fastest zlib level: twice as quick as the default for a file a few % larger.
+    c.finish().save(out, "PNG", compress_level=1)
     return out.getvalue()

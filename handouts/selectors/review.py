@@ -268,8 +268,10 @@ def review_data(
     needs: Needs | None = None,
     agent=None,
     today: date | None = None,
+    policy_rows: list[Policy] | None = None,
 ) -> dict[str, Any]:
-    """Everything the review shows, as JSON-able data (amounts as strings of yuan)."""
+    """Everything the review shows, as JSON-able data (amounts as strings of yuan).
+    `policy_rows`: `household_policy_rows` when the caller already has them (the page)."""
     today = today or timezone.localdate()
     needs = needs or Needs()
     rows = cover_rows(household=household, today=today)
