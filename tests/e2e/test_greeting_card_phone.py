@@ -2,6 +2,8 @@
 image (the Web Share API with a file where the browser has it, a download where not), and
 the page then offers to mark the touch done."""
 
+from pathlib import Path
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -81,5 +83,5 @@ def test_card_downloads_where_files_cannot_be_shared(new_page):
     download = info.value
     assert download.suggested_filename.endswith(".png")
     path = download.path()
-    assert path and open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     expect(page.locator("#card-done")).to_be_visible()
