@@ -152,14 +152,17 @@ def card_png(*, design: Design, address_as: str, greeting: str, agent_name: str)
     d.text(
         ((WIDTH - title_font.getlength(title)) / 2, 410), title, font=title_font, fill=design.accent
     )
-    y = 520
+    body = pil_font(34)
+    lines = wrap(drawable(greeting), body, WIDTH - 160)[:8]
+    # The greeting in the middle of the space between the title and the signature.
+    block = len(lines) * 54 + (70 if address_as else 0)
+    y = 510 + max(0, (HEIGHT - 140 - 510 - block) // 2)
     if address_as:
         d.text((80, y), drawable(f"{address_as}："), font=pil_font(36, True), fill=design.ink)
-        y += 64
-    body = pil_font(32)
-    for line in wrap(drawable(greeting), body, WIDTH - 160)[:9]:
+        y += 70
+    for line in lines:
         d.text((80, y), line, font=body, fill=design.ink)
-        y += 48
+        y += 54
     sign = drawable(f"—— {agent_name} 敬上")
     sign_font = pil_font(30)
     d.text(
