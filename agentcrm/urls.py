@@ -20,6 +20,9 @@ urlpatterns = [
     path("clients/", include("privacy.urls")),
     path("clients/", include("gifts.urls_clients")),
     path("clients/", include("clients.urls")),
+    # The household review: /clients/<id>/household/, review.pdf, review.png and the annual
+    # review's snapshot under /policies/reviews/<id>/handout/.
+    path("", include("handouts.urls")),
     path("referrals/", include("referrals.urls")),
     path("team/referrals/", include("referrals.urls_team")),
     path("team/handover/", include("handover.urls")),
@@ -32,6 +35,7 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("gifts/", include("gifts.urls")),
     path("team/gifts/", include("gifts.urls_team")),
+    path("touches/", include("handouts.urls_touches")),
     path("service-requests/", include("servicing.urls")),
     path("calendar/", include("touches.urls_feed")),
     path("campaigns/", include("campaigns.urls")),

@@ -37,6 +37,7 @@ BENCHMARKS = [
     "bench.campaign",
     "bench.events_gifts",
     "bench.team_service",
+    "bench.household_review",
     "bench.load",  # gunicorn + PostgreSQL under 50 agents, in a database of its own
 ]
 

@@ -162,6 +162,15 @@ MATRIX: dict[str, Entry] = {
     "service_requests:document_remove": Entry(
         OWNED, {"pk": "service_request", "document_id": "document"}, post_only=True
     ),
+    # The household review (handouts): the page, the PDF and the long image of a client's
+    # household, the annual review's kept snapshot; the greeting card of a touch.
+    "handouts:household": Entry(OWNED, {"pk": "client"}),
+    "handouts:review_pdf": Entry(OWNED, {"pk": "client"}),
+    "handouts:review_png": Entry(OWNED, {"pk": "client"}),
+    "handouts:review_snapshot": Entry(OWNED, {"review_pk": "review"}),
+    "handouts:review_snapshot_save": Entry(OWNED, {"review_pk": "review"}, post_only=True),
+    "touch_cards:page": Entry(OWNED, {"pk": "touch"}),
+    "touch_cards:image": Entry(OWNED, {"pk": "touch"}),
     "referrals:detail": Entry(OWNED, {"pk": "referral"}),
     "referrals:stage": Entry(OWNED, {"pk": "referral"}, post_only=True),
     "referrals:thank": Entry(OWNED, {"pk": "referral"}, post_only=True),

@@ -444,3 +444,26 @@ def test_client_page_shows_policies_and_a_gap(http, client_obj):
     assert len(gaps) == 2  # medical and critical illness; life and accident are covered
     assert all(gap in body for gap in gaps)
     assert "coverage-gap" in body
+
+
+@pytest.mark.django_db
+def test_sold_by_others_is_recorded_from_the_form_and_shown(http, owner, client_obj):
+    insurer = InsurerFactory()
+    data = form_data(
+        client_obj, insurer, sold_by_others="on", sold_through=" 某某保险 王经理 ", number="TG-1"
+    )
+    assert http.post(reverse("policies:create"), data).status_code == 302
+    policy = Policy.objects.get(number="TG-1")
+    assert policy.sold_by_others and policy.sold_through == "某某保险 王经理"
+    assert not Policy.objects.own().filter(pk=policy.pk).exists()
+    detail = http.get(reverse("policies:detail", kwargs={"pk": policy.pk})).content.decode()
+    assert "sold-by-others" in detail and "某某保险 王经理" in detail
+    listed = http.get(reverse("policies:list")).content.decode()
+    assert "sold-by-others" in listed
+    form = http.get(reverse("policies:edit", kwargs={"pk": policy.pk})).content.decode()
+    assert 'name="sold_by_others"' in form and 'name="sold_through"' in form
+    # Unticked on edit: the other agent's name goes with it.
+    edit = {k: v for k, v in data.items() if k not in ("status", "sold_by_others")}
+    assert http.post(reverse("policies:edit", kwargs={"pk": policy.pk}), edit).status_code == 302
+    policy.refresh_from_db()
+    assert not policy.sold_by_others and policy.sold_through == ""

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "campaigns",
     "events",
     "gifts",
+    "handouts",
     "handover",
     "privacy",
     "discipline",

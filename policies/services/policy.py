@@ -51,6 +51,8 @@ EDITABLE_FIELDS = (
     "delivery_date",
     "receipt_signed_date",
     "cooling_off_end",
+    "sold_by_others",
+    "sold_through",
     "notes",
 )
 
@@ -264,6 +266,8 @@ def policy_create(
     cooling_off_end: date | None = None,
     status: str = Status.PENDING,
     notes: str = "",
+    sold_by_others: bool = False,
+    sold_through: str = "",
     beneficiaries: Sequence[Beneficiary] = (),
     riders: Sequence[Rider] = (),
     by: User | None = None,
@@ -309,6 +313,9 @@ def policy_create(
         cooling_off_end=cooling_off_end,
         status=status,
         notes=notes,
+        sold_by_others=sold_by_others,
+        # The other agent or company means nothing on a policy the agent sold.
+        sold_through=sold_through.strip() if sold_by_others else "",
         premium_paid_to=premium_paid_to,
     )
     beneficiaries, riders = list(beneficiaries), list(riders)
@@ -353,6 +360,8 @@ def policy_update(
     first_period = _first_period_paid_to(locked)
     for name, value in changes.items():
         setattr(locked, name, value)
+    if not locked.sold_by_others:
+        locked.sold_through = ""
     if locked.premium_paid_to is not None and locked.premium_paid_to == first_period:
         # Paid at issue: still the first period when the effective date or frequency moves.
         locked.premium_paid_to = _first_period_paid_to(locked)

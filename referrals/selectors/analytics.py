@@ -11,7 +11,8 @@ Premium won. A person's premium won is the annualised premium of the policies th
 single premium counted once) whose status counts as business won (`WON_STATUSES`): issued and
 not undone — in force, grace period, reinstated, paid-up, and the ones that ran their course
 (matured, terminated by a claim). Pending applications are not won yet; lapsed and surrendered
-policies were lost again, so they are left out.
+policies were lost again, so they are left out. Policies sold by others (保单托管) never count:
+every figure here is the agent's own (`Policy.objects.own()`).
 """
 
 import datetime
@@ -89,6 +90,8 @@ def _won_by_holder_sql(*, owner_id: int, holders_sql: str = "", period=None) -> 
         f"SELECT p.holder_id, COUNT(*) AS policies,"
         f" SUM(p.premium * CASE p.payment_frequency {cases} ELSE 1 END) AS premium"
         f" FROM {_POLICY} p WHERE p.owner_id = %s AND p.status IN ({statuses})"
+        # Policies sold by others (保单托管) are the family's, not the agent's business won.
+        " AND NOT p.sold_by_others"
     )
     params += [owner_id, *(str(s) for s in WON_STATUSES)]
     if holders_sql:
@@ -607,7 +610,8 @@ def source_analytics(
     recorded) minus the day the client was created; a client recorded after their first
     policy (an import of an existing client) counts 0 days. One grouped query."""
     first_policy = (
-        Policy.objects.filter(holder=OuterRef("pk"), owner=user)
+        Policy.objects.own()
+        .filter(holder=OuterRef("pk"), owner=user)
         .order_by()
         .values("holder")
         .annotate(first=Min(Coalesce("application_date", "effective_date")))

@@ -171,9 +171,11 @@ def referral_stage_history(*, referral: Referral) -> list[ReferralStageChange]:
 
 
 def referred_policies(*, user: User, referral: Referral) -> QuerySet[Policy]:
-    """The policies the referred person holds or is insured by (for "won")."""
+    """The agent's own policies the referred person holds or is insured by (for "won"): a
+    policy sold by others (保单托管) is no win."""
     return (
         policies_for_user(user=user)
+        .filter(sold_by_others=False)
         .filter(Q(holder_id=referral.referred_id) | Q(insured_client_id=referral.referred_id))
         .select_related("insurer")
         .order_by("-effective_date", "-id")
