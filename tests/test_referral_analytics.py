@@ -313,9 +313,17 @@ def prospects(owner, outsider):
     # Outside the default period (the 12 months up to 30 June 2026): 23:30 on 30 June 2025.
     old = recorded(owner, C, date(2025, 6, 30), hour=23)
     PolicyFactory(holder=old, application_date=date(2025, 7, 2), effective_date=date(2025, 7, 9))
-    # Warm circle: recorded after their first policy (an import) → 0 days.
+    # Warm circle: recorded after their first policy (an import): never a prospect here.
     w1 = recorded(owner, W, date(2026, 3, 1))
     PolicyFactory(holder=w1, application_date=date(2025, 1, 1), effective_date=date(2025, 2, 1))
+    # Event: a policy sold by another agent (managed here) is no sale; recorded, not converted.
+    e1 = recorded(owner, Client.Source.EVENT, date(2026, 2, 1))
+    PolicyFactory(
+        holder=e1,
+        application_date=date(2026, 2, 10),
+        effective_date=date(2026, 3, 1),
+        sold_by_others=True,
+    )
     # Another agent's prospects never count.
     x = recorded(outsider, R, date(2026, 1, 5))
     PolicyFactory(holder=x, application_date=date(2026, 1, 6), effective_date=date(2026, 1, 7))
@@ -332,13 +340,12 @@ def test_source_figures_against_the_fixture(owner, prospects):
     assert cold.avg_days == pytest.approx(7)
     assert cold.deck_rate == 11
     warm = figures.row("warm_circle")
-    assert (warm.prospects, warm.converted, warm.rate) == (1, 1, 100.0)
-    assert warm.avg_days == pytest.approx(0)
+    assert (warm.prospects, warm.converted, warm.rate, warm.avg_days) == (0, 0, None, None)
     event = figures.row("event")
-    assert (event.prospects, event.converted, event.rate, event.avg_days) == (0, 0, None, None)
+    assert (event.prospects, event.converted, event.rate, event.avg_days) == (1, 0, 0.0, None)
     total = figures.total
-    assert (total.prospects, total.converted) == (10, 4)
-    assert total.avg_days == pytest.approx((10 + 30 + 7 + 0) / 4)
+    assert (total.prospects, total.converted) == (10, 3)
+    assert total.avg_days == pytest.approx((10 + 30 + 7) / 3)
 
 
 def test_source_period_bounds_are_local_days(owner, prospects):
@@ -372,7 +379,10 @@ def test_source_page_default_period_and_presets(as_user, owner, prospects):
     assert response.context["preset"] == "custom"
     figures = response.context["figures"]
     assert figures.row("referral").prospects == 2
-    assert figures.row("warm_circle").prospects == 1
+    # The imported client (recorded after their policy) was never a prospect; the event
+    # contact whose only policy another agent sold is one, not converted.
+    assert figures.row("warm_circle").prospects == 0
+    assert (figures.row("event").prospects, figures.row("event").converted) == (1, 0)
 
 
 def test_source_page_with_the_period_backwards_falls_back(as_user, owner, prospects):

@@ -31,7 +31,7 @@ from django.db.models import (
     Q,
     Subquery,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from agentcrm.accounts.models import User
@@ -605,10 +605,12 @@ def source_analytics(
     """Conversion and days to close by source for the clients `user` created in the period
     (local dates, both ends included; no start = since the beginning).
 
-    Converted: holds at least one policy (any status: the sale was closed), at any time up to
-    now. Days to close: the first policy's application date (its effective date when none was
-    recorded) minus the day the client was created; a client recorded after their first
-    policy (an import of an existing client) counts 0 days. One grouped query."""
+    Converted: holds at least one of the agent's own policies (any status: the sale was
+    closed; a policy sold by others, `sold_by_others`, is no sale of theirs), at any time up
+    to now. Days to close: the first own policy's application date (its effective date when
+    none was recorded) minus the day the client was created. A client recorded after that
+    first policy (an imported book's existing client) was never a prospect here: left out
+    of both counts, not a sale in 0 days. One grouped query."""
     first_policy = (
         Policy.objects.own()
         .filter(holder=OuterRef("pk"), owner=user)
@@ -623,6 +625,7 @@ def source_analytics(
     closed = Q(first_policy__isnull=False)
     figures = (
         clients.annotate(first_policy=Subquery(first_policy), created_on=TruncDate("created_at"))
+        .filter(Q(first_policy__isnull=True) | Q(first_policy__gte=F("created_on")))
         .order_by()
         .values("source")
         .annotate(
@@ -630,7 +633,7 @@ def source_analytics(
             converted=Count("id", filter=closed),
             days=Avg(
                 ExpressionWrapper(
-                    Greatest("first_policy", "created_on") - F("created_on"),
+                    F("first_policy") - F("created_on"),
                     output_field=DurationField(),
                 ),
                 filter=closed,
