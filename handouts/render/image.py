@@ -54,18 +54,19 @@ def wrap(text: str, font, width: int) -> list[str]:
     return lines or [""]
 
 
-_advances: dict[tuple[int, str], float] = {}
+_advances: dict[tuple[str, int, str], float] = {}
 
 
 def _advance(font, ch: str) -> float:
     """A character's advance width (no kerning between CJK characters), cached."""
-    key = (id(font), ch)
+    key = (font.path, font.size, ch)
     if key not in _advances:
         _advances[key] = font.getlength(ch)
     return _advances[key]
 
 
-_glyphs: dict[tuple[int, str], tuple] = {}
+# (font file, size, character) -> (bitmap, offset, advance); a few hundred characters.
+_glyphs: dict[tuple[str, int, str], tuple] = {}
 
 
 def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, font, ink) -> None:
@@ -74,7 +75,7 @@ def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, font, i
     ImageDraw.text does, with the same bitmaps and the same advances)."""
     x, y = xy
     for ch in text:
-        key = (id(font), ch)
+        key = (font.path, font.size, ch)
         if key not in _glyphs:
             _glyphs[key] = (*font.getmask2(ch, "L", anchor="la"), font.getlength(ch))
         mask, offset, advance = _glyphs[key]
