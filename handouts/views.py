@@ -50,6 +50,7 @@ def household(request, pk: int):
             "form": form,
             "cover_types": [(k, COVER_LABELS[k]) for k in COVER_TYPES],
             "policies": rows,
+            "prepared_on": timezone.localdate(),
             "query": request.GET.urlencode(),
         },
     )

@@ -387,3 +387,20 @@ def test_every_card_design_draws_and_its_words_are_in_the_font():
         png = card_png(design=design, address_as="", greeting="王姐，生日快乐！", agent_name="李明")
         assert Image.open(io.BytesIO(png)).size == (750, 1000)
         assert missing_glyphs(design.title + "王姐，生日快乐！—— 李明 敬上") == set()
+
+
+@pytest.mark.django_db
+def test_household_page_queries_do_not_grow(family, owner, client):
+    force_login_verified(client, owner)
+    url = reverse("handouts:household", args=[family["zw"].pk])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for n in range(5):
+        member = FamilyMemberFactory(client=family["zw"], name=f"家人{n}")
+        policy(holder=family["zw"], insured_client=None, insured_member=member, number=f"M-{n}")
+    assert count() == before

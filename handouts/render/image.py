@@ -40,16 +40,48 @@ def day_text(iso: str | None) -> str:
 def wrap(text: str, font, width: int) -> list[str]:
     """Lines of `text` no wider than `width`, broken between characters (Chinese has no
     spaces to break at)."""
-    lines, line = [], ""
+    lines, line, used = [], "", 0.0
     for ch in text:
-        if font.getlength(line + ch) > width and line:
+        advance = _advance(font, ch)
+        if used + advance > width and line:
             lines.append(line)
-            line = ch
+            line, used = ch, advance
         else:
             line += ch
+            used += advance
     if line:
         lines.append(line)
     return lines or [""]
+
+
+_advances: dict[tuple[str, int, str], float] = {}
+
+
+def _advance(font, ch: str) -> float:
+    """A character's advance width (no kerning between CJK characters), cached."""
+    key = (font.path, font.size, ch)
+    if key not in _advances:
+        _advances[key] = font.getlength(ch)
+    return _advances[key]
+
+
+# (font file, size, character) -> (bitmap, offset, advance); a few hundred characters.
+_glyphs: dict[tuple[str, int, str], tuple] = {}
+
+
+def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, font, ink) -> None:
+    """`text` drawn one cached glyph bitmap at a time: a long image repeats a few hundred
+    characters thousands of times, and FreeType would render each again (what
+    ImageDraw.text does, with the same bitmaps and the same advances)."""
+    x, y = xy
+    for ch in text:
+        key = (font.path, font.size, ch)
+        if key not in _glyphs:
+            _glyphs[key] = (*font.getmask2(ch, "L", anchor="la"), font.getlength(ch))
+        mask, offset, advance = _glyphs[key]
+        if mask.size[0] and mask.size[1]:
+            draw.draw.draw_bitmap((int(x) + offset[0], y + offset[1]), mask, ink)
+        x += advance
 
 
 class Canvas:
@@ -63,8 +95,9 @@ class Canvas:
     def text(self, text, *, size=26, bold=False, fill=INK, x=MARGIN, width=None, gap=8):
         font = pil_font(size, bold)
         width = width or WIDTH - x - MARGIN
+        ink = self.draw._getink(fill)[0]
         for line in wrap(drawable(str(text)), font, width):
-            self.draw.text((x, self.y), line, font=font, fill=fill)
+            draw_line(self.draw, (x, self.y), line, font, ink)
             self.y += int(size * 1.45)
         self.y += gap
 
