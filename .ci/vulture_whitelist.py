@@ -10,6 +10,7 @@ sender  # signal receivers: agentcrm/accounts/signals.py, touches/triggers.py
 original_response  # agentcrm/accounts/views.py: django-axes' AXES_LOCKOUT_CALLABLE
 memo  # policies/importing/rows.py: __deepcopy__(self, memo)
 expression  # agentcrm/core/crypto.py: Field.from_db_value(self, value, expression, connection)
+app_configs  # agentcrm/core/checks.py: a system check is called with (app_configs, **kwargs)
 
 # Imported under TYPE_CHECKING for string annotations.
 Expression  # touches/registry.py

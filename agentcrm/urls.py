@@ -20,9 +20,14 @@ urlpatterns = [
     path("clients/", include("privacy.urls")),
     path("clients/", include("gifts.urls_clients")),
     path("clients/", include("clients.urls")),
+    # The household review: /clients/<id>/household/, review.pdf, review.png and the annual
+    # review's snapshot under /policies/reviews/<id>/handout/.
+    path("", include("handouts.urls")),
     path("referrals/", include("referrals.urls")),
     path("team/referrals/", include("referrals.urls_team")),
     path("team/handover/", include("handover.urls")),
+    path("team/", include("discipline.urls_team")),
+    path("", include("discipline.urls")),
     path("policies/import/", include("spreadsheets.urls")),
     # The policy pages and servicing's delivery and review pages share `policies:`.
     path("policies/", include("servicing.urls_policies")),
@@ -30,8 +35,11 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("gifts/", include("gifts.urls")),
     path("team/gifts/", include("gifts.urls_team")),
+    path("touches/", include("handouts.urls_touches")),
     path("service-requests/", include("servicing.urls")),
     path("calendar/", include("touches.urls_feed")),
+    path("campaigns/", include("campaigns.urls")),
+    path("introductions/", include("introductions.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from agentcrm.accounts.models import User
 from clients.models import Client, Interaction, Segment, birth_md_for
+from clients.services import client_last_contact_refresh
 
 N_CLIENTS = 2000
 
@@ -40,6 +41,7 @@ def _seed() -> User:
         ],
         batch_size=2000,
     )
+    client_last_contact_refresh(client_ids=ids)
     teacher = Segment.objects.get(code="teacher")
     teacher.clients.add(*ids[::5])
     return agent

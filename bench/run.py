@@ -28,12 +28,16 @@ from django.test.utils import setup_test_environment  # noqa: E402
 BENCHMARKS = [
     "bench.client_list",
     "bench.dashboard",
+    "bench.page_cost",
     "bench.policy_import",
     "bench.agents_book",
     "bench.touch_build",
     "bench.referral_team",
     "bench.referral_chain",
+    "bench.campaign",
     "bench.events_gifts",
+    "bench.team_service",
+    "bench.household_review",
     "bench.load",  # gunicorn + PostgreSQL under 50 agents, in a database of its own
 ]
 

@@ -114,7 +114,7 @@ def _populate(first: int, last: int, per_agent: int) -> dict:
             income_band, interests, vip_tier, is_influence_centre, source, stage, do_not_contact,
             do_not_contact_reason, notes, archived_at, created_at, updated_at, birth_date,
             birth_md, lunar_birth_year, lunar_birth_month, lunar_birth_day, lunar_birth_leap,
-            birthday_calendar)
+            birthday_calendar, salutation, greeting_style, id_number, id_number_digest)
         SELECT owner_id, '客户' || owner_id || '-' || g,
             CASE WHEN r1 < 0.5 THEN 'female' ELSE 'male' END, '', '', '', '', '',
             CASE WHEN r2 < 0.04 THEN '教师' WHEN r2 < 0.05 THEN '军人'
@@ -127,7 +127,7 @@ def _populate(first: int, last: int, per_agent: int) -> dict:
             CASE WHEN lunar THEN extract(year from bd)::int END,
             CASE WHEN lunar THEN 1 + floor(r6 * 12)::int END,
             CASE WHEN lunar THEN 1 + floor(r7 * 29)::int END,
-            false, CASE WHEN lunar THEN 'lunar' ELSE 'solar' END
+            false, CASE WHEN lunar THEN 'lunar' ELSE 'solar' END, '', 'formal', '', ''
         FROM (
             SELECT u.id AS owner_id, g, random() AS r1, random() AS r2, random() AS r3,
                 random() AS r4, random() AS r5, random() AS r6, random() AS r7,
@@ -176,7 +176,7 @@ def _populate(first: int, last: int, per_agent: int) -> dict:
             holder_id, insured_client_id, sum_assured, premium, currency, payment_frequency,
             payment_term_years, coverage_kind, coverage_value, effective_date, cooling_off_end,
             status, status_changed_at, anniversary_md, premium_next_due, premium_grace_end,
-            notes, created_at, updated_at)
+            notes, created_at, updated_at, sold_by_others, sold_through)
         SELECT owner_id, insurers[1 + client_id %% 5], product, ptype, 'B' || client_id || '-' || k,
             client_id, client_id, 500000, 8000, 'CNY', 'annual', 20, 'whole_life', NULL, eff,
             eff + 15, status, now(), {_md("eff")},
@@ -184,7 +184,7 @@ def _populate(first: int, last: int, per_agent: int) -> dict:
                  WHEN status IN ('in_force', 'reinstated') THEN next_due END,
             CASE WHEN status = 'grace' THEN (next_due - interval '1 year')::date + 60
                  WHEN status IN ('in_force', 'reinstated') THEN next_due + 60 END,
-            '', now(), now()
+            '', now(), now(), false, ''
         FROM (
             SELECT *, CASE WHEN this_year >= date '2026-11-01' THEN this_year
                            ELSE (this_year + interval '1 year')::date END AS next_due
@@ -214,10 +214,10 @@ def _populate(first: int, last: int, per_agent: int) -> dict:
     counts["riders"] = _sql(
         """
         INSERT INTO policies_rider (policy_id, name, sum_assured, premium, start_date,
-            expiry_date, yearly_renewable)
+            expiry_date, yearly_renewable, policy_type)
         SELECT p.id, '附加意外伤害保险', 100000, 300, p.effective_date,
             GREATEST(COALESCE(p.premium_next_due, p.effective_date + 7300), p.effective_date),
-            true
+            true, ''
         FROM policies_policy p
         WHERE p.owner_id BETWEEN %(first)s AND %(last)s AND p.id %% 10 < 3
         """,
@@ -243,6 +243,15 @@ def _populate(first: int, last: int, per_agent: int) -> dict:
         SELECT c.id, 'call', date '2026-11-20' - floor(random() * 720)::int, '电话回访', now()
         FROM clients_client c CROSS JOIN LATERAL generate_series(1, 1 + (c.id %% 3)::int) k
         WHERE c.owner_id BETWEEN %(first)s AND %(last)s AND c.id %% 10 < 7
+        """,
+        owners,
+    )
+    # Each client's last contact, as clients.services.client_last_contact_refresh keeps it.
+    _sql(
+        """
+        UPDATE clients_client c SET last_contact_on = (
+            SELECT max(i.date) FROM clients_interaction i WHERE i.client_id = c.id)
+        WHERE c.owner_id BETWEEN %(first)s AND %(last)s
         """,
         owners,
     )
@@ -587,6 +596,20 @@ def run(*, report, timed) -> None:
         contactable_clients=Client.objects.filter(contactable()).count(),
     )
 
+    # The ordinary night against the ceiling of writing its own rows (the issue's aim: at
+    # most 10×; the night is read-bound when each kind's query is more than an index probe).
+    ordinary_rows = max(1, ordinary[1]["touches"])
+    ordinary_ceiling = statistics.median(
+        _ceiling(ordinary_rows, into="empty")["seconds"] for _ in range(3)
+    )
+    report(
+        "ordinary day build / its ceiling",
+        rows=ordinary_rows,
+        ceiling_s=ordinary_ceiling,
+        one_worker=round(ordinary[1]["seconds"] / max(ordinary_ceiling, 0.01), 1),
+        aim="<= 10",
+    )
+
     rows = worst[1]["touches"]
     plain = [_ceiling(rows, into="empty") for _ in range(3)]
     ceiling = statistics.median(f["seconds"] for f in plain)
@@ -605,6 +628,6 @@ def run(*, report, timed) -> None:
         "worst day build / ceiling",
         one_worker=round(worst[1]["seconds"] / ceiling, 2),
         two_workers=round(worst[2]["seconds"] / ceiling, 2),
-        aim="<= 3",
+        aim="<= 1.5 (one worker)",
     )
     _dashboard(report, timed)

@@ -12,6 +12,7 @@ from .models import (
     Segment,
     Tag,
 )
+from .services import client_last_contact_refresh
 
 
 class FamilyMemberInline(admin.TabularInline):
@@ -64,6 +65,23 @@ class InteractionAdmin(admin.ModelAdmin):
     search_fields = ("client__name", "summary")
     list_select_related = ("client",)
     raw_id_fields = ("client", "created_by")
+
+    # The clients' last contact follows an edit (a date, or a row moved to another client)
+    # and a delete, as it does every service's write.
+    def save_model(self, request, obj, form, change):
+        before = Interaction.objects.filter(pk=obj.pk).values_list("client_id", flat=True)
+        ids = [*before, obj.client_id] if change else [obj.client_id]
+        super().save_model(request, obj, form, change)
+        client_last_contact_refresh(client_ids=ids)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        client_last_contact_refresh(client_ids=[obj.client_id])
+
+    def delete_queryset(self, request, queryset):
+        ids = list(queryset.values_list("client_id", flat=True))
+        super().delete_queryset(request, queryset)
+        client_last_contact_refresh(client_ids=ids)
 
 
 @admin.register(LifeEvent)

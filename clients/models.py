@@ -247,9 +247,20 @@ class Client(Birthday):
     erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The day of the latest interaction (None: never contacted), kept by every write that
+    # logs, moves or removes one (services.client_last_contact_refresh): the lists and the
+    # nightly neglect kind read it instead of a MAX over the interactions per client.
+    last_contact_on = models.DateField(_("last contact"), null=True, blank=True, editable=False)
     # Audit trail (shown on the client page). Derived keys and timestamps are left out.
     history = HistoricalRecords(
-        excluded_fields=["birth_md", "wedding_md", "id_number_digest", "created_at", "updated_at"]
+        excluded_fields=[
+            "birth_md",
+            "wedding_md",
+            "id_number_digest",
+            "created_at",
+            "updated_at",
+            "last_contact_on",
+        ]
     )
 
     class Meta:
@@ -264,6 +275,7 @@ class Client(Birthday):
                 name="client_owner_lunar_birth",
             ),
             models.Index(fields=["owner", "wedding_md"], name="client_owner_wedding_md"),
+            models.Index(fields=["owner", "last_contact_on"], name="client_owner_last_contact"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -285,6 +297,15 @@ class Client(Birthday):
         self.wedding_md = birth_md_for(self.wedding_date)
         self.id_number = id_number_normalise(self.id_number)
         self.id_number_digest = keyed_digest(self.id_number)
+        whole_row = kwargs.get("update_fields") is None and not kwargs.get("force_insert")
+        if whole_row and not self._state.adding:
+            # The last contact is the interactions' to keep (a contact logged since this
+            # instance was loaded must not be written back over).
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "last_contact_on"
+            ]
         super().save(*args, **kwargs)
 
     @property
@@ -417,6 +438,7 @@ class LifeEvent(models.Model):
         MARRIAGE = "marriage", _("Marriage")
         BEREAVEMENT = "bereavement", _("Bereavement")
         COMPLAINT = "complaint", _("Complaint")
+        DISCOURAGED = "discouraged", _("Discouraged")
         MOVED = "moved", _("Moved")
         RETIRED = "retired", _("Retired")
 

@@ -44,11 +44,15 @@ from .services import (
 # hospitalised client within 2 days; a baby, a promotion, a bereavement within a week).
 HOSPITAL_WINDOW_DAYS = 1
 LIFE_EVENT_WINDOW_DAYS = 6
+# The deck's irregular-service moments (不定期服务) among them: a complaint (客户不满指责时)
+# and a client low in spirits (客户情绪悲观失望时) are answered within the week too.
 LIFE_EVENT_KINDS = (
     LifeEvent.Kind.NEW_BABY,
     LifeEvent.Kind.PROMOTION,
     LifeEvent.Kind.BEREAVEMENT,
     LifeEvent.Kind.MARRIAGE,
+    LifeEvent.Kind.COMPLAINT,
+    LifeEvent.Kind.DISCOURAGED,
 )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DateField, Model, ProtectedError, QuerySet
+from django.db.models import DateField, Model, OuterRef, ProtectedError, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -252,12 +252,26 @@ def client_delete(*, client: Client) -> None:
         raise ValidationError(_("This client has a history: archive them instead.")) from exc
 
 
+def client_last_contact_refresh(*, client_ids: Iterable[int]) -> int:
+    """Set `Client.last_contact_on` of `client_ids` from their interactions (the latest day,
+    None for none), in one UPDATE for any number of clients. Every write that logs, moves or
+    removes interactions calls it (the bulk ones with all their clients at once)."""
+    ids = sorted({pk for pk in client_ids if pk is not None})
+    if not ids:
+        return 0
+    latest = Interaction.objects.filter(client=OuterRef("pk")).order_by("-date").values("date")
+    return Client.objects.filter(pk__in=ids).update(last_contact_on=Subquery(latest[:1]))
+
+
 def interaction_create(
     *, client: Client, user: User, kind: str, on: date, summary: str, gift_value=None
 ) -> Interaction:
-    return Interaction.objects.create(
+    interaction = Interaction.objects.create(
         client=client, created_by=user, kind=kind, date=on, summary=summary, gift_value=gift_value
     )
+    client_last_contact_refresh(client_ids=[client.pk])
+    client.last_contact_on = max(filter(None, (client.last_contact_on, on)))
+    return interaction
 
 
 def life_event_create(*, client: Client, kind: str, on: date, notes: str = "") -> LifeEvent:
@@ -443,6 +457,7 @@ def client_merge(
     kept.save()
     for mover in merge_movers():
         moved[mover.key] = mover.move(kept, other, choices)
+    client_last_contact_refresh(client_ids=[kept.pk, other.pk])
     return ClientMerge.objects.create(
         owner_id=kept.owner_id,
         kept=kept,
@@ -491,6 +506,7 @@ def client_merge_undo(*, merge: ClientMerge, by: User | None = None) -> ClientMe
     other.merged_into = None
     other._change_reason = REASON_MERGE_UNDONE
     other.save()
+    client_last_contact_refresh(client_ids=[kept.pk, other.pk])
     merge.undone_at = timezone.now()
     merge.save(update_fields=["undone_at"])
     return merge

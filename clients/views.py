@@ -5,17 +5,20 @@ get_client_for_user: another agent's is a 404."""
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agentcrm.core import versions
 from agentcrm.core.forms import add_service_errors, formset_changes, model_form_values
 from agentcrm.core.lists import list_page
 from touches.registry import client_panels
 
-from . import rules, selectors, services
+from . import rows, rules, selectors, services
 from .forms import (
     ClientForm,
     CommitmentForm,
@@ -28,64 +31,103 @@ from .models import Commitment
 
 
 def client_list(request):
+    listed = selectors.client_filter(user=request.user, filters=request.GET)
     return list_page(
         request,
-        selectors.client_list(user=request.user, filters=request.GET),
+        selectors.client_list(user=request.user, listed=listed),
         "clients/client_list.html",
-        context={"form": selectors.ClientFilter(request.GET).form, "today": timezone.localdate()},
+        context={"form": listed.form, "today": timezone.localdate()},
         page_size=settings.LIST_PAGE_SIZE,
+        decorate=rows.decorate,
     )
+
+
+# What a client's edit form changes besides the record: its version covers these too.
+EDITED_PARTS = ("family", "custom_dates", "tags")
+
+
+def _client_forms(request, client, data=None):
+    form = ClientForm(data, instance=client, owner=request.user)
+    family = FamilyFormSet(
+        data, instance=client, prefix="family", form_kwargs={"owner": request.user}
+    )
+    dates = CustomDateFormSet(data, instance=client, prefix="dates")
+    return form, family, dates
 
 
 def _client_form_page(request, client=None):
-    form = ClientForm(request.POST or None, instance=client, owner=request.user)
-    family = FamilyFormSet(
-        request.POST or None,
-        instance=client,
-        prefix="family",
-        form_kwargs={"owner": request.user},
+    form, family, dates = _client_forms(request, client, request.POST or None)
+    version = versions.opened(
+        request, instance=client, related=EDITED_PARTS, fields=ClientForm._meta.fields
     )
-    dates = CustomDateFormSet(request.POST or None, instance=client, prefix="dates")
-    duplicates: list = []
-    if request.method == "POST":
-        if form.is_valid() and family.is_valid() and dates.is_valid():
-            duplicates = _duplicates_unconfirmed(request, form, client)
-        if duplicates:
-            return render(
-                request,
-                "clients/client_form.html",
-                {
-                    "form": form,
-                    "family": family,
-                    "dates": dates,
-                    "client": client,
-                    "duplicates": duplicates,
-                },
+    if request.method == "POST" and client is not None:
+        with transaction.atomic():
+            current = versions.stale(
+                request, instance=client, related=EDITED_PARTS, fields=ClientForm._meta.fields
             )
-        if form.is_valid() and family.is_valid() and dates.is_valid():
-            data = {
-                **model_form_values(form),
-                "tag_names": form.cleaned_data["tag_names"],
-                "family": formset_changes(family),
-                "dates": formset_changes(dates),
-            }
-            try:
-                if client is None:
-                    saved = services.client_create(owner=request.user, **data)
-                else:
-                    saved = services.client_update(client=client, **data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Saved %(name)s.") % {"name": saved.name})
-                return redirect("clients:detail", pk=saved.pk)
-        messages.error(request, _("Nothing was saved: please correct the errors below."))
+            if current:
+                fresh = selectors.get_client_for_user(user=request.user, pk=client.pk)
+                stored = _client_forms(request, fresh)
+                return versions.conflict_page(
+                    request,
+                    current=current,
+                    forms_pairs=[(stored[0], form)],
+                    formset_pairs=[
+                        (stored[1], family, _("Family")),
+                        (stored[2], dates, _("Yearly dates")),
+                    ],
+                    title=_("Edit %(name)s") % {"name": fresh.name},
+                    back_url=reverse("clients:detail", args=[client.pk]),
+                )
+            return _client_form_post(request, client, form, family, dates, version)
+    if request.method == "POST":
+        return _client_form_post(request, client, form, family, dates, version)
+    return _client_form_render(request, client, form, family, dates, version, status=200)
+
+
+def _client_form_render(request, client, form, family, dates, version, *, status, **extra):
     return render(
         request,
         "clients/client_form.html",
-        {"form": form, "family": family, "dates": dates, "client": client},
-        status=400 if request.method == "POST" else 200,
+        {
+            "form": form,
+            "family": family,
+            "dates": dates,
+            "client": client,
+            "version": version,
+            **extra,
+        },
+        status=status,
     )
+
+
+def _client_form_post(request, client, form, family, dates, version):
+    duplicates: list = []
+    if form.is_valid() and family.is_valid() and dates.is_valid():
+        duplicates = _duplicates_unconfirmed(request, form, client)
+    if duplicates:
+        return _client_form_render(
+            request, client, form, family, dates, version, status=200, duplicates=duplicates
+        )
+    if form.is_valid() and family.is_valid() and dates.is_valid():
+        data = {
+            **model_form_values(form),
+            "tag_names": form.cleaned_data["tag_names"],
+            "family": formset_changes(family),
+            "dates": formset_changes(dates),
+        }
+        try:
+            if client is None:
+                saved = services.client_create(owner=request.user, **data)
+            else:
+                saved = services.client_update(client=client, **data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved %(name)s.") % {"name": saved.name})
+            return redirect("clients:detail", pk=saved.pk)
+    messages.error(request, _("Nothing was saved: please correct the errors below."))
+    return _client_form_render(request, client, form, family, dates, version, status=400)
 
 
 def _duplicates_unconfirmed(request, form, client) -> list:
@@ -121,9 +163,9 @@ def client_detail(request, pk: int):
     today = timezone.localdate()
     context.update(
         client=client,
-        interaction_form=InteractionForm(initial={"date": today}),
-        life_event_form=LifeEventForm(initial={"date": today}),
-        commitment_form=CommitmentForm(),
+        interaction_form=InteractionForm(initial={"date": today}, auto_id="interaction_%s"),
+        life_event_form=LifeEventForm(initial={"date": today}, auto_id="life_event_%s"),
+        commitment_form=CommitmentForm(auto_id="commitment_%s"),
         has_history=selectors.client_has_history(client=client),
         audit_history=selectors.client_audit_history(client=client),
         merges=selectors.merges_for_client(client=client),
@@ -191,9 +233,9 @@ def _timeline_add(request, pk: int, form_class, create, template_key: str):
     context = selectors.client_detail_context(client=client)
     context.update(
         client=client,
-        interaction_form=InteractionForm(initial={"date": today}),
-        life_event_form=LifeEventForm(initial={"date": today}),
-        commitment_form=CommitmentForm(),
+        interaction_form=InteractionForm(initial={"date": today}, auto_id="interaction_%s"),
+        life_event_form=LifeEventForm(initial={"date": today}, auto_id="life_event_%s"),
+        commitment_form=CommitmentForm(auto_id="commitment_%s"),
     )
     context[template_key] = form
     return render(request, "clients/_timeline.html", context, status=400 if form.errors else 200)

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import Team, User
 from clients.models import Client
+from discipline.services import service_summary_refresh
 from touches.build import touch_build_now, touch_rebuild_collected
 from touches.triggers import rebuilds_collected
 
@@ -34,6 +35,8 @@ from .builders.events import seed_agent_events
 from .builders.gifts import seed_agent_gifts
 from .builders.policies import seed_agent_policies
 from .builders.referrals import seed_agent_referrals
+from .builders.service import seed_agent_service
+from .builders.warming import seed_agent_warming
 
 DEMO_PASSWORD = "agentcrm-demo"
 
@@ -72,10 +75,14 @@ DEMO_STEPS: dict[str, DemoStep] = {
     "referrals": seed_agent_referrals,  # after the policies: a referred client is won with one
     # Dates every client before their first policy, adds the prospects who did not buy.
     "conversion": seed_agent_conversion,
+    # The deck's warming practices: introductions and campaigns (they read the policies).
+    "warming": seed_agent_warming,
     # After the book is complete: events invite its clients (a guest becomes a referral),
     # gifts go to its clients.
     "events": seed_agent_events,
     "gifts": seed_agent_gifts,
+    # The service history the manager's service pages and the lapse guard read (issue 15).
+    "service": seed_agent_service,
 }
 
 
@@ -113,6 +120,8 @@ def seed_demo() -> SeedReport:
     # then the days not built yet, for every agent.
     report.touches_built = touch_rebuild_collected(collected=collected, today=today)
     report.touches_built += touch_build_now(today=today)
+    # The service summary the team pages read, as the nightly run keeps it.
+    service_summary_refresh(today, full=True)
     report.logins = [users[u.username] for u in DEMO_USERS]
     return report
 

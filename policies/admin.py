@@ -3,6 +3,8 @@ policies with their riders, beneficiaries, payouts, payments and status history.
 
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import (
     Beneficiary,
@@ -67,8 +69,15 @@ class StatusChangeInline(admin.TabularInline):
 
 @admin.register(Insurer)
 class InsurerAdmin(admin.ModelAdmin):
-    list_display = ("name", "grace_days")
+    list_display = ("name", "grace_days", "confirmed", "added_by")
+    list_filter = ("confirmed",)
     search_fields = ("name",)
+    actions = ["confirm"]
+
+    @admin.action(description=gettext_lazy("Confirm: offer to every agent"))
+    def confirm(self, request, queryset):
+        count = queryset.filter(confirmed=False).update(confirmed=True)
+        self.message_user(request, _("%(count)s insurers confirmed.") % {"count": count})
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

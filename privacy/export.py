@@ -21,6 +21,7 @@ from agentcrm.core.masking import mask_id
 from clients.models import Client
 from events.models import Invitee, InviteeStatusChange
 from gifts.models import Gift
+from introductions.models import Introduction, MatchProfile, Need, Offer
 from policies.models import Beneficiary, Payout, Policy, PolicyStatusChange, PremiumPayment, Rider
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
@@ -62,6 +63,8 @@ def client_data_sections(*, client: Client) -> dict[str, list[dict]]:
         ("client", Client.history.filter(id=pk)),
         ("family_member", family.model.history.filter(client_id=pk)),
         ("policy", Policy.history.filter(id__in=policy_ids)),
+        ("rider", Rider.history.filter(policy_id__in=policy_ids)),
+        ("beneficiary", Beneficiary.history.filter(policy_id__in=policy_ids)),
         ("service_request", ServiceRequest.history.filter(policy_id__in=policy_ids)),
         ("referral", Referral.history.filter(id__in=referral_ids)),
         ("referral_request", ReferralRequest.history.filter(client_id=pk)),
@@ -107,6 +110,12 @@ def client_data_sections(*, client: Client) -> dict[str, list[dict]]:
         ),
         "referral_requests": _rows(asks),
         "touches": _rows(Touch.objects.filter(client_id=pk).order_by("due_date", "id")),
+        "introduction_offers": _rows(Offer.objects.filter(client_id=pk).order_by("id")),
+        "introduction_needs": _rows(Need.objects.filter(client_id=pk).order_by("id")),
+        "matchmaking": _rows(MatchProfile.objects.filter(client_id=pk).order_by("id")),
+        "introductions": _rows(
+            Introduction.objects.filter(Q(client_a_id=pk) | Q(client_b_id=pk)).order_by("id")
+        ),
         "gifts": _rows(Gift.objects.filter(client_id=pk).order_by("given_on", "id")),
         "event_invitations": _rows(Invitee.objects.filter(client_id=pk).order_by("id")),
         "event_invitation_steps": _rows(

@@ -41,7 +41,8 @@ from clients.models import (
 )
 from events.models import Invitee, InviteeStatusChange
 from gifts.models import Gift
-from policies.models import Beneficiary, Policy, PolicyStatusChange
+from introductions.models import Introduction, MatchProfile, Need, Offer
+from policies.models import Beneficiary, Policy, PolicyStatusChange, Rider
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
 from referrals.retention import referrals_past_retention
 from servicing.models import AnnualReview, Delivery, ServiceRequest, ServiceRequestStatusChange
@@ -120,6 +121,8 @@ def clients_erase(*, client_ids: Iterable[int], by: User | None, reason: str) ->
         count("history", _history(Client).filter(id__in=batch).delete())
         count("history", _history(FamilyMember).filter(client_id__in=batch).delete())
         count("history", _history(Policy).filter(id__in=policy_ids).delete())
+        count("history", _history(Beneficiary).filter(policy_id__in=policy_ids).delete())
+        count("history", _history(Rider).filter(policy_id__in=policy_ids).delete())
         count("history", _history(ServiceRequest).filter(id__in=request_ids).delete())
         count("history", _history(Referral).filter(id__in=referral_ids).delete())
         count("history", _history(ReferralRequest).filter(id__in=ask_ids).delete())
@@ -180,6 +183,22 @@ def clients_erase(*, client_ids: Iterable[int], by: User | None, reason: str) ->
             ReferralStageChange.objects.filter(referral_id__in=referral_ids).update(note=""),
         )
         count("texts", ReferralRequest.objects.filter(id__in=ask_ids).update(notes=""))
+
+        # Introductions: what the client sells and needs, and the notes about them; the
+        # matchmaking profiles go (a private wish, no figure counts it); the introductions
+        # stay as counted rows without their notes.
+        count(
+            "texts",
+            Offer.objects.filter(client_id__in=batch).update(title="", discount="", keywords=""),
+        )
+        count("texts", Need.objects.filter(client_id__in=batch).update(description=""))
+        count("matchmaking", MatchProfile.objects.filter(client_id__in=batch).delete())
+        count(
+            "texts",
+            Introduction.objects.filter(Q(client_a_id__in=batch) | Q(client_b_id__in=batch)).update(
+                note="", outcome_note=""
+            ),
+        )
 
         # Gifts and event invitations: the notes go; what, cost, dates and states stay.
         count("texts", Gift.objects.filter(client_id__in=batch).update(notes=""))

@@ -282,6 +282,10 @@ def referral_stage_change(
                 policy.insured_client_id,
             ):
                 raise ValidationError({"policy": _("Choose a policy held by the referred person.")})
+            if policy.sold_by_others:
+                raise ValidationError(
+                    {"policy": _("A policy sold by another agent or company is not a win.")}
+                )
             fields["won_policy"] = policy
         if to_stage == Stage.LOST:
             reason = lost_reason.strip()

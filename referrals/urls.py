@@ -10,6 +10,7 @@ urlpatterns = [
     path("", agent.referral_list, name="list"),
     path("new/", agent.referral_new, name="new"),
     path("ask/", agent.request_new, name="ask"),
+    path("ask/check/", agent.request_reask_check, name="ask_check"),
     path("requests/", agent.request_list, name="requests"),
     path("<int:pk>/", agent.referral_detail, name="detail"),
     path("<int:pk>/stage/", agent.referral_stage, name="stage"),

@@ -1,32 +1,48 @@
 """Open an uploaded spreadsheet as a stream of rows.
 
-.xlsx files are read with openpyxl in read-only mode, which parses the sheet's XML as it
-goes instead of building the whole workbook; .csv files go through the csv module over a
-decoding stream. Either way only the row being read is held, so memory does not grow
-with the file. A CSV's encoding is found by its byte-order mark, then by charset-normalizer
-(Excel on a Chinese Windows saves CSV as GBK, everything else as UTF-8), then confirmed by
-decoding the whole file once before any row is read.
+.xlsx files are read with openpyxl in read-only mode (as its documentation advises for large
+files, with defusedxml installed so its XML parsing refuses entity tricks), after the zip's
+members were measured: a workbook whose members would expand past
+IMPORT_MAX_UNZIPPED_BYTES is refused before anything is decompressed (zipfile never reads a
+member past its declared size). The sheet's rows are the rows the XML holds, each cell
+parsed and dropped as it comes: a lone row numbered 50,000,000 is one row, not fifty million
+empty ones, and a row of a million cells does not build a million objects. Every sheet is
+bounded three ways (rows read, cells read, IMPORT_MAX_SECONDS) and refused with a message
+when it goes past one. .csv files go through the csv module over a decoding stream. Either
+way only the row being read is held, so memory does not grow with the file. A CSV's
+encoding is found by its byte-order mark, then by charset-normalizer (Excel on a Chinese
+Windows saves CSV as GBK, everything else as UTF-8), then confirmed by decoding the whole
+file once before any row is read.
 """
 
 import codecs
 import csv
 import io
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from xml.etree import ElementTree  # as openpyxl without defusedxml; expat 2.4.1+ has no bombs
+from xml.etree.ElementTree import ParseError
 
 from charset_normalizer import from_bytes
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
+from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from .columns import BY_HEADER, BY_KEY, Column, cell_text, header_key
 
 HEADER_SEARCH_ROWS = 10  # title lines above the header row are skipped
 SAMPLE_BYTES = 256 * 1024
 MAX_HIDDEN_SPAN = 200  # a hidden <col> range wider than this is a style, not a column
+MAX_COLUMNS = 512  # cells further right are never a column of the template: not kept
+# Rows read, empty ones included, per row the import may take (IMPORT_MAX_ROWS): a sheet
+# of formatted empty rows ends here instead of being walked to its end.
+ROWS_READ_FACTOR = 2
 CHUNK_BYTES = 1024 * 1024
 # What the detector may answer: the encodings Chinese CSV files are saved in (UTF-16 files
 # start with a byte-order mark and are recognised by it).
@@ -195,16 +211,25 @@ class Layout:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
 def sheet_layout(worksheet) -> Layout:
     """Read the worksheet's XML once more for <col hidden> and <mergeCell>, keeping no row
-    (each is dropped as soon as it is parsed), so memory stays flat."""
+    nor cell (each is dropped as soon as it is parsed), so memory stays flat."""
     layout = Layout()
     if not hasattr(worksheet, "_get_source"):
         return layout
     source = worksheet._get_source()
+    parent = None
     try:
-        for _event, element in ElementTree.iterparse(source, events=("end",)):
-            tag = element.tag.rpartition("}")[2]
+        for event, element in iterparse(source, events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "sheetData":
+                    parent = element
+                continue
             if tag == "col" and element.get("hidden") in ("1", "true"):
                 first, last = int(element.get("min", 0)), int(element.get("max", 0))
                 if last - first < MAX_HIDDEN_SPAN:  # a style on "every column" is no column
@@ -212,9 +237,13 @@ def sheet_layout(worksheet) -> Layout:
             elif tag == "mergeCell" and element.get("ref"):
                 with suppress(ValueError):
                     layout.merged.append(range_boundaries(element.get("ref")))
-            elif tag == "row":
+                if len(layout.merged) > settings.IMPORT_MAX_ROWS:
+                    break  # more merges than rows: a crafted file, the rows are refused later
+            elif tag == "c":
                 element.clear()
-    except ElementTree.ParseError:
+            elif tag == "row" and parent is not None:
+                parent.clear()
+    except (ParseError, DefusedXmlException, ValueError):
         return Layout()
     finally:
         source.close()
@@ -255,15 +284,158 @@ def _merged_filled(rows, merged: list[tuple[int, int, int, int]]):
         yield number, cells
 
 
-def _xlsx_sheet(stream):
-    """The first worksheet with a header row (a template's instructions sheet is skipped)."""
+def unzipped_size(stream) -> int:
+    """What the workbook's members would expand to, from the sizes the zip declares (zipfile
+    stops reading a member at its declared size, so a lie only truncates it)."""
     try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        with zipfile.ZipFile(stream) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ImportFileError(
             _("The workbook could not be opened: open it in Excel and save it again.")
         ) from exc
+    finally:
+        stream.seek(0)
+
+
+def _xlsx_sheet(stream):
+    """The workbook, opened read-only once its expanded size is known to be bounded."""
+    limit = settings.IMPORT_MAX_UNZIPPED_BYTES
+    if unzipped_size(stream) > limit:
+        raise ImportFileError(
+            _(
+                "This workbook would expand to more than %(size)s MB when opened (a crafted "
+                "file, or pictures and formatting far beyond the data): copy the data into a "
+                "new workbook, or split it into several files."
+            )
+            % {"size": limit // (1024 * 1024)}
+        )
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError) as exc:
+        raise ImportFileError(
+            _("The workbook could not be opened: open it in Excel and save it again.")
+        ) from exc
+    except DefusedXmlException as exc:
+        raise ImportFileError(
+            _("The workbook holds XML constructs a spreadsheet never needs: it is refused.")
+        ) from exc
     return workbook
+
+
+def xlsx_rows(worksheet, budget) -> Iterator[tuple[int, list]]:
+    """(row number, values) for each row the worksheet's XML holds, in order; the gaps
+    between them are not filled in. Each cell is parsed by openpyxl's own cell parser
+    (dates, shared strings, numbers as openpyxl reads them) and dropped at once."""
+    workbook = worksheet.parent
+    source = worksheet._get_source()
+    parser = WorkSheetParser(
+        source,
+        worksheet._shared_strings,
+        data_only=True,
+        epoch=workbook.epoch,
+        date_formats=workbook._date_formats,
+        timedelta_formats=workbook._timedelta_formats,
+    )
+    data = row = None
+    values: dict[int, object] = {}
+    number = 0
+    try:
+        for event, element in iterparse(source, events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "row":
+                    row = element
+                    declared = element.get("r")
+                    number = int(declared) if declared and declared.isdigit() else number + 1
+                    parser.row_counter, parser.col_counter = number, 0
+                    values = {}
+                elif tag == "sheetData":
+                    data = element
+                continue
+            if tag == "c" and row is not None:
+                cell = parser.parse_cell(element)
+                column = cell["column"]
+                if column <= MAX_COLUMNS and cell["value"] is not None:
+                    values[column] = cell["value"]
+                budget.cell()
+                row.clear()  # the cell goes with it; the row's number was read at its start
+            elif tag == "row":
+                width = max(values) if values else 0
+                cells = [None] * width
+                for column, value in values.items():
+                    cells[column - 1] = value
+                row = None
+                if data is not None:
+                    data.clear()
+                yield number, cells
+            elif tag == "sheetData":
+                break
+    except ImportFileError:
+        raise
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise ImportFileError(
+            _("The workbook could not be read: open it in Excel and save it again.")
+        ) from exc
+    finally:
+        source.close()
+
+
+class Budget:
+    """How much of a file one step may read: rows (empty ones included), cells and time.
+    Past any of them the file is refused with a message saying which."""
+
+    def __init__(self):
+        self.max_rows = settings.IMPORT_MAX_ROWS * ROWS_READ_FACTOR + HEADER_SEARCH_ROWS
+        self.max_cells = settings.IMPORT_MAX_CELLS
+        self.deadline = time.monotonic() + settings.IMPORT_MAX_SECONDS
+        self.rows = self.cells = 0
+
+    def cell(self, count: int = 1) -> None:
+        self.cells += count
+        if self.cells > self.max_cells:
+            raise ImportFileError(
+                _("The file has more than %(limit)s cells: split it into several files.")
+                % {"limit": self.max_cells}
+            )
+        if not self.cells % 4096:
+            self.clock()
+
+    def row(self) -> None:
+        self.rows += 1
+        if self.rows > self.max_rows:
+            raise ImportFileError(
+                _(
+                    "The file has more than %(limit)s rows, empty rows included: delete the "
+                    "empty rows under the data, or split it into several files."
+                )
+                % {"limit": self.max_rows}
+            )
+        if not self.rows % 256:
+            self.clock()
+
+    def clock(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ImportFileError(
+                _(
+                    "Reading the file took longer than %(minutes)s minutes: nothing was "
+                    "imported. Split it into several smaller files."
+                )
+                % {"minutes": max(1, settings.IMPORT_MAX_SECONDS // 60)}
+            )
+
+
+def bounded(rows: Iterator[tuple[int, list]], budget: Budget) -> Iterator[tuple[int, list]]:
+    """The rows, counted against the budget (a CSV's cells here; an .xlsx's as parsed)."""
+    for number, values in rows:
+        budget.row()
+        yield number, values
+
+
+def _csv_bounded(rows: Iterator[tuple[int, list]], budget: Budget):
+    for number, values in bounded(rows, budget):
+        budget.cell(len(values))
+        yield number, values
 
 
 @contextmanager
@@ -273,7 +445,7 @@ def open_sheet(stream, *, kind: str) -> Iterator[Sheet]:
         encoding, lines = detect_encoding(stream)
         text = io.TextIOWrapper(stream, encoding=encoding, newline="")
         try:
-            rows = _csv_rows(text)
+            rows = _csv_bounded(_csv_rows(text), Budget())
             header_row, columns, headers, ignored = _find_header(rows)
             yield Sheet(
                 columns=columns,
@@ -292,13 +464,8 @@ def open_sheet(stream, *, kind: str) -> Iterator[Sheet]:
         found = None
         for worksheet in workbook.worksheets:
             layout = sheet_layout(worksheet)
-            rows = _merged_filled(
-                (
-                    (number, list(cells))
-                    for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
-                ),
-                layout.merged,
-            )
+            budget = Budget()
+            rows = _merged_filled(bounded(xlsx_rows(worksheet, budget), budget), layout.merged)
             try:
                 found = _find_header(rows)
             except ImportFileError:
@@ -318,7 +485,11 @@ def open_sheet(stream, *, kind: str) -> Iterator[Sheet]:
             headers=headers,
             ignored=ignored,
             rows=rows,
-            estimated_rows=max(0, max_row - header_row) if max_row else None,
+            # The declared dimension, which a crafted file may set to any size: an estimate
+            # for the progress bar only, never above what an import may take.
+            estimated_rows=min(max(0, max_row - header_row), settings.IMPORT_MAX_ROWS)
+            if max_row
+            else None,
             header_row=header_row,
             hidden=hidden,
         )

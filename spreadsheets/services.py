@@ -50,6 +50,7 @@ from agentcrm.accounts.models import User
 from agentcrm.core.broker import task_send
 from agentcrm.core.calendar import month_day_key
 from agentcrm.core.history import REASON_IMPORT, history_record
+from agentcrm.core.locks import IMPORT_BOOK, advisory_xact_lock
 from clients.models import Client, birth_md_for, id_number_digest_for, id_number_normalise
 from policies import dates
 from policies.models import Insurer, Policy, PolicyStatusChange
@@ -240,8 +241,10 @@ def _sheet(job: ImportJob) -> Iterator[Sheet]:
 def _batches(sheet: Sheet) -> Iterator[list[tuple[int, list]]]:
     limit = settings.IMPORT_MAX_ROWS
     batch: list[tuple[int, list]] = []
+    filled = 0  # rows with a value: a lone row numbered 50,000,000 is one row
     for number, cells in sheet.rows:
-        if number - sheet.header_row > limit and any(c not in (None, "") for c in cells):
+        filled += any(c not in (None, "") for c in cells)
+        if filled > limit:
             raise ImportFileError(
                 _("The file has more than %(limit)s rows: split it into several files.")
                 % {"limit": limit}
@@ -381,6 +384,10 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     late: list[ImportRowError] = []
     try:
         with transaction.atomic():
+            # One import into an agent's book at a time: a second (the same file confirmed
+            # twice, or two files naming the same people) waits here, then its duplicate
+            # check sees what the first wrote.
+            advisory_xact_lock(namespace=IMPORT_BOOK, key=job.owner_id)
             created: list[int] = []
             counts = _import(job, progress, late, created)
             if late and not job.only_valid:
@@ -492,7 +499,11 @@ def _write(
         {row.insurer_name for row in rows if row.policy and not checker.insurers[row.insurer_name]}
     )
     if missing:
-        Insurer.objects.bulk_create([Insurer(name=name) for name in missing], ignore_conflicts=True)
+        # The agent's own until an administrator confirms them (Insurer.confirmed).
+        Insurer.objects.bulk_create(
+            [Insurer(name=name, confirmed=False, added_by=owner) for name in missing],
+            ignore_conflicts=True,
+        )
         checker.insurers.update({i.name: i for i in Insurer.objects.filter(name__in=missing)})
 
     new: dict[int, tuple[Identity, Client]] = {}

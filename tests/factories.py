@@ -5,6 +5,7 @@ from factory.django import DjangoModelFactory
 
 from agentcrm.accounts.models import Team, User
 from clients.models import Client, Commitment, FamilyMember, Interaction, LifeEvent
+from clients.services import client_last_contact_refresh
 
 PASSWORD = "test-pass-123"
 OTP_TEST_KEY = "3132333435363738393031323334353637383930"
@@ -75,6 +76,13 @@ class InteractionFactory(DjangoModelFactory):
     kind = Interaction.Kind.CALL
     date = datetime.date(2026, 1, 5)
     summary = "电话问候"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # As every service that logs a contact: the client's last contact follows.
+        interaction = super()._create(model_class, *args, **kwargs)
+        client_last_contact_refresh(client_ids=[interaction.client_id])
+        return interaction
 
 
 class LifeEventFactory(DjangoModelFactory):

@@ -8,6 +8,7 @@ Rules (the brief's privacy promise):
 - views that change data refuse GET (405).
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 import pytest
@@ -15,8 +16,10 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from agentcrm.accounts.models import User
+from campaigns.models import Campaign
 from clients.models import ClientMerge
 from handover.models import Handover
+from introductions.models import Introduction, Need, Offer
 from touches.models import CalendarFeed
 
 from .event_factories import EventFactory, GiftFactory, InviteeFactory
@@ -103,6 +106,10 @@ MATRIX: dict[str, Entry] = {
     "events:create": Entry(SIGNED_IN),
     "gifts:ideas": Entry(SIGNED_IN),
     "gifts:settings": Entry(SIGNED_IN),
+    # The agent's own service figures and lapse guard (their own book only).
+    "discipline:service": Entry(SIGNED_IN),
+    "discipline:lapse": Entry(SIGNED_IN),
+    "discipline:rates": Entry(SIGNED_IN),
     # One agent's objects.
     "clients:detail": Entry(OWNED, {"pk": "client"}),
     "clients:edit": Entry(OWNED, {"pk": "client"}),
@@ -155,6 +162,15 @@ MATRIX: dict[str, Entry] = {
     "service_requests:document_remove": Entry(
         OWNED, {"pk": "service_request", "document_id": "document"}, post_only=True
     ),
+    # The household review (handouts): the page, the PDF and the long image of a client's
+    # household, the annual review's kept snapshot; the greeting card of a touch.
+    "handouts:household": Entry(OWNED, {"pk": "client"}),
+    "handouts:review_pdf": Entry(OWNED, {"pk": "client"}),
+    "handouts:review_png": Entry(OWNED, {"pk": "client"}),
+    "handouts:review_snapshot": Entry(OWNED, {"review_pk": "review"}),
+    "handouts:review_snapshot_save": Entry(OWNED, {"review_pk": "review"}, post_only=True),
+    "touch_cards:page": Entry(OWNED, {"pk": "touch"}),
+    "touch_cards:image": Entry(OWNED, {"pk": "touch"}),
     "referrals:detail": Entry(OWNED, {"pk": "referral"}),
     "referrals:stage": Entry(OWNED, {"pk": "referral"}, post_only=True),
     "referrals:thank": Entry(OWNED, {"pk": "referral"}, post_only=True),
@@ -167,13 +183,32 @@ MATRIX: dict[str, Entry] = {
     "events:guest": Entry(OWNED, {"pk": "event", "invitee_id": "invitee"}, post_only=True),
     "client_gifts:log": Entry(OWNED, {"pk": "client"}),
     "client_gifts:delete": Entry(OWNED, {"pk": "client", "gift_id": "gift"}, post_only=True),
+    "discipline:lapse_contact": Entry(OWNED, {"pk": "policy"}, post_only=True),
+    "discipline:lapse_promise": Entry(OWNED, {"pk": "policy"}, post_only=True),
     # The manager's pages.
     "team_gifts:overview": Entry(MANAGER),
     "team_referrals:overview": Entry(MANAGER),
     "team_referrals:export": Entry(MANAGER, {"fmt": "csv_format"}),
     "team_referrals:agent": Entry(TEAM_AGENT, {"pk": "owner"}),
+    "campaigns:list": Entry(SIGNED_IN),
+    "campaigns:audience": Entry(SIGNED_IN),
+    "campaigns:detail": Entry(OWNED, {"pk": "campaign"}),
+    "introductions:index": Entry(SIGNED_IN),
+    "introductions:offer_new": Entry(SIGNED_IN, post_only=True),
+    "introductions:need_new": Entry(SIGNED_IN, post_only=True),
+    "introductions:introduce": Entry(SIGNED_IN, post_only=True),
+    "introductions:profile_new": Entry(SIGNED_IN, post_only=True),
+    "introductions:match": Entry(SIGNED_IN, post_only=True),
+    "introductions:offer_consent": Entry(OWNED, {"pk": "offer"}, post_only=True),
+    "introductions:need_consent": Entry(OWNED, {"pk": "need"}, post_only=True),
+    "introductions:outcome": Entry(OWNED, {"pk": "introduction"}, post_only=True),
+    "referrals:ask_check": Entry(SIGNED_IN),
     "handover:start": Entry(MANAGER),
     "handover:detail": Entry(TEAM_AGENT, {"pk": "handover"}),
+    "team_service:overview": Entry(MANAGER),
+    "team_service:export": Entry(MANAGER),
+    "team_service:lapse": Entry(MANAGER),
+    "team_service:agent": Entry(TEAM_AGENT, {"agent_id": "owner"}),
 }
 
 
@@ -207,6 +242,10 @@ def world(owner, teammate, outsider, manager):
     policy = PolicyFactory(holder=client, number="P-MATRIX-1")
     referral = ReferralFactory(referrer=client)
     service_request = ServiceRequestFactory(policy=policy, description="住院理赔")
+    other = ClientFactory(owner=owner, name="李强")
+    offer = Offer.objects.create(
+        client=client, title="洗车店", consent_on=datetime.date(2026, 11, 1)
+    )
     from spreadsheets.models import ImportJob
 
     event = EventFactory(owner=owner)
@@ -232,6 +271,22 @@ def world(owner, teammate, outsider, manager):
         "csv_format": "csv",
         "handover": Handover.objects.create(from_agent=owner, by=manager),
         "client2": ClientFactory(owner=owner, name="王芳"),
+        "campaign": Campaign.objects.create(
+            owner=owner,
+            reason="information",
+            title="社保新政",
+            message="{name}，您好",
+            due_date=datetime.date(2026, 12, 1),
+        ),
+        "offer": offer,
+        "need": Need.objects.create(client=client, kind="owns_car"),
+        "introduction": Introduction.objects.create(
+            owner=owner,
+            client_a=client,
+            client_b=other,
+            offer=offer,
+            introduced_on=datetime.date(2026, 11, 1),
+        ),
         "merge": ClientMerge.objects.create(
             owner=owner, kept=client, other=ClientFactory(owner=owner, name="王小芳")
         ),

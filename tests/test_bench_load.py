@@ -276,3 +276,65 @@ def test_server_errors_are_found_in_the_log(tmp_path):
 
     assert len(server_errors(log)) == 6
     assert server_errors(tmp_path / "missing.log") == []
+
+
+class _Server:
+    """A stand-in for gunicorn's process: still running, or exited with `returncode`."""
+
+    def __init__(self, returncode=None):
+        self.returncode = returncode
+
+    def poll(self):
+        return self.returncode
+
+
+def _answering(statuses: list[int]):
+    """A local HTTP server answering the given statuses in turn (then 200); its URL."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            self.send_response(statuses.pop(0) if statuses else 200)
+            self.end_headers()
+            self.wfile.write(b"ok 1")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/bench/ping-db"
+
+
+def test_the_bench_waits_until_every_worker_answers(tmp_path):
+    from bench.load import _wait_ready
+
+    server, url = _answering([503, 503, 200, 503])
+    try:
+        # Two answers in a row for two workers: the 503 after the first 200 starts again.
+        assert _wait_ready(_Server(), url, tmp_path / "log", workers=2, timeout=20) >= 0
+    finally:
+        server.shutdown()
+
+
+def test_the_bench_fails_when_gunicorn_exits_or_never_answers(tmp_path):
+    from bench.load import _wait_ready
+
+    log = tmp_path / "log"
+    log.write_text("boot failed")
+    with pytest.raises(LoadBenchError, match="exited"):
+        _wait_ready(_Server(returncode=3), "http://127.0.0.1:9/", log, timeout=5)
+    with pytest.raises(LoadBenchError, match="did not answer"):
+        _wait_ready(_Server(), "http://127.0.0.1:9/", log, timeout=1)
+
+
+def test_the_bench_measures_the_ceiling_first_and_agents_with_and_without_think_time():
+    from bench.load import settings_from_env
+
+    config = settings_from_env({})
+    assert config["think"] == "3" and config["think_seconds"] > 0 and config["wait"] == "0"
+    source = (ROOT / "bench" / "load" / "__init__.py").read_text()
+    run = source[source.index("def _run(") :]
+    assert run.index('"PingUser"') < run.index('"AgentUser"')
+    assert 'print(f"load ratio agents/ceiling: ' in source

@@ -133,3 +133,23 @@ def test_bad_filter_values_fall_back_to_everything(as_user, owner):
     response = as_user(owner).get(reverse("clients:list"), {"birthday_month": "13", "sort": "x"})
     assert response.status_code == 200
     assert Client.objects.count() == response.context["page"].paginator.count
+
+
+def test_the_phone_texts_are_what_the_phone_number_field_gives():
+    from phonenumber_field.phonenumber import to_python
+
+    from agentcrm.core.phones import phone_texts
+
+    for stored in ("+8613912345678", "+861012345678", "+85291234567", "12345", ""):
+        number = to_python(stored, region="CN")
+        expected = (number.as_national, str(number)) if stored else ("", "")
+        assert tuple(phone_texts(stored)) == expected
+
+
+@pytest.mark.django_db
+def test_a_row_links_the_client_and_shows_the_mobile_and_labels(as_user, owner):
+    person = ClientFactory(owner=owner, name="王芳", mobile="+8613912345678", vip_tier="gold")
+    page = as_user(owner).get("/clients/").content.decode()
+    assert f'href="/clients/{person.pk}/"' in page
+    assert 'href="tel:+8613912345678">139 1234 5678</a>' in page
+    assert '<span class="badge tier-gold">金卡</span>' in page

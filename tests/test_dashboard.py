@@ -530,3 +530,38 @@ def test_touch_history_is_one_query_open_first(client_obj, django_assert_num_que
 @pytest.mark.django_db
 def test_nav_links_to_the_settings(http):
     assert f'href="{reverse("touches:settings")}"' in http.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_groups_first_cards_in_one_query_equal_a_query_per_group(owner):
+    """dashboard_heads ranks each group by a window over the cards; a count and an ordered,
+    capped query per group (as the ORM would write them) give the same cards and counts."""
+    import random
+
+    rng = random.Random(3)
+    today = datetime.date(2026, 11, 24)
+    clients = [ClientFactory(owner=owner) for _ in range(30)]
+    for n in range(90):
+        due = today + datetime.timedelta(days=rng.randint(-20, 0))
+        festival = n % 7 == 0
+        TouchFactory(
+            client=rng.choice(clients),
+            kind="festival" if festival else rng.choice(["birthday", "premium_due", "neglect"]),
+            source="festival:mid_autumn" if festival else f"x:{n}",
+            label="mid_autumn" if festival else "",
+            due_date=due,
+            occasion_date=due + datetime.timedelta(days=rng.randint(-5, 10)),
+            priority=rng.choice(
+                [Touch.Priority.URGENT, Touch.Priority.HIGH, Touch.Priority.NORMAL]
+            ),
+        )
+    for limit in (3, 8):
+        counts, heads = selectors.dashboard_heads(user=owner, today=today, limit=limit)
+        assert counts == selectors.group_counts(user=owner, today=today)
+        cards = selectors.dashboard_cards(user=owner, today=today)
+        for spec in selectors.GROUPS:
+            expected = list(
+                cards.filter(selectors.card_group_q(spec.key, today)).order_by(*spec.order)[:limit]
+            )
+            assert heads[spec.key] == expected
+        assert sum(counts.values()) > limit  # the cap was reached somewhere

@@ -418,8 +418,8 @@ def test_detail_query_count_is_fixed(http, policy, django_assert_max_num_queries
         RiderFactory(policy=policy, name=f"附加{i}")
         PayoutFactory(policy=policy, date=datetime.date(2030 + i, 3, 15))
         BeneficiaryFactory(policy=policy, share=20)
-    # +1 for the change history.
-    with django_assert_max_num_queries(13):
+    # +1 for the change history, +2 for its riders' and beneficiaries' (fixed).
+    with django_assert_max_num_queries(15):
         response = http.get(reverse("policies:detail", kwargs={"pk": policy.pk}))
     assert "附加4" in response.content.decode()
 
@@ -444,3 +444,26 @@ def test_client_page_shows_policies_and_a_gap(http, client_obj):
     assert len(gaps) == 2  # medical and critical illness; life and accident are covered
     assert all(gap in body for gap in gaps)
     assert "coverage-gap" in body
+
+
+@pytest.mark.django_db
+def test_sold_by_others_is_recorded_from_the_form_and_shown(http, owner, client_obj):
+    insurer = InsurerFactory()
+    data = form_data(
+        client_obj, insurer, sold_by_others="on", sold_through=" 某某保险 王经理 ", number="TG-1"
+    )
+    assert http.post(reverse("policies:create"), data).status_code == 302
+    policy = Policy.objects.get(number="TG-1")
+    assert policy.sold_by_others and policy.sold_through == "某某保险 王经理"
+    assert not Policy.objects.own().filter(pk=policy.pk).exists()
+    detail = http.get(reverse("policies:detail", kwargs={"pk": policy.pk})).content.decode()
+    assert "sold-by-others" in detail and "某某保险 王经理" in detail
+    listed = http.get(reverse("policies:list")).content.decode()
+    assert "sold-by-others" in listed
+    form = http.get(reverse("policies:edit", kwargs={"pk": policy.pk})).content.decode()
+    assert 'name="sold_by_others"' in form and 'name="sold_through"' in form
+    # Unticked on edit: the other agent's name goes with it.
+    edit = {k: v for k, v in data.items() if k not in ("status", "sold_by_others")}
+    assert http.post(reverse("policies:edit", kwargs={"pk": policy.pk}), edit).status_code == 302
+    policy.refresh_from_db()
+    assert not policy.sold_by_others and policy.sold_through == ""

@@ -313,9 +313,17 @@ def prospects(owner, outsider):
     # Outside the default period (the 12 months up to 30 June 2026): 23:30 on 30 June 2025.
     old = recorded(owner, C, date(2025, 6, 30), hour=23)
     PolicyFactory(holder=old, application_date=date(2025, 7, 2), effective_date=date(2025, 7, 9))
-    # Warm circle: recorded after their first policy (an import) → 0 days.
+    # Warm circle: recorded after their first policy (an import): never a prospect here.
     w1 = recorded(owner, W, date(2026, 3, 1))
     PolicyFactory(holder=w1, application_date=date(2025, 1, 1), effective_date=date(2025, 2, 1))
+    # Event: a policy sold by another agent (managed here) is no sale; recorded, not converted.
+    e1 = recorded(owner, Client.Source.EVENT, date(2026, 2, 1))
+    PolicyFactory(
+        holder=e1,
+        application_date=date(2026, 2, 10),
+        effective_date=date(2026, 3, 1),
+        sold_by_others=True,
+    )
     # Another agent's prospects never count.
     x = recorded(outsider, R, date(2026, 1, 5))
     PolicyFactory(holder=x, application_date=date(2026, 1, 6), effective_date=date(2026, 1, 7))
@@ -332,13 +340,12 @@ def test_source_figures_against_the_fixture(owner, prospects):
     assert cold.avg_days == pytest.approx(7)
     assert cold.deck_rate == 11
     warm = figures.row("warm_circle")
-    assert (warm.prospects, warm.converted, warm.rate) == (1, 1, 100.0)
-    assert warm.avg_days == pytest.approx(0)
+    assert (warm.prospects, warm.converted, warm.rate, warm.avg_days) == (0, 0, None, None)
     event = figures.row("event")
-    assert (event.prospects, event.converted, event.rate, event.avg_days) == (0, 0, None, None)
+    assert (event.prospects, event.converted, event.rate, event.avg_days) == (1, 0, 0.0, None)
     total = figures.total
-    assert (total.prospects, total.converted) == (10, 4)
-    assert total.avg_days == pytest.approx((10 + 30 + 7 + 0) / 4)
+    assert (total.prospects, total.converted) == (10, 3)
+    assert total.avg_days == pytest.approx((10 + 30 + 7) / 3)
 
 
 def test_source_period_bounds_are_local_days(owner, prospects):
@@ -372,7 +379,10 @@ def test_source_page_default_period_and_presets(as_user, owner, prospects):
     assert response.context["preset"] == "custom"
     figures = response.context["figures"]
     assert figures.row("referral").prospects == 2
-    assert figures.row("warm_circle").prospects == 1
+    # The imported client (recorded after their policy) was never a prospect; the event
+    # contact whose only policy another agent sold is one, not converted.
+    assert figures.row("warm_circle").prospects == 0
+    assert (figures.row("event").prospects, figures.row("event").converted) == (1, 0)
 
 
 def test_source_page_with_the_period_backwards_falls_back(as_user, owner, prospects):
@@ -389,3 +399,64 @@ def test_source_page_query_count(as_user, owner, prospects, django_assert_max_nu
     http.get(reverse("referrals:sources"))  # the first request after login also touches the session
     with django_assert_max_num_queries(4):
         assert http.get(reverse("referrals:sources")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "period", [(None, None), (date(2025, 9, 1), None), (date(2025, 3, 1), date(2026, 2, 28))]
+)
+def test_influence_figures_in_one_pass_equal_the_pairs_walk(owner, outsider, period):
+    """The linear ranking equals every (root, person below) pair summed, on a random forest
+    with people given over two years, won and lost policies, another agent's referrals below
+    one of ours and a marked client with nobody below."""
+    import random
+
+    rng = random.Random(5)
+    people = [ClientFactory(owner=owner, name=f"人{i:02d}") for i in range(6)]
+    for _ in range(60):
+        referrer = rng.choice(people)
+        given = date(2025, 1, 1) + timedelta(days=rng.randrange(700))
+        person = refer(referrer, given_on=given)
+        people.append(person)
+        if rng.random() < 0.4:
+            PolicyFactory(
+                holder=person,
+                premium=Decimal(rng.randrange(1000, 20000)),
+                effective_date=given + timedelta(days=rng.randrange(90)),
+                status=rng.choice([Policy.Status.IN_FORCE, Policy.Status.LAPSED]),
+            )
+    # Someone of ours refers for another agent (a referral of theirs below our chain).
+    ReferralFactory(referrer=people[20], owner=outsider, given_on=date(2026, 1, 5))
+    ClientFactory(owner=owner, name="标记", is_influence_centre=True)
+    start, end = period
+    linear = analytics._influence_figures(owner_id=owner.pk, start=start, end=end)
+    pairs = analytics._influence_figures_by_pairs(owner_id=owner.pk, start=start, end=end)
+    assert linear is not None
+
+    def normal(rows):
+        return sorted(
+            (*row[:5], int(row[5]), int(row[6]), int(row[7]), analytics._money(row[8]), row[9])
+            for row in rows
+        )
+
+    assert normal(linear) == normal(pairs)
+    assert any(row[5] > 3 for row in linear)  # chains of some size were compared
+
+
+def test_influence_ranking_of_a_long_line_is_linear(owner, django_assert_max_num_queries):
+    root = ClientFactory(owner=owner, name="线头")
+    line(root, 300)
+    with django_assert_max_num_queries(1):
+        rows = analytics.influence_centres(user=owner)
+    by_name = {r.name: r for r in rows}
+    assert by_name["线头"].people == 300 and by_name["线头"].deepest == 300
+
+
+def test_influence_ranking_survives_a_corrupt_cycle(owner):
+    """A cycle cannot be stored through the services; written directly, the ranking still
+    answers (the bounded walk), as before."""
+    a = ClientFactory(owner=owner, name="甲")
+    b = refer(a)
+    ReferralFactory(referrer=b, referred=a)
+    assert analytics._influence_figures(owner_id=owner.pk, start=None, end=None) is None
+    rows = analytics.influence_centres(user=owner)
+    assert {r.name for r in rows} == {"甲", b.name}

@@ -179,3 +179,32 @@ def test_the_local_and_test_settings_install_the_demo_app_on_top():
     result = run(["-c", code], production_env(DJANGO_SETTINGS_MODULE="agentcrm.settings.local"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "demo"
+
+
+def test_a_plain_http_trial_is_possible_and_the_deploy_check_flags_it():
+    values = production_values(
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        PLAIN_HTTP_TRIAL="1",
+    )
+    assert values == {
+        "SESSION_COOKIE_SECURE": False,
+        "CSRF_COOKIE_SECURE": False,
+        "SECURE_SSL_REDIRECT": False,
+        "SECURE_HSTS_SECONDS": 0,
+    }
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        production_env(PLAIN_HTTP_TRIAL="1"),
+    )
+    assert result.returncode != 0
+    for warning in (
+        "agentcrm.W001",
+        "security.W004",
+        "security.W008",
+        "security.W012",
+        "security.W016",
+    ):
+        assert warning in result.stderr + result.stdout, warning

@@ -344,3 +344,23 @@ def test_family_members_are_never_clients(owner, client_obj):
         touch.source.split(":")[1]
     )
     assert Policy.objects.count() == 0
+
+
+def test_policies_sold_by_others_get_every_dated_touch(owner, client_obj):
+    # 保单托管: the agent keeps another company's policy for its dates; it must get the same
+    # touches as an own policy (premium due, grace, anniversary, rider expiry, payout).
+    policy = PolicyFactory(
+        holder=client_obj,
+        effective_date=date(2026, 1, 10),
+        sold_by_others=True,
+        sold_through="某某保险 王经理",
+    )
+    RiderFactory(policy=policy, start_date=date(2026, 1, 10), expiry_date=date(2027, 1, 31))
+    PayoutFactory(policy=policy, date=date(2027, 1, 31), amount=Decimal(5000), claimed=False)
+    assert [t.kind for t in build(date(2025, 12, 26))] == ["premium_due"]
+    assert [t.source for t in build(date(2026, 3, 4), "grace_ending")] == [f"policy:{policy.pk}"]
+    assert {"rider_expiry", "payout_due"} <= {t.kind for t in build(date(2027, 1, 1))}
+    anniversary = build(date(2027, 1, 3), "policy_anniversary")  # 7 days ahead
+    assert [(t.occasion_date, t.source) for t in anniversary] == [
+        (date(2027, 1, 10), f"policy:{policy.pk}")
+    ]

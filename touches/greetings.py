@@ -45,6 +45,33 @@ GIFT_IDEAS: dict[str, tuple] = {
     Segment.Code.STUDENT: (_("Study aids"),),
     Segment.Code.YOUNG_CHILD: (_("A picture book for the child"),),
 }
+# The deck's guidance for the life events it names, shown on the touch's card: what to do,
+# not what to say (the greeting says that).
+LIFE_EVENT_GUIDANCE: dict[str, object] = {
+    LifeEvent.Kind.HOSPITALISED: _(
+        "Be a stand-in relative (做个临时亲戚): whether or not there is a claim, bring fruit or "
+        "flowers in person, and if the family is short of hands, offer to sit with them."
+    ),
+    LifeEvent.Kind.BEREAVEMENT: _(
+        "Go in person, help with what needs doing (claims, paperwork, errands), and talk about "
+        "the one who died only as the family wishes. No selling."
+    ),
+    LifeEvent.Kind.COMPLAINT: _(
+        "When the client is unhappy or blames you (客户不满指责时): call or visit today, listen "
+        "to the end without arguing, thank them for saying so, and promise only what you can "
+        "do, with a date. One bad experience takes twelve good ones to repair."
+    ),
+    LifeEvent.Kind.DISCOURAGED: _(
+        "When the client is low in spirits (客户情绪悲观失望时): spend time with them and listen, "
+        "let them lead the talk, agree with what they value and help them like themselves "
+        "again. Be a friend first."
+    ),
+    LifeEvent.Kind.PROMOTION: _(
+        "Congratulate them promptly (职级晋升): a call or a small card. A new position often "
+        "means new income and responsibilities: offer a review of their cover, later."
+    ),
+}
+
 # Occasions where a small gift is part of the touch; other kinds show no gift ideas.
 GIFT_KINDS = frozenset({"birthday", "family_birthday", "wedding_anniversary", FESTIVAL_KIND})
 
@@ -179,8 +206,10 @@ def greeting_for(touch, templates: Templates) -> str:
     values = {
         "name": client.address_as,
         "festival": touch_label(touch) if touch.kind == FESTIVAL_KIND else "",
-        "label": greeting_label(touch),
+        "label": "",
     }
+    # A label may carry placeholders of its own (a campaign's message: "{name}，…").
+    values["label"] = fill_placeholders(greeting_label(touch), values)
     return fill_placeholders(template_text(touch, templates, client_style(client)), values)
 
 
@@ -203,6 +232,15 @@ def sms_href(mobile, body: str) -> str:
         return ""
     number = mobile.as_e164 if hasattr(mobile, "as_e164") else str(mobile)
     return f"sms:{number}?body={quote(body, safe='')}"
+
+
+def guidance(touch) -> str:
+    """The deck's advice for a life-event touch ("" for other touches)."""
+    if touch.kind in LIFE_EVENT_LABEL_KINDS:
+        key = touch.label or (LifeEvent.Kind.HOSPITALISED if touch.kind == "hospital_visit" else "")
+        advice = LIFE_EVENT_GUIDANCE.get(key)
+        return str(advice) if advice else ""
+    return ""
 
 
 def gift_ideas(kind: str, segment_codes: Iterable[str]) -> list[str]:

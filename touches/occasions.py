@@ -21,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Client, Interaction
+from clients.models import Client
 from clients.occasions import client_rows
 
 from . import festival_occasions  # noqa: F401  (registers the festival kind)
@@ -100,15 +100,11 @@ def cadence_days(scope: BuildScope) -> Coalesce:
 
 def neglected_clients(scope: BuildScope) -> list[QuerySet]:
     """Clients (not prospects) with no interaction for their tier's cadence (`cadence_days`):
-    one touch per silence, on the day it reaches the cadence. Set-based: the cadence is a
+    one touch per silence, on the day it reaches the cadence. Set-based: the last contact is
+    the client's `last_contact_on` (no subquery over the interactions); the cadence is a
     scalar subquery per client, probing the (owner, tier) unique index."""
-    last_contact = Coalesce(
-        Subquery(
-            Interaction.objects.filter(client=OuterRef("pk")).order_by("-date").values("date")[:1]
-        ),
-        TruncDate("created_at"),
-        output_field=DateField(),
-    )
+    # The client's own last contact (kept on the row), else the day they were added.
+    last_contact = Coalesce(F("last_contact_on"), TruncDate("created_at"), output_field=DateField())
     # This agent's touch for the current silence, if one was made. A scalar subquery with
     # LIMIT 1 stays one index probe per silent client; a NOT EXISTS here was planned as a
     # hash anti-join over every neglect touch of every agent, once per batch of agents.

@@ -28,6 +28,7 @@ from .greetings import (
     festival_key,
     gift_ideas,
     greeting_for,
+    guidance,
     kind_label,
     sms_href,
     touch_label,
@@ -227,6 +228,7 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
         )
         touch.gifts = gift_ideas(touch.kind, [s.code for s in touch.segment_list])
         touch.greeting = greeting_for(touch, templates)
+        touch.guidance = guidance(touch)
         touch.sms_href = sms_href(client.mobile, touch.greeting)
         touch.tel_href = f"tel:{client.mobile.as_e164}" if client.mobile else ""
         touch.urls = {

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
 from clients.models import Client, Interaction
-from clients.services import interaction_create
+from clients.services import client_last_contact_refresh, interaction_create
 
 from .festival_occasions import AUDIENCES
 from .festivals import FESTIVALS_BY_KEY
@@ -179,6 +179,7 @@ def festival_done_for_all(
     for touch, interaction in zip(done, interactions, strict=True):
         touch.interaction = interaction
     Touch.objects.bulk_update(done, ["interaction"])
+    client_last_contact_refresh(client_ids=[t.client_id for t in done])
     return updated
 
 
@@ -201,7 +202,11 @@ def touches_reopen_for_source(*, kind: str, source: str, owner_id: int, **kwargs
     interaction_ids = [pk for pk in done.values_list("interaction_id", flat=True) if pk]
     reopened = done.update(status=OPEN, note="", closed_at=None, interaction=None)
     if interaction_ids:
+        clients = set(
+            Interaction.objects.filter(pk__in=interaction_ids).values_list("client_id", flat=True)
+        )
         Interaction.objects.filter(pk__in=interaction_ids).delete()
+        client_last_contact_refresh(client_ids=clients)
     return reopened
 
 
@@ -249,6 +254,7 @@ def touch_reopen(*, touch: Touch) -> bool:
     )
     if updated and interaction_id:
         Interaction.objects.filter(pk=interaction_id, client_id=touch.client_id).delete()
+        client_last_contact_refresh(client_ids=[touch.client_id])
     if updated and was == DONE:
         # An app that kept books on "done" (a promise kept) undoes them.
         touch_reopened_signal.send(

@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Operations")
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the deploy checks)
         from .nightly import register_nightly_step
         from .services import sessions_clear_expired
 

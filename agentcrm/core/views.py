@@ -40,7 +40,7 @@ def healthz(request):
 _PLAIN_ERROR = (
     '<!doctype html><html lang="zh-hans"><head><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1"><title>AgentCRM</title>'
-    '</head><body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'
+    "</head><body>"
     '<h1>{heading}</h1><p>{text}</p><p><a href="/">{back}</a></p></body></html>'
 )
 

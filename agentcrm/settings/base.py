@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -55,15 +56,21 @@ INSTALLED_APPS = [
     "spreadsheets",
     "referrals",
     "touches",
+    "introductions",
+    "campaigns",
     "events",
     "gifts",
+    "handouts",
     "handover",
     "privacy",
+    "discipline",
     # The local and test settings add "demo" (seed_demo) on top; production never loads it.
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -86,6 +93,26 @@ MIDDLEWARE = [
     # Turns a locked-out login into the lockout page; axes wants to be last.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp 4), enforced everywhere (local, test, production): the
+# pages load scripts, styles, fonts and images from this site only and run no inline script,
+# no inline event handler and no style attribute (tests/test_csp.py scans every template).
+# Data for scripts travels in data- attributes or json_script. `data:` images are Bootstrap's
+# own icons (the select arrow, the check marks) inside its stylesheet.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "agentcrm.urls"
 # A refused form token gets the app's own page (in the agent's language, with a way back).
@@ -208,6 +235,12 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Spreadsheet imports (spreadsheets): the largest file accepted and its row limit.
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
+# What reading one file may cost the worker (spreadsheets.reader): a workbook whose zip members
+# would expand past this is refused before it is opened; cells read (empty ones included) and
+# seconds spent on one step are bounded too. Each past its bound is refused with a message.
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=128 * 1024 * 1024)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=5_000_000)
+IMPORT_MAX_SECONDS = env.int("IMPORT_MAX_SECONDS", default=1200)
 
 # Personal data that must not outlive its purpose (PIPL; privacy app, README "Personal data").
 # ID numbers are Fernet-encrypted at rest (agentcrm.core.crypto): the first key of
@@ -264,6 +297,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "agentcrm.core.beat:Scheduler"
+# Spreadsheet imports on a queue of their own, so touch builds, digests and other agents' work
+# never wait behind one agent's upload: every worker command names both queues or runs a
+# worker for each (bin/dev-run; README, Production).
+IMPORT_QUEUE = "imports"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "policies.tasks.import_validate": {"queue": IMPORT_QUEUE},
+    "policies.tasks.import_run": {"queue": IMPORT_QUEUE},
+}
 # Declared here, synced into django-celery-beat's tables by the scheduler, so the
 # schedule is visible (and adjustable) in the admin.
 CELERY_BEAT_SCHEDULE = {

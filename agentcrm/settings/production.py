@@ -34,6 +34,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# A trial of the production settings over plain http on one machine (no TLS proxy yet):
+# PLAIN_HTTP_TRIAL=1 turns off the secure-only cookies, the https redirect and HSTS, which
+# otherwise make signing in impossible over http. Never for real use: `check --deploy` then
+# reports each of them (security.W004, W008, W012, W016) and agentcrm.W001.
+PLAIN_HTTP_TRIAL = env.bool("PLAIN_HTTP_TRIAL", default=False)
+if PLAIN_HTTP_TRIAL:
+    SECURE_SSL_REDIRECT = False
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+    SECURE_HSTS_SECONDS = 0
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = False
 # Lax: the session cookie is not sent with cross-site POSTs (a second line behind CSRF)
 # but still with a plain link into the site from elsewhere.
 SESSION_COOKIE_SAMESITE = "Lax"

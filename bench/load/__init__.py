@@ -11,21 +11,29 @@ on 127.0.0.1, and in the same run the framework's ceiling.
 3. start gunicorn on a free port of 127.0.0.1 with bench.load.settings (production's, minus
    TLS; DEBUG off), sync workers, one more than the cores (see below); time one agent alone
    opening its dashboard (the service time, and the workers' warm-up);
-4. locust, headless: AgentUser × 50 for 60 s (log in once; then dashboard, mark one of its
-   open touches done by htmx, every 5th round the client list; bench/load/locustfile.py),
-   then PingUser × 50 for 20 s on /bench/ping-db, a bare view doing one query;
+   gunicorn is ready when every worker has answered (no fixed wait: up to
+   BENCH_LOAD_READY_SECONDS, 300);
+4. locust, headless: first the ceiling, PingUser × 50 for 20 s on /bench/ping-db, a bare
+   view doing one query, on a server nobody else is using; then AgentUser × 50 for 60 s
+   without think time (log in once; then dashboard, mark one of its open touches done by
+   htmx, every 5th round the client list; bench/load/locustfile.py); then the same agents
+   for 40 s with 3 s of think time between rounds (what agents at work ask of it);
 5. print requests, failures, requests/s, median and p95 per phase and per page from
    locust's CSV, check the server log and the database (each done request answered closed
    one touch and logged one contact), stop gunicorn (also on error, Ctrl-C or SIGTERM; and
    it gets SIGTERM if this process dies), drop the database, and fail if anything went
    wrong: a failed request, an error in the server log, a miscount in the database.
 
-The figures are for a saturated server: no think time, each simulated agent asks again as
-soon as it has its answer, and locust, gunicorn and PostgreSQL share the machine's cores.
+The first agents' figures are for a saturated server: no think time, each simulated agent
+asks again as soon as it has its answer, and locust, gunicorn and PostgreSQL share the
+machine's cores. The last line is `load ratio agents/ceiling: <x>`: the agents' requests/s
+without think time over the one-query view's, the figure to track (the issue's aim: 0.25).
 
 Settings (environment): BENCH_LOAD_SECONDS (60), BENCH_LOAD_CEILING_SECONDS (20),
 BENCH_LOAD_USERS (50), BENCH_LOAD_CLIENTS (300 per agent), BENCH_LOAD_WORKERS (cores + 1),
-BENCH_LOAD_THREADS (1: sync workers; more: gthread), BENCH_LOAD_WAIT (0 s think time),
+BENCH_LOAD_THREADS (1: sync workers; more: gthread), BENCH_LOAD_WAIT (0 s think time in
+the first agents' phase), BENCH_LOAD_THINK (3 s) and BENCH_LOAD_THINK_SECONDS (40; 0 skips
+the phase), BENCH_LOAD_READY_SECONDS (300),
 BENCH_LOAD_DATABASE_URL (the whole URL of the bench's database), BENCH_LOAD_KEEP_DB=1 (keep
 it afterwards). A smoke run: `BENCH_LOAD_SECONDS=10 BENCH_LOAD_CEILING_SECONDS=5 .venv/bin/python
 -m bench.load`.
@@ -84,6 +92,11 @@ def settings_from_env(environ=os.environ) -> dict:
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
         "wait": environ.get("BENCH_LOAD_WAIT", "0"),
+        # The second agents' phase: the same agents reading and thinking between rounds.
+        "think": environ.get("BENCH_LOAD_THINK", "3"),
+        "think_seconds": int(environ.get("BENCH_LOAD_THINK_SECONDS", "40")),
+        # How long gunicorn may take to answer at all (a busy machine imports slowly).
+        "ready_seconds": int(environ.get("BENCH_LOAD_READY_SECONDS", "300")),
         "keep_db": environ.get("BENCH_LOAD_KEEP_DB") == "1",
     }
 
@@ -222,6 +235,8 @@ def _start_gunicorn(env: dict, config: dict, port: int, log: Path) -> subprocess
         f"--chdir={ROOT}",
         "--timeout=30",
         "--graceful-timeout=5",
+        # gunicorn.conf.py (production's) is read too; no recycling in the middle of a phase.
+        "--max-requests=0",
         "--log-level=warning",
     ]
     with log.open("w") as out:
@@ -237,15 +252,27 @@ def _start_gunicorn(env: dict, config: dict, port: int, log: Path) -> subprocess
         )
 
 
-def _wait_ready(process: subprocess.Popen, url: str, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+def _wait_ready(
+    process: subprocess.Popen, url: str, log: Path, *, workers: int = 1, timeout: float = 300
+) -> float:
+    """Wait until gunicorn answers `url` with 200 `workers` times in a row (each worker has
+    imported the project, as far as the port can tell), or fail after `timeout` seconds or
+    when gunicorn exits. Returns the seconds it took. No fixed sleep: a busy machine may take
+    a minute to import Django in every worker, an idle one a second."""
+    began = time.monotonic()
+    deadline = began + timeout
+    answered = 0
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise LoadBenchError(f"gunicorn exited ({process.returncode}):\n{_tail(log)}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
-            if response.status == 200:
-                return
-        time.sleep(0.3)
+        ok = False
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=10) as response:
+            ok = response.status == 200
+        answered = answered + 1 if ok else 0
+        if answered >= workers:
+            return round(time.monotonic() - began, 1)
+        if not ok:
+            time.sleep(0.3)
     raise LoadBenchError(f"gunicorn did not answer {url} within {timeout} s:\n{_tail(log)}")
 
 
@@ -292,8 +319,10 @@ def _stop(process: subprocess.Popen | None) -> None:
         process.wait(timeout=5)
 
 
-def _locust(user_class: str, *, host: str, seconds: int, config: dict, work: Path) -> dict:
-    prefix = work / user_class
+def _locust(
+    user_class: str, *, host: str, seconds: int, config: dict, work: Path, wait: str = "0"
+) -> dict:
+    prefix = work / f"{user_class}-wait{wait}"
     users = config["users"]
     command = [
         str(BIN / "locust"),
@@ -309,9 +338,9 @@ def _locust(user_class: str, *, host: str, seconds: int, config: dict, work: Pat
         "--loglevel=WARNING",
         user_class,
     ]
-    env = dict(os.environ, BENCH_LOAD_AGENTS=str(users), BENCH_LOAD_WAIT=config["wait"])
+    env = dict(os.environ, BENCH_LOAD_AGENTS=str(users), BENCH_LOAD_WAIT=wait)
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    log = work / f"{user_class}.log"
+    log = work / f"{user_class}-wait{wait}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             command,
@@ -431,6 +460,8 @@ def run(*, report, timed=None) -> None:
     if problems:
         raise LoadBenchError(f"load bench ({work}): " + "; ".join(problems))
     shutil.rmtree(work, ignore_errors=True)
+    # The figure to track, last: the agents' throughput (no think time) over the ceiling's.
+    print(f"load ratio agents/ceiling: {config.get('ratio', 0)}", flush=True)
 
 
 def _run(report, *, config: dict, url: str, work: Path, servers: list) -> list[str]:
@@ -453,7 +484,13 @@ def _run(report, *, config: dict, url: str, work: Path, servers: list) -> list[s
     host = f"http://127.0.0.1:{port}"
     server_log = work / "gunicorn.log"
     servers.append(_start_gunicorn(env, config, port, server_log))
-    _wait_ready(servers[-1], f"{host}/bench/ping-db", server_log)
+    ready_s = _wait_ready(
+        servers[-1],
+        f"{host}/bench/ping-db",
+        server_log,
+        workers=config["workers"],
+        timeout=config["ready_seconds"],
+    )
     report(
         "load: gunicorn",
         bind=f"127.0.0.1:{port}",
@@ -462,30 +499,63 @@ def _run(report, *, config: dict, url: str, work: Path, servers: list) -> list[s
         threads=config["threads"],
         cpus=os.cpu_count(),
         settings="bench.load.settings",
+        ready_s=ready_s,
     )
 
     report("load: one agent alone, dashboard", **_alone(host, agent_username(config["users"])))
-    agents = _locust("AgentUser", host=host, seconds=config["seconds"], config=config, work=work)
-    total = agents["total"]
-    report(f"load: {config['users']} agents, {config['seconds']} s", **total)
-    for name in ("dashboard", "touch done", "client list", "login"):
-        if name in agents["by_name"]:
-            report(f"load:   {name}", **agents["by_name"][name])
+    # The ceiling first, on a server nobody else is using: measured after the agents it
+    # would also measure their backlog (requests still queued, the database catching up).
     ceiling = _locust(
         "PingUser", host=host, seconds=config["ceiling_seconds"], config=config, work=work
     )
     report(f"load: ceiling, one-query view, {config['ceiling_seconds']} s", **ceiling["total"])
-    if ceiling["total"]["rps"]:
-        report(
-            "load: agents rps / ceiling rps",
-            ratio=round(total["rps"] / ceiling["total"]["rps"], 3),
+    phases = [ceiling]
+    agents = _locust(
+        "AgentUser",
+        host=host,
+        seconds=config["seconds"],
+        config=config,
+        work=work,
+        wait=config["wait"],
+    )
+    phases.append(agents)
+    total = agents["total"]
+    report(
+        f"load: {config['users']} agents, {config['seconds']} s, {config['wait']} s think time",
+        **total,
+    )
+    for name in ("dashboard", "touch done", "client list", "login"):
+        if name in agents["by_name"]:
+            report(f"load:   {name}", **agents["by_name"][name])
+    if config["think_seconds"] > 0:
+        thinking = _locust(
+            "AgentUser",
+            host=host,
+            seconds=config["think_seconds"],
+            config=config,
+            work=work,
+            wait=config["think"],
         )
+        phases.append(thinking)
+        report(
+            f"load: {config['users']} agents, {config['think_seconds']} s, "
+            f"{config['think']} s think time",
+            **thinking["total"],
+        )
+        for name in ("dashboard", "touch done"):
+            if name in thinking["by_name"]:
+                report(f"load:   {name}", **thinking["by_name"][name])
+    ratio = round(total["rps"] / ceiling["total"]["rps"], 3) if ceiling["total"]["rps"] else 0
+    report("load: agents rps / ceiling rps", ratio=ratio)
+    config["ratio"] = ratio
     _stop(servers[-1])
 
     # Each done answered closed one touch and logged one contact (a round cut short when
     # locust stopped may have closed one more than it counted).
-    done = agents["by_name"].get("touch done", {"requests": 0, "failures": 0})
-    answered = done["requests"] - done["failures"]
+    answered = 0
+    for phase in phases[1:]:
+        done = phase["by_name"].get("touch done", {"requests": 0, "failures": 0})
+        answered += done["requests"] - done["failures"]
     touches_done, contacts = (
         after - before for after, before in zip(_scalars(url, *COUNTS), baseline, strict=True)
     )
@@ -500,12 +570,12 @@ def _run(report, *, config: dict, url: str, work: Path, servers: list) -> list[s
 
     problems = [
         f"{phase['total']['failures']} failed requests: {phase['failures'][:5]}"
-        for phase in (agents, ceiling)
+        for phase in phases
         if phase["total"]["failures"]
     ]
     if errors:
         problems.append("server errors:\n" + "\n".join(errors[:20]))
-    if not answered <= touches_done <= answered + config["users"]:
+    if not answered <= touches_done <= answered + config["users"] * (len(phases) - 1):
         problems.append(f"{touches_done} touches done for {answered} done requests answered")
     if contacts != touches_done:
         problems.append(f"{contacts} contacts logged for {touches_done} touches done")

@@ -28,6 +28,7 @@ def seed(*, agents: int, clients: int, today: datetime.date) -> dict:
     from agentcrm.accounts.models import Team, User
     from agentcrm.core.calendar import month_day_key
     from clients.models import Client, Interaction, birth_md_for
+    from clients.services import client_last_contact_refresh
     from policies.models import Insurer, Policy
     from touches.build import touch_build_now
     from touches.models import Touch
@@ -83,6 +84,7 @@ def seed(*, agents: int, clients: int, today: datetime.date) -> dict:
         ],
         batch_size=2000,
     )
+    client_last_contact_refresh(client_ids=[cid for cid, _owner in ids])
     insurer, _ = Insurer.objects.get_or_create(name="压测保险公司")
     policies = []
     for cid, owner_id in ids[::2]:

@@ -42,6 +42,7 @@ from clients.models import (
     Tag,
     birth_md_for,
 )
+from clients.services import client_last_contact_refresh
 
 if TYPE_CHECKING:  # Faker is imported when a book is built, not with the app registry
     from faker import Faker
@@ -1033,6 +1034,7 @@ class _BookBuilder:
         FamilyMember.objects.bulk_create(self.family)
         CustomDate.objects.bulk_create(self.custom_dates)
         Interaction.objects.bulk_create(self.interactions)
+        client_last_contact_refresh(client_ids=[c.pk for c in self.clients])
         LifeEvent.objects.bulk_create(self.life_events)
         Commitment.objects.bulk_create(self.commitments)
         return len(self.clients)

@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import User
 from agentcrm.core.calendar import solar_in_year
-from clients.models import Client, FamilyMember, LifeEvent
+from clients.models import Client, FamilyMember, Gender, LifeEvent
 from policies import dates
 from policies.models import (
     Beneficiary,
@@ -270,6 +270,16 @@ BENEFICIARY_RELATION = {
 }
 
 
+# What a prospect buys first (`first_sale`): protection, mostly critical illness and medical.
+SALE_PRODUCTS = ("paf", "xhjk", "tklx", "tplb", "gsf", "gsyw")
+
+
+def sales_desk(agent: User, *, today: date, seed: str):
+    """Sells first policies to the agent's prospects (`first_sale`) for the later demo steps,
+    with its own seeded generator."""
+    return _PolicyBook(agent, today=today, seed=seed)
+
+
 def seed_agent_policies(agent: User, today: date) -> int:
     """The demo step: the agent's new book gets its policies. Returns how many."""
     return _PolicyBook(agent, today=today).build()
@@ -313,9 +323,9 @@ def _shares(count: int) -> list[Decimal]:
 
 
 class _PolicyBook:
-    def __init__(self, agent: User, *, today: date):
+    def __init__(self, agent: User, *, today: date, seed: str = "agentcrm-demo-policies"):
         self.agent, self.today = agent, today
-        self.rng = random.Random(f"agentcrm-demo-policies:{agent.username}")
+        self.rng = random.Random(f"{seed}:{agent.username}")
         self.insurers = {
             name: Insurer.objects.get_or_create(name=name, defaults={"grace_days": days})[0]
             for name, days in INSURERS.items()
@@ -849,6 +859,37 @@ class _PolicyBook:
             needs=needs,
             follow_ups=[(follow_up, today + timedelta(days=3))],
         )
+
+    # -- a prospect who bought -----------------------------------------------------------
+
+    def first_sale(self, holder: Client, *, application: date) -> Policy:
+        """The first policy of a prospect who bought: applied on `application`, in force a
+        week or two later (still with the insurer when that is in the last fortnight). The
+        application form gave a birth date and gender when the book had none."""
+        rng, today = self.rng, self.today
+        changed = ["stage"]
+        if holder.gender not in (Gender.FEMALE, Gender.MALE):
+            holder.gender = rng.choice([Gender.FEMALE, Gender.MALE])
+            changed.append("gender")
+        if holder.birth_date is None:
+            holder.birth_date = application - timedelta(days=rng.randint(26 * 365, 48 * 365))
+            changed.append("birth_date")
+        holder.stage = Client.Stage.CLIENT
+        holder.save(update_fields=changed)
+        age = self.age(holder, application)
+        fitting = [k for k in SALE_PRODUCTS if PRODUCTS[k].ages[0] <= age <= PRODUCTS[k].ages[1]]
+        key = rng.choices(fitting, weights=[PRODUCTS[k].weight for k in fitting])[0]
+        effective = application + timedelta(days=rng.randint(5, 15))
+        if effective >= today - timedelta(days=15):  # underwriting, or not delivered yet
+            return self.policy(
+                holder,
+                key,
+                effective=max(effective, today + timedelta(days=rng.randint(1, 10))),
+                application=application,
+                status=Status.PENDING,
+                frequency=ANNUAL,
+            )
+        return self.policy(holder, key, effective=effective, application=application)
 
     # -- everyone else -----------------------------------------------------------------
 

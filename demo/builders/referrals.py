@@ -31,6 +31,7 @@ every date from `today`. With T for today, each agent has:
 
 from __future__ import annotations
 
+import math
 import random
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
@@ -67,8 +68,15 @@ from .clients import (
     _mobile,
     _person_name,
 )
+from .conversion import Quota
+from .policies import sales_desk
 
 REQUESTS_PER_YEAR = 18
+# The deck's study: referrals close at about 40%, in a few weeks (days from the names given
+# to the application).
+# A touch above it: the names of the last fortnight cannot have closed yet.
+REFERRAL_RATE = 0.42
+CLOSE_DAYS = (12, 55)
 NAMES_SHARE = 0.7  # of the requests that gave names
 YEAR = 365
 
@@ -167,6 +175,8 @@ class _ReferralBook:
         self.refusals = self.rng.randrange(len(RefusalReason.values))
         self.referrals: list[Referral] = []
         self.reports_due = 0  # report-backs whose deadline has passed, counted as made
+        self.pending: list[Referral] = []  # referrals whose pipeline is still to be played
+        self.sales = sales_desk(agent, today=today, seed="agentcrm-demo-referral-sales")
 
     # -- who ---------------------------------------------------------------------------
 
@@ -434,6 +444,32 @@ class _ReferralBook:
         if referral.stage != Stage.NEW and rng.random() < 0.3:
             self.thank(referral, min(given + timedelta(days=rng.randint(2, 12)), self.last()))
 
+    def play_pipelines(self) -> None:
+        """Every pipeline, oldest referral first. A referred prospect who has no policy buys
+        one when the book's referrals have fallen below the deck's rate (about 40%, a
+        `Quota` over the referrals in the order they were given): applied some weeks after
+        the names were given, then won with that policy."""
+        quota = Quota(REFERRAL_RATE)
+        for referral in sorted(self.pending, key=lambda r: (r.given_on, r.pk)):
+            referred = referral.referred
+            policy = self.first_policy(referred)
+            closes = (
+                policy is None
+                and self.contactable(referred)
+                and referral.given_on <= self.today - timedelta(days=CLOSE_DAYS[0])
+                and quota.due()
+            )
+            if closes:
+                days = self.rng.randint(*CLOSE_DAYS)
+                application = min(
+                    referral.given_on + timedelta(days=days), self.today - timedelta(days=2)
+                )
+                policy = self.sales.first_sale(referred, application=application)
+                self.policies[referred.pk].append(policy)
+            quota.count(won=policy is not None)
+            self.pipeline(referral)
+        self.pending = []
+
     def pipeline(self, referral: Referral) -> None:
         referred = referral.referred
         given = referral.given_on
@@ -505,7 +541,39 @@ class _ReferralBook:
                 self.backdate(referrals, given)
             linked.append(client)
             for referral in referrals:
-                self.pipeline(referral)
+                self.pending.append(referral)
+
+    def earlier_years(self) -> None:
+        """Names given before the past year who never bought (the book holds only that
+        time's buyers): enough that those years, too, convert at about the deck's rate. Each
+        was contacted, sometimes met, then lost."""
+        rng, cutoff = self.rng, self.today - timedelta(days=YEAR)
+        old = [r for r in self.pending if r.given_on <= cutoff]
+        if not old:
+            return
+        won = sum(self.first_policy(r.referred) is not None for r in old)
+        start = min(r.given_on for r in old)
+        for _n in range(max(math.ceil(won / REFERRAL_RATE) - len(old), 0)):
+            given = start + timedelta(days=rng.randint(0, (cutoff - start).days))
+            referrer = self.root_referrer()
+            context, _policy = self.context_and_policy(referrer, given)
+            referral = referral_create(
+                owner=self.agent,
+                referrer=referrer,
+                person=self.person(),
+                given_on=given,
+                context=context,
+                by=self.agent,
+            )
+            self.backdate([referral], given)
+            day = given + timedelta(days=rng.randint(1, 9))
+            self.feedback(self.step(referral, Stage.CONTACTED, day))
+            if rng.random() < 0.5:
+                day += timedelta(days=rng.randint(3, 14))
+                self.feedback(self.step(referral, Stage.MET, day))
+            day += timedelta(days=rng.randint(5, 30))
+            lost = self.step(referral, Stage.LOST, day, lost_reason=rng.choice(LOST_REASONS))
+            self.feedback(lost)
 
     # -- a year of asking ----------------------------------------------------------------
 
@@ -522,7 +590,7 @@ class _ReferralBook:
             if start < today - timedelta(days=10):
                 on = start + timedelta(days=rng.randint(0, (today - start).days - 10))
                 for referral in self.ask(deepest, on, self.new_names(1, 2)):
-                    self.pipeline(referral)
+                    self.pending.append(referral)
         total = max(REQUESTS_PER_YEAR, self.asked + 8)
         refusals = round(total * (1 - NAMES_SHARE))
         extra = total - self.asked - 1  # the last one is the fresh request below
@@ -565,7 +633,7 @@ class _ReferralBook:
                     on = min(self.referred_on[client.pk] + timedelta(days=7), self.last())
                 referrals = self.ask(client, on, people, context=context, policy=policy)
             for referral in referrals:
-                self.pipeline(referral)
+                self.pending.append(referral)
 
     def fresh(self) -> None:
         """Asked on T-6: one prospect contacted on T-5 and met yesterday, neither reported
@@ -588,6 +656,8 @@ class _ReferralBook:
         if not self.roots():
             return 0
         self.link_book()
+        self.earlier_years()
         self.ask_around()
+        self.play_pipelines()
         self.fresh()
         return len(self.referrals)

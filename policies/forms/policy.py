@@ -135,7 +135,12 @@ class PolicyForm(forms.ModelForm):
         )
         members.widget.choices = members.choices
         self.holder_for_pickers = holder
-        self.fields["insurer"].queryset = Insurer.objects.all()
+        self.fields["insurer"].queryset = Insurer.objects.visible_to(owner)
+        self.fields["sold_by_others"].label = _("Sold by another agent or company (保单托管)")
+        self.fields["sold_by_others"].help_text = _(
+            "Kept for the family's cover, dates and reminders; never counted in your own "
+            "sales, premium won or referral wins."
+        )
         self.fields["cooling_off_end"].help_text = _(
             "Leave empty to count 15 days from the receipt date."
         )

@@ -106,3 +106,9 @@ def formset_rows(formset) -> list:
         for f in formset.forms
         if f.cleaned_data and not f.cleaned_data.get("DELETE", False)
     ]
+
+
+def formset_known(formset) -> set[int]:
+    """The ids of the stored rows the formset was shown: the service deletes a stored row
+    only if it is among them (one added meanwhile in another tab is kept)."""
+    return {f.instance.pk for f in formset.initial_forms if f.instance.pk}

@@ -17,8 +17,22 @@ from clients.models import Client, FamilyMember
 DEFAULT_GRACE_DAYS = 60
 
 
+class InsurerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "InsurerQuerySet":
+        """The insurers `user` may pick and see: the confirmed ones, and those not confirmed
+        yet that their own data names (added by their import, or on a policy of theirs)."""
+        return self.filter(
+            models.Q(confirmed=True)
+            | models.Q(added_by=user)
+            | models.Q(pk__in=Policy.objects.filter(owner=user).values("insurer_id"))
+        )
+
+
 class Insurer(models.Model):
-    """An insurance company. Shared by all agents: it carries no client data."""
+    """An insurance company. Shared by all agents once an administrator confirmed it: it
+    carries no client data. One an import brought in (a name the agent's file spelled) is
+    that agent's alone until then, so a typo or an agent's private note never shows up in
+    every team's lists."""
 
     name = models.CharField(pgettext_lazy("thing", "name"), max_length=100, unique=True)
     grace_days = models.PositiveSmallIntegerField(
@@ -26,6 +40,21 @@ class Insurer(models.Model):
         default=DEFAULT_GRACE_DAYS,
         help_text=_("Days after a missed premium before the policy lapses."),
     )
+    confirmed = models.BooleanField(
+        _("confirmed"),
+        default=True,
+        help_text=_("Confirmed insurers are offered to every agent."),
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = InsurerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("insurer")

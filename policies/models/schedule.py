@@ -5,6 +5,7 @@ import re
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .policy import Policy
 
@@ -26,6 +27,8 @@ class Beneficiary(models.Model):
     name = models.CharField(_("name"), max_length=100)
     relation = models.CharField(_("relation to insured"), max_length=16, choices=Relation)
     share = models.DecimalField(_("share (%)"), max_digits=5, decimal_places=2)
+    # Audit trail, shown on the policy page with the policy's own.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("beneficiary")
@@ -84,6 +87,8 @@ class Rider(models.Model):
     start_date = models.DateField(_("start"))
     expiry_date = models.DateField(_("expiry"), db_index=True)
     yearly_renewable = models.BooleanField(_("renewed yearly"), default=False)
+    # Audit trail, shown on the policy page with the policy's own.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("rider")

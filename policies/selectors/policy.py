@@ -19,7 +19,7 @@ from clients.models import Client, FamilyMember
 from clients.selectors import clients_for_user, phone_digits_q
 
 from .. import dates
-from ..models import Insurer, Policy, Rider
+from ..models import Beneficiary, Insurer, Policy, Rider
 
 # The cover types the client page summarises, in the order shown.
 SUMMARY_TYPES = (
@@ -264,9 +264,11 @@ class PolicyFilter(ListFilterSet):
         model = Policy
         fields = []
 
-    def __init__(self, data=None, queryset=None, *, today: date | None = None, **kwargs):
+    def __init__(self, data=None, queryset=None, *, today: date | None = None, user=None, **kwargs):
         super().__init__(data, queryset, **kwargs)
         self.today = today or timezone.localdate()
+        # Only the insurers the agent may see (Insurer.objects.visible_to).
+        self.filters["insurer"].queryset = Insurer.objects.visible_to(user)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(
@@ -294,7 +296,7 @@ def policy_list(
     qs = policies_for_user(user=user).select_related(
         "insurer", "holder", "insured_client", "insured_member"
     )
-    return PolicyFilter(filters, queryset=qs, today=today).qs
+    return PolicyFilter(filters, queryset=qs, today=today, user=user).qs
 
 
 def policy_list_rows(policies: list[Policy], *, today: date) -> list[Policy]:
@@ -309,5 +311,18 @@ def policy_list_rows(policies: list[Policy], *, today: date) -> list[Policy]:
 
 
 def policy_audit_history(*, policy: Policy) -> list[HistoryEntry]:
-    """The last changes to the policy's own fields (its status has its own history)."""
-    return history_entries(sources=[HistorySource(records=policy.history.all())])
+    """The last changes to the policy's own fields (its status has its own history), its
+    riders and its beneficiaries (deleted ones included)."""
+    return history_entries(
+        sources=[
+            HistorySource(records=policy.history.all()),
+            HistorySource(
+                records=Rider.history.filter(policy_id=policy.pk),
+                subject=lambda record: _("Rider %(name)s") % {"name": record.name},
+            ),
+            HistorySource(
+                records=Beneficiary.history.filter(policy_id=policy.pk),
+                subject=lambda record: _("Beneficiary %(name)s") % {"name": record.name},
+            ),
+        ]
+    )

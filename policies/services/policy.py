@@ -7,7 +7,7 @@ Validation errors are raised as django ValidationError keyed by field (or `benef
 `riders`, `status`), so a form can show each message beside the input it concerns.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -51,6 +51,8 @@ EDITABLE_FIELDS = (
     "delivery_date",
     "receipt_signed_date",
     "cooling_off_end",
+    "sold_by_others",
+    "sold_through",
     "notes",
 )
 
@@ -169,22 +171,58 @@ def _policy_validate(
         raise ValidationError(errors)
 
 
+def _children_with_unknown(
+    existing, given: Sequence | None, known: Collection[int] | None
+) -> list | None:
+    """The set to store: the rows given plus, when `known` names the rows the caller's form
+    was shown, the stored rows it never knew (added meanwhile elsewhere): never dropped."""
+    if given is None:
+        return None
+    given = list(given)
+    if known is None:
+        return given
+    listed = {row.pk for row in given if row.pk}
+    return given + [row for row in existing if row.pk not in known and row.pk not in listed]
+
+
+def _rows_store(*, policy: Policy, model, stored, rows: Sequence) -> None:
+    """Make the policy's rows of `model` these: changed ones saved, new ones added, the
+    others deleted, one by one so each step is in the audit history."""
+    stored = {row.pk: row for row in stored}
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname not in ("id",)]
+    kept = set()
+    for row in rows:
+        row.policy = policy
+        before = stored.get(row.pk) if row.pk else None
+        if before is None:
+            row.pk = None
+            row.save()
+        elif any(getattr(before, name) != getattr(row, name) for name in fields):
+            row.save()
+        kept.add(row.pk)
+    for pk, row in stored.items():
+        if pk not in kept:
+            row.delete()
+
+
 def _policy_children_replace(
     *, policy: Policy, beneficiaries: Sequence[Beneficiary] | None, riders: Sequence[Rider] | None
 ) -> None:
-    """Replace the inline rows given; None leaves that set untouched."""
+    """Store the inline rows given; None leaves that set untouched."""
     if beneficiaries is not None:
-        policy.beneficiaries.all().delete()
-        for b in beneficiaries:
-            b.pk, b.policy = None, policy
-        Beneficiary.objects.bulk_create(beneficiaries)
+        _rows_store(
+            policy=policy,
+            model=Beneficiary,
+            stored=Beneficiary.objects.filter(policy=policy),
+            rows=beneficiaries,
+        )
     if riders is not None:
-        policy.riders.all().delete()
         for r in riders:
-            r.pk, r.policy = None, policy
             # A cover type left empty is read from the name (附加住院医疗 → medical).
             r.policy_type = r.policy_type or rider_type_from_name(r.name)
-        Rider.objects.bulk_create(riders)
+        _rows_store(
+            policy=policy, model=Rider, stored=Rider.objects.filter(policy=policy), rows=riders
+        )
 
 
 def policy_premium_refresh(*, policy: Policy) -> Policy:
@@ -228,6 +266,8 @@ def policy_create(
     cooling_off_end: date | None = None,
     status: str = Status.PENDING,
     notes: str = "",
+    sold_by_others: bool = False,
+    sold_through: str = "",
     beneficiaries: Sequence[Beneficiary] = (),
     riders: Sequence[Rider] = (),
     by: User | None = None,
@@ -273,6 +313,9 @@ def policy_create(
         cooling_off_end=cooling_off_end,
         status=status,
         notes=notes,
+        sold_by_others=sold_by_others,
+        # The other agent or company means nothing on a policy the agent sold.
+        sold_through=sold_through.strip() if sold_by_others else "",
         premium_paid_to=premium_paid_to,
     )
     beneficiaries, riders = list(beneficiaries), list(riders)
@@ -299,10 +342,16 @@ def policy_update(
     policy: Policy,
     beneficiaries: Sequence[Beneficiary] | None = None,
     riders: Sequence[Rider] | None = None,
+    beneficiaries_known: Collection[int] | None = None,
+    riders_known: Collection[int] | None = None,
     **changes: Any,
 ) -> Policy:
     """Change the fields given (see EDITABLE_FIELDS) and, when given, replace the
-    beneficiaries or riders. A new receipt date moves a cooling-off end not given with it."""
+    beneficiaries or riders. A new receipt date moves a cooling-off end not given with it.
+
+    `riders_known` / `beneficiaries_known`: the ids of the rows the caller's form showed.
+    A stored row not among them was added after the form was opened and is kept: only a
+    row the form knew and left out is deleted."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"policy_update cannot change {sorted(unknown)}")
@@ -311,6 +360,8 @@ def policy_update(
     first_period = _first_period_paid_to(locked)
     for name, value in changes.items():
         setattr(locked, name, value)
+    if not locked.sold_by_others:
+        locked.sold_through = ""
     if locked.premium_paid_to is not None and locked.premium_paid_to == first_period:
         # Paid at issue: still the first period when the effective date or frequency moves.
         locked.premium_paid_to = _first_period_paid_to(locked)
@@ -320,8 +371,10 @@ def policy_update(
         locked.cooling_off_end = dates.cooling_off_end(receipt_signed=receipt) if derive else None
     if locked.payment_frequency == Policy.Frequency.SINGLE:
         locked.payment_term_years = 1
-    beneficiaries = list(beneficiaries) if beneficiaries is not None else None
-    riders = list(riders) if riders is not None else None
+    beneficiaries = _children_with_unknown(
+        Beneficiary.objects.filter(policy=locked), beneficiaries, beneficiaries_known
+    )
+    riders = _children_with_unknown(Rider.objects.filter(policy=locked), riders, riders_known)
     _policy_validate(policy=locked, beneficiaries=beneficiaries, riders=riders)
     locked.save()
     _policy_children_replace(policy=locked, beneficiaries=beneficiaries, riders=riders)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from agentcrm.core import versions
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.http import id_param
 from agentcrm.core.lists import list_page
@@ -22,7 +23,7 @@ from touches.registry import POLICY_PART_COLUMNS, policy_parts
 
 from .. import dates, selectors, services
 from ..forms.policy import PolicyForm, StatusChangeForm, client_label, member_label
-from ..forms.schedule import BeneficiaryFormSet, RiderFormSet, formset_rows
+from ..forms.schedule import BeneficiaryFormSet, RiderFormSet, formset_known, formset_rows
 from ..models import Policy
 from .sections import detail_sections
 
@@ -33,7 +34,7 @@ def policy_list(request):
         request,
         selectors.policy_list(user=request.user, filters=request.GET, today=today),
         "policies/policy_list.html",
-        context={"form": selectors.PolicyFilter(request.GET).form},
+        context={"form": selectors.PolicyFilter(request.GET, user=request.user).form},
         decorate=partial(selectors.policy_list_rows, today=today),
     )
 
@@ -81,36 +82,83 @@ def _policy_form_page(request, policy: Policy | None = None):
         if holder:
             initial = {"holder": holder.pk, "insured_client": holder.pk}
     data = request.POST or None
-    form = PolicyForm(data, instance=policy, owner=request.user, initial=initial)
-    parent = policy or Policy()
-    riders = RiderFormSet(data, instance=parent, prefix="riders")
-    beneficiaries = BeneficiaryFormSet(data, instance=parent, prefix="beneficiaries")
+    form, riders, beneficiaries = _policy_forms(request, policy, data, initial)
+    version = versions.opened(
+        request, instance=policy, related=EDITED_PARTS, fields=PolicyForm._meta.fields
+    )
     if request.method == "POST":
-        if form.is_valid() and riders.is_valid() and beneficiaries.is_valid():
-            try:
-                with transaction.atomic():
-                    kwargs = form.service_kwargs()
-                    rows = {
-                        "riders": formset_rows(riders),
-                        "beneficiaries": formset_rows(beneficiaries),
-                    }
-                    if policy is None:
-                        saved = services.policy_create(
-                            owner=request.user, by=request.user, **rows, **kwargs
-                        )
-                    else:
-                        saved = services.policy_update(policy=policy, **rows, **kwargs)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Saved policy %(number)s.") % {"number": saved.number})
-                return redirect("policies:detail", pk=saved.pk)
+        with transaction.atomic():  # the version checked and the save under one lock
+            current = policy and versions.stale(
+                request, instance=policy, related=EDITED_PARTS, fields=PolicyForm._meta.fields
+            )
+            if current:
+                return _policy_conflict(request, policy, current, form, riders, beneficiaries)
+            saved = _policy_save(request, policy, form, riders, beneficiaries)
+        if saved is not None:
+            messages.success(request, _("Saved policy %(number)s.") % {"number": saved.number})
+            return redirect("policies:detail", pk=saved.pk)
         messages.error(request, _("Nothing was saved: please correct the errors below."))
     return render(
         request,
         "policies/policy_form.html",
-        {"form": form, "riders": riders, "beneficiaries": beneficiaries, "policy": policy},
+        {
+            "form": form,
+            "riders": riders,
+            "beneficiaries": beneficiaries,
+            "policy": policy,
+            "version": version,
+        },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _policy_save(request, policy, form, riders, beneficiaries) -> Policy | None:
+    """The policy saved through the services, or None with the errors put on the form."""
+    if not (form.is_valid() and riders.is_valid() and beneficiaries.is_valid()):
+        return None
+    try:
+        with transaction.atomic():
+            kwargs = form.service_kwargs()
+            rows = {"riders": formset_rows(riders), "beneficiaries": formset_rows(beneficiaries)}
+            if policy is None:
+                return services.policy_create(owner=request.user, by=request.user, **rows, **kwargs)
+            return services.policy_update(
+                policy=policy,
+                riders_known=formset_known(riders),
+                beneficiaries_known=formset_known(beneficiaries),
+                **rows,
+                **kwargs,
+            )
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
+
+
+# What the policy form changes besides the policy: its version covers these too.
+EDITED_PARTS = ("riders", "beneficiaries")
+
+
+def _policy_forms(request, policy, data=None, initial=None):
+    form = PolicyForm(data, instance=policy, owner=request.user, initial=initial or {})
+    parent = policy or Policy()
+    riders = RiderFormSet(data, instance=parent, prefix="riders")
+    beneficiaries = BeneficiaryFormSet(data, instance=parent, prefix="beneficiaries")
+    return form, riders, beneficiaries
+
+
+def _policy_conflict(request, policy, current, form, riders, beneficiaries):
+    fresh = selectors.get_policy_for_user(user=request.user, pk=policy.pk)
+    stored = _policy_forms(request, fresh)
+    return versions.conflict_page(
+        request,
+        current=current,
+        forms_pairs=[(stored[0], form)],
+        formset_pairs=[
+            (stored[1], riders, _("Riders")),
+            (stored[2], beneficiaries, _("Beneficiaries")),
+        ],
+        title=_("Edit policy %(number)s") % {"number": fresh.number},
+        back_url=reverse("policies:detail", args=[policy.pk]),
     )
 
 

@@ -8,12 +8,15 @@ form and status 400, nothing written (`policy.refused`).
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from agentcrm.core import versions
 from agentcrm.core.forms import add_service_errors
 
 from .. import selectors, services
@@ -94,24 +97,44 @@ def _get_payout(request, pk: int, payout_pk: int) -> Payout:
     return get_object_or_404(Payout.objects.filter(policy=policy), pk=payout_pk)
 
 
+PAYOUT_FIELDS = ("date", "amount", "kind")
+
+
 def payout_edit(request, pk: int, payout_pk: int):
     payout = _get_payout(request, pk, payout_pk)
-    initial = {"date": payout.date, "amount": payout.amount, "kind": payout.kind}
-    form = PayoutForm(request.POST or None, initial=initial)
+
+    def form_for(record, data=None):
+        return PayoutForm(data, initial={name: getattr(record, name) for name in PAYOUT_FIELDS})
+
+    form = form_for(payout, request.POST or None)
+    version = versions.opened(request, instance=payout, fields=PAYOUT_FIELDS)
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.payout_update(payout=payout, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Payout saved."))
-                return back(payout.policy, "payouts")
+        with transaction.atomic():  # the version checked and the save under one lock
+            current = versions.stale(request, instance=payout, fields=PAYOUT_FIELDS)
+            if current:
+                return versions.conflict_page(
+                    request,
+                    current=current,
+                    forms_pairs=[(form_for(_get_payout(request, pk, payout_pk)), form)],
+                    title=_("Edit payout"),
+                    back_url=reverse("policies:detail", args=[pk]),
+                )
+            saved = False
+            if form.is_valid():
+                try:
+                    services.payout_update(payout=payout, **form.cleaned_data)
+                except ValidationError as exc:
+                    add_service_errors(form, exc)
+                else:
+                    saved = True
+        if saved:
+            messages.success(request, _("Payout saved."))
+            return back(payout.policy, "payouts")
         messages.error(request, _("Nothing was saved: please correct the errors below."))
     return render(
         request,
         "policies/payout_form.html",
-        {"form": form, "payout": payout, "policy": payout.policy},
+        {"form": form, "payout": payout, "policy": payout.policy, "version": version},
         status=400 if request.method == "POST" else 200,
     )
 

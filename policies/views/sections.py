@@ -28,10 +28,12 @@ def detail_sections(*, policy: Policy, today: date) -> dict[str, Any]:
         "pay_form": PremiumPaymentForm(
             payable=premiums.payable,
             initial={"due_date": next_payable, "paid_on": today, "amount": policy.premium},
+            auto_id="pay_%s",  # each form of the page its own ids (labels point at its fields)
         ),
-        "status_form": StatusChangeForm(policy=policy),
-        "payout_add_form": PayoutForm(initial={"kind": Payout.Kind.SURVIVAL}),
+        "status_form": StatusChangeForm(policy=policy, auto_id="status_%s"),
+        "payout_add_form": PayoutForm(initial={"kind": Payout.Kind.SURVIVAL}, auto_id="payout_%s"),
         "payout_generate_form": PayoutGenerateForm(
-            initial={"pattern": PayoutPattern.EVERY_N_YEARS, "kind": Payout.Kind.SURVIVAL}
+            initial={"pattern": PayoutPattern.EVERY_N_YEARS, "kind": Payout.Kind.SURVIVAL},
+            auto_id="payouts_%s",
         ),
     }

@@ -11,7 +11,8 @@ Premium won. A person's premium won is the annualised premium of the policies th
 single premium counted once) whose status counts as business won (`WON_STATUSES`): issued and
 not undone — in force, grace period, reinstated, paid-up, and the ones that ran their course
 (matured, terminated by a claim). Pending applications are not won yet; lapsed and surrendered
-policies were lost again, so they are left out.
+policies were lost again, so they are left out. Policies sold by others (保单托管) never count:
+every figure here is the agent's own (`Policy.objects.own()`).
 """
 
 import datetime
@@ -30,7 +31,7 @@ from django.db.models import (
     Q,
     Subquery,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from agentcrm.accounts.models import User
@@ -89,6 +90,8 @@ def _won_by_holder_sql(*, owner_id: int, holders_sql: str = "", period=None) -> 
         f"SELECT p.holder_id, COUNT(*) AS policies,"
         f" SUM(p.premium * CASE p.payment_frequency {cases} ELSE 1 END) AS premium"
         f" FROM {_POLICY} p WHERE p.owner_id = %s AND p.status IN ({statuses})"
+        # Policies sold by others (保单托管) are the family's, not the agent's business won.
+        " AND NOT p.sold_by_others"
     )
     params += [owner_id, *(str(s) for s in WON_STATUSES)]
     if holders_sql:
@@ -356,7 +359,162 @@ def influence_centres(
     effect in it (whenever the person was referred); rows with nothing in the period are
     left out unless marked. Candidates for the appreciation event: the top INFLUENCE_TOP_N
     by people (then premium) with at least INFLUENCE_MIN_PEOPLE, and every marked client;
-    archived clients are never candidates. One query."""
+    archived clients are never candidates. One query, then one pass in Python linear in
+    the book (`_influence_figures`)."""
+    figures = _influence_figures(owner_id=user.pk, start=start, end=end)
+    if figures is None:  # a chain deeper than MAX_LEVELS (corrupt data): the bounded walk
+        figures = _influence_figures_by_pairs(owner_id=user.pk, start=start, end=end)
+    rows = [
+        InfluenceRow(
+            client_id=row[0],
+            name=row[1],
+            stage=row[2],
+            is_influence_centre=bool(row[3]),
+            archived=row[4] is not None,
+            people=int(row[5]),
+            direct=int(row[6]),
+            policies=int(row[7]),
+            premium=_money(row[8]),
+            deepest=int(row[9]),
+        )
+        for row in figures
+    ]
+    if start or end:
+        rows = [r for r in rows if r.people or r.policies or r.is_influence_centre]
+    top = sorted(
+        (r for r in rows if not r.archived and r.people >= INFLUENCE_MIN_PEOPLE),
+        key=INFLUENCE_SORTS["people"],
+    )[:INFLUENCE_TOP_N]
+    chosen = {r.client_id for r in top}
+    for row in rows:
+        row.candidate = not row.archived and (row.client_id in chosen or row.is_influence_centre)
+    rows.sort(key=INFLUENCE_SORTS.get(sort, INFLUENCE_SORTS["people"]))
+    for rank, row in enumerate(rows, start=1):
+        row.rank = rank
+    return rows
+
+
+# The influence ranking's one query: the edges below an agent's referrers (their own
+# referrals, and every referral below the people those reached, whoever's they are, as the
+# chain page walks them), each with the won policies of the person referred; then, tagged
+# "c", the agent's clients the ranking lists (referrers of theirs, and the marked). UNION in
+# the walk: an edge met both as one of the agent's and below another is one row (its `own`
+# kept by the MAX), and a corrupt cycle ends.
+INFLUENCE_SQL = f"""
+WITH RECURSIVE edges(referrer_id, referred_id, given_on, own) AS (
+    SELECT referrer_id, referred_id, given_on, 1 FROM {Referral._meta.db_table}
+    WHERE owner_id = %s
+    UNION
+    SELECT r.referrer_id, r.referred_id, r.given_on, 0
+    FROM {Referral._meta.db_table} r JOIN edges ON r.referrer_id = edges.referred_id
+),
+won AS ({{won}}),
+e AS (
+    SELECT referrer_id, referred_id, given_on, MAX(own) AS own FROM edges
+    GROUP BY referrer_id, referred_id, given_on
+)
+SELECT 'e', e.referrer_id, e.referred_id, e.given_on, e.own, won.policies, won.premium,
+    NULL, NULL, NULL, NULL
+FROM e LEFT JOIN won ON won.holder_id = e.referred_id
+UNION ALL
+SELECT 'c', c.id, NULL, NULL, NULL, NULL, NULL, c.name, c.stage, c.is_influence_centre,
+    c.archived_at
+FROM {_CLIENT} c
+WHERE c.owner_id = %s
+    AND (c.is_influence_centre OR c.id IN (SELECT referrer_id FROM e WHERE own = 1))
+"""
+
+
+def _influence_figures(*, owner_id: int, start, end) -> list[tuple] | None:
+    """The influence ranking's rows (client id, name, stage, marked, archived at, people,
+    direct, policies, premium, deepest), in time linear in the book: one query reads each
+    edge once with the won policies of the person it reached (INFLUENCE_SQL), then each
+    person's subtree figures come from their children's, in one pass from the leaves up
+    (a person has one referrer: the chains are a forest). Where every root's whole chain was
+    a row per (root, person below) pair, a line of 1,000 people was 500,500 rows. None when
+    a chain is deeper than MAX_LEVELS or loops (only corrupt data), where the bounded walk
+    of `_influence_figures_by_pairs` applies."""
+    won_sql, won_params = _won_by_holder_sql(
+        owner_id=owner_id, period=(start, end) if (start or end) else None
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(INFLUENCE_SQL.replace("{won}", won_sql), [owner_id, *won_params, owner_id])
+        rows = cursor.fetchall()
+    children: dict[int, list[int]] = {}
+    given: dict[int, datetime.date] = {}
+    own_children: dict[int, list[int]] = {}
+    won: dict[int, tuple[int, Decimal]] = {}
+    clients = []
+    for tag, referrer, referred, given_on, own, policies, premium, *client in rows:
+        if tag == "c":
+            name, stage, marked, archived_at = client
+            clients.append((referrer, name, stage, marked, archived_at))
+            continue
+        children.setdefault(referrer, []).append(referred)
+        given[referred] = given_on
+        if own:
+            own_children.setdefault(referrer, []).append(referred)
+        if policies:
+            won[referred] = (int(policies), _money(premium))
+
+    def counted(person: int) -> int:
+        day = given[person]
+        return int((start is None or day >= start) and (end is None or day <= end))
+
+    # Post-order without recursion (a line 1,000 deep): each person's figures over everyone
+    # below them: (people counted, policies, premium, height).
+    below: dict[int, tuple[int, int, Decimal, int]] = {}
+    zero = Decimal("0.00")
+    open_: set[int] = set()  # on the current path: met again, it is a cycle (corrupt data)
+    for top in own_children:
+        stack = [(top, False)]
+        while stack:
+            person, expanded = stack.pop()
+            if person in below:
+                continue
+            kids = children.get(person, ())
+            if not expanded and kids:
+                if person in open_:
+                    return None
+                open_.add(person)
+                stack.append((person, True))
+                stack.extend((kid, False) for kid in kids if kid not in below)
+                continue
+            open_.discard(person)
+            people = policies = height = 0
+            premium = zero
+            for kid in kids:
+                if kid not in below:  # a cycle (corrupt data): leave it to the bounded walk
+                    return None
+                k_people, k_policies, k_premium, k_height = below[kid]
+                k_won = won.get(kid, (0, zero))
+                people += counted(kid) + k_people
+                policies += k_won[0] + k_policies
+                premium += k_won[1] + k_premium
+                height = max(height, 1 + k_height)
+            below[person] = (people, policies, premium, height)
+    roots: dict[int, tuple] = {}
+    for root, kids in own_children.items():
+        people = direct = policies = deepest = 0
+        premium = zero
+        for kid in kids:
+            k_people, k_policies, k_premium, k_height = below[kid]
+            k_won = won.get(kid, (0, zero))
+            people += counted(kid) + k_people
+            direct += counted(kid)
+            policies += k_won[0] + k_policies
+            premium += k_won[1] + k_premium
+            deepest = max(deepest, 1 + k_height)
+        if deepest > MAX_LEVELS:
+            return None
+        roots[root] = (people, direct, policies, premium, deepest)
+    none = (0, 0, 0, zero, 0)
+    return [(*client, *roots.get(client[0], none)) for client in clients]
+
+
+def _influence_figures_by_pairs(*, owner_id: int, start, end) -> list[tuple]:
+    """The same rows from every (root, person below) pair, the walk bounded by MAX_LEVELS:
+    quadratic along a chain. Kept for corrupt data and as the tests' oracle."""
     in_period = []
     period_params: list = []
     if start:
@@ -367,7 +525,7 @@ def influence_centres(
         period_params.append(end)
     counted = " AND ".join(in_period) or "1 = 1"
     won_sql, won_params = _won_by_holder_sql(
-        owner_id=user.pk, period=(start, end) if (start or end) else None
+        owner_id=owner_id, period=(start, end) if (start or end) else None
     )
     sql = (
         ROOT_PAIRS_SQL
@@ -388,37 +546,10 @@ def influence_centres(
           FROM {_CLIENT} c LEFT JOIN ranked ON ranked.root_id = c.id
           WHERE c.owner_id = %s AND (ranked.root_id IS NOT NULL OR c.is_influence_centre)"""
     )
-    params = [user.pk, MAX_LEVELS, *won_params, *period_params, *period_params, user.pk]
+    params = [owner_id, MAX_LEVELS, *won_params, *period_params, *period_params, owner_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = [
-            InfluenceRow(
-                client_id=row[0],
-                name=row[1],
-                stage=row[2],
-                is_influence_centre=bool(row[3]),
-                archived=row[4] is not None,
-                people=int(row[5]),
-                direct=int(row[6]),
-                policies=int(row[7]),
-                premium=_money(row[8]),
-                deepest=int(row[9]),
-            )
-            for row in cursor.fetchall()
-        ]
-    if start or end:
-        rows = [r for r in rows if r.people or r.policies or r.is_influence_centre]
-    top = sorted(
-        (r for r in rows if not r.archived and r.people >= INFLUENCE_MIN_PEOPLE),
-        key=INFLUENCE_SORTS["people"],
-    )[:INFLUENCE_TOP_N]
-    chosen = {r.client_id for r in top}
-    for row in rows:
-        row.candidate = not row.archived and (row.client_id in chosen or row.is_influence_centre)
-    rows.sort(key=INFLUENCE_SORTS.get(sort, INFLUENCE_SORTS["people"]))
-    for rank, row in enumerate(rows, start=1):
-        row.rank = rank
-    return rows
+        return cursor.fetchall()
 
 
 # --- Conversion by source -------------------------------------------------------------------
@@ -474,12 +605,15 @@ def source_analytics(
     """Conversion and days to close by source for the clients `user` created in the period
     (local dates, both ends included; no start = since the beginning).
 
-    Converted: holds at least one policy (any status: the sale was closed), at any time up to
-    now. Days to close: the first policy's application date (its effective date when none was
-    recorded) minus the day the client was created; a client recorded after their first
-    policy (an import of an existing client) counts 0 days. One grouped query."""
+    Converted: holds at least one of the agent's own policies (any status: the sale was
+    closed; a policy sold by others, `sold_by_others`, is no sale of theirs), at any time up
+    to now. Days to close: the first own policy's application date (its effective date when
+    none was recorded) minus the day the client was created. A client recorded after that
+    first policy (an imported book's existing client) was never a prospect here: left out
+    of both counts, not a sale in 0 days. One grouped query."""
     first_policy = (
-        Policy.objects.filter(holder=OuterRef("pk"), owner=user)
+        Policy.objects.own()
+        .filter(holder=OuterRef("pk"), owner=user)
         .order_by()
         .values("holder")
         .annotate(first=Min(Coalesce("application_date", "effective_date")))
@@ -491,6 +625,7 @@ def source_analytics(
     closed = Q(first_policy__isnull=False)
     figures = (
         clients.annotate(first_policy=Subquery(first_policy), created_on=TruncDate("created_at"))
+        .filter(Q(first_policy__isnull=True) | Q(first_policy__gte=F("created_on")))
         .order_by()
         .values("source")
         .annotate(
@@ -498,7 +633,7 @@ def source_analytics(
             converted=Count("id", filter=closed),
             days=Avg(
                 ExpressionWrapper(
-                    Greatest("first_policy", "created_on") - F("created_on"),
+                    F("first_policy") - F("created_on"),
                     output_field=DurationField(),
                 ),
                 filter=closed,

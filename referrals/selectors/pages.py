@@ -8,7 +8,7 @@ many rows there are.
 """
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -171,9 +171,11 @@ def referral_stage_history(*, referral: Referral) -> list[ReferralStageChange]:
 
 
 def referred_policies(*, user: User, referral: Referral) -> QuerySet[Policy]:
-    """The policies the referred person holds or is insured by (for "won")."""
+    """The agent's own policies the referred person holds or is insured by (for "won"): a
+    policy sold by others (保单托管) is no win."""
     return (
         policies_for_user(user=user)
+        .filter(sold_by_others=False)
         .filter(Q(holder_id=referral.referred_id) | Q(insured_client_id=referral.referred_id))
         .select_related("insurer")
         .order_by("-effective_date", "-id")
@@ -209,3 +211,27 @@ def client_referral_summary(*, client: Client, limit: int = 10) -> dict:
         "names_given": asks["names"] or 0,
         "last_asked": asks["last"],
     }
+
+
+# The deck: never over-use a referrer (不可过分利用及伤害介绍人的关系). Asking the same client
+# again within this many days is pointed out where the agent asks (the ask is still saved).
+REASK_WARN_DAYS = 30
+
+
+def recent_ask_of(
+    *, user: User, client_id: int | None, on: date | None = None, exclude_pk: int | None = None
+) -> ReferralRequest | None:
+    """The agent's latest ask of this client in the REASK_WARN_DAYS before `on` (today),
+    or None: one query."""
+    if not client_id or not user.is_authenticated:
+        return None
+    on = on or timezone.localdate()
+    asks = ReferralRequest.objects.filter(
+        owner=user,
+        client_id=client_id,
+        asked_on__gt=on - timedelta(days=REASK_WARN_DAYS),
+        asked_on__lte=on,
+    )
+    if exclude_pk:
+        asks = asks.exclude(pk=exclude_pk)
+    return asks.order_by("-asked_on", "-id").first()

@@ -13,9 +13,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.history import HistorySource, history_entries
@@ -183,11 +184,12 @@ def _detail_context(request, referral: Referral, **forms) -> dict:
             initial={"seen_stage": referral.stage, "to_stage": _next_stage(referral.stage)},
             allowed=allowed,
             policies=policies,
+            auto_id="stage_%s",  # each form of the page its own ids
         )
         if allowed
         else None,
-        "feedback_form": FeedbackForm(),
-        "thank_form": ThankForm(),
+        "feedback_form": FeedbackForm(auto_id="feedback_%s"),
+        "thank_form": ThankForm(auto_id="thank_%s"),
         "days_in_stage": _days_since(referral.stage_changed_at, today),
         "retention_months": retention_months(),
     }
@@ -356,10 +358,13 @@ def request_new(request):
             return saved
         policy = form.cleaned_data.get("policy")
         start_step = _ask_step_to_show(form, people)
+    chosen = form.data.get("client") if form.is_bound else initial.get("client")
     return render(
         request,
         "referrals/request_form.html",
         {
+            "recent_ask": pages.recent_ask_of(user=user, client_id=_to_int(chosen)),
+            "reask_days": pages.REASK_WARN_DAYS,
             "form": form,
             "people": people,
             "policy": policy,
@@ -369,6 +374,31 @@ def request_new(request):
             "feedback_days": services.FEEDBACK_DAYS,
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _to_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@require_GET
+def request_reask_check(request):
+    """htmx, as the agent picks the client to ask: a warning when that client was asked for
+    referrals in the last 30 days (the deck: never over-use a referrer). The agent may go on."""
+    user = request.user
+    client_id = _to_int(request.GET.get("client"))
+    if client_id:
+        get_client_for_user(user=user, pk=client_id)  # another agent's client: 404
+    return render(
+        request,
+        "referrals/_reask_warning.html",
+        {
+            "recent_ask": pages.recent_ask_of(user=user, client_id=client_id),
+            "reask_days": pages.REASK_WARN_DAYS,
+        },
     )
 
 
@@ -450,6 +480,22 @@ def _request_save(request, form, people):
         add_service_errors(form, exc)
         messages.error(request, _("Nothing was saved: please correct the errors below."))
         return None
+    earlier = pages.recent_ask_of(
+        user=request.user, client_id=ask.client_id, on=ask.asked_on, exclude_pk=ask.pk
+    )
+    if earlier is not None:
+        messages.warning(
+            request,
+            _(
+                "%(client)s was already asked for referrals on %(day)s, less than %(days)s days "
+                "ago: take care not to over-use a referrer."
+            )
+            % {
+                "client": ask.client.name,
+                "day": date_format(earlier.asked_on, "MONTH_DAY_FORMAT"),
+                "days": pages.REASK_WARN_DAYS,
+            },
+        )
     if ask.names_given:
         messages.success(
             request,

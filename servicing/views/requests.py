@@ -5,11 +5,14 @@ document is a 404."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agentcrm.core import versions
 from agentcrm.core.forms import add_service_errors
 from agentcrm.core.http import id_param
 from agentcrm.core.lists import list_page
@@ -108,23 +111,41 @@ def service_request_detail(request, pk: int):
 
 def service_request_edit(request, pk: int):
     sr = selectors.get_service_request_for_user(user=request.user, pk=pk)
-    form = ServiceRequestEditForm(
-        request.POST or None, initial={name: getattr(sr, name) for name in EDITABLE_FIELDS}
-    )
+
+    def form_for(record, data=None):
+        initial = {name: getattr(record, name) for name in EDITABLE_FIELDS}
+        return ServiceRequestEditForm(data, initial=initial)
+
+    form = form_for(sr, request.POST or None)
+    version = versions.opened(request, instance=sr, fields=EDITABLE_FIELDS)
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.service_request_update(request=sr, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Request saved."))
-                return redirect("service_requests:detail", pk=sr.pk)
+        with transaction.atomic():  # the version checked and the save under one lock
+            current = versions.stale(request, instance=sr, fields=EDITABLE_FIELDS)
+            if current:
+                fresh = selectors.get_service_request_for_user(user=request.user, pk=pk)
+                return versions.conflict_page(
+                    request,
+                    current=current,
+                    forms_pairs=[(form_for(fresh), form)],
+                    title=_("Edit service request"),
+                    back_url=reverse("service_requests:detail", args=[sr.pk]),
+                )
+            saved = False
+            if form.is_valid():
+                try:
+                    services.service_request_update(request=sr, **form.cleaned_data)
+                except ValidationError as exc:
+                    add_service_errors(form, exc)
+                else:
+                    saved = True
+        if saved:
+            messages.success(request, _("Request saved."))
+            return redirect("service_requests:detail", pk=sr.pk)
         messages.error(request, _("Nothing was saved: please correct the errors below."))
     return render(
         request,
         "policies/requests/request_edit.html",
-        {"form": form, "sr": sr},
+        {"form": form, "sr": sr, "version": version},
         status=400 if request.method == "POST" else 200,
     )
 

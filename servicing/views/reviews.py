@@ -9,9 +9,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agentcrm.core import versions
 from agentcrm.core.forms import add_service_errors
 from policies.models import Policy
 from policies.selectors import get_policy_for_user
@@ -28,6 +30,11 @@ def _asked_year(request) -> int | None:
         return date.fromisoformat(request.GET.get("anniversary", "")).year
     except ValueError:
         return None
+
+
+# What the review form edits: its version covers these.
+REVIEW_FIELDS = ("anniversary", "held_on", "findings", "needs")
+REVIEW_PARTS = ("policies",)
 
 
 def _review_form_page(request, *, household, policy: Policy | None, review: AnnualReview | None):
@@ -48,6 +55,25 @@ def _review_form_page(request, *, household, policy: Policy | None, review: Annu
     data = request.POST or None
     form = AnnualReviewForm(data, policies=choices, initial=initial)
     follow_ups = FollowUpFormSet(data, prefix="follow_ups")
+    version = versions.opened(request, instance=review, related=REVIEW_PARTS, fields=REVIEW_FIELDS)
+    if request.method == "POST" and review is not None:
+        with transaction.atomic():
+            current = versions.stale(
+                request, instance=review, related=REVIEW_PARTS, fields=REVIEW_FIELDS
+            )
+        if current:
+            fresh = selectors.get_review_for_user(user=request.user, pk=review.pk)
+            ids = list(selectors.review_policies(review=fresh).values_list("pk", flat=True))
+            stored = AnnualReviewForm(
+                policies=choices, initial=AnnualReviewForm.initial_for(fresh, ids)
+            )
+            return versions.conflict_page(
+                request,
+                current=current,
+                forms_pairs=[(stored, form)],
+                title=_("Annual review"),
+                back_url=reverse("policies:review_detail", kwargs={"review_pk": review.pk}),
+            )
     if request.method == "POST":
         if form.is_valid() and follow_ups.is_valid():
             fields = {k: form.cleaned_data[k] for k in ("anniversary", "held_on", "findings")}
@@ -79,6 +105,7 @@ def _review_form_page(request, *, household, policy: Policy | None, review: Annu
             "review": review,
             "existing": existing,
             "commitments": list(review.commitments.filter(client=household)) if review else [],
+            "version": version,
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -232,3 +232,27 @@ document.addEventListener("click", function (e) {
 document.addEventListener("click", function (e) {
   if (e.target.closest("[data-history-back]")) window.history.back();
 });
+
+// Sizes that depend on the data, without style attributes (the Content-Security-Policy
+// refuses those): a progress bar's width from data-progress (0-100), a chain row's indent
+// from data-indent. Set through the CSSOM, which the policy allows; again on each piece of
+// content htmx brings in (htmx:load).
+(function () {
+  "use strict";
+  function apply(root) {
+    root.querySelectorAll("[data-progress]").forEach(function (bar) {
+      var value = Math.max(0, Math.min(100, parseFloat(bar.dataset.progress) || 0));
+      bar.style.width = value + "%";
+    });
+    root.querySelectorAll("[data-indent]").forEach(function (row) {
+      var level = Math.max(0, parseInt(row.dataset.indent, 10) || 0);
+      row.style.paddingInlineStart = "calc(1rem + " + level + " * min(1.25rem, 3vw))";
+    });
+  }
+  document.addEventListener("htmx:load", function (e) { apply(e.target.parentNode || document); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { apply(document); });
+  } else {
+    apply(document);
+  }
+})();

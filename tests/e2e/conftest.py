@@ -152,10 +152,12 @@ class PageProblems:
         self.js_errors: list[str] = []
         self.outside_requests: list[str] = []
         self.failed_responses: list[str] = []
+        self.csp_violations: list[str] = []
 
     def all(self) -> list[str]:
         return (
             [f"JavaScript error: {e}" for e in self.js_errors]
+            + [f"refused by the Content-Security-Policy: {v}" for v in self.csp_violations]
             + [f"request outside the live server (blocked): {u}" for u in self.outside_requests]
             + [f"HTTP {r}" for r in self.failed_responses]
         )
@@ -166,8 +168,8 @@ def new_page(request, chromium, live_server) -> Iterator[Callable]:
     """`new_page(user=None, **context_options)`: a page in a fresh browser context whose
     relative URLs go to the live server; with `user`, already logged in as that user.
 
-    Requests to any other host are blocked and, like JavaScript errors and 5xx responses,
-    fail the test at teardown.
+    Requests to any other host are blocked and, like JavaScript errors, anything the
+    Content-Security-Policy refused and 5xx responses, fail the test at teardown.
     """
     contexts = []
     problems = PageProblems()
@@ -199,6 +201,16 @@ def new_page(request, chromium, live_server) -> Iterator[Callable]:
             login_cookie(context, user, live_server.url)
         page = context.new_page()
         page.on("pageerror", lambda exc: problems.js_errors.append(str(exc)))
+        # Chromium reports each thing the Content-Security-Policy refused (an inline script,
+        # a style attribute, an injected <style>) as a console error.
+        page.on(
+            "console",
+            lambda msg: (
+                problems.csp_violations.append(msg.text[:300])
+                if msg.type == "error" and "Content Security Policy" in msg.text
+                else None
+            ),
+        )
         page.on(
             "response",
             lambda r: (

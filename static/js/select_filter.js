@@ -1,4 +1,3 @@
-<script>
 /* [data-select-filter]: for a long list, a search box under the label narrows the <select> to the options whose
    text contains what was typed (the chosen option always stays). Hidden without JavaScript. */
 (function () {
@@ -24,4 +23,3 @@
     });
   });
 })();
-</script>

@@ -1,0 +1,190 @@
+"""The agent's own service page (/service/): the deck's pitfalls of after-sales service
+(售后服务部的误区) as figures, from the agent's own book. Each function runs one query,
+whatever the size of the book; the manager's drill-down shows the same through the
+service-page panels (`discipline.panels`).
+
+- Whole days with one client: a client contacted more than WHOLE_DAY_CONTACTS times in
+  one week (Monday to Sunday) of the period.
+- Not keeping it up: touches done per week over the last WEEKS weeks; the streak is the
+  run of weeks up to the last full one with at least one touch done; it is broken when
+  the last full week has none (or under half the average of the four weeks before it)
+  after a streak of at least three weeks.
+- Neglecting small clients: every client (stage client, not archived) at least
+  MIN_CONTACTS_A_YEAR contacts in the 12 months up to the period's end, whatever their
+  premium; contacts per client by premium band, and the clients below the floor.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+from agentcrm.core.calendar import years_before
+from clients.models import Client, Interaction
+from policies.models import Policy
+from touches.models import Touch
+
+from ..summary import annual_premium_sql
+
+WHOLE_DAY_CONTACTS = 3
+MIN_CONTACTS_A_YEAR = 2
+WEEKS = 12
+# Premium bands (annualised premium of the client's own policies in force): upper bounds.
+BANDS = (
+    ("none", _("No policy in force"), Decimal(0)),
+    ("small", _("Under ¥5,000"), Decimal(5000)),
+    ("medium", _("¥5,000–20,000"), Decimal(20000)),
+    ("large", _("¥20,000–50,000"), Decimal(50000)),
+    ("top", _("¥50,000 and more"), None),
+)
+ACTIVE = tuple(str(s) for s in Policy.ACTIVE_STATUSES)
+
+
+def _fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@dataclass
+class WholeDay:
+    client_id: int
+    name: str
+    mobile: str
+    week: datetime.date
+    contacts: int
+
+
+def whole_days(*, agent, start: datetime.date, end: datetime.date, limit: int = 20):
+    """(weeks with a client contacted more than WHOLE_DAY_CONTACTS times, the first `limit`
+    of them, most contacts first)."""
+    rows = _fetch(
+        f"""SELECT i.client_id, c.name, c.mobile, date_trunc('week', i.date::timestamp)::date,
+              COUNT(*), COUNT(*) OVER ()
+            FROM {Interaction._meta.db_table} i JOIN {Client._meta.db_table} c
+              ON c.id = i.client_id
+            WHERE c.owner_id = %s AND i.date BETWEEN %s AND %s
+            GROUP BY 1, 2, 3, 4 HAVING COUNT(*) > %s
+            ORDER BY 5 DESC, 4 DESC LIMIT %s""",
+        [agent.pk, start, end, WHOLE_DAY_CONTACTS, limit],
+    )
+    total = rows[0][5] if rows else 0
+    return total, [WholeDay(r[0], r[1], r[2] or "", r[3], r[4]) for r in rows]
+
+
+@dataclass
+class Weekly:
+    weeks: list[tuple[datetime.date, int]]
+    streak: int = 0
+    broken: bool = False
+    broken_after: int = 0  # the streak's length before it broke
+
+
+def weekly_touches(*, agent, today: datetime.date) -> Weekly:
+    """Touches done per week over the last WEEKS full weeks and the week under way."""
+    this_week = today - datetime.timedelta(days=today.weekday())
+    first = this_week - datetime.timedelta(weeks=WEEKS)
+    done = dict(
+        _fetch(
+            f"""SELECT date_trunc('week', (closed_at AT TIME ZONE %s)::date::timestamp)::date,
+                  COUNT(*)
+                FROM {Touch._meta.db_table}
+                WHERE owner_id = %s AND status = 'done'
+                  AND closed_at >= (%s::timestamp AT TIME ZONE %s)
+                GROUP BY 1""",
+            [settings.TIME_ZONE, agent.pk, first, settings.TIME_ZONE],
+        )
+    )
+    weeks = [
+        (first + datetime.timedelta(weeks=n), done.get(first + datetime.timedelta(weeks=n), 0))
+        for n in range(WEEKS + 1)
+    ]
+    full = [n for _w, n in weeks[:-1]]  # the week under way is not judged yet
+    weekly = Weekly(weeks=weeks)
+    last, before = full[-1], full[-5:-1]
+    streak = 0
+    for n in reversed(full):
+        if n == 0:
+            break
+        streak += 1
+    weekly.streak = streak
+    average = sum(before) / len(before) if before else 0
+    if last == 0 or (average and last < average / 2):
+        run = 0
+        for n in reversed(full[:-1]):
+            if n == 0:
+                break
+            run += 1
+        if run >= 3:
+            weekly.broken, weekly.broken_after = True, run
+    return weekly
+
+
+@dataclass
+class Band:
+    key: str
+    label: str
+    clients: int = 0
+    contacts: int = 0
+    below_floor: int = 0
+
+    @property
+    def per_client(self):
+        return round(self.contacts / self.clients, 1) if self.clients else None
+
+
+@dataclass
+class SmallClients:
+    bands: list[Band]
+    below: list[tuple] = field(default_factory=list)  # (id, name, mobile, premium, contacts)
+    below_total: int = 0
+    clients: int = 0
+
+
+def _band_of(premium: Decimal) -> str:
+    if premium <= 0:
+        return "none"
+    for key, _label, upper in BANDS[1:]:
+        if upper is None or premium < upper:
+            return key
+    return BANDS[-1][0]
+
+
+def small_clients(*, agent, end: datetime.date, limit: int = 50) -> SmallClients:
+    """Contacts in the 12 months up to `end` per client, by premium band; the clients under
+    MIN_CONTACTS_A_YEAR, the smallest premium first (the ones most easily forgotten)."""
+    start = years_before(end, 1) + datetime.timedelta(days=1)
+    statuses = ", ".join(["%s"] * len(ACTIVE))
+    rows = _fetch(
+        f"""WITH prem AS (
+              SELECT p.holder_id, SUM({annual_premium_sql()}) AS premium
+              FROM {Policy._meta.db_table} p
+              WHERE p.owner_id = %s AND NOT p.sold_by_others AND p.status IN ({statuses})
+              GROUP BY 1),
+            cnt AS (
+              SELECT i.client_id, COUNT(*) AS n FROM {Interaction._meta.db_table} i
+              JOIN {Client._meta.db_table} c ON c.id = i.client_id
+              WHERE c.owner_id = %s AND i.date BETWEEN %s AND %s GROUP BY 1)
+            SELECT c.id, c.name, c.mobile, COALESCE(prem.premium, 0), COALESCE(cnt.n, 0)
+            FROM {Client._meta.db_table} c
+            LEFT JOIN prem ON prem.holder_id = c.id LEFT JOIN cnt ON cnt.client_id = c.id
+            WHERE c.owner_id = %s AND c.stage = 'client' AND c.archived_at IS NULL
+              AND c.merged_into_id IS NULL
+            ORDER BY 4, 5, c.id""",
+        [agent.pk, *ACTIVE, agent.pk, start, end, agent.pk],
+    )
+    bands = {key: Band(key, str(label)) for key, label, _upper in BANDS}
+    result = SmallClients(bands=list(bands.values()), clients=len(rows))
+    for client_id, name, mobile, premium, contacts in rows:
+        band = bands[_band_of(premium)]
+        band.clients += 1
+        band.contacts += contacts
+        if contacts < MIN_CONTACTS_A_YEAR:
+            band.below_floor += 1
+            result.below_total += 1
+            if len(result.below) < limit:
+                result.below.append((client_id, name, mobile or "", premium, contacts))
+    return result

@@ -1,0 +1,181 @@
+"""Reads of introductions: the agent's offers, needs, matchmaking profiles and
+introductions, and the suggested matches, found by one set-based query and never for a
+client who has not agreed to be introduced."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from agentcrm.accounts.models import User
+from clients.models import Client
+
+from .models import Introduction, MatchProfile, Need, Offer
+
+
+def offers_for_user(*, user: User) -> QuerySet[Offer]:
+    if not user.is_authenticated:
+        return Offer.objects.none()
+    return Offer.objects.filter(client__owner=user)
+
+
+def needs_for_user(*, user: User) -> QuerySet[Need]:
+    if not user.is_authenticated:
+        return Need.objects.none()
+    return Need.objects.filter(client__owner=user)
+
+
+def profiles_for_user(*, user: User) -> QuerySet[MatchProfile]:
+    if not user.is_authenticated:
+        return MatchProfile.objects.none()
+    return MatchProfile.objects.filter(client__owner=user)
+
+
+def introductions_for_user(*, user: User) -> QuerySet[Introduction]:
+    if not user.is_authenticated:
+        return Introduction.objects.none()
+    return Introduction.objects.filter(owner=user)
+
+
+def get_offer_for_user(*, user: User, pk: int) -> Offer:
+    return get_object_or_404(offers_for_user(user=user).select_related("client"), pk=pk)
+
+
+def get_need_for_user(*, user: User, pk: int) -> Need:
+    return get_object_or_404(needs_for_user(user=user).select_related("client"), pk=pk)
+
+
+def get_profile_for_user(*, user: User, pk: int) -> MatchProfile:
+    return get_object_or_404(profiles_for_user(user=user).select_related("client", "member"), pk=pk)
+
+
+def get_introduction_for_user(*, user: User, pk: int) -> Introduction:
+    return get_object_or_404(introductions_for_user(user=user), pk=pk)
+
+
+def consented_q(prefix: str = "") -> Q:
+    """The client agreed to be introduced: an offer or a need of theirs carries the date."""
+    return Q(**{f"{prefix}intro_offers__consent_on__isnull": False}) | Q(
+        **{f"{prefix}intro_needs__consent_on__isnull": False}
+    )
+
+
+def consenting_client_ids(*, user: User) -> QuerySet:
+    return (
+        Client.objects.filter(owner=user).filter(consented_q()).order_by().values("pk").distinct()
+    )
+
+
+@dataclass
+class Suggestion:
+    offer: Offer
+    client: Client
+    by_need: bool
+    by_tag: bool
+    by_interest: bool
+    by_segment: bool
+
+
+# One statement for every offer of the agent: each consenting offer (its client live and
+# not do-not-contact) against every other live client of the agent who agreed to be
+# introduced, matched by a consenting need (the kind the offer serves, or a keyword in its
+# details), a tag equal to a keyword, a keyword in the interests, or the offer's segment;
+# pairs already introduced through the offer are left out.
+SUGGESTIONS_SQL = """
+WITH o AS (
+    SELECT o.id, o.client_id, o.serves, o.segment,
+           array_remove(regexp_split_to_array(lower(trim(o.keywords)), '[\\s,，、;；/]+'), '')
+               AS kws
+    FROM introductions_offer o
+    JOIN clients_client oc ON oc.id = o.client_id
+    WHERE oc.owner_id = %(owner)s AND o.consent_on IS NOT NULL AND oc.archived_at IS NULL
+      AND oc.merged_into_id IS NULL AND NOT oc.do_not_contact AND oc.erased_at IS NULL
+), c AS (
+    SELECT c.id, lower(c.interests) AS interests
+    FROM clients_client c
+    WHERE c.owner_id = %(owner)s AND c.archived_at IS NULL AND c.merged_into_id IS NULL
+      AND NOT c.do_not_contact AND c.erased_at IS NULL
+      AND (EXISTS (SELECT 1 FROM introductions_need n
+                   WHERE n.client_id = c.id AND n.consent_on IS NOT NULL)
+           OR EXISTS (SELECT 1 FROM introductions_offer x
+                      WHERE x.client_id = c.id AND x.consent_on IS NOT NULL))
+), pairs AS (
+    SELECT o.id AS offer_id, c.id AS client_id,
+        EXISTS (SELECT 1 FROM introductions_need n
+                WHERE n.client_id = c.id AND n.consent_on IS NOT NULL
+                  AND (n.kind = o.serves OR EXISTS (
+                      SELECT 1 FROM unnest(o.kws) k
+                      WHERE position(k IN lower(n.description)) > 0))) AS by_need,
+        EXISTS (SELECT 1 FROM clients_client_tags ct JOIN clients_tag t ON t.id = ct.tag_id
+                WHERE ct.client_id = c.id AND lower(t.name) = ANY (o.kws)) AS by_tag,
+        EXISTS (SELECT 1 FROM unnest(o.kws) k
+                WHERE c.interests <> '' AND position(k IN c.interests) > 0) AS by_interest,
+        (o.segment <> '' AND EXISTS (
+            SELECT 1 FROM clients_client_segments cs JOIN clients_segment s ON s.id = cs.segment_id
+            WHERE cs.client_id = c.id AND s.code = o.segment)) AS by_segment
+    FROM o JOIN c ON c.id <> o.client_id
+    WHERE NOT EXISTS (SELECT 1 FROM introductions_introduction i
+                      WHERE i.offer_id = o.id AND i.client_b_id = c.id)
+)
+SELECT offer_id, client_id, by_need, by_tag, by_interest, by_segment FROM pairs
+WHERE by_need OR by_tag OR by_interest OR by_segment
+ORDER BY offer_id DESC, (by_need::int + by_tag::int + by_interest::int + by_segment::int) DESC,
+         client_id
+LIMIT %(limit)s
+"""
+
+
+def suggested_matches(*, user: User, limit: int = 50) -> list[Suggestion]:
+    """The suggested introductions: three queries whatever the size of the book."""
+    if not user.is_authenticated:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(SUGGESTIONS_SQL, {"owner": user.pk, "limit": limit})
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    offers = Offer.objects.select_related("client").in_bulk({r[0] for r in rows})
+    clients = Client.objects.filter(owner=user).in_bulk({r[1] for r in rows})
+    return [
+        Suggestion(offers[o], clients[c], *flags)
+        for o, c, *flags in rows
+        if o in offers and c in clients
+    ]
+
+
+def match_candidates(*, user: User) -> list[MatchProfile]:
+    """The agent's active matchmaking profiles, each person opted in."""
+    return list(
+        profiles_for_user(user=user)
+        .filter(active=True, client__archived_at__isnull=True, client__erased_at__isnull=True)
+        .select_related("client", "member")
+    )
+
+
+def recent_introductions(*, user: User, limit: int = 30) -> list[Introduction]:
+    return list(
+        introductions_for_user(user=user).select_related(
+            "client_a",
+            "client_b",
+            "offer",
+            "profile_a__member",
+            "profile_b__member",
+            "profile_a__client",
+            "profile_b__client",
+        )[:limit]
+    )
+
+
+def service_panel_context(agent: User, start: date, end: date) -> dict:
+    """The service page's card: introductions made in the period (business, matchmaking),
+    follow-ups still open and how many went well. Counts only; one query."""
+    counts = Introduction.objects.filter(owner=agent).aggregate(
+        made=Count("pk", filter=Q(introduced_on__range=(start, end))),
+        business=Count("pk", filter=Q(introduced_on__range=(start, end), kind="business")),
+        matchmaking=Count("pk", filter=Q(introduced_on__range=(start, end), kind="matchmaking")),
+        open_follow_ups=Count("pk", filter=Q(outcome="")),
+        went_well=Count("pk", filter=Q(introduced_on__range=(start, end), outcome="went_well")),
+    )
+    return {"introductions": counts}
