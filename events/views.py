@@ -42,7 +42,8 @@ def event_create(request):
         else:
             messages.success(request, _("Event created: now invite your clients."))
             return redirect("events:detail", pk=event.pk)
-    return render(request, "events/event_form.html", {"form": form})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "events/event_form.html", {"form": form}, status=status)
 
 
 def event_edit(request, pk: int):
@@ -56,7 +57,8 @@ def event_edit(request, pk: int):
         else:
             messages.success(request, _("Event saved."))
             return redirect("events:detail", pk=event.pk)
-    return render(request, "events/event_form.html", {"form": form, "event": event})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "events/event_form.html", {"form": form, "event": event}, status=status)
 
 
 # What each status offers next on the page, in this order.

@@ -84,7 +84,7 @@ def gift_log(request, pk: int):
         else:
             messages.success(request, _("Gift logged."))
             return redirect("client_gifts:log", pk=client.pk)
-    status = 200 if warnings else 422 if form.errors else 200
+    status = 400 if form.errors else 200  # warnings to confirm are not an error
     return render(
         request,
         "gifts/gift_log.html",
@@ -113,7 +113,8 @@ def gift_settings(request):
         else:
             messages.success(request, _("Gift caps saved."))
             return redirect("gifts:settings")
-    return render(request, "gifts/settings.html", {"form": form})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "gifts/settings.html", {"form": form}, status=status)
 
 
 def gift_ideas(request):

@@ -321,7 +321,7 @@ def test_end_before_start_is_a_form_error(as_user, owner):
         reverse("events:create"),
         {"title": "x", "date": "2030-01-20", "start_time": "20:00", "end_time": "18:00"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "end_time" in response.context["form"].errors
     assert not owner.client_events.exists()
 

@@ -97,7 +97,8 @@ def test_the_agents_own_caps_replace_the_defaults(as_user, owner, client_obj):
     # Caps per year below the cap per gift are refused, nothing saved.
     data["gold_per_year"] = "10"
     response = http.post(reverse("gifts:settings"), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "gold_per_year" in response.context["form"].errors
     assert GiftCap.objects.get(owner=owner, tier="gold").per_year == Decimal("1000")
 
 
