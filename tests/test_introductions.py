@@ -264,3 +264,9 @@ def test_the_page_runs_a_fixed_number_of_queries(
     grow(8)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(reverse("introductions:index")).status_code == 200
+
+
+def test_the_client_page_shows_offers_needs_and_consent(client, owner, car_wash):
+    force_login_verified(client, owner)
+    body = client.get(reverse("clients:detail", args=[car_wash.client_id])).content.decode()
+    assert 'id="client-introductions"' in body and "洗车店" in body and "八折" in body
