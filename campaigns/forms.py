@@ -19,7 +19,10 @@ class CampaignForm(forms.ModelForm):
             "message": forms.Textarea(attrs={"rows": 3, "maxlength": 150}),
         }
         help_texts = {
-            "message": _("{称呼} becomes how you address each client (王总, 李姐)."),
+            "message": _(
+                "{称呼} becomes how you address each client (王总, 李姐); a message without it "
+                "starts with it."
+            ),
         }
 
     def __init__(self, *args, **kwargs):

@@ -68,6 +68,9 @@ def campaign_create(
     if not found.size:
         raise ValidationError(_("No client matches this audience: no campaign was made."))
     stored = text_for_storage(message.strip())
+    # Every greeting calls the client by the 称呼: a message without one starts with it.
+    if "{name}" not in stored:
+        stored = "{name}，" + stored
     campaign = Campaign.objects.create(
         owner=owner,
         reason=reason,

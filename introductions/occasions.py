@@ -56,6 +56,10 @@ register_occasion(
         greeting=_("{name}, how did the introduction go? I hope it was useful."),
         greeting_styles={
             "warm": _("{name}, how did it go with the introduction? Tell me everything!"),
+            "elder": _(
+                "{name}, how did things go with the person I introduced? I hope it was of some "
+                "help to you."
+            ),
         },
         order=98,
     )

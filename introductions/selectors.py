@@ -179,3 +179,18 @@ def service_panel_context(agent: User, start: date, end: date) -> dict:
         went_well=Count("pk", filter=Q(introduced_on__range=(start, end), outcome="went_well")),
     )
     return {"introductions": counts}
+
+
+def client_introductions_panel(client: Client) -> dict:
+    """The client page's card: the client's offers and needs with their consent, and the
+    introductions they were part of. Three queries."""
+    return {
+        "client": client,
+        "offers": list(client.intro_offers.all()),
+        "needs": list(client.intro_needs.all()),
+        "introductions": list(
+            Introduction.objects.filter(Q(client_a=client) | Q(client_b=client))
+            .select_related("client_a", "client_b", "offer")
+            .order_by("-introduced_on", "-id")[:5]
+        ),
+    }

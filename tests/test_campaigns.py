@@ -232,3 +232,10 @@ def test_another_agents_campaign_is_404(client, owner, teammate):
     campaign = _make(owner, {})
     force_login_verified(client, teammate)
     assert client.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 404
+
+
+def test_a_message_without_the_address_starts_with_it(owner):
+    ClientFactory(owner=owner, name="李梅", gender="female")
+    campaign = _make(owner, {}, message="社保新政下月起实施，有疑问随时问我。")
+    touch = Touch.objects.select_related("client").get(source=campaign.touch_source)
+    assert greeting_for(touch, {}) == "李女士，社保新政下月起实施，有疑问随时问我。"

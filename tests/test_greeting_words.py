@@ -135,6 +135,8 @@ def test_each_client_gets_the_wording_of_their_style(owner):
 def test_every_kind_has_a_wording_in_every_style():
     with translation.override("en"):
         for key, kind in occasion_kinds().items():
+            if key == "campaign":
+                continue  # the agent's own message per campaign (test_campaigns)
             wordings = [str(kind.greeting_styles.get(s) or kind.greeting) for s in STYLES]
             assert all("{name}" in w for w in wordings), key
             assert len(set(wordings)) == 3, key
@@ -300,6 +302,26 @@ def every_occasion_on(owner) -> None:
     handover = Handover.objects.create(from_agent=before, by=owner)
     HandoverClient.objects.create(
         handover=handover, client=wang, from_agent=before, to_agent=owner, changed_on=D
+    )
+    # Kinds the agent's own decisions write: a campaign (its touches come from
+    # campaign_create, not the build) and an introduction's follow-up a week on.
+    from campaigns.services import campaign_create
+    from introductions.models import Introduction
+
+    Introduction.objects.create(
+        owner=owner,
+        client_a=wang,
+        client_b=ClientFactory(owner=owner, name="赵六"),
+        introduced_on=D - timedelta(days=7),
+    )
+    campaign_create(
+        owner=owner,
+        reason="new_product",
+        title="新品上市",
+        message="{称呼}，公司新推出一款重疾险。",
+        due_date=D,
+        audience={},
+        today=D,
     )
 
 

@@ -246,3 +246,27 @@ def test_privacy_export_and_erase_cover_the_introduction_rows(owner, car_wash):
     client_erase(client=car_wash.client, by=owner)
     car_wash.refresh_from_db()
     assert (car_wash.title, car_wash.discount, car_wash.keywords) == ("", "", "")
+
+
+def test_the_page_runs_a_fixed_number_of_queries(
+    client, owner, car_wash, django_assert_max_num_queries
+):
+    def grow(n):
+        for i in range(n):
+            needy = ClientFactory(owner=owner, name=f"有车{i}")
+            Need.objects.create(client=needy, kind="owns_car", consent_on=AGREED)
+            Offer.objects.create(client=needy, title=f"生意{i}", keywords="车", consent_on=AGREED)
+
+    force_login_verified(client, owner)
+    grow(2)
+    with django_assert_max_num_queries(30) as small:
+        assert client.get(reverse("introductions:index")).status_code == 200
+    grow(8)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(reverse("introductions:index")).status_code == 200
+
+
+def test_the_client_page_shows_offers_needs_and_consent(client, owner, car_wash):
+    force_login_verified(client, owner)
+    body = client.get(reverse("clients:detail", args=[car_wash.client_id])).content.decode()
+    assert 'id="client-introductions"' in body and "洗车店" in body and "八折" in body

@@ -93,7 +93,7 @@ def _book(username: str) -> list[tuple]:
 
 def test_the_policies_step_runs_first_after_the_clients():
     # The steps are an explicit, ordered table in demo.seed (no registry to register into).
-    assert list(DEMO_STEPS) == ["policies", "referrals", "conversion"]
+    assert list(DEMO_STEPS) == ["policies", "referrals", "conversion", "warming"]
     assert DEMO_STEPS["policies"] is seed_agent_policies
 
 
