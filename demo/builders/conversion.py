@@ -39,9 +39,8 @@ from policies.models import Policy
 class Quota:
     """Who of a stream of prospects, oldest first, bought: `due()` says whether one more sale
     keeps the stream at (rounded) `rate`, `count()` records what happened. Every stretch of the
-    stream then converts within about one sale of the rate. A surplus of more than one sale
-    (the book's old buyers, who all bought) is forgotten, so it does not starve the years
-    after it."""
+    stream then converts within about one sale of the rate. A surplus (the book's old
+    buyers, who all bought) is forgotten, so it does not starve the years after it."""
 
     def __init__(self, rate: float):
         self.rate, self.seen, self.won = rate, 0, 0
@@ -51,7 +50,7 @@ class Quota:
 
     def count(self, *, won: bool) -> None:
         self.seen += 1
-        self.won = min(self.won + won, math.floor(self.rate * self.seen + 0.5) + 1)
+        self.won = min(self.won + won, math.floor(self.rate * self.seen + 0.5))
 
 
 @dataclass(frozen=True)
