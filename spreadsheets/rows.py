@@ -122,18 +122,39 @@ CLIENT_COLUMNS = [
 CLIENT_COLUMN_FIELDS = {name: ClientForm.base_fields[name] for name in CLIENT_COLUMNS}
 
 
-def client_row_check(data: dict) -> tuple[Client | None, dict[str, list[str]]]:
+# Phone numbers: the costliest fields to check (libphonenumber parses and validates each).
+# The form field runs the model field's validator too, so the model's own check is not run
+# again on them, and a number a file repeats (a client over several policy rows) is
+# checked once per file.
+PHONE_FIELDS = frozenset({"mobile", "phone_other"})
+
+
+def client_row_check(
+    data: dict, *, phones: dict | None = None
+) -> tuple[Client | None, dict[str, list[str]]]:
     """A row's client values checked as the client form checks them: each field (phone
     numbers, field lengths, choices), the client rules (no birth date in the future), the
     model's field validation. Returns the unsaved client, or None with the messages by field
-    name in the order the form would give them."""
+    name in the order the form would give them. `phones`: a cache of checked phone numbers
+    ({(field, text): (value, messages)}) kept across the rows of a file."""
     errors: dict[str, list[str]] = {}
     cleaned = {}
     for name, form_field in CLIENT_COLUMN_FIELDS.items():
-        try:
-            cleaned[name] = form_field.clean(data.get(name))
-        except ValidationError as exc:
-            errors[name] = exc.messages
+        raw = data.get(name)
+        key = (name, raw) if phones is not None and name in PHONE_FIELDS else None
+        if key is not None and key in phones:
+            value, messages = phones[key]
+        else:
+            try:
+                value, messages = form_field.clean(raw), None
+            except ValidationError as exc:
+                value, messages = None, exc.messages
+            if key is not None:
+                phones[key] = (value, messages)
+        if messages:
+            errors[name] = list(messages)
+        else:
+            cleaned[name] = value
     problems, filled = client_problems(cleaned)
     for name, message in problems:
         errors.setdefault(name, []).append(str(message))
@@ -141,7 +162,9 @@ def client_row_check(data: dict) -> tuple[Client | None, dict[str, list[str]]]:
     cleaned.update(filled)
     client = Client(**cleaned)
     try:  # what ModelForm validation adds: the model fields' own checks
-        client.clean_fields(exclude={f.name for f in Client._meta.fields} - set(cleaned))
+        client.clean_fields(
+            exclude={f.name for f in Client._meta.fields} - (set(cleaned) - PHONE_FIELDS)
+        )
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             errors.setdefault(name, []).extend(messages)
@@ -224,6 +247,7 @@ class RowChecker:
         self.policy_rows: dict[tuple[str, str], int] = {}
         self.insurers: dict[str, Insurer | None] = {}
         self.new_insurers: list[str] = []
+        self.phones: dict = {}  # phone numbers checked so far (client_row_check)
         # The day premiums are assumed paid up to when a row gives no 缴至日期.
         self.today = timezone.localdate()
         keys = {column.key for column in columns.values()}
@@ -306,7 +330,7 @@ class RowChecker:
             "stage": stage or (Client.Stage.CLIENT if has_policy else Client.Stage.PROSPECT),
             "notes": values.get("client_notes") or "",
         }
-        client, errors = client_row_check(data)
+        client, errors = client_row_check(data, phones=self.phones)
         if client is not None:
             if not any(BY_KEY[p.column].part == CLIENT for p in row.problems if p.column):
                 row.client = client

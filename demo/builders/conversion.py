@@ -61,10 +61,10 @@ class Flow:
 
 
 FLOWS = {
-    Client.Source.COLD_CALL: Flow(0.11, 40, (30, 120)),
-    Client.Source.WARM_CIRCLE: Flow(0.30, 12, (14, 75)),
-    Client.Source.EVENT: Flow(0.18, 14, (21, 90)),
-    Client.Source.OTHER: Flow(0.20, 6, (14, 90)),
+    Client.Source.COLD_CALL: Flow(0.11, 40, (21, 110)),
+    Client.Source.WARM_CIRCLE: Flow(0.30, 12, (10, 60)),
+    Client.Source.EVENT: Flow(0.18, 14, (14, 80)),
+    Client.Source.OTHER: Flow(0.20, 6, (10, 80)),
 }
 HORIZON_DAYS = 730
 DAYS_TO_CLOSE = (12, 110)  # the book's buyers: first contact to their first application
