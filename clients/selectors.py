@@ -1,7 +1,8 @@
 """Reads for the client archive. Every client query starts from `clients_for_user`."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -259,6 +260,77 @@ DUPLICATE_REASONS = {
 DUPLICATES_SHOWN = 5
 
 
+@dataclass(frozen=True)
+class PersonKeys:
+    """What a new record says about a person, for `duplicates_in_book`."""
+
+    name: str = ""
+    mobile: Any = None
+    birth_date: date | None = None
+    id_number: str = ""
+
+
+def duplicates_in_book(
+    *, user: User, people: Sequence[PersonKeys], exclude_pk: int | None = None
+) -> list[list[tuple[Client, list[str]]]]:
+    """THE duplicate rule, for any number of people at once (client entry, a referral's
+    names, an import's rows): for each person, the agent's own clients (never another
+    agent's, never one merged away) who may be the same person, oldest first, each with the
+    keys that matched: "mobile", "id_number" (the keyed digest of the normalised number),
+    "name_birth" (the same name and the same birth date). A name alone never matches. One
+    query for all the people."""
+    wanted = []
+    for person in people:
+        name = (person.name or "").strip()
+        wanted.append(
+            (
+                str(person.mobile) if person.mobile else "",
+                id_number_digest_for(person.id_number) if person.id_number else "",
+                (name, person.birth_date) if name and person.birth_date else None,
+            )
+        )
+    mobiles = {m for m, _d, _p in wanted if m}
+    digests = {d for _m, d, _p in wanted if d}
+    pairs = {p for _m, _d, p in wanted if p}
+    match = Q()
+    if mobiles:
+        match |= Q(mobile__in=mobiles)
+    if digests:
+        match |= Q(id_number_digest__in=digests)
+    if pairs:  # a superset (names × dates); the exact pairs are picked below
+        match |= Q(name__in={n for n, _b in pairs}, birth_date__in={b for _n, b in pairs})
+    if not match:
+        return [[] for _p in people]
+    found = list(
+        clients_for_user(user=user)
+        .filter(match, merged_into__isnull=True)
+        .exclude(pk=exclude_pk)
+        .order_by("id")
+    )
+    by_mobile: dict[str, list[Client]] = {}
+    by_digest: dict[str, list[Client]] = {}
+    by_pair: dict[tuple, list[Client]] = {}
+    for client in found:
+        if client.mobile:
+            by_mobile.setdefault(str(client.mobile), []).append(client)
+        if client.id_number_digest:
+            by_digest.setdefault(client.id_number_digest, []).append(client)
+        if client.birth_date:
+            by_pair.setdefault((client.name, client.birth_date), []).append(client)
+    answers = []
+    for mobile, digest, pair in wanted:
+        keys: dict[int, tuple[Client, list[str]]] = {}
+        for key, clients in (
+            ("mobile", by_mobile.get(mobile, []) if mobile else []),
+            ("id_number", by_digest.get(digest, []) if digest else []),
+            ("name_birth", by_pair.get(pair, []) if pair else []),
+        ):
+            for client in clients:
+                keys.setdefault(client.pk, (client, []))[1].append(key)
+        answers.append([keys[pk] for pk in sorted(keys)])
+    return answers
+
+
 def possible_duplicates(
     *,
     user: User,
@@ -268,40 +340,19 @@ def possible_duplicates(
     id_number: str = "",
     exclude_pk: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The agent's own clients who may be the same person: the same mobile, the same ID
-    number (once clients have one), or the same name with the same birth date; a name alone
-    never matches. One query; another agent's clients are never looked at. Each item:
-    {"client", "reasons" (words), "text" ("可能与已有客户重复：王芳（手机相同）")}."""
-    match = Q()
-    if mobile:
-        match |= Q(mobile=mobile)
-    # ID numbers are encrypted at rest: equal numbers are found by their keyed digest.
-    digest = id_number_digest_for(id_number) if id_number else ""
-    if digest:
-        match |= Q(id_number_digest=digest)
-    if name and name.strip() and birth_date:
-        match |= Q(name=name.strip(), birth_date=birth_date)
-    if not match:
-        return []
-    found = (
-        clients_for_user(user=user)
-        .filter(match, merged_into__isnull=True)
-        .exclude(pk=exclude_pk)
-        .order_by("id")[:DUPLICATES_SHOWN]
-    )
+    """The agent's own clients who may be the same person (`duplicates_in_book`: the same
+    mobile, the same ID number, or the same name with the same birth date; a name alone
+    never matches), at most DUPLICATES_SHOWN. One query. Each item: {"client", "keys",
+    "reasons" (words), "text" ("可能与已有客户重复：王芳（手机相同）")}."""
+    person = PersonKeys(name=name, mobile=mobile, birth_date=birth_date, id_number=id_number)
+    (found,) = duplicates_in_book(user=user, people=[person], exclude_pk=exclude_pk)
     rows = []
-    for client in found:
-        keys = []
-        if mobile and client.mobile == mobile:
-            keys.append("mobile")
-        if digest and client.id_number_digest == digest:
-            keys.append("id_number")
-        if birth_date and client.birth_date == birth_date and client.name == name.strip():
-            keys.append("name_birth")
+    for client, keys in found[:DUPLICATES_SHOWN]:
         reasons = "、".join(str(DUPLICATE_REASONS[k]) for k in keys)
         rows.append(
             {
                 "client": client,
+                "keys": keys,
                 "reasons": reasons,
                 "text": _("Possibly the same person as your client %(name)s (%(reasons)s)")
                 % {"name": client.name, "reasons": reasons},

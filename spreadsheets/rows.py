@@ -30,7 +30,7 @@ from clients.forms import ClientForm
 from clients.id_numbers import id_number_normalise
 from clients.models import Client, Gender
 from clients.rules import client_problems
-from clients.selectors import clients_for_user
+from clients.selectors import PersonKeys, duplicates_in_book
 from policies import dates
 from policies.models import Insurer, Policy
 from policies.services.policy import DATE_ORDER, policy_range_errors
@@ -122,18 +122,39 @@ CLIENT_COLUMNS = [
 CLIENT_COLUMN_FIELDS = {name: ClientForm.base_fields[name] for name in CLIENT_COLUMNS}
 
 
-def client_row_check(data: dict) -> tuple[Client | None, dict[str, list[str]]]:
+# Phone numbers: the costliest fields to check (libphonenumber parses and validates each).
+# The form field runs the model field's validator too, so the model's own check is not run
+# again on them, and a number a file repeats (a client over several policy rows) is
+# checked once per file.
+PHONE_FIELDS = frozenset({"mobile", "phone_other"})
+
+
+def client_row_check(
+    data: dict, *, phones: dict | None = None
+) -> tuple[Client | None, dict[str, list[str]]]:
     """A row's client values checked as the client form checks them: each field (phone
     numbers, field lengths, choices), the client rules (no birth date in the future), the
     model's field validation. Returns the unsaved client, or None with the messages by field
-    name in the order the form would give them."""
+    name in the order the form would give them. `phones`: a cache of checked phone numbers
+    ({(field, text): (value, messages)}) kept across the rows of a file."""
     errors: dict[str, list[str]] = {}
     cleaned = {}
     for name, form_field in CLIENT_COLUMN_FIELDS.items():
-        try:
-            cleaned[name] = form_field.clean(data.get(name))
-        except ValidationError as exc:
-            errors[name] = exc.messages
+        raw = data.get(name)
+        key = (name, raw) if phones is not None and name in PHONE_FIELDS else None
+        if key is not None and key in phones:
+            value, messages = phones[key]
+        else:
+            try:
+                value, messages = form_field.clean(raw), None
+            except ValidationError as exc:
+                value, messages = None, exc.messages
+            if key is not None:
+                phones[key] = (value, messages)
+        if messages:
+            errors[name] = list(messages)
+        else:
+            cleaned[name] = value
     problems, filled = client_problems(cleaned)
     for name, message in problems:
         errors.setdefault(name, []).append(str(message))
@@ -141,7 +162,9 @@ def client_row_check(data: dict) -> tuple[Client | None, dict[str, list[str]]]:
     cleaned.update(filled)
     client = Client(**cleaned)
     try:  # what ModelForm validation adds: the model fields' own checks
-        client.clean_fields(exclude={f.name for f in Client._meta.fields} - set(cleaned))
+        client.clean_fields(
+            exclude={f.name for f in Client._meta.fields} - (set(cleaned) - PHONE_FIELDS)
+        )
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             errors.setdefault(name, []).extend(messages)
@@ -163,6 +186,7 @@ class Identity:
     row: int
     name: str
     existing: str = ""  # why it is a duplicate of a client the agent already has
+    existing_column: str = ""  # the column that says so
     pk: int | None = None
     stage: str = ""
     stage_given: bool = False
@@ -223,6 +247,7 @@ class RowChecker:
         self.policy_rows: dict[tuple[str, str], int] = {}
         self.insurers: dict[str, Insurer | None] = {}
         self.new_insurers: list[str] = []
+        self.phones: dict = {}  # phone numbers checked so far (client_row_check)
         # The day premiums are assumed paid up to when a row gives no 缴至日期.
         self.today = timezone.localdate()
         keys = {column.key for column in columns.values()}
@@ -305,7 +330,7 @@ class RowChecker:
             "stage": stage or (Client.Stage.CLIENT if has_policy else Client.Stage.PROSPECT),
             "notes": values.get("client_notes") or "",
         }
-        client, errors = client_row_check(data)
+        client, errors = client_row_check(data, phones=self.phones)
         if client is not None:
             if not any(BY_KEY[p.column].part == CLIENT for p in row.problems if p.column):
                 row.client = client
@@ -409,13 +434,13 @@ class RowChecker:
     def check(self, batch: list[tuple[int, list]]) -> list[CheckedRow]:
         rows = [row for number, cells in batch if (row := self.parse(number, cells))]
         self._resolve_insurers(rows)
-        existing_mobiles, existing_names = self._existing_clients(rows)
+        existing = self._existing_clients(rows)
         taken = policy_numbers_taken(
             pairs={(row.insurer_name, row.policy.number) for row in rows if row.policy},
             owner=self.owner,
         )
         for row in rows:
-            self._link_client(row, existing_mobiles, existing_names)
+            self._link_client(row, existing)
             self._link_policy(row, taken)
         return rows
 
@@ -429,23 +454,38 @@ class RowChecker:
             if name not in found:
                 self.new_insurers.append(name)
 
-    def _existing_clients(self, rows: list[CheckedRow]):
+    def _existing_clients(self, rows: list[CheckedRow]) -> dict[int, tuple[str, str]]:
+        """{row number: (column, message)} for the rows whose client the agent already has,
+        by the one duplicate rule (`clients.selectors.duplicates_in_book`: the same mobile,
+        ID number, or name and birth date; a name alone never matches). One query."""
         checked = [row for row in rows if row.client is not None]
-        mobiles = {row.mobile for row in checked if row.mobile}
-        names = {_name_key(row.client.name) for row in checked if not row.mobile}
-        existing_mobiles: dict[str, str] = {}
-        existing_names: dict[str, set] = {}
-        mine = clients_for_user(user=self.owner)
-        if mobiles:
-            existing_mobiles = dict(
-                mine.filter(mobile__in=mobiles).values_list("mobile", "name").order_by()
+        people = [
+            PersonKeys(
+                name=_name_key(row.client.name),
+                mobile=row.mobile,
+                birth_date=row.client.birth_date,
+                id_number=row.client.id_number or "",
             )
-        if names:
-            for name, birth in mine.filter(name__in=names).values_list("name", "birth_date"):
-                existing_names.setdefault(name, set()).add(birth)
-        return existing_mobiles, existing_names
+            for row in checked
+        ]
+        found = duplicates_in_book(user=self.owner, people=people)
+        existing: dict[int, tuple[str, str]] = {}
+        for row, matches in zip(checked, found, strict=True):
+            if not matches:
+                continue
+            client, keys = matches[0]
+            if "mobile" in keys:
+                message = _("You already have a client with this mobile: %(name)s.")
+                existing[row.number] = ("mobile", message % {"name": client.name})
+            elif "id_number" in keys:
+                message = _("You already have a client with this ID number: %(name)s.")
+                existing[row.number] = ("id_number", message % {"name": client.name})
+            else:
+                message = _("You already have a client with this name and birth date.")
+                existing[row.number] = ("name", message)
+        return existing
 
-    def _link_client(self, row: CheckedRow, existing_mobiles, existing_names) -> None:
+    def _link_client(self, row: CheckedRow, existing: dict[int, tuple[str, str]]) -> None:
         client = row.client
         if client is None:
             return
@@ -453,18 +493,7 @@ class RowChecker:
         identity = self.identities.get(keys[0])
         if identity is None:
             identity = Identity(row=row.number, name=_name_key(client.name))
-            kind = keys[0][0]
-            if kind == "mobile" and keys[0][1] in existing_mobiles:
-                identity.existing = _("You already have a client with this mobile: %(name)s.") % {
-                    "name": existing_mobiles[keys[0][1]]
-                }
-            elif kind == "name_birth" and client.birth_date in existing_names.get(keys[0][1], ()):
-                identity.existing = _("You already have a client with this name and birth date.")
-            elif kind == "name" and keys[0][1] in existing_names:
-                identity.existing = _(
-                    "You already have a client with this name; add the mobile or the birth "
-                    "date if this is someone else."
-                )
+            identity.existing_column, identity.existing = existing.get(row.number, ("", ""))
             for key in keys:
                 self.identities.setdefault(key, identity)
         elif keys[0][0] == "mobile" and identity.name != _name_key(client.name):
@@ -476,8 +505,7 @@ class RowChecker:
             return
         row.identity = identity
         if identity.existing:
-            column = "mobile" if row.mobile else "name"
-            row.add(column, identity.existing, duplicate=True)
+            row.add(identity.existing_column, identity.existing, duplicate=True)
 
     def _link_policy(self, row: CheckedRow, taken: dict[tuple[str, str], bool]) -> None:
         if row.policy is None:

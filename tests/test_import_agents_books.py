@@ -322,3 +322,99 @@ def test_import_book_command_exit_status(owner, tmp_path):
 
     call_command("import_book", owner.username, str(bad), "--only-valid", stdout=out, stderr=err)
     assert Client.objects.filter(owner=owner, name="乙").exists()
+
+
+# --- files as office programs save them ------------------------------------------------------
+
+
+def test_a_gbk_csv_saved_by_excel_with_a_title_row(run, owner):
+    """Excel's "CSV (逗号分隔)" in a Chinese Windows: GBK, CRLF line ends, the title row above
+    the header padded with commas to the table's width, trailing empty lines padded too."""
+    header = ["客户姓名", "性别", "手机号", "出生日期", "保险公司", "保单号", "险种", "保额",
+              "年缴保费", "缴费年期", "生效日期"]  # fmt: skip
+    rows = [
+        ["2025年客户保单明细（王丽华）", *[""] * 10],
+        header,
+        ["赵敏", "女", "13700137000", "1990/2/3", "太平洋人寿", "C-1", "金佑人生终身寿险",
+         "30万", "6,000", "20年", "2019年5月6日"],
+        ["孙俪", "女", "13700137001", "1988-11-30", "中国人寿", "C-2", "国寿福", "500000",
+         "8000", "10", "2021/10/1"],
+        [""] * 11,
+    ]  # fmt: skip
+    content = "\r\n".join(",".join(cells) for cells in rows).replace("6,000", '"6,000"')
+    job = run((content + "\r\n").encode("gbk"), "客户保单.csv")
+    assert job.status == Status.DONE, job.message
+    assert job.encoding == "GB18030 / GBK"
+    assert (job.clients_created, job.policies_created) == (2, 2)
+    zhao = Client.objects.get(owner=owner, name="赵敏")
+    assert (str(zhao.mobile), zhao.birth_date) == ("+8613700137000", datetime.date(1990, 2, 3))
+    policy = Policy.objects.get(holder=zhao)
+    assert (policy.number, policy.premium, policy.sum_assured) == (
+        "C-1",
+        Decimal("6000"),
+        Decimal("300000"),
+    )
+    assert (policy.payment_term_years, policy.effective_date) == (20, datetime.date(2019, 5, 6))
+    sun = Policy.objects.get(holder__name="孙俪")
+    assert (sun.effective_date, sun.payment_term_years) == (datetime.date(2021, 10, 1), 10)
+
+
+def office_saved_book(workbook) -> None:
+    """What Excel and LibreOffice put in a workbook that openpyxl's defaults do not: numbers
+    typed into cells (a mobile as a number, an ID number kept as text with the quote
+    prefix), real date cells with a Chinese date format, amounts with a thousands format,
+    a sum formula in a column of its own, empty but formatted rows and columns after the
+    table, a frozen header, and a second (empty) sheet."""
+    from openpyxl.styles import Font
+
+    sheet = workbook.active
+    sheet.title = "客户"
+    sheet.append(["客户保单明细"])
+    sheet.append(["姓名", "性别", "手机", "身份证号", "出生日期", "保险公司", "保单号", "产品名称",
+                  "险种", "保额", "保费", "缴费年期", "生效日期", "合计"])  # fmt: skip
+    sheet.freeze_panes = "A3"
+    sheet.append(["王芳", "女", 13800138000, WANG_ID, datetime.datetime(1985, 6, 15),
+                  "中国平安人寿", "P0001", "平安福", "重疾险", 500000, 12000.0, 20,
+                  datetime.datetime(2015, 3, 30), "=K3*L3"])  # fmt: skip
+    sheet.append(["李雷", "男", 13900139000.0, None, datetime.datetime(1995, 12, 5),
+                  "新华保险", 778, "健康无忧", "重疾险", 300000, 5000, 10,
+                  datetime.datetime(2020, 1, 2), "=K4*L4"])  # fmt: skip
+    sheet["D3"].quotePrefix = True
+    for row in (3, 4):
+        sheet[f"E{row}"].number_format = 'yyyy"年"m"月"d"日"'
+        sheet[f"M{row}"].number_format = "yyyy/m/d"
+        sheet[f"J{row}"].number_format = "#,##0"
+        sheet[f"K{row}"].number_format = "#,##0.00"
+    for row in range(5, 60):  # formatted, empty: office programs keep them in the file
+        sheet.cell(row=row, column=1).font = Font(name="宋体")
+        sheet.cell(row=row, column=20).number_format = "@"
+    sheet.column_dimensions["T"].width = 12
+    workbook.create_sheet("Sheet2")
+
+
+def test_an_xlsx_as_office_programs_save_it(run, owner):
+    job = run(workbook_bytes_of(office_saved_book), "客户保单.xlsx")
+    assert job.status == Status.DONE, job.message
+    assert "合计" in job.ignored_columns
+    assert (job.imported_rows, job.clients_created, job.policies_created) == (2, 2, 2)
+    wang = Client.objects.get(owner=owner, name="王芳")
+    assert str(wang.mobile) == "+8613800138000" and wang.id_number == WANG_ID
+    assert wang.birth_date == datetime.date(1985, 6, 15)
+    li = Client.objects.get(owner=owner, name="李雷")
+    assert (str(li.mobile), li.birth_date) == ("+8613900139000", datetime.date(1995, 12, 5))
+    paf = Policy.objects.get(holder=wang)
+    assert (paf.premium, paf.sum_assured, paf.payment_term_years) == (
+        Decimal("12000"),
+        Decimal("500000"),
+        20,
+    )
+    assert paf.effective_date == datetime.date(2015, 3, 30)
+    assert Policy.objects.get(holder=li).number == "778"  # a number cell, read as its digits
+
+
+def workbook_bytes_of(build) -> bytes:
+    workbook = Workbook()
+    build(workbook)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

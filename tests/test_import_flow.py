@@ -303,6 +303,34 @@ def test_duplicates_in_the_file_and_against_the_book(owner, checked):
 
 
 @pytest.mark.django_db
+def test_the_preview_uses_the_one_duplicate_rule(owner, teammate, checked):
+    """clients.selectors.duplicates_in_book, as on client entry and referral: the same ID
+    number is a duplicate (named by its column), a name alone is not, and a client merged
+    away or another agent's client never is."""
+    from clients.id_numbers import id_number_check_char
+
+    first17 = "11010519850615002"
+    number = first17 + id_number_check_char(first17)  # born 1985-06-15, a woman
+    known = ClientFactory(owner=owner, name="王晓芳", mobile="+8613911110000", id_number=number)
+    ClientFactory(owner=owner, name="李雷", mobile="+8613911110001", birth_date=None)
+    kept = ClientFactory(owner=owner, name="韩梅", mobile="+8613911110002")
+    ClientFactory(owner=owner, name="韩梅梅", mobile="+8613700137000", merged_into=kept)
+    ClientFactory(owner=teammate, name="别人的", mobile="+8613600136000")
+    headers = [*HEADERS, "身份证号"]
+    rows = [
+        policy_row(number="P1", 身份证号=number),  # 王芳 with 王晓芳's ID number
+        policy_row(name="李雷", mobile="", number="P2", 出生日期=""),  # a name alone
+        policy_row(name="韩梅梅", mobile="13700137000", number="P3"),  # merged away
+        policy_row(name="别人的", mobile="13600136000", number="P4"),  # another agent's
+    ]
+    job = checked(xlsx_bytes(table(rows, headers=headers)))
+    assert problems(job) == [(2, "身份证号", "duplicate")]
+    message = job.row_errors.get().message
+    assert known.name in message and "ID number" in message
+    assert (job.valid_rows, job.duplicate_rows) == (3, 1)
+
+
+@pytest.mark.django_db
 def test_other_agents_clients_are_not_duplicates(owner, teammate, checked):
     ClientFactory(owner=teammate, name="王芳", mobile="+8613800138000")
     job = checked(xlsx_bytes(table([policy_row()])))

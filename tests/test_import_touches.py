@@ -127,6 +127,41 @@ def test_the_rule_is_set_based_and_idempotent(owner, django_assert_max_num_queri
 
 
 @time_machine.travel(NOON)
+def test_many_clients_are_read_from_a_table_in_a_handful_of_statements(
+    owner, teammate, monkeypatch, django_assert_max_num_queries
+):
+    """An import's thousands of clients: the ids go once into a temporary table, and each
+    kind and lead group is one INSERT … SELECT over every built day, never one statement per
+    day carrying every id. Same touches as the short-list path; other clients untouched."""
+    from touches import build
+    from touches.registry import occasion_kinds
+
+    touch_build_now(today=TODAY)
+    mine = [
+        ClientFactory(owner=owner, birth_date=datetime.date(1990, 11, 26 + n)) for n in range(3)
+    ]
+    outside = ClientFactory(owner=owner, birth_date=datetime.date(1991, 11, 27))
+    theirs = ClientFactory(owner=teammate, birth_date=datetime.date(1992, 11, 27))
+    Touch.objects.all().delete()  # as if written in bulk, without their triggers
+    ids = [c.pk for c in mine]
+    listed = touches_rebuild_for_clients(client_ids=ids)
+    listed_rows = set(Touch.objects.values_list("client_id", "kind", "occasion_date", "due_date"))
+    Touch.objects.all().delete()
+    monkeypatch.setattr(build, "CLIENT_SET_TABLE_FROM", 2)
+    with django_assert_max_num_queries(10_000) as done:
+        assert touches_rebuild_for_clients(client_ids=ids) == listed == {"birthday": 3}
+    sqls = [q["sql"] for q in done.captured_queries]
+    inserts = [sql for sql in sqls if sql.startswith(f"INSERT INTO {Touch._meta.db_table}")]
+    assert len(inserts) <= len(occasion_kinds())  # one per kind (one lead group each here)
+    assert all(str(ids[0]) not in sql for sql in inserts)  # the ids are in the table
+    assert any("touch_rebuild_clients" in sql for sql in sqls)
+    rows = set(Touch.objects.values_list("client_id", "kind", "occasion_date", "due_date"))
+    assert rows == listed_rows
+    assert not Touch.objects.filter(client__in=[outside, theirs]).exists()
+    assert touches_rebuild_for_clients(client_ids=ids) == {}  # nothing twice
+
+
+@time_machine.travel(NOON)
 def test_the_handover_follows_the_rule_in_its_transaction(owner, teammate, manager):
     from handover.services import handover_execute
 

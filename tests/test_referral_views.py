@@ -248,6 +248,17 @@ def test_phone_of_another_agents_client_is_not_matched(http, teammate, client_ob
     assert Referral.objects.get().referred.name == "赵敏"
 
 
+def test_a_client_merged_away_is_not_offered(http, owner, client_obj):
+    """The one duplicate rule (clients.selectors.possible_duplicates): a record merged into
+    another is no longer a person to link."""
+    kept = ClientFactory(owner=owner, name="赵敏", mobile="+8613700002222")
+    ClientFactory(owner=owner, name="赵敏敏", mobile="+8613700001111", merged_into=kept)
+    response = http.post(url("new"), new_data(client_obj))
+    assert response.status_code == 302
+    referral = Referral.objects.get()
+    assert referral.referred.name == "赵敏" and referral.referred != kept
+
+
 def test_a_cycle_is_refused_with_a_message_and_nothing_written(http, owner, client_obj):
     # 王芳 (client_obj) referred 李明; 李明 now "refers" 王芳: she would be her own ancestor.
     services.referral_create(

@@ -14,7 +14,9 @@ second beat or a second worker repeats statements whose rows already exist: noth
 written twice. A changed record rebuilds the days already built for its client only
 (`touch_rebuild_for_client`), for the kinds it feeds; a bulk write rebuilds all the clients
 it wrote at once (`touch_build_for_clients`, reached through the registry's
-`touches_rebuild_for_clients`, the rule every bulk write follows).
+`touches_rebuild_for_clients`, the rule every bulk write follows): one statement per kind and
+lead group, the union of every built day, with the clients read from a temporary table when
+there are thousands (an import), not one statement per day with the ids in each.
 """
 
 from collections import Counter, defaultdict
@@ -421,8 +423,11 @@ class _ClientSet:
         self.table = True
         return RawSQL(f"SELECT id FROM {quote}", [])
 
-    def __exit__(self, *exc):
-        if self.table:
+    def __exit__(self, exc_type, exc, tb):
+        # After an error the transaction is rolled back (the table with it); a statement
+        # now would fail and hide the error. A table left outside a transaction is dropped
+        # by the next rebuild of this connection, before it fills its own.
+        if self.table and exc_type is None:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(_CLIENT_SET)}")
         return False

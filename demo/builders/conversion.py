@@ -39,9 +39,8 @@ from policies.models import Policy
 class Quota:
     """Who of a stream of prospects, oldest first, bought: `due()` says whether one more sale
     keeps the stream at (rounded) `rate`, `count()` records what happened. Every stretch of the
-    stream then converts within about one sale of the rate. A surplus of more than one sale
-    (the book's old buyers, who all bought) is forgotten, so it does not starve the years
-    after it."""
+    stream then converts within about one sale of the rate. A surplus (the book's old
+    buyers, who all bought) is forgotten, so it does not starve the years after it."""
 
     def __init__(self, rate: float):
         self.rate, self.seen, self.won = rate, 0, 0
@@ -51,7 +50,7 @@ class Quota:
 
     def count(self, *, won: bool) -> None:
         self.seen += 1
-        self.won = min(self.won + won, math.floor(self.rate * self.seen + 0.5) + 1)
+        self.won = min(self.won + won, math.floor(self.rate * self.seen + 0.5))
 
 
 @dataclass(frozen=True)
@@ -62,10 +61,10 @@ class Flow:
 
 
 FLOWS = {
-    Client.Source.COLD_CALL: Flow(0.11, 40, (30, 120)),
-    Client.Source.WARM_CIRCLE: Flow(0.30, 12, (14, 75)),
-    Client.Source.EVENT: Flow(0.18, 14, (21, 90)),
-    Client.Source.OTHER: Flow(0.20, 6, (14, 90)),
+    Client.Source.COLD_CALL: Flow(0.11, 40, (21, 110)),
+    Client.Source.WARM_CIRCLE: Flow(0.30, 12, (10, 60)),
+    Client.Source.EVENT: Flow(0.18, 14, (14, 80)),
+    Client.Source.OTHER: Flow(0.20, 6, (10, 80)),
 }
 HORIZON_DAYS = 730
 DAYS_TO_CLOSE = (12, 110)  # the book's buyers: first contact to their first application

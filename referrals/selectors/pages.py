@@ -129,14 +129,6 @@ class ReferralRequestFilter(ListFilterSet):
         ).order_by("name", "id")
 
 
-def prospects_with_phone(*, user: User, mobile) -> QuerySet[Client]:
-    """The user's own records with this mobile: a referred name may already be in the archive
-    (no second copy of a person)."""
-    if not mobile:
-        return Client.objects.none()
-    return Client.objects.filter(owner=user, mobile=mobile).select_related("referral")
-
-
 def referral_request_list(
     *, user: User, filters: Mapping[str, Any] | None = None
 ) -> QuerySet[ReferralRequest]:

@@ -24,7 +24,7 @@ from agentcrm.core.http import id_param
 from agentcrm.core.lists import list_page
 from agentcrm.core.views import status_move_retry
 from clients.models import Client
-from clients.selectors import clients_for_user, get_client_for_user
+from clients.selectors import clients_for_user, get_client_for_user, possible_duplicates
 from policies.selectors import get_policy_for_user, policies_for_user
 
 from .. import services
@@ -53,11 +53,16 @@ def _int_param(request, name: str) -> int | None:
 
 
 def _phone_matches(request, form) -> list[Client]:
-    """The agent's records with the mobile typed in `form` (a bound, valid person form)."""
-    mobile = form.cleaned_data.get("mobile")
-    if not mobile:
-        return []
-    return list(pages.prospects_with_phone(user=request.user, mobile=mobile).order_by("id"))
+    """The agent's records that may be the person typed in `form` (a bound, valid person
+    form), by the one duplicate rule (`clients.selectors.possible_duplicates`: a referral's
+    name comes with a mobile, so the same mobile; a name alone never matches)."""
+    data = form.cleaned_data
+    return [
+        row["client"]
+        for row in possible_duplicates(
+            user=request.user, name=data.get("name") or "", mobile=data.get("mobile")
+        )
+    ]
 
 
 def _match_rows(matches: list[Client]) -> list[dict]:
