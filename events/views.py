@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agentcrm.core.forms import add_service_errors, model_form_values
-from clients.selectors import clients_for_user
+from clients.selectors import clients_for_user, possible_duplicates
 from referrals.models import Relationship
-from referrals.selectors.pages import prospects_with_phone
 from referrals.services import Person
 
 from . import selectors, services
@@ -206,11 +205,14 @@ def guest_add(request, pk: int, invitee_id: int):
     form = GuestForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        existing = (
-            prospects_with_phone(user=request.user, mobile=data["mobile"]).first()
+        # The one duplicate rule: a guest whose mobile is already on one of the agent's
+        # records is linked to it, not copied.
+        matches = (
+            possible_duplicates(user=request.user, name=data["name"], mobile=data["mobile"])
             if data["mobile"]
-            else None
+            else []
         )
+        existing = next((row["client"] for row in matches if "mobile" in row["keys"]), None)
         person = Person(
             name=data["name"],
             mobile=data["mobile"] or "",

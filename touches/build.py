@@ -423,7 +423,7 @@ class _ClientSet:
         self.table = True
         return RawSQL(f"SELECT id FROM {quote}", [])
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type, exc, _tb):
         # After an error the transaction is rolled back (the table with it); a statement
         # now would fail and hide the error. A table left outside a transaction is dropped
         # by the next rebuild of this connection, before it fills its own.
