@@ -18,7 +18,7 @@ from policies.models import Insurer, Policy, PolicyStatusChange
 from touches.models import Touch
 from touches.registry import touches_rebuild_for_clients
 
-from . import summary
+from . import backend, summary
 from .models import CommissionRate, PersistencyCohort, ServiceMonth, ServiceMonthKind
 
 SUMMARY_JOB = "service_summary"
@@ -118,6 +118,9 @@ def service_summary_refresh(day: datetime.date, *, full: bool = False) -> list[d
     run are recomputed (a run missed or two is caught up by the same rule, since the last
     run's day is older); the first run, or `full`, recomputes the whole history. Returns the
     months written."""
+    if not backend.supported():
+        backend.logger.warning("service summary skipped: the figures need PostgreSQL")
+        return []
     marker = JobMarker.objects.filter(name=SUMMARY_JOB).first()
     if full or marker is None or marker.last_completed_day is None:
         start = _history_start()

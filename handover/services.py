@@ -57,6 +57,19 @@ STAYS = {
     "touches.CalendarFeed",
     "touches.DigestPreference",  # their own morning email
     "touches.ContactCadence",  # their own contact rhythm per tier
+    # The departing agent's own history and settings: what they gave, hosted, sent and
+    # introduced stays theirs (the client's offers and needs hang off the client and move
+    # with it); the service figures are per agent by definition.
+    "gifts.Gift",
+    "gifts.GiftIdeas",
+    "gifts.GiftCap",
+    "events.Event",
+    "campaigns.Campaign",
+    "introductions.Introduction",
+    "discipline.ServiceMonth",
+    "discipline.ServiceMonthKind",
+    "discipline.PersistencyCohort",
+    "discipline.CommissionRate",
 }
 
 

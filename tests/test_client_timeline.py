@@ -135,8 +135,9 @@ def test_detail_page_query_count_is_fixed(http, client_obj, django_assert_max_nu
     # client's records and their family's), +2 for the referrals panel, +1 for the agents who
     # served the client before (handover), +1 for the merges that can be undone, +1 for the
     # possible duplicates, +1 for the history of the records merged into this one, +3 for
-    # the introductions card (offers, needs, introductions).
-    with django_assert_max_num_queries(28):
+    # the introductions card (offers, needs, introductions), +3 for the gifts, events and
+    # household panels.
+    with django_assert_max_num_queries(31):
         response = http.get(reverse("clients:detail", kwargs={"pk": client_obj.pk}))
     assert response.status_code == 200
     assert "拜访9" in response.content.decode()

@@ -13,7 +13,7 @@ from django.utils import translation
 from clients.models import Client, GreetingStyle, LifeEvent
 from clients.salutation import address_as, suggest_salutation, surname
 from handover.models import Handover, HandoverClient
-from policies.models import Policy
+from policies.models import Policy, PolicyStatusChange
 from policies.occasions import (
     policy_display_label,
     policy_greeting_label,
@@ -256,6 +256,16 @@ def every_occasion_on(owner) -> None:
     Policy.objects.filter(pk=grace.pk).update(premium_grace_end=D)
     Policy.objects.filter(pk=cooling.pk).update(cooling_off_end=D)
     RiderFactory(policy=anniversary, start_date=date(2020, 1, 1), expiry_date=D)
+    # A policy that lapsed on D (the nightly move writes the status change).
+    lapsed = PolicyFactory(
+        holder=wang, number="330055556666777", effective_date=date(2020, 1, 1), status="lapsed"
+    )
+    PolicyStatusChange.objects.create(
+        policy=lapsed,
+        from_status="grace",
+        to_status="lapsed",
+        at=datetime.datetime(D.year, D.month, D.day, 1, tzinfo=SHANGHAI),
+    )
     PayoutFactory(policy=anniversary, date=D, claimed=False)
     for kind, category in (("claim", "hospital"), ("servicing", "address")):
         ServiceRequest.objects.create(

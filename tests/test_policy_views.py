@@ -463,7 +463,19 @@ def test_sold_by_others_is_recorded_from_the_form_and_shown(http, owner, client_
     form = http.get(reverse("policies:edit", kwargs={"pk": policy.pk})).content.decode()
     assert 'name="sold_by_others"' in form and 'name="sold_through"' in form
     # Unticked on edit: the other agent's name goes with it.
-    edit = {k: v for k, v in data.items() if k not in ("status", "sold_by_others")}
+    # (No inline rows sent: the stored riders and beneficiaries stay as they are.)
+    edit = {
+        k: v
+        for k, v in data.items()
+        if k not in ("status", "sold_by_others") and not k.startswith(("riders-", "beneficiaries-"))
+    }
+    edit.update(
+        {
+            f"{p}-{n}": "0"
+            for p in ("riders", "beneficiaries")
+            for n in ("TOTAL_FORMS", "INITIAL_FORMS")
+        }
+    )
     assert http.post(reverse("policies:edit", kwargs={"pk": policy.pk}), edit).status_code == 302
     policy.refresh_from_db()
     assert not policy.sold_by_others and policy.sold_through == ""

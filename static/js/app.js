@@ -234,8 +234,8 @@ document.addEventListener("click", function (e) {
 });
 
 // Sizes that depend on the data, without style attributes (the Content-Security-Policy
-// refuses those): a progress bar's width from data-progress (0-100), a chain row's indent
-// from data-indent. Set through the CSSOM, which the policy allows; again on each piece of
+// refuses those): a progress bar's width from data-progress (0-100), a week's bar height from
+// data-bar-height (0-100), a chain row's indent from data-indent. Set through the CSSOM, which the policy allows; again on each piece of
 // content htmx brings in (htmx:load).
 (function () {
   "use strict";
@@ -243,6 +243,10 @@ document.addEventListener("click", function (e) {
     root.querySelectorAll("[data-progress]").forEach(function (bar) {
       var value = Math.max(0, Math.min(100, parseFloat(bar.dataset.progress) || 0));
       bar.style.width = value + "%";
+    });
+    root.querySelectorAll("[data-bar-height]").forEach(function (bar) {
+      var value = Math.max(0, Math.min(100, parseFloat(bar.dataset.barHeight) || 0));
+      bar.style.height = value + "%";
     });
     root.querySelectorAll("[data-indent]").forEach(function (row) {
       var level = Math.max(0, parseInt(row.dataset.indent, 10) || 0);

@@ -2,6 +2,7 @@
 image (the Web Share API with a file where the browser has it, a download where not), and
 the page then offers to mark the touch done."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,15 @@ navigator.share = (data) => {
 """
 
 
+def _wait_for(page, expression: str, timeout: float = 10.0) -> None:
+    """Poll `expression` until it is true. (page.wait_for_function evaluates its predicate
+    with eval inside the page, which the Content-Security-Policy refuses.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"not true within {timeout} s: {expression}"
+        page.wait_for_timeout(100)
+
+
 def _birthday_touch():
     today = timezone.localdate()
     agent = UserFactory(username="li.ming", team=TeamFactory(name="上海一部"), display_name="李明")
@@ -55,12 +65,12 @@ def test_card_shares_in_one_tap_and_offers_done(new_page):
     expect(link).to_be_visible()
     link.click()
     expect(page.locator("#card-image")).to_be_visible()
-    page.wait_for_function("document.getElementById('card-image').naturalWidth > 0")
+    _wait_for(page, "document.getElementById('card-image').naturalWidth > 0")
     assert page.evaluate("document.getElementById('card-image').naturalWidth") == 750
     done = page.locator("#card-done")
     expect(done).to_be_hidden()
     page.locator("#card-share").tap()
-    page.wait_for_function("window.__shared.length === 1")
+    _wait_for(page, "window.__shared.length === 1")
     shared = page.evaluate("window.__shared[0]")
     assert shared["types"] == ["image/png"] and shared["sizes"][0] > 10_000
     assert "王姐" in shared["text"]
@@ -77,7 +87,7 @@ def test_card_downloads_where_files_cannot_be_shared(new_page):
     page = new_page(user=agent, accept_downloads=True, **PHONE)
     page.add_init_script("navigator.canShare = undefined; navigator.share = undefined;")
     page.goto(f"/touches/{touch.pk}/card/")
-    page.wait_for_function("document.getElementById('card-image').naturalWidth > 0")
+    _wait_for(page, "document.getElementById('card-image').naturalWidth > 0")
     with page.expect_download() as info:
         page.locator("#card-share").tap()
     download = info.value
