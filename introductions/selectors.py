@@ -127,9 +127,15 @@ LIMIT %(limit)s
 """
 
 
+def suggestions_supported() -> bool:
+    """The matching is PostgreSQL SQL (arrays, regexp_split_to_array); the embedded SQLite
+    stack of a trial shows the page without suggestions and says why."""
+    return connection.vendor == "postgresql"
+
+
 def suggested_matches(*, user: User, limit: int = 50) -> list[Suggestion]:
     """The suggested introductions: three queries whatever the size of the book."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or not suggestions_supported():
         return []
     with connection.cursor() as cursor:
         cursor.execute(SUGGESTIONS_SQL, {"owner": user.pk, "limit": limit})
