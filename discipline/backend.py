@@ -6,14 +6,15 @@ PostgreSQL database (README) to get them."""
 import functools
 import logging
 
-from django.db import connection
 from django.shortcuts import render
+
+from agentcrm.core.db import is_postgresql
 
 logger = logging.getLogger(__name__)
 
 
 def supported() -> bool:
-    return connection.vendor == "postgresql"
+    return is_postgresql()
 
 
 def needs_postgresql(view):

@@ -107,7 +107,8 @@ def _local(column: str) -> str:
     return f"({column} AT TIME ZONE %(tz)s)::date"
 
 
-def _rows(sql: str, params: dict) -> list[tuple]:
+def fetch_rows(sql: str, params) -> list[tuple]:
+    """The rows of one raw statement (the figures here are SQL the ORM cannot say)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -147,7 +148,7 @@ def month_figures(
     in_months = f"{month_of} = ANY(%(months)s)"
 
     kinds: dict = {}
-    for owner, month, kind, due, on_time, late, skipped, open_ in _rows(
+    for owner, month, kind, due, on_time, late, skipped, open_ in fetch_rows(
         f"""SELECT t.owner_id, {month_of.format(col="t.occasion_date")}, t.kind,
               COUNT(*) FILTER (WHERE t.status <> 'open' OR t.occasion_date < %(today)s),
               COUNT(*) FILTER (WHERE t.status = 'done'
@@ -167,7 +168,7 @@ def month_figures(
             values = (due, on_time, late, skipped, open_)
             kinds[(owner, month, kind)] = dict(zip(KIND_FIELDS, values, strict=True))
 
-    for owner, month, due, on_time, late, open_ in _rows(
+    for owner, month, due, on_time, late, open_ in fetch_rows(
         f"""SELECT c.owner_id, {month_of.format(col="m.due_date")},
               COUNT(*) FILTER (WHERE m.done_date IS NOT NULL OR m.due_date < %(today)s),
               COUNT(*) FILTER (WHERE m.done_date <= m.due_date),
@@ -189,7 +190,7 @@ def month_figures(
             promises_open=open_,
         )
 
-    for owner, month, contacts, reached in _rows(
+    for owner, month, contacts, reached in fetch_rows(
         f"""SELECT c.owner_id, {month_of.format(col="i.date")}, COUNT(*),
               COUNT(DISTINCT i.client_id)
             FROM {_INTERACTION} i JOIN {_CLIENT} c ON c.id = i.client_id
@@ -201,7 +202,7 @@ def month_figures(
     ):
         add(owner, month, contacts=contacts, clients_contacted=reached)
 
-    for owner, month, clients, silent in _rows(
+    for owner, month, clients, silent in fetch_rows(
         f"""SELECT c.owner_id, m.month, COUNT(*),
               COUNT(*) FILTER (WHERE NOT EXISTS (
                 SELECT 1 FROM {_INTERACTION} i WHERE i.client_id = c.id
@@ -217,7 +218,7 @@ def month_figures(
     ):
         add(owner, month, clients=clients, clients_silent=silent)
 
-    for owner, month, lapses, premium in _rows(
+    for owner, month, lapses, premium in fetch_rows(
         f"""SELECT p.owner_id, date_trunc('month', {_local("s.at")})::date, COUNT(*),
               SUM({annual_premium_sql()})
             FROM {_STATUS} s JOIN {_POLICY} p ON p.id = s.policy_id
@@ -231,7 +232,7 @@ def month_figures(
     ):
         add(owner, month, lapses=lapses, lapsed_premium=premium or Decimal(0))
 
-    for owner, month, due, on_time in _rows(
+    for owner, month, due, on_time in fetch_rows(
         f"""SELECT t.owner_id, {month_of.format(col="t.occasion_date")},
               COUNT(*) FILTER (WHERE t.status <> 'open'
                                OR t.occasion_date + %(intro_days)s < %(today)s),
@@ -306,5 +307,5 @@ def cohort_figures(*, today: datetime.date, owner_ids=None) -> dict:
         FROM states GROUP BY 1, 2"""
     return {
         (row[0], row[1]): dict(zip(COHORT_FIELDS, row[2:], strict=True))
-        for row in _rows(sql, params)
+        for row in fetch_rows(sql, params)
     }

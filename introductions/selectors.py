@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from agentcrm.accounts.models import User
+from agentcrm.core.db import is_postgresql
 from clients.models import Client
 
 from .models import Introduction, MatchProfile, Need, Offer
@@ -130,7 +131,7 @@ LIMIT %(limit)s
 def suggestions_supported() -> bool:
     """The matching is PostgreSQL SQL (arrays, regexp_split_to_array); the embedded SQLite
     stack of a trial shows the page without suggestions and says why."""
-    return connection.vendor == "postgresql"
+    return is_postgresql()
 
 
 def suggested_matches(*, user: User, limit: int = 50) -> list[Suggestion]:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from agentcrm.accounts.models import User
 from clients.models import Client, FamilyMember, Interaction
-from clients.services import merge_rows_back, merge_rows_move
+from clients.services import client_last_contact_refresh, merge_rows_back, merge_rows_move
 from touches.registry import occasion_resolved, touches_rebuild_for_clients
 
 from .models import FOLLOW_UP_KIND, Introduction, MatchProfile, Need, Offer
@@ -100,6 +100,8 @@ def _log_both(
             ),
         ]
     )
+    # Bulk-created contacts bypass interaction_create: keep Client.last_contact_on true.
+    client_last_contact_refresh(client_ids=[introduction.client_a_id, introduction.client_b_id])
     # A bulk write (the timeline rows): the rule of touches.registry section 9.
     touches_rebuild_for_clients(
         client_ids=[introduction.client_a_id, introduction.client_b_id], today=today

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from agentcrm.core.models import JobMarker
-from clients.models import Interaction, Segment, Tag
+from clients.models import Client, Interaction, Segment, Tag
 from clients.services import client_merge
 from introductions.models import FOLLOW_UP_KIND, Introduction, MatchProfile, Need, Offer
 from introductions.selectors import service_panel_context, suggested_matches
@@ -122,6 +122,12 @@ def test_introduction_logs_both_timelines_and_a_follow_up_for_each(owner, car_wa
     logged = Interaction.objects.filter(kind=Interaction.Kind.SERVICE, date=TODAY)
     assert set(logged.values_list("client_id", flat=True)) == {car_wash.client_id, needy.pk}
     assert all("洗车店" in s for s in logged.values_list("summary", flat=True))
+    # Logged contacts: both clients' last contact is the introduction's day.
+    assert set(
+        Client.objects.filter(pk__in=[car_wash.client_id, needy.pk]).values_list(
+            "last_contact_on", flat=True
+        )
+    ) == {TODAY}
     follow_ups = Touch.objects.filter(kind=FOLLOW_UP_KIND, source=f"intro:{intro.pk}")
     assert set(follow_ups.values_list("client_id", "occasion_date")) == {
         (car_wash.client_id, TODAY + datetime.timedelta(days=7)),

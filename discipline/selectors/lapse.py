@@ -12,7 +12,6 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -33,7 +32,7 @@ from clients.models import Client, Interaction
 from policies.models import Policy
 
 from ..models import CommissionRate
-from ..summary import PAYMENTS_PER_YEAR, annual_premium_sql
+from ..summary import PAYMENTS_PER_YEAR, annual_premium_sql, fetch_rows
 
 DUE_SOON_DAYS = 30
 REINSTATEMENT_YEARS = 2
@@ -175,12 +174,10 @@ def lapse_counts(*, owner_ids, today: datetime.date) -> dict:
         "soon_key": DUE_SOON,
     }
     counts: dict = {"": LapseCounts()}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for owner_id, stage, n, premium, commission in cursor.fetchall():
-            for key in ("", owner_id):
-                c = counts.setdefault(key, LapseCounts())
-                setattr(c, stage, getattr(c, stage) + n)
-                c.premium_at_risk += premium or 0
-                c.commission_at_risk += commission or 0
+    for owner_id, stage, n, premium, commission in fetch_rows(sql, params):
+        for key in ("", owner_id):
+            c = counts.setdefault(key, LapseCounts())
+            setattr(c, stage, getattr(c, stage) + n)
+            c.premium_at_risk += premium or 0
+            c.commission_at_risk += commission or 0
     return counts

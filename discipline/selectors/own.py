@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import years_before
@@ -27,7 +26,7 @@ from clients.models import Client, Interaction
 from policies.models import Policy
 from touches.models import Touch
 
-from ..summary import annual_premium_sql
+from ..summary import annual_premium_sql, fetch_rows
 
 WHOLE_DAY_CONTACTS = 3
 MIN_CONTACTS_A_YEAR = 2
@@ -43,12 +42,6 @@ BANDS = (
 ACTIVE = tuple(str(s) for s in Policy.ACTIVE_STATUSES)
 
 
-def _fetch(sql: str, params) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 @dataclass
 class WholeDay:
     client_id: int
@@ -61,7 +54,7 @@ class WholeDay:
 def whole_days(*, agent, start: datetime.date, end: datetime.date, limit: int = 20):
     """(weeks with a client contacted more than WHOLE_DAY_CONTACTS times, the first `limit`
     of them, most contacts first)."""
-    rows = _fetch(
+    rows = fetch_rows(
         f"""SELECT i.client_id, c.name, c.mobile, date_trunc('week', i.date::timestamp)::date,
               COUNT(*), COUNT(*) OVER ()
             FROM {Interaction._meta.db_table} i JOIN {Client._meta.db_table} c
@@ -88,7 +81,7 @@ def weekly_touches(*, agent, today: datetime.date) -> Weekly:
     this_week = today - datetime.timedelta(days=today.weekday())
     first = this_week - datetime.timedelta(weeks=WEEKS)
     done = dict(
-        _fetch(
+        fetch_rows(
             f"""SELECT date_trunc('week', (closed_at AT TIME ZONE %s)::date::timestamp)::date,
                   COUNT(*)
                 FROM {Touch._meta.db_table}
@@ -158,7 +151,7 @@ def small_clients(*, agent, end: datetime.date, limit: int = 50) -> SmallClients
     MIN_CONTACTS_A_YEAR, the smallest premium first (the ones most easily forgotten)."""
     start = years_before(end, 1) + datetime.timedelta(days=1)
     statuses = ", ".join(["%s"] * len(ACTIVE))
-    rows = _fetch(
+    rows = fetch_rows(
         f"""WITH prem AS (
               SELECT p.holder_id, SUM({annual_premium_sql()}) AS premium
               FROM {Policy._meta.db_table} p
