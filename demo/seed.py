@@ -25,8 +25,12 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import Team, User
 from clients.models import Client
+from clients.services import COMMITMENT_KIND
 from discipline.services import service_summary_refresh
+from referrals.services import FEEDBACK_KIND
 from touches.build import touch_build_now, touch_rebuild_collected
+from touches.models import Touch
+from touches.services import touch_done
 from touches.triggers import rebuilds_collected
 
 from .builders.clients import AgentPlan, seed_agent_clients
@@ -123,10 +127,46 @@ def seed_demo() -> SeedReport:
     # then the days not built yet, for every agent.
     report.touches_built = touch_rebuild_collected(collected=collected, today=today)
     report.touches_built += touch_build_now(today=today)
+    # An agent who used the app until yesterday: the past days' list worked through, a few
+    # things left over (it once opened on 54 overdue touches).
+    for username in report.clients_created:
+        demo_past_days_worked(users[username], today=today)
     # The service summary the team pages read, as the nightly run keeps it.
     service_summary_refresh(today, full=True)
     report.logins = [users[u.username] for u in DEMO_USERS]
     return report
+
+
+# How many of the past days' touches stay open: the most recent of a few kinds, so the first
+# morning shows what an overdue touch looks like without a pile of them.
+LEFT_OVER = 4
+# Touches that follow a record's own state (a promise, feedback owed, a claim or servicing
+# request waiting on the agent, a policy in grace): marking them done would not move the
+# record, and the demo's overdue ones are deliberate, so they stay open.
+RECORD_KINDS = frozenset(
+    {COMMITMENT_KIND, FEEDBACK_KIND, "claim_action", "servicing_action", "grace_ending"}
+)
+
+
+def demo_past_days_worked(agent: User, *, today: date) -> int:
+    """Mark done, as the agent would have, the open touches due before `today`, except the
+    most recent one of each of `LEFT_OVER` kinds and those of `RECORD_KINDS`. Each goes
+    through `touch_done`, so the contact is on the client's timeline and the client's last
+    contact date stays true."""
+    overdue = (
+        Touch.objects.filter(owner=agent, status=Touch.Status.OPEN, due_date__lt=today)
+        .exclude(kind__in=RECORD_KINDS)
+        .select_related("client")
+        .order_by("-due_date", "-pk")
+    )
+    kept: set[str] = set()
+    done = 0
+    for touch in overdue:
+        if touch.kind not in kept and len(kept) < LEFT_OVER:
+            kept.add(touch.kind)
+            continue
+        done += touch_done(touch=touch, by=agent, on=touch.due_date)
+    return done
 
 
 # --- users and teams -------------------------------------------------------------------

@@ -508,3 +508,25 @@ def test_conversion_over_the_last_six_months(seeded):
             low, high = CONVERSION_RANGES[source]
             assert low <= row.rate <= high, (username, row)
             assert 10 <= row.avg_days <= 150, (username, row)
+
+
+def test_the_first_morning_is_not_a_pile_of_overdue_touches(seeded):
+    """The demo agent used the app until yesterday: the past days are worked through (each
+    done touch on the client's timeline), a few kinds left over, and the touches that follow
+    a record (promises, feedback owed, claims) left as the record stands."""
+    from demo.seed import LEFT_OVER, RECORD_KINDS
+
+    for username in ("agent1", "agent2"):
+        overdue = Touch.objects.filter(
+            owner__username=username, status=Touch.Status.OPEN, due_date__lt=TODAY
+        )
+        others = overdue.exclude(kind__in=RECORD_KINDS)
+        kinds = list(others.values_list("kind", flat=True))
+        assert 0 < len(kinds) <= LEFT_OVER and len(set(kinds)) == len(kinds), kinds
+        done = Touch.objects.filter(
+            owner__username=username, status=Touch.Status.DONE, due_date__lt=TODAY
+        ).exclude(interaction=None)
+        assert done.exists()
+        for touch in done.select_related("interaction", "client")[:20]:
+            assert touch.interaction.date == touch.due_date
+            assert touch.client.last_contact_on >= touch.due_date
