@@ -153,6 +153,11 @@ class Tag(models.Model):
         return self.name
 
 
+# Clients the nightly neglect kind can touch: clients (not prospects), contactable
+# (selectors.contactable): the condition of its two partial indexes.
+NEGLECT_CANDIDATES = Q(stage="client", archived_at__isnull=True, do_not_contact=False)
+
+
 class Client(Birthday):
     class Stage(models.TextChoices):
         PROSPECT = "prospect", _("Prospect")
@@ -276,6 +281,22 @@ class Client(Birthday):
             ),
             models.Index(fields=["owner", "wedding_md"], name="client_owner_wedding_md"),
             models.Index(fields=["owner", "last_contact_on"], name="client_owner_last_contact"),
+            # The nightly "not contacted for a long time" kind (touches.occasions.
+            # neglected_clients): a range on the last contact of the contactable clients,
+            # and apart the clients never contacted; each holds every column the statement
+            # reads, so the night reads these indexes, not the table.
+            models.Index(
+                fields=["owner", "last_contact_on"],
+                include=["id", "vip_tier"],
+                condition=NEGLECT_CANDIDATES & Q(last_contact_on__isnull=False),
+                name="client_neglect_contacted",
+            ),
+            models.Index(
+                fields=["owner", "created_at"],
+                include=["id", "vip_tier"],
+                condition=NEGLECT_CANDIDATES & Q(last_contact_on__isnull=True),
+                name="client_neglect_never",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
