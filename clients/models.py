@@ -289,16 +289,15 @@ class Client(Birthday):
             # The nightly "not contacted for a long time" kind (touches.occasions.
             # neglected_clients): a range on the last contact of the contactable clients,
             # and apart the clients never contacted; each holds every column the statement
-            # reads, so the night reads these indexes, not the table.
+            # reads, so the night reads these indexes, not the table (tier and id as key
+            # columns after the range: SQLite has no INCLUDE).
             models.Index(
-                fields=["owner", "last_contact_on"],
-                include=["id", "vip_tier"],
+                fields=["owner", "last_contact_on", "vip_tier", "id"],
                 condition=NEGLECT_CANDIDATES & Q(last_contact_on__isnull=False),
                 name="client_neglect_contacted",
             ),
             models.Index(
-                fields=["owner", "created_at"],
-                include=["id", "vip_tier"],
+                fields=["owner", "created_at", "vip_tier", "id"],
                 condition=NEGLECT_CANDIDATES & Q(last_contact_on__isnull=True),
                 name="client_neglect_never",
             ),

@@ -14,10 +14,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='client',
-            index=models.Index(condition=models.Q(('archived_at__isnull', True), ('do_not_contact', False), ('stage', 'client'), ('last_contact_on__isnull', False)), fields=['owner', 'last_contact_on'], include=('id', 'vip_tier'), name='client_neglect_contacted'),
+            index=models.Index(condition=models.Q(('archived_at__isnull', True), ('do_not_contact', False), ('stage', 'client'), ('last_contact_on__isnull', False)), fields=['owner', 'last_contact_on', 'vip_tier', 'id'], name='client_neglect_contacted'),
         ),
         migrations.AddIndex(
             model_name='client',
-            index=models.Index(condition=models.Q(('archived_at__isnull', True), ('do_not_contact', False), ('stage', 'client'), ('last_contact_on__isnull', True)), fields=['owner', 'created_at'], include=('id', 'vip_tier'), name='client_neglect_never'),
+            index=models.Index(condition=models.Q(('archived_at__isnull', True), ('do_not_contact', False), ('stage', 'client'), ('last_contact_on__isnull', True)), fields=['owner', 'created_at', 'vip_tier', 'id'], name='client_neglect_never'),
         ),
     ]
