@@ -76,8 +76,8 @@ def _scalar(sql: str, params=None):
 
 def _seed_shared() -> None:
     _sql(
-        "INSERT INTO policies_insurer (name, grace_days) "
-        "SELECT '保险公司' || g, 60 FROM generate_series(1, 5) g ON CONFLICT DO NOTHING"
+        "INSERT INTO policies_insurer (name, grace_days, confirmed) "
+        "SELECT '保险公司' || g, 60, true FROM generate_series(1, 5) g ON CONFLICT DO NOTHING"
     )
 
 

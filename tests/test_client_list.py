@@ -153,3 +153,22 @@ def test_a_row_links_the_client_and_shows_the_mobile_and_labels(as_user, owner):
     assert f'href="/clients/{person.pk}/"' in page
     assert 'href="tel:+8613912345678">139 1234 5678</a>' in page
     assert '<span class="badge tier-gold">金卡</span>' in page
+
+
+@pytest.mark.django_db
+def test_segments_show_their_labels_in_the_language_of_the_page(as_user, owner):
+    """A segment prints its label (a dict lookup, not get_code_display per row): the same
+    text in Chinese and in English, and an unknown code as it is stored."""
+    from django.utils import translation
+
+    client = ClientFactory(owner=owner, name="甲")
+    client.segments.add(Segment.objects.get(code="teacher"))
+    with translation.override("en"):
+        assert str(Segment(code="teacher")) == "Teacher"
+    with translation.override("zh-hans"):
+        assert str(Segment(code="teacher")) == str(Segment(code="teacher").get_code_display())
+        assert str(Segment(code="teacher")) != "Teacher"
+    assert str(Segment(code="no_such_code")) == "no_such_code"
+    page = as_user(owner).get(reverse("clients:list")).content.decode()
+    with translation.override("zh-hans"):
+        assert f'border">{Segment(code="teacher").get_code_display()}</span>' in page

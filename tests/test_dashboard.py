@@ -565,3 +565,19 @@ def test_the_groups_first_cards_in_one_query_equal_a_query_per_group(owner):
             )
             assert heads[spec.key] == expected
         assert sum(counts.values()) > limit  # the cap was reached somewhere
+
+
+@pytest.mark.django_db
+def test_the_cards_sql_compiled_once_is_the_sql_each_request_would_compile(owner, teammate):
+    """The cards' SQL is compiled once per process (selectors._cards_sql): for any agent and
+    day it is the text and parameters a fresh compilation gives, and the shape was found
+    reusable (the cache is used, not skipped)."""
+    selectors._CARDS_SQL.clear()
+    for user, day in (
+        (owner, datetime.date(2026, 11, 24)),
+        (teammate, datetime.date(2027, 1, 30)),
+        (owner, datetime.date(2024, 2, 29)),
+    ):
+        fresh = selectors.dashboard_cards(user=user, today=day).query.sql_with_params()
+        assert selectors._cards_sql(user=user, today=day) == fresh
+    assert list(selectors._CARDS_SQL.values()) != [None]

@@ -82,6 +82,13 @@ class Touch(models.Model):
                 name="touch_open_by_due",
             ),
             models.Index(fields=["client", "-occasion_date"], name="touch_client_history"),
+            # The nightly neglect kind's probe, one per silent client: "a touch for this
+            # silence already?" answered from the index alone (touches.occasions).
+            models.Index(
+                fields=["client", "occasion_date", "owner"],
+                condition=Q(kind="neglect"),
+                name="touch_neglect_silence",
+            ),
         ]
 
     def __str__(self) -> str:

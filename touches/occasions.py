@@ -98,13 +98,51 @@ def cadence_days(scope: BuildScope) -> Coalesce:
     )
 
 
+class DaysBefore(Func):
+    """The date `days` (an integer expression) before the date `day`, in SQL."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra):
+        day, days = self.source_expressions
+        day_sql, day_params = compiler.compile(day)
+        days_sql, days_params = compiler.compile(days)
+        return f"(({day_sql}) - ({days_sql}))", (*day_params, *days_params)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        day, days = self.source_expressions
+        day_sql, day_params = compiler.compile(day)
+        days_sql, days_params = compiler.compile(days)
+        return (
+            f"date({day_sql}, '-' || ({days_sql}) || ' days')",
+            (*day_params, *days_params),
+        )
+
+
+def shortest_cadence(scope: BuildScope) -> Coalesce:
+    """The shortest silence after which any client can be neglected, in SQL: the tiers'
+    defaults and `scope.lead_days`, or a shorter day count an agent set for a tier (one
+    uncorrelated subquery, run once per statement over the small cadence table)."""
+    floor = min(scope.lead_days, *TIER_CADENCE_DAYS.values())
+    shorter = ContactCadence.objects.filter(days__lt=floor).order_by("days").values("days")[:1]
+    return Coalesce(
+        Subquery(shorter, output_field=IntegerField()),
+        Value(floor),
+        output_field=IntegerField(),
+    )
+
+
 def neglected_clients(scope: BuildScope) -> list[QuerySet]:
     """Clients (not prospects) with no interaction for their tier's cadence (`cadence_days`):
-    one touch per silence, on the day it reaches the cadence. Set-based: the last contact is
-    the client's `last_contact_on` (no subquery over the interactions); the cadence is a
-    scalar subquery per client, probing the (owner, tier) unique index."""
-    # The client's own last contact (kept on the row), else the day they were added.
-    last_contact = Coalesce(F("last_contact_on"), TruncDate("created_at"), output_field=DateField())
+    one touch per silence, on the day it reaches the cadence.
+
+    Read as index ranges, not a scan of the book: the clients last contacted on or before
+    `due - shortest_cadence` (a range on the `client_neglect_contacted` index, which holds
+    every column the statement reads), and apart from them the clients never contacted,
+    whose silence counts from the day they were added (the `client_neglect_never` index).
+    Each row's own cadence is then a scalar subquery probing the (owner, tier) unique index,
+    and the touch already made for this silence one probe of the touch table's unique
+    index."""
     # This agent's touch for the current silence, if one was made. A scalar subquery with
     # LIMIT 1 stays one index probe per silent client; a NOT EXISTS here was planned as a
     # hash anti-join over every neglect touch of every agent, once per batch of agents.
@@ -116,19 +154,25 @@ def neglected_clients(scope: BuildScope) -> list[QuerySet]:
             occasion_date__gt=OuterRef("t_last"),
         )
         .order_by()
-        .values("pk")[:1]
+        .values("client")[:1]  # a column of the touch_neglect_silence index: no table read
+    )
+    clients = Client.objects.filter(stage=Client.Stage.CLIENT)
+    contacted = clients.filter(
+        last_contact_on__lte=DaysBefore(on_day(scope.due), shortest_cadence(scope))
+    ).annotate(t_last=F("last_contact_on"))
+    # Never contacted: silent since the day the client was added.
+    never = clients.filter(last_contact_on__isnull=True).annotate(
+        t_last=TruncDate("created_at", output_field=DateField())
     )
     return [
-        client_rows(
-            Client.objects.filter(stage=Client.Stage.CLIENT), occasion=scope.due, source="client"
-        )
-        .annotate(t_last=last_contact)
+        client_rows(qs, occasion=scope.due, source="client")
         .annotate(
             t_silent=DaysBetween(F("t_last"), on_day(scope.due)), t_cadence=cadence_days(scope)
         )
         .filter(t_silent__gte=F("t_cadence"))
         .annotate(t_touched=Subquery(already))
         .filter(t_touched__isnull=True)
+        for qs in (contacted, never)
     ]
 
 

@@ -229,8 +229,11 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
         touch.gifts = gift_ideas(touch.kind, [s.code for s in touch.segment_list])
         touch.greeting = greeting_for(touch, templates)
         touch.guidance = guidance(touch)
-        touch.sms_href = sms_href(client.mobile, touch.greeting)
-        touch.tel_href = f"tel:{client.mobile.as_e164}" if client.mobile else ""
+        # The number formatted once (a PhoneNumber's truth is a formatting of it).
+        mobile = client.mobile
+        e164 = mobile.as_e164 if mobile else ""
+        touch.sms_href = sms_href(e164, touch.greeting)
+        touch.tel_href = f"tel:{e164}" if e164 else ""
         touch.urls = {
             name: make(touch.client_id if name == "client" else touch.pk)
             for name, make in urls.items()
