@@ -68,8 +68,6 @@ def _first_day() -> datetime.date | None:
 def months_to_build(*, today: datetime.date) -> list[datetime.date]:
     """The months the next build rewrites (see the module's docstring), oldest first."""
     this_month = months_between(start=today, end=today)[0]
-    first = _first_day()
-    months = months_between(start=min(first, this_month) if first else this_month, end=today)
     built = dict(ReferralMonthBuild.objects.values_list("month", "built_at"))
     changed = dict(
         ReferralMonthChange.objects.values("month")
@@ -77,6 +75,9 @@ def months_to_build(*, today: datetime.date) -> list[datetime.date]:
         .order_by()
         .values_list("month", "last")
     )
+    # From the first dated row, or an older month built or changed (its rows may be gone).
+    first = min(d for d in (_first_day(), *built, *changed, this_month) if d is not None)
+    months = months_between(start=first, end=today)
     return [
         m
         for m in months
