@@ -14,8 +14,10 @@ longer have figures are deleted, so the table always equals a fresh computation.
 
 `referral_months_touch` marks (agent, month) pairs of past months whose figures a write
 changed; the page reads such a month live until the next build. The referral services call
-it. Writes outside this app that move referral rows between agents in bulk (a handover) do
-not mark: their months show the previous build's figures until the next night.
+it, and a deleted referral, ask or step marks its month (a post_delete receiver, which also
+sees the rows a deleted client takes with them). Writes outside this app that move referral
+rows between agents in bulk (a handover's UPDATE) do not mark: those months show the
+previous build's figures until the next night.
 
 What is not additive over months is not stored: the top referrers of a period (a top five
 of the period is not the sum of monthly top fives) are counted live from the referrals of
@@ -154,3 +156,12 @@ def referral_months_touch(*, rows: Iterable[tuple[int, datetime.date | None]]) -
         unique_fields=["owner", "month"],
         update_fields=["changed_at"],
     )
+
+
+def month_row_deleted(day_field: str):
+    """A post_delete receiver marking the deleted row's month (`day_field`: its date)."""
+
+    def receiver(sender, instance, **kwargs) -> None:
+        referral_months_touch(rows=[(instance.owner_id, getattr(instance, day_field))])
+
+    return receiver

@@ -271,3 +271,14 @@ def test_the_task_builds():
     with time_machine.travel(BUILT, tick=False):
         assert build_referral_months.apply(kwargs={"today": "2026-05-30"}).get()["months"] == 4
     assert stored() == fresh(first=d("2026-02-01"), today=d("2026-05-30"))
+
+
+@pytest.mark.django_db
+def test_a_deleted_client_marks_the_months_of_their_referrals(owner):
+    gone = ClientFactory(owner=owner)
+    referral(owner, ClientFactory(owner=owner), "2026-03-05", referred=gone)
+    with time_machine.travel(datetime.datetime(2026, 6, 10, 10, tzinfo=SH), tick=False):
+        gone.delete()
+    assert list(ReferralMonthChange.objects.values_list("owner_id", "month")) == [
+        (owner.pk, d("2026-03-01"))
+    ]
