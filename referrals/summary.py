@@ -41,20 +41,9 @@ from .models import (
     ReferralStageChange,
 )
 from .periods import months_between
-from .selectors.team import month_end, month_figures
+from .selectors.team import SUMMED, month_end, month_figures
 
-FIGURES = [
-    "requests",
-    "names",
-    "refusals",
-    "refusals_by_reason",
-    "received",
-    "contacted",
-    "won",
-    "deepest",
-    "feedback_on_time",
-    "feedback_owed",
-]
+FIGURES = list(SUMMED)
 
 
 def _first_day() -> datetime.date | None:

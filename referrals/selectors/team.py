@@ -4,14 +4,18 @@ Everything here starts from a list of agents the caller has already scoped with
 `access.team_agents_for_manager`: a manager never reaches another team's rows because every
 query filters on `owner_id IN (those agents)`.
 
-The figures come from a fixed set of grouped queries, whatever the number of agents:
+The figures come from a fixed set of queries, whatever the number of agents or months:
 
-1. referral requests per (agent, month, refusal reason): requests, names, refusals; the
-   agents' rows, the monthly trend and the refusal breakdown are summed from it
-2. referrals per (agent, month): received, contacted, won, deepest chain
-3. feedback compliance per agent (`feedback_compliance`)
-4. the top five referrers of each agent (a window function); the team's top five are
-   among them. Then the names of those few referrers (5).
+1. the whole past months the nightly run kept (`ReferralMonth`, `referrals.summary`) and
+   not changed since: which months (`summary_months`, two small queries) and their rows;
+2. for the other days of the period (the current month, a start or end inside a month, a
+   month changed since its build), `month_figures`: requests per (agent, month, refusal
+   reason), referrals per (agent, month) (received, contacted, won, deepest chain) and
+   feedback compliance per (agent, month of the deadline), the same queries the nightly
+   run stores; the agents' rows, the trend and the refusal breakdown add the two up;
+3. the top five referrers of each agent (a window function) over the whole period, always
+   from the referrals: a period's top five is not the sum of its months' (not stored).
+   The team's top five are among them. Then the names of those few referrers.
 
 Cohorts: "received", "contacted", "won", conversion and the deepest chain all count the
 referrals *given in the period* (a referral given in March and won in May counts as won
@@ -25,6 +29,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.db.models import Count, DateField, F, Max, Q, Sum, Window
 from django.db.models.functions import RowNumber, TruncDate, TruncMonth
@@ -49,6 +54,19 @@ from ..periods import Period, months_between
 from .access import team_agents_for_manager
 
 TOP_REFERRERS = 5
+# The figures of a `ReferralMonth` the page adds up.
+SUMMED = (
+    "requests",
+    "names",
+    "refusals",
+    "refusals_by_reason",
+    "received",
+    "contacted",
+    "won",
+    "deepest",
+    "feedback_on_time",
+    "feedback_owed",
+)
 
 
 # --- scope --------------------------------------------------------------------------------
@@ -375,11 +393,17 @@ def team_referral_stats(
     start, end = period.start, period.end
 
     months = summary_months(owner_ids=ids, period=period, today=today) if use_summary else []
-    figures = list(
-        ReferralMonth.objects.filter(owner_id__in=ids, month__in=months).order_by()
-        if months
-        else []
-    )
+    # Plain records, not model instances: 50 agents × 12 months is 600 rows.
+    figures: list = [
+        SimpleNamespace(**row)
+        for row in (
+            ReferralMonth.objects.filter(owner_id__in=ids, month__in=months)
+            .order_by()
+            .values("owner_id", "month", *SUMMED)
+            if months
+            else []
+        )
+    ]
     figures += month_figures(
         owner_ids=ids, ranges=live_ranges(period=period, months=months), today=today
     ).values()
