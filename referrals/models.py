@@ -290,7 +290,7 @@ class ReferralMonth(models.Model):
     MAX), so a period's figure is the sum (or max) of its months'. Cohorts as on the page:
     referrals and requests by the month given / asked, feedback by the month of its deadline."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     month = models.DateField()  # the month's first day
     requests = models.PositiveIntegerField(default=0)
     names = models.PositiveIntegerField(default=0)
@@ -306,11 +306,11 @@ class ReferralMonth(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["owner", "month"], name="referralmonth_owner_month")
+            models.UniqueConstraint(fields=["agent", "month"], name="referralmonth_owner_month")
         ]
 
     def __str__(self) -> str:
-        return f"{self.owner_id} {self.month:%Y-%m}"
+        return f"{self.agent_id} {self.month:%Y-%m}"
 
 
 class ReferralMonthBuild(models.Model):
@@ -330,16 +330,16 @@ class ReferralMonthChange(models.Model):
     given that month, a report-back due that month, a request or referral dated back, a
     merge): until the next nightly run, the page computes that month live."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     month = models.DateField()
     changed_at = models.DateTimeField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "month"], name="referralmonthchange_owner_month"
+                fields=["agent", "month"], name="referralmonthchange_owner_month"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.owner_id} {self.month:%Y-%m} {self.changed_at}"
+        return f"{self.agent_id} {self.month:%Y-%m} {self.changed_at}"

@@ -101,7 +101,7 @@ def referral_months_build(*, today: datetime.date | None = None) -> dict:
         gone = [
             pk
             for pk, owner_id, month in ReferralMonth.objects.filter(month__in=months).values_list(
-                "pk", "owner_id", "month"
+                "pk", "agent_id", "month"
             )
             if (owner_id, month) not in keep
         ]
@@ -111,7 +111,7 @@ def referral_months_build(*, today: datetime.date | None = None) -> dict:
             list(figures.values()),
             batch_size=1000,
             update_conflicts=True,
-            unique_fields=["owner", "month"],
+            unique_fields=["agent", "month"],
             update_fields=FIGURES,
         )
         ReferralMonthBuild.objects.bulk_create(
@@ -140,9 +140,9 @@ def referral_months_touch(*, rows: Iterable[tuple[int, datetime.date | None]]) -
         return
     now = timezone.now()
     ReferralMonthChange.objects.bulk_create(
-        [ReferralMonthChange(owner_id=o, month=m, changed_at=now) for o, m in sorted(pairs)],
+        [ReferralMonthChange(agent_id=o, month=m, changed_at=now) for o, m in sorted(pairs)],
         update_conflicts=True,
-        unique_fields=["owner", "month"],
+        unique_fields=["agent", "month"],
         update_fields=["changed_at"],
     )
 

@@ -28,7 +28,7 @@ BUILT = datetime.datetime(2026, 5, 30, 1, 30, tzinfo=SH)
 def stored() -> dict:
     """Every summary row's figures, by (agent, month)."""
     return {
-        (row.owner_id, row.month): {f: getattr(row, f) for f in summary.FIGURES}
+        (row.agent_id, row.month): {f: getattr(row, f) for f in summary.FIGURES}
         for row in ReferralMonth.objects.all()
     }
 
@@ -137,7 +137,7 @@ def test_a_month_left_empty_loses_its_row(owner):
     assert (owner.pk, d("2026-01-01")) in stored()
     with time_machine.travel(BUILT + datetime.timedelta(hours=1), tick=False):
         lone.delete()  # marks January (the post_delete receiver)
-    assert ReferralMonthChange.objects.filter(owner=owner, month=d("2026-01-01")).exists()
+    assert ReferralMonthChange.objects.filter(agent=owner, month=d("2026-01-01")).exists()
     build(BUILT + datetime.timedelta(days=1))
     assert (owner.pk, d("2026-01-01")) not in stored()
     assert stored() == fresh(first=d("2026-02-01"), today=d("2026-05-31"))
@@ -186,7 +186,7 @@ def test_the_page_is_the_same_with_and_without_the_summary(manager, today, chose
 @pytest.mark.usefixtures("data")
 def test_the_page_reads_the_summary_for_whole_past_months(manager, owner):
     build(datetime.datetime(2026, 6, 2, 1, 30, tzinfo=SH))
-    ReferralMonth.objects.filter(owner=owner, month=d("2026-03-01")).update(received=100)
+    ReferralMonth.objects.filter(agent=owner, month=d("2026-03-01")).update(received=100)
     period = Period(d("2026-03-01"), d("2026-03-31"))
     with_summary, live, _months = both(manager=manager, period=period, today=d("2026-06-10"))
     assert with_summary["rows"][owner.pk][3] == 100
@@ -250,7 +250,7 @@ def test_a_request_dated_back_marks_its_month(owner, client_obj):
             by=owner,
         )
     # Only the past month: the current one is always computed live.
-    assert list(ReferralMonthChange.objects.values_list("owner_id", "month")) == [
+    assert list(ReferralMonthChange.objects.values_list("agent_id", "month")) == [
         (owner.pk, d("2026-04-01"))
     ]
 
@@ -278,6 +278,6 @@ def test_a_deleted_client_marks_the_months_of_their_referrals(owner):
     referral(owner, ClientFactory(owner=owner), "2026-03-05", referred=gone)
     with time_machine.travel(datetime.datetime(2026, 6, 10, 10, tzinfo=SH), tick=False):
         gone.delete()
-    assert list(ReferralMonthChange.objects.values_list("owner_id", "month")) == [
+    assert list(ReferralMonthChange.objects.values_list("agent_id", "month")) == [
         (owner.pk, d("2026-03-01"))
     ]

@@ -272,7 +272,7 @@ def month_figures(
         row = figures.get((owner_id, month))
         if row is None:
             row = figures[owner_id, month] = ReferralMonth(
-                owner_id=owner_id, month=month, refusals_by_reason={}
+                agent_id=owner_id, month=month, refusals_by_reason={}
             )
         return row
 
@@ -351,7 +351,7 @@ def summary_months(
         ReferralMonthBuild.objects.filter(month__in=candidates).values_list("month", "built_at")
     )
     changed = dict(
-        ReferralMonthChange.objects.filter(owner_id__in=owner_ids, month__in=built)
+        ReferralMonthChange.objects.filter(agent_id__in=owner_ids, month__in=built)
         .values("month")
         .annotate(last=Max("changed_at"))
         .order_by()
@@ -397,9 +397,9 @@ def team_referral_stats(
     figures: list = [
         SimpleNamespace(**row)
         for row in (
-            ReferralMonth.objects.filter(owner_id__in=ids, month__in=months)
+            ReferralMonth.objects.filter(agent_id__in=ids, month__in=months)
             .order_by()
-            .values("owner_id", "month", *SUMMED)
+            .values("agent_id", "month", *SUMMED)
             if months
             else []
         )
@@ -411,7 +411,7 @@ def team_referral_stats(
     trend = {month: MonthRow(month) for month in months_between(start=start, end=end)}
     refused: dict[str, int] = defaultdict(int)
     for f in figures:
-        row, month = rows[f.owner_id], trend[f.month]
+        row, month = rows[f.agent_id], trend[f.month]
         row.requests += f.requests
         row.names += f.names
         row.refusals += f.refusals
