@@ -4,10 +4,19 @@ changes and chains up to 12 deep (the issue's aim: server time ≤ 300 ms on Pos
 
 Times the whole server side (the selectors and the template, through the test client,
 logged in as the manager) and, apart, the figures alone.
+
+The 12-month page against the "this month" page (the issue's aim: 12 months ≤ 1.5× one
+month), side by side in one run: before the nightly build of the team figures kept by month
+(`referrals.summary`: every figure computed from the rows, as before it existed) and after
+it. Each pair is measured alternately (wall time and CPU of this process plus its PostgreSQL
+backend), so the ratio holds on a busy machine where milliseconds do not. Last line:
+`team referral ratio 12 months/this month: before <x> after <y>` (CPU).
 Run: `DATABASE_URL=postgres://… .venv/bin/python bench/run.py bench.referral_team`."""
 
 import datetime
+import os
 import random
+import statistics
 import time
 
 from django.db import connection
@@ -28,6 +37,7 @@ from referrals.models import (
     Stage,
 )
 from referrals.selectors import team as team_stats
+from referrals.summary import referral_months_build
 
 N_AGENTS = 50
 N_SUB_TEAM = 15
@@ -208,6 +218,18 @@ def run(*, report, timed) -> None:
     )
     http = HttpClient()
     http.force_login(manager)
+    http.get("/team/referrals/")  # the session's first request also writes the session
+    twelve, one = "/team/referrals/", "/team/referrals/?preset=this_month"
+    before = _pair(http, twelve, one, report=report, label="before (all live)")
+    began = time.perf_counter()
+    built = referral_months_build()
+    report(
+        "nightly build, first (all months)", **built, seconds=round(time.perf_counter() - began, 2)
+    )
+    began = time.perf_counter()
+    again = referral_months_build()
+    report("nightly build, next night", **again, seconds=round(time.perf_counter() - began, 2))
+    after = _pair(http, twelve, one, report=report, label="after (summary)")
     pages = {
         "team referrals page, 12 months": "/team/referrals/",
         "team referrals page, this month": "/team/referrals/?preset=this_month",
@@ -219,7 +241,6 @@ def run(*, report, timed) -> None:
     pages["team referrals page, sub-team"] = f"/team/referrals/?team={sub.pk}"
     agent = User.objects.filter(username="bench-team-agent-20").get()
     pages["team agent drill-down, page 3"] = f"/team/referrals/agents/{agent.pk}/?page=3"
-    http.get("/team/referrals/")  # the session's first request also writes the session
     for name, url in pages.items():
         with CaptureQueriesContext(connection) as queries:
             response = http.get(url)
@@ -243,6 +264,53 @@ def run(*, report, timed) -> None:
             repeat=20,
         ),
     )
+    print(f"team referral ratio 12 months/this month: before {before:.2f} after {after:.2f}")
+
+
+def _backend_ticks() -> int | None:
+    """CPU clock ticks of this connection's PostgreSQL backend so far (None elsewhere)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _pair(http, twelve: str, one: str, *, report, label: str, repeat: int = 20) -> float:
+    """The 12-month and the one-month page, called alternately: median wall time and mean
+    CPU (this process + its backend) of each, and their ratios. Returns the CPU ratio."""
+    wall: dict[str, list[float]] = {twelve: [], one: []}
+    cpu: dict[str, float] = {twelve: 0.0, one: 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    _get(http, twelve), _get(http, one)
+    for _ in range(repeat):
+        for url in (twelve, one):
+            ticks, process, began = _backend_ticks(), time.process_time(), time.perf_counter()
+            _get(http, url)
+            wall[url].append((time.perf_counter() - began) * 1000)
+            server = ((_backend_ticks() or 0) - (ticks or 0)) / tick
+            cpu[url] += (time.process_time() - process + server) * 1000 / repeat
+    w12, w1 = statistics.median(wall[twelve]), statistics.median(wall[one])
+    report(
+        f"team page 12 months, {label}",
+        median_ms=round(w12, 1),
+        cpu_ms=round(cpu[twelve], 1),
+    )
+    report(f"team page this month, {label}", median_ms=round(w1, 1), cpu_ms=round(cpu[one], 1))
+    ratio = cpu[twelve] / cpu[one]
+    report(
+        f"team page 12 mo / 1 mo, {label}",
+        wall_ratio=round(w12 / w1, 2),
+        cpu_ratio=round(ratio, 2),
+        aim="<= 1.5",
+    )
+    return ratio
 
 
 def _get(http, url):

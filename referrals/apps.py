@@ -1,5 +1,6 @@
 """The referrals app: on start-up it adds the referrals panel to the client page and the
-referral step to the demo data."""
+referral step to the demo data, and marks the team figures kept by month as changed when a
+dated row goes (a client erased or deleted takes their referrals and asks with them)."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -10,8 +11,12 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
         from touches.registry import register_client_panel, register_merge_mover
 
+        from . import summary
+        from .models import Referral, ReferralRequest, ReferralStageChange
         from .panels import client_referrals_panel
         from .services import referrals_merge_move, referrals_merge_undo
 
@@ -19,3 +24,14 @@ class ReferralsConfig(AppConfig):
         register_merge_mover(
             "referrals", move=referrals_merge_move, undo=referrals_merge_undo, order=30
         )
+        for model, day in (
+            (Referral, "given_on"),
+            (ReferralRequest, "asked_on"),
+            (ReferralStageChange, "feedback_due"),
+        ):
+            post_delete.connect(
+                summary.month_row_deleted(day),
+                sender=model,
+                weak=False,
+                dispatch_uid=f"referral-months-{model.__name__}",
+            )

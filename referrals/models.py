@@ -210,7 +210,9 @@ class Referral(models.Model):
         verbose_name_plural = _("referrals")
         ordering = ["-given_on", "-id"]
         indexes = [
-            models.Index(fields=["owner", "given_on"], name="referral_owner_given"),
+            # With the referrer: the team page's top referrers of a period are counted from
+            # this index alone (an index-only scan on PostgreSQL), not from the wide rows.
+            models.Index(fields=["owner", "given_on", "referrer"], name="referral_owner_given_ref"),
             models.Index(fields=["owner", "stage"], name="referral_owner_stage"),
         ]
         constraints = [
@@ -276,3 +278,68 @@ class ReferralStageChange(StatusChange):
         from django.utils import timezone
 
         return timezone.localdate(self.reported_at) <= self.feedback_due
+
+
+# --- The team figures kept by month (referrals.summary) -----------------------------------------
+
+
+class ReferralMonth(models.Model):
+    """One agent's team-page figures for one calendar month, kept by the nightly run
+    (`referrals.summary.referral_months_build`) so a period of whole past months sums a few
+    rows instead of every referral. Every field adds up over months (sums, and `deepest` a
+    MAX), so a period's figure is the sum (or max) of its months'. Cohorts as on the page:
+    referrals and requests by the month given / asked, feedback by the month of its deadline."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the month's first day
+    requests = models.PositiveIntegerField(default=0)
+    names = models.PositiveIntegerField(default=0)
+    refusals = models.PositiveIntegerField(default=0)
+    # {refusal reason: requests with no names}; "" counted as "other", as on the page.
+    refusals_by_reason = models.JSONField(default=dict)
+    received = models.PositiveIntegerField(default=0)
+    contacted = models.PositiveIntegerField(default=0)
+    won = models.PositiveIntegerField(default=0)
+    deepest = models.PositiveSmallIntegerField(default=0)
+    feedback_on_time = models.PositiveIntegerField(default=0)
+    feedback_owed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "month"], name="referralmonth_owner_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.month:%Y-%m}"
+
+
+class ReferralMonthBuild(models.Model):
+    """When a month's rows were last rebuilt for every agent. The page reads a month's rows
+    only when they were built after the month ended and after any change to it
+    (`ReferralMonthChange`)."""
+
+    month = models.DateField(unique=True)
+    built_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.built_at}"
+
+
+class ReferralMonthChange(models.Model):
+    """The last time a write touched a past month's figures of an agent (a step of a prospect
+    given that month, a report-back due that month, a request or referral dated back, a
+    merge): until the next nightly run, the page computes that month live."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "month"], name="referralmonthchange_owner_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.month:%Y-%m} {self.changed_at}"

@@ -39,6 +39,7 @@ from .models import (
     Stage,
 )
 from .selectors.chains import ancestor_ids, descendant_levels
+from .summary import referral_months_touch
 
 # 转介绍后 3 天内给介绍人反馈.
 FEEDBACK_DAYS = 3
@@ -154,6 +155,8 @@ def _referral_add(
     below = descendant_levels(referred.pk)
     if below:
         Referral.objects.filter(referred_id__in=below).update(depth=F("depth") + depth)
+    # A referral dated back, and deeper chains below it, change past months' team figures.
+    _months_touch(referred_ids=[referred.pk, *below])
     ReferralStageChange.objects.create(
         referral=referral, owner=owner, from_stage="", to_stage=Stage.NEW, changed_at=now, by=by
     )
@@ -226,6 +229,7 @@ def referral_request_record(
     )
     request.full_clean(exclude=["owner", "client", "policy"])
     request.save()
+    referral_months_touch(rows=[(owner.pk, asked_on)])
     for person in people:
         referred = person.existing or _prospect_create(owner=owner, person=person)
         _referral_add(
@@ -326,6 +330,10 @@ def referral_stage_change(
     )
     if to_stage == Stage.WON:
         Client.objects.filter(pk=referral.referred_id).update(stage=Client.Stage.CLIENT)
+    # The referral's month (contacted, won) and the deadline's month (a step dated back).
+    referral_months_touch(
+        rows=[(referral.owner_id, referral.given_on), (referral.owner_id, change.feedback_due)]
+    )
     return change
 
 
@@ -354,6 +362,7 @@ def referral_feedback_report(
     if not updated:
         return False
     referral = change.referral
+    referral_months_touch(rows=[(change.owner_id, change.feedback_due)])
     if log_contact:
         summary = " · ".join(p for p in (_("Reported back"), _stage_text(change), note) if p)
         interaction_create(
@@ -423,16 +432,28 @@ def on_touch_done(*, kind: str, source: str, owner_id: int, **kwargs) -> None:
 # --- A client merge (clients.services.client_merge) -------------------------------------------
 
 
+def _months_touch(*, referred_ids) -> None:
+    """Mark the past months of the referrals into these people (their depth or their
+    existence changed the team figures of the month they were given)."""
+    referral_months_touch(
+        rows=Referral.objects.filter(referred_id__in=referred_ids).values_list(
+            "owner_id", "given_on"
+        )
+    )
+
+
 def _depths_recompute(client_id: int) -> None:
     """The stored depth of the edge into `client_id` and of every edge below it, after edges
     moved: the edge into a person is as deep as the number of their referrers above."""
     own = len(ancestor_ids(client_id))
     Referral.objects.filter(referred_id=client_id).update(depth=own)
     by_level: dict[int, list[int]] = {}
-    for referred_id, level in descendant_levels(client_id).items():
+    below = descendant_levels(client_id)
+    for referred_id, level in below.items():
         by_level.setdefault(level, []).append(referred_id)
     for level, ids in by_level.items():
         Referral.objects.filter(referred_id__in=ids).update(depth=own + level)
+    _months_touch(referred_ids=[client_id, *below])
 
 
 def referrals_merge_move(kept: Client, other: Client, choices) -> dict:

@@ -318,6 +318,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agentcrm.touches.tasks.build_touches",
         "schedule": crontab(hour=1, minute=0),
     },
+    # The team referral figures kept by month (referrals.summary): missed nights caught up.
+    "build-referral-months": {
+        "task": "agentcrm.referrals.tasks.build_referral_months",
+        "schedule": crontab(hour=1, minute=30),
+    },
     # Each user's morning email: today's list, at the time each user chose (07:00 unless
     # changed); every quarter of an hour sends those whose time has come, once a day each.
     "touch-digests": {

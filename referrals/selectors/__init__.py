@@ -4,7 +4,7 @@
   manager's team agents).
 - `pages`: what the agent's referral pages show (list, asks, one referral, client panel).
 - `analytics`: the agent's own analytics (the chain under a client, influence centres,
-  conversion by source).
+  conversion by source); a package: `chain`, `influence`, `sources`, `premium`.
 - `team`: the manager's team statistics and drill-down.
 - `chains`: the recursive SQL that walks referral chains.
 """

@@ -4,14 +4,18 @@ Everything here starts from a list of agents the caller has already scoped with
 `access.team_agents_for_manager`: a manager never reaches another team's rows because every
 query filters on `owner_id IN (those agents)`.
 
-The figures come from a fixed set of grouped queries, whatever the number of agents:
+The figures come from a fixed set of queries, whatever the number of agents or months:
 
-1. referral requests per (agent, month, refusal reason): requests, names, refusals; the
-   agents' rows, the monthly trend and the refusal breakdown are summed from it
-2. referrals per (agent, month): received, contacted, won, deepest chain
-3. feedback compliance per agent (`feedback_compliance`)
-4. the top five referrers of each agent (a window function); the team's top five are
-   among them. Then the names of those few referrers (5).
+1. the whole past months the nightly run kept (`ReferralMonth`, `referrals.summary`) and
+   not changed since: which months (`summary_months`, two small queries) and their rows;
+2. for the other days of the period (the current month, a start or end inside a month, a
+   month changed since its build), `month_figures`: requests per (agent, month, refusal
+   reason), referrals per (agent, month) (received, contacted, won, deepest chain) and
+   feedback compliance per (agent, month of the deadline), the same queries the nightly
+   run stores; the agents' rows, the trend and the refusal breakdown add the two up;
+3. the top five referrers of each agent (a window function) over the whole period, always
+   from the referrals: a period's top five is not the sum of its months' (not stored).
+   The team's top five are among them. Then the names of those few referrers.
 
 Cohorts: "received", "contacted", "won", conversion and the deepest chain all count the
 referrals *given in the period* (a referral given in March and won in May counts as won
@@ -25,20 +29,44 @@ import datetime
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.db.models import Count, DateField, F, Max, Q, Sum, Window
 from django.db.models.functions import RowNumber, TruncDate, TruncMonth
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import Team, User
 from agentcrm.accounts.selectors import teams_for_manager
 from clients.models import Client
 
-from ..models import Referral, ReferralRequest, ReferralStageChange, RefusalReason, Stage
+from ..models import (
+    Referral,
+    ReferralMonth,
+    ReferralMonthBuild,
+    ReferralMonthChange,
+    ReferralRequest,
+    ReferralStageChange,
+    RefusalReason,
+    Stage,
+)
 from ..periods import Period, months_between
 from .access import team_agents_for_manager
 
 TOP_REFERRERS = 5
+# The figures of a `ReferralMonth` the page adds up.
+SUMMED = (
+    "requests",
+    "names",
+    "refusals",
+    "refusals_by_reason",
+    "received",
+    "contacted",
+    "won",
+    "deepest",
+    "feedback_on_time",
+    "feedback_owed",
+)
 
 
 # --- scope --------------------------------------------------------------------------------
@@ -217,38 +245,57 @@ class TeamReferralStats:
         }
 
 
-def team_referral_stats(
-    *, agents: Sequence[User], period: Period, today: datetime.date
-) -> TeamReferralStats:
-    """Every figure of the manager's page for these agents over the period."""
-    ids = [agent.id for agent in agents]
-    by_id = {agent.id: agent for agent in agents}
-    rows = {agent.id: AgentRow(agent=agent) for agent in agents}
-    start, end = period.start, period.end
+def _in_ranges(field_name: str, ranges: Sequence[tuple[datetime.date, datetime.date]]) -> Q:
+    """Q: the date field within any of the ranges (both ends included)."""
+    q = Q(pk__in=[])
+    for first, last in ranges:
+        q |= Q(**{f"{field_name}__range": (first, last)})
+    return q
 
-    requests = ReferralRequest.objects.filter(owner_id__in=ids, asked_on__range=(start, end))
-    referrals = Referral.objects.filter(owner_id__in=ids, given_on__range=(start, end))
 
-    trend = {month: MonthRow(month) for month in months_between(start=start, end=end)}
-    refused: dict[str, int] = defaultdict(int)
+def month_figures(
+    *,
+    owner_ids: Sequence[int] | None,
+    ranges: Sequence[tuple[datetime.date, datetime.date]],
+    today: datetime.date,
+) -> dict[tuple[int, datetime.date], ReferralMonth]:
+    """The page's figures per (agent, month) over the date ranges, computed from the rows
+    (three grouped queries whatever the number of ranges), as unsaved `ReferralMonth`s: what
+    the page adds up for the days it computes live, and what the nightly run stores
+    (`owner_ids` None: every agent)."""
+    figures: dict[tuple[int, datetime.date], ReferralMonth] = {}
+    if not ranges or owner_ids == []:
+        return figures
+    owners = Q() if owner_ids is None else Q(owner_id__in=owner_ids)
+
+    def at(owner_id: int, month: datetime.date) -> ReferralMonth:
+        row = figures.get((owner_id, month))
+        if row is None:
+            row = figures[owner_id, month] = ReferralMonth(
+                agent_id=owner_id, month=month, refusals_by_reason={}
+            )
+        return row
+
     for r in (
-        requests.annotate(month=MonthStart("asked_on"))
+        ReferralRequest.objects.filter(_in_ranges("asked_on", ranges), owners)
+        .annotate(month=MonthStart("asked_on"))
         .values("owner_id", "month", "refusal_reason")
         .annotate(
             n=Count("id"), names=Sum("names_given"), refused=Count("id", filter=Q(names_given=0))
         )
         .order_by()
     ):
-        row = rows[r["owner_id"]]
+        row = at(r["owner_id"], r["month"])
         row.requests += r["n"]
         row.names += r["names"] or 0
         row.refusals += r["refused"]
-        trend[r["month"]].requests += r["n"]
         if r["refused"]:
-            refused[r["refusal_reason"] or RefusalReason.OTHER] += r["refused"]
+            reason = r["refusal_reason"] or RefusalReason.OTHER
+            row.refusals_by_reason[reason] = row.refusals_by_reason.get(reason, 0) + r["refused"]
 
     for r in (
-        referrals.annotate(month=MonthStart("given_on"))
+        Referral.objects.filter(_in_ranges("given_on", ranges), owners)
+        .annotate(month=MonthStart("given_on"))
         .values("owner_id", "month")
         .annotate(
             received=Count("id"),
@@ -258,22 +305,132 @@ def team_referral_stats(
         )
         .order_by()
     ):
-        row = rows[r["owner_id"]]
-        row.received += r["received"]
-        row.contacted += r["contacted"]
-        row.won += r["won"]
-        row.deepest = max(row.deepest, r["deepest"] or 0)
-        month = trend[r["month"]]
-        month.referrals += r["received"]
-        month.won += r["won"]
+        row = at(r["owner_id"], r["month"])
+        row.received, row.contacted, row.won = r["received"], r["contacted"], r["won"]
+        row.deepest = r["deepest"] or 0
 
-    compliance = feedback_compliance(owner_ids=ids, start=start, end=end, today=today)
-    for owner_id, (on_time, owed) in compliance.items():
-        rows[owner_id].feedback_on_time, rows[owner_id].feedback_owed = on_time, owed
+    for r in (
+        ReferralStageChange.objects.filter(_in_ranges("feedback_due", ranges), owners)
+        .filter(Q(feedback_due__lt=today) | Q(reported_at__isnull=False))
+        .annotate(month=MonthStart("feedback_due"), reported_on=TruncDate("reported_at"))
+        .values("owner_id", "month")
+        .annotate(
+            owed=Count("id"),
+            on_time=Count("id", filter=Q(reported_on__lte=F("feedback_due"))),
+        )
+        .order_by()
+    ):
+        row = at(r["owner_id"], r["month"])
+        row.feedback_on_time, row.feedback_owed = r["on_time"], r["owed"]
+    return figures
+
+
+_DAY = datetime.timedelta(days=1)
+
+
+def month_end(month: datetime.date) -> datetime.date:
+    """The last day of the month starting on `month`."""
+    return months_between(start=month, end=month + datetime.timedelta(days=31))[1] - _DAY
+
+
+def summary_months(
+    *, owner_ids: Sequence[int], period: Period, today: datetime.date
+) -> list[datetime.date]:
+    """The months of the period the page may read from `ReferralMonth`: whole months inside
+    the period, before the current one, rebuilt for every agent after the month ended, and
+    not changed for any of these agents since (two small queries)."""
+    this_month = months_between(start=today, end=today)[0]
+    candidates = [
+        m
+        for m in months_between(start=period.start, end=period.end)
+        if m >= period.start and month_end(m) <= period.end and m < this_month
+    ]
+    if not candidates:
+        return []
+    built = dict(
+        ReferralMonthBuild.objects.filter(month__in=candidates).values_list("month", "built_at")
+    )
+    changed = dict(
+        ReferralMonthChange.objects.filter(agent_id__in=owner_ids, month__in=built)
+        .values("month")
+        .annotate(last=Max("changed_at"))
+        .order_by()
+        .values_list("month", "last")
+    )
+    return [
+        m
+        for m in candidates
+        if m in built
+        and timezone.localdate(built[m]) > month_end(m)
+        and (m not in changed or changed[m] < built[m])
+    ]
+
+
+def live_ranges(
+    *, period: Period, months: Sequence[datetime.date]
+) -> list[tuple[datetime.date, datetime.date]]:
+    """The parts of the period not covered by the whole `months` (sorted), as date ranges."""
+    ranges, day = [], period.start
+    for month in months:
+        if day < month:
+            ranges.append((day, month - _DAY))
+        day = month_end(month) + _DAY
+    if day <= period.end:
+        ranges.append((day, period.end))
+    return ranges
+
+
+def team_referral_stats(
+    *, agents: Sequence[User], period: Period, today: datetime.date, use_summary: bool = True
+) -> TeamReferralStats:
+    """Every figure of the manager's page for these agents over the period: the whole past
+    months kept by the nightly run read from `ReferralMonth`, the other days (the current
+    month, a period starting or ending mid-month, a month changed since its build) computed
+    from the rows and added. `use_summary=False` computes everything from the rows."""
+    ids = [agent.id for agent in agents]
+    by_id = {agent.id: agent for agent in agents}
+    rows = {agent.id: AgentRow(agent=agent) for agent in agents}
+    start, end = period.start, period.end
+
+    months = summary_months(owner_ids=ids, period=period, today=today) if use_summary else []
+    # Plain records, not model instances: 50 agents × 12 months is 600 rows.
+    figures: list = [
+        SimpleNamespace(**row)
+        for row in (
+            ReferralMonth.objects.filter(agent_id__in=ids, month__in=months)
+            .order_by()
+            .values("agent_id", "month", *SUMMED)
+            if months
+            else []
+        )
+    ]
+    figures += month_figures(
+        owner_ids=ids, ranges=live_ranges(period=period, months=months), today=today
+    ).values()
+
+    trend = {month: MonthRow(month) for month in months_between(start=start, end=end)}
+    refused: dict[str, int] = defaultdict(int)
+    for f in figures:
+        row, month = rows[f.agent_id], trend[f.month]
+        row.requests += f.requests
+        row.names += f.names
+        row.refusals += f.refusals
+        row.received += f.received
+        row.contacted += f.contacted
+        row.won += f.won
+        row.deepest = max(row.deepest, f.deepest)
+        row.feedback_on_time += f.feedback_on_time
+        row.feedback_owed += f.feedback_owed
+        month.requests += f.requests
+        month.referrals += f.received
+        month.won += f.won
+        for reason, n in f.refusals_by_reason.items():
+            refused[reason] += n
 
     # The top referrers: each agent's five best in one windowed query (no join: the names
     # of the few winners are read after). The team's top five are among them, as both
     # rankings break ties the same way (more referrals, then the older record).
+    referrals = Referral.objects.filter(owner_id__in=ids, given_on__range=(start, end))
     ranked = list(
         referrals.values("owner_id", "referrer_id")
         .annotate(n=Count("id"))

@@ -1,6 +1,6 @@
 """The agent's own referral analytics pages: the chain under a client, the influence
 centres (影响力中心) and conversion by source. Reads only; the figures come from
-`selectors/analytics.py`."""
+the `selectors/analytics` package."""
 
 from django.shortcuts import render
 from django.urls import reverse
