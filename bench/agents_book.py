@@ -37,7 +37,9 @@ FULL = str.maketrans("0123456789-", "０１２３４５６７８９－")
 
 
 def _id(born: datetime.date, n: int) -> str:
-    first17 = f"110105{born:%Y%m%d}{n % 100:02d}{1 if n % 2 else 2}"  # odd: a man
+    # Distinct for every client of the book (n // 40: the clients born on today's date are
+    # the multiples of 40), so no two clients share an ID number.
+    first17 = f"110105{born:%Y%m%d}{(n // 40) % 100:02d}{1 if n % 2 else 2}"  # odd: a man
     return first17 + id_number_check_char(first17)
 
 

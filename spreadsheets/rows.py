@@ -491,6 +491,20 @@ class RowChecker:
             return
         keys = identity_keys(client, row.mobile)
         identity = self.identities.get(keys[0])
+        # One ID number is one person: a later row giving it to another client of the file
+        # is refused here, at the check, as the import would refuse it once the earlier row
+        # is written (its duplicate check sees that client's number in the book).
+        id_key = ("id_number", id_number_normalise(client.id_number)) if client.id_number else None
+        holder = self.identities.get(id_key) if id_key else None
+        if holder is not None and holder is not identity:
+            row.add(
+                "id_number",
+                _("Row %(row)s has this ID number for %(name)s: one ID number is one person.")
+                % {"row": holder.row, "name": holder.name},
+            )
+            return
+        if id_key:
+            keys.append(id_key)
         if identity is None:
             identity = Identity(row=row.number, name=_name_key(client.name))
             identity.existing_column, identity.existing = existing.get(row.number, ("", ""))
@@ -503,6 +517,8 @@ class RowChecker:
                 % {"row": identity.row, "name": identity.name},
             )
             return
+        if id_key:
+            self.identities.setdefault(id_key, identity)
         row.identity = identity
         if identity.existing:
             row.add(identity.existing_column, identity.existing, duplicate=True)
