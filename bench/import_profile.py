@@ -39,3 +39,59 @@ def run(*, report, timed) -> None:
             stats.sort_stats("cumulative").print_stats(60)
             stats.sort_stats("tottime").print_stats(40)
             print(out.getvalue())
+            _explain(agent)
+
+
+def _explain(agent) -> None:
+    """The import's touch build again for the same clients (their touches deleted first, in
+    a transaction rolled back), each per-kind statement timed and the slowest EXPLAIN
+    ANALYZEd (PostgreSQL)."""
+    import time
+
+    from django.db import connection, transaction
+
+    from clients.models import Client
+    from touches import build
+    from touches.models import Touch
+
+    if connection.vendor != "postgresql":
+        return
+    timings = []
+    original = build.insert_select
+
+    def timed(qs):
+        sql, params = qs.query.sql_with_params()
+        start = time.perf_counter()
+        made = original(qs)
+        timings.append((time.perf_counter() - start, made, sql, params))
+        return made
+
+    ids = list(Client.objects.filter(owner=agent).values_list("pk", flat=True))
+    build.insert_select = timed
+    try:
+        with transaction.atomic():
+            Touch.objects.filter(client_id__in=ids).delete()
+            start = time.perf_counter()
+            build.touch_build_for_clients(client_ids=ids, today=timezone.localdate())
+            print(f"rebuild of {len(ids)} clients: {time.perf_counter() - start:.2f} s")
+            for seconds, made, sql, _params in sorted(timings, key=lambda t: t[0], reverse=True):
+                print(f"  {seconds:.3f} s  {made} rows  {sql[:160]}")
+            slowest = sorted(timings, key=lambda t: t[0], reverse=True)[:3]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "CREATE TEMPORARY TABLE IF NOT EXISTS touch_rebuild_clients "
+                    "(id bigint PRIMARY KEY)"
+                )
+                cursor.execute(
+                    "INSERT INTO touch_rebuild_clients SELECT unnest(%s::bigint[]) "
+                    "ON CONFLICT DO NOTHING",
+                    [ids],
+                )
+                cursor.execute("ANALYZE touch_rebuild_clients")
+                for _seconds, _made, sql, params in slowest:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                    print("\n".join(line for (line,) in cursor.fetchall()))
+                    print("-" * 60)
+            transaction.set_rollback(True)
+    finally:
+        build.insert_select = original

@@ -3,7 +3,7 @@ them: a title row, merged cells, hidden columns, their own headers, full-width d
 dashes, spaced dates, GBK CSV. Each is imported and compared field by field. Also: resident
 ID numbers, the duplicate-policy message, .xls files, and `manage.py import_book`.
 
-No office suite is installed on the build machine, so no file converted by one is used.
+Files converted by a real office suite (LibreOffice Calc) are in test_import_office_files.py.
 """
 
 import datetime
