@@ -6,6 +6,7 @@ import io
 import os
 import pstats
 import tempfile
+import time
 from pathlib import Path
 
 from django.test import override_settings
@@ -29,17 +30,36 @@ def run(*, report, timed) -> None:
             agents_book.generate(path, ROWS, tag="P")
             agent = User.objects.create_user("bench-import-profile", password="x")
             touch_build_now(today=timezone.localdate())
+            from touches import build
+
+            timings = []
+            original = build.insert_select
+
+            def timed(qs):
+                start = time.perf_counter()
+                made = original(qs)
+                timings.append((time.perf_counter() - start, made, str(qs.query)[:300]))
+                return made
+
+            build.insert_select = timed
             profile = cProfile.Profile()
             profile.enable()
-            figures = agents_book._run(agent, path, trace=False)
-            profile.disable()
+            try:
+                figures = agents_book._run(agent, path, trace=False)
+            finally:
+                profile.disable()
+                build.insert_select = original
+            print("the import's touch statements, slowest first:")
+            for seconds, made, sql in sorted(timings, key=lambda t: t[0], reverse=True)[:6]:
+                print(f"  {seconds:.3f} s  {made} rows  {sql}")
             report(f"profiled import {ROWS:,} rows", **figures)
             out = io.StringIO()
             stats = pstats.Stats(profile, stream=out)
             stats.sort_stats("cumulative").print_stats(60)
             stats.sort_stats("tottime").print_stats(40)
             print(out.getvalue())
-            _explain(agent)
+            if os.environ.get("BENCH_EXPLAIN", "1") == "1":
+                _explain(agent)
 
 
 def _explain(agent) -> None:

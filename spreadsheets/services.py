@@ -66,10 +66,6 @@ logger = logging.getLogger(__name__)
 
 Status = ImportJob.Status
 BATCH_ROWS = 500
-# An import that creates this many clients ANALYZEs the client and policy tables before its
-# touch build (`_analyze`), waiting at most ANALYZE_LOCK_WAIT for the lock.
-ANALYZE_FROM = 1_000
-ANALYZE_LOCK_WAIT = "200ms"
 STALE_AFTER = timedelta(minutes=15)
 EXPIRE_AFTER = timedelta(days=7)
 LIST_LIMIT = 50  # new insurers and ignored columns kept for the preview
@@ -399,8 +395,6 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             # The bulk-write rule (touches.registry, section 9): the new clients' touches in
             # the built window, in this transaction, so they are on the dashboard when the
             # job shows done. Never past occasions: a new book brings no overdue pile.
-            if len(created) >= ANALYZE_FROM:
-                _analyze(Client._meta.db_table, Policy._meta.db_table)
             counts["touches_created"] = touches_rebuild_for_clients(
                 client_ids=created, today=timezone.localdate()
             )
@@ -445,30 +439,6 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         progress.close()
     job.refresh_from_db()
     return job
-
-
-def _analyze(*tables: str) -> None:
-    """Fresh planner statistics for the tables a big import filled, before its touch build
-    reads them (PostgreSQL; ANALYZE in the import's transaction counts its own new rows).
-    Without them the planner still sees the book as it was before the import (a new agent's:
-    empty) and the build's statements start from the wrong table: for 3,000 new clients the
-    rebuild took 1.02 s, 0.71 s after an ANALYZE costing 0.03 s (bench.import_profile).
-    ANALYZE holds its lock until the import commits and waits for another ANALYZE of the
-    same table (a second big import, autovacuum): it waits at most LOCK_WAIT and is then
-    skipped, as the import is right without it."""
-    if connection.vendor != "postgresql":
-        return
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW lock_timeout")
-        (before,) = cursor.fetchone()
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [ANALYZE_LOCK_WAIT])
-        try:
-            with transaction.atomic():  # a savepoint: a lock timeout leaves the import whole
-                cursor.execute(f"ANALYZE {', '.join(quote(t) for t in tables)}")
-        except OperationalError:
-            logger.info("import: ANALYZE skipped, its lock was taken")
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
 
 
 def _import(

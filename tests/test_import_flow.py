@@ -4,7 +4,6 @@ the valid rows, the import is all or nothing, a task delivered twice works once,
 export imports back."""
 
 import datetime
-import os
 from decimal import Decimal
 
 import pytest
@@ -750,60 +749,3 @@ def test_the_queries_of_an_import_do_not_grow_with_its_rows(
         assert job.touches_total > 0
         counts.append((len(checked), len(imported)))
     assert counts[0] == counts[1]
-
-
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="ANALYZE is PostgreSQL's",
-)
-@pytest.mark.parametrize("locked", [False, True])
-def test_a_big_import_analyzes_its_tables_before_the_touch_build(
-    owner, django_capture_on_commit_callbacks, monkeypatch, locked
-):
-    """From ANALYZE_FROM new clients the import ANALYZEs the client and policy tables before
-    its touch build; when another session holds the ANALYZE lock (a second big import,
-    autovacuum) it waits ANALYZE_LOCK_WAIT and goes on without, the import whole."""
-    from django.db import DEFAULT_DB_ALIAS, connection, connections
-    from django.test.utils import CaptureQueriesContext
-
-    monkeypatch.setattr("spreadsheets.services.ANALYZE_FROM", 3)
-    touch_build_now(today=timezone.localdate())
-    rows = [policy_row(name=f"客户{i}", mobile=f"1390000000{i}", number=f"A-{i}") for i in range(3)]
-    with django_capture_on_commit_callbacks(execute=False):
-        job = import_job_create(owner=owner, upload=upload(csv_bytes(table(rows)), "a.csv"))
-    job = import_job_validate(job_id=job.pk)
-    ImportJob.objects.filter(pk=job.pk).update(status=Status.QUEUED)
-    other = connections.create_connection(DEFAULT_DB_ALIAS) if locked else None
-    try:
-        if other is not None:
-            other.set_autocommit(False)
-            with other.cursor() as cursor:
-                cursor.execute("LOCK TABLE clients_client IN SHARE UPDATE EXCLUSIVE MODE")
-        with CaptureQueriesContext(connection) as queries:
-            job = import_job_run(job_id=job.pk)
-    finally:
-        if other is not None:
-            other.rollback()
-            other.close()
-    assert job.status == Status.DONE and job.clients_created == 3
-    analyzed = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
-    assert analyzed == ['ANALYZE "clients_client", "policies_policy"']
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW lock_timeout")
-        assert cursor.fetchone() == ("0",)  # as it was
-
-
-def test_a_small_import_does_not_analyze(owner, django_capture_on_commit_callbacks):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with django_capture_on_commit_callbacks(execute=False):
-        job = import_job_create(
-            owner=owner, upload=upload(csv_bytes(table([policy_row()])), "a.csv")
-        )
-    job = import_job_validate(job_id=job.pk)
-    ImportJob.objects.filter(pk=job.pk).update(status=Status.QUEUED)
-    with CaptureQueriesContext(connection) as queries:
-        job = import_job_run(job_id=job.pk)
-    assert job.status == Status.DONE
-    assert not [q for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
