@@ -130,6 +130,11 @@ PHONE_FIELDS = frozenset({"mobile", "phone_other"})
 CLIENT_FIELD_NAMES = frozenset(f.name for f in Client._meta.fields)
 
 
+# The checks remembered per file (clean_fields_memo): enough for the values files repeat,
+# while names and numbers, different on every row, cannot make memory grow with the file.
+FIELD_MEMO_LIMIT = 5_000
+
+
 def clean_fields_memo(instance, *, exclude: set[str], memo: dict | None) -> dict[str, list]:
     """`Model.clean_fields(exclude)` with each field's check done once per distinct value in
     a file: the same rules in the same order with the same messages (the field's `clean`:
@@ -157,7 +162,7 @@ def clean_fields_memo(instance, *, exclude: set[str], memo: dict | None) -> dict
                 value, problems = f.clean(raw, instance), None
             except ValidationError as exc:
                 value, problems = None, exc.error_list
-            if memo is not None and key is not None:
+            if memo is not None and key is not None and len(memo) < FIELD_MEMO_LIMIT:
                 memo[key] = (value, problems)
         if problems:
             errors[f.name] = problems
