@@ -5,7 +5,7 @@ client columns are validated as the client form validates them (its fields for t
 columns, then the client rules of `clients.rules`), the policy columns by the rules
 `policy_create` applies, evaluated here without a query per row:
 
-- the model's field validation (`full_clean` without the foreign keys, which the import
+- the model's field validation (what `full_clean` checks, without the foreign keys, which the import
   sets itself: holder and insured are the row's client, owner is the agent);
 - `DATE_ORDER`, the regular-premium term and the coverage constraint, with the services'
   and the model's own messages;
@@ -127,16 +127,59 @@ CLIENT_COLUMN_FIELDS = {name: ClientForm.base_fields[name] for name in CLIENT_CO
 # again on them, and a number a file repeats (a client over several policy rows) is
 # checked once per file.
 PHONE_FIELDS = frozenset({"mobile", "phone_other"})
+CLIENT_FIELD_NAMES = frozenset(f.name for f in Client._meta.fields)
+
+
+# The checks remembered per file (clean_fields_memo): enough for the values files repeat,
+# while names and numbers, different on every row, cannot make memory grow with the file.
+FIELD_MEMO_LIMIT = 5_000
+
+
+def clean_fields_memo(instance, *, exclude: set[str], memo: dict | None) -> dict[str, list]:
+    """`Model.clean_fields(exclude)` with each field's check done once per distinct value in
+    a file: the same rules in the same order with the same messages (the field's `clean`:
+    conversion, choices, blank and null, length, validators), but a value the file repeats
+    (an insurer's product, a premium, a status, 20年) is checked once, not on every row.
+    Returns {field name: error list} as `clean_fields` would raise them. The import's models
+    have no field whose check reads the instance (their foreign keys are set by the import
+    and excluded), so the result of a value's check does not depend on its row."""
+    errors: dict[str, list] = {}
+    for f in instance._meta.fields:
+        if f.name in exclude or f.generated:
+            continue
+        raw = getattr(instance, f.attname)
+        if f.blank and raw in f.empty_values:
+            continue
+        try:
+            key = (f.name, type(raw), raw)
+            hash(key)
+        except TypeError:
+            key = None
+        if memo is not None and key is not None and key in memo:
+            value, problems = memo[key]
+        else:
+            try:
+                value, problems = f.clean(raw, instance), None
+            except ValidationError as exc:
+                value, problems = None, exc.error_list
+            if memo is not None and key is not None and len(memo) < FIELD_MEMO_LIMIT:
+                memo[key] = (value, problems)
+        if problems:
+            errors[f.name] = problems
+        else:
+            setattr(instance, f.attname, value)
+    return errors
 
 
 def client_row_check(
-    data: dict, *, phones: dict | None = None
+    data: dict, *, phones: dict | None = None, memo: dict | None = None
 ) -> tuple[Client | None, dict[str, list[str]]]:
     """A row's client values checked as the client form checks them: each field (phone
     numbers, field lengths, choices), the client rules (no birth date in the future), the
     model's field validation. Returns the unsaved client, or None with the messages by field
     name in the order the form would give them. `phones`: a cache of checked phone numbers
-    ({(field, text): (value, messages)}) kept across the rows of a file."""
+    ({(field, text): (value, messages)}) kept across the rows of a file; `memo`: the model
+    field checks done so far (`clean_fields_memo`)."""
     errors: dict[str, list[str]] = {}
     cleaned = {}
     for name, form_field in CLIENT_COLUMN_FIELDS.items():
@@ -161,12 +204,12 @@ def client_row_check(
         cleaned.pop(name, None)
     cleaned.update(filled)
     client = Client(**cleaned)
-    try:  # what ModelForm validation adds: the model fields' own checks
-        client.clean_fields(
-            exclude={f.name for f in Client._meta.fields} - (set(cleaned) - PHONE_FIELDS)
-        )
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
+    # What ModelForm validation adds: the model fields' own checks.
+    failed = clean_fields_memo(
+        client, exclude=CLIENT_FIELD_NAMES - (set(cleaned) - PHONE_FIELDS), memo=memo
+    )
+    if failed:
+        for name, messages in ValidationError(failed).message_dict.items():
             errors.setdefault(name, []).extend(messages)
     return (None, errors) if errors else (client, {})
 
@@ -248,6 +291,7 @@ class RowChecker:
         self.insurers: dict[str, Insurer | None] = {}
         self.new_insurers: list[str] = []
         self.phones: dict = {}  # phone numbers checked so far (client_row_check)
+        self.field_checks: dict = {}  # model field checks done so far (clean_fields_memo)
         # The day premiums are assumed paid up to when a row gives no 缴至日期.
         self.today = timezone.localdate()
         keys = {column.key for column in columns.values()}
@@ -330,11 +374,11 @@ class RowChecker:
             "stage": stage or (Client.Stage.CLIENT if has_policy else Client.Stage.PROSPECT),
             "notes": values.get("client_notes") or "",
         }
-        client, errors = client_row_check(data, phones=self.phones)
+        client, errors = client_row_check(data, phones=self.phones, memo=self.field_checks)
         if client is not None:
             if not any(BY_KEY[p.column].part == CLIENT for p in row.problems if p.column):
                 row.client = client
-                row.mobile = str(row.client.mobile) if row.client.mobile else ""
+                row.mobile = self._e164(data["mobile"], client.mobile)
             return
         for name, messages in errors.items():
             key = CLIENT_FIELD_COLUMN.get(name, name)
@@ -342,6 +386,16 @@ class RowChecker:
                 continue  # the cell could not be read: that message says it already
             for message in messages:
                 row.add(key, message)
+
+    def _e164(self, text: str, mobile) -> str:
+        """The mobile in E.164, formatted once per number a file gives (formatting validates
+        the number again)."""
+        if not mobile:
+            return ""
+        key = ("e164", text)
+        if key not in self.phones:
+            self.phones[key] = str(mobile)
+        return self.phones[key]
 
     def _check_policy(self, row: CheckedRow) -> None:
         values = row.values
@@ -390,11 +444,13 @@ class RowChecker:
             notes=values.get("policy_notes") or "",
             premium_paid_to=values.get("premium_paid_to"),
         )
+        # The model's field validation (what `full_clean` adds without the constraints: Policy
+        # has no clean() of its own and no unique field the import sets, so its unique checks
+        # find nothing to check), each distinct value checked once per file.
         errors: dict[str, list[str]] = {}
-        try:
-            policy.full_clean(exclude=POLICY_SET_BY_IMPORT, validate_constraints=False)
-        except ValidationError as exc:
-            errors = exc.message_dict
+        failed = clean_fields_memo(policy, exclude=POLICY_SET_BY_IMPORT, memo=self.field_checks)
+        if failed:
+            errors = ValidationError(failed).message_dict
         for earlier, later in DATE_ORDER:  # the rule of policy_create, with its message
             first, second = getattr(policy, earlier), getattr(policy, later)
             if first and second and second < first:
@@ -491,6 +547,20 @@ class RowChecker:
             return
         keys = identity_keys(client, row.mobile)
         identity = self.identities.get(keys[0])
+        # One ID number is one person: a later row giving it to another client of the file
+        # is refused here, at the check, as the import would refuse it once the earlier row
+        # is written (its duplicate check sees that client's number in the book).
+        id_key = ("id_number", id_number_normalise(client.id_number)) if client.id_number else None
+        holder = self.identities.get(id_key) if id_key else None
+        if holder is not None and holder is not identity:
+            row.add(
+                "id_number",
+                _("Row %(row)s has this ID number for %(name)s: one ID number is one person.")
+                % {"row": holder.row, "name": holder.name},
+            )
+            return
+        if id_key:
+            keys.append(id_key)
         if identity is None:
             identity = Identity(row=row.number, name=_name_key(client.name))
             identity.existing_column, identity.existing = existing.get(row.number, ("", ""))
@@ -503,6 +573,8 @@ class RowChecker:
                 % {"row": identity.row, "name": identity.name},
             )
             return
+        if id_key:
+            self.identities.setdefault(id_key, identity)
         row.identity = identity
         if identity.existing:
             row.add(identity.existing_column, identity.existing, duplicate=True)

@@ -3,7 +3,7 @@ them: a title row, merged cells, hidden columns, their own headers, full-width d
 dashes, spaced dates, GBK CSV. Each is imported and compared field by field. Also: resident
 ID numbers, the duplicate-policy message, .xls files, and `manage.py import_book`.
 
-No office suite is installed on the build machine, so no file converted by one is used.
+Files converted by a real office suite (LibreOffice Calc) are in test_import_office_files.py.
 """
 
 import datetime
@@ -12,6 +12,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook
@@ -221,6 +222,34 @@ def test_every_refusal_names_row_column_and_what_to_write(run, owner):
     assert value == "110***********0000"  # masked in the preview too
     assert "身份证" in message and "核对" in message
     assert Client.objects.filter(owner=owner).count() == 0
+
+
+@pytest.mark.parametrize("batch_rows", [500, 1])
+def test_one_id_number_for_two_clients_of_a_file_is_refused_at_the_check(
+    run, owner, monkeypatch, batch_rows
+):
+    """The check and the import agree: before, the check let two clients with one ID number
+    through, and the import, writing the first, found the second a duplicate of it when the
+    rows fell in different batches ("rows no longer pass the check": nothing imported)."""
+    monkeypatch.setattr("spreadsheets.services.BATCH_ROWS", batch_rows)
+    same = resident_id(datetime.date(1960, 12, 5), male=True)
+    cells = [
+        ["姓名", "手机", "身份证号"],
+        ["张三", "13800138001", same],
+        ["李四", "13800138002", same],
+        ["张三", "13800138001", same],  # the same client again: one client
+    ]
+    job = run(csv_bytes(cells), "a.csv", confirm=False)
+    assert job.status == Status.VALIDATED
+    errors = {(e.row, e.column): (e.kind, e.message) for e in job.row_errors.all()}
+    assert list(errors) == [(3, "身份证号")]
+    kind, message = errors[(3, "身份证号")]
+    assert kind == "error" and "第 2 行" in message and "张三" in message
+    with pytest.raises(ValidationError):
+        import_job_confirm(job=job, only_valid=False)  # all or nothing: refused
+    job = run(csv_bytes(cells), "b.csv", only_valid=True)
+    assert job.status == Status.DONE, job.message
+    assert list(Client.objects.filter(owner=owner).values_list("name", flat=True)) == ["张三"]
 
 
 def test_another_agents_policy_is_refused_without_saying_so(run, owner):

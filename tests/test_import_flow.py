@@ -26,6 +26,7 @@ from spreadsheets.services import (
     import_job_validate,
     import_jobs_expire,
 )
+from touches.build import touch_build_now
 
 from .factories import ClientFactory
 from .import_factories import (
@@ -705,3 +706,46 @@ def test_progress_is_visible_while_the_import_transaction_is_open(owner, monkeyp
         page.close()
     assert seen == [(0, 0), (2, 0)]  # the second batch sees the first one's progress only
     assert Client.objects.filter(owner=owner).count() == 4
+
+
+def test_the_queries_of_an_import_do_not_grow_with_its_rows(
+    owner, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Both steps query per batch, never per row: 40 rows and 400 rows (one batch each, a
+    client with two policies on every other row, as agents' books have them) cost the
+    same number of queries. (The touch rebuild reads both sets of clients from its
+    temporary table, as it does for an import's thousands.)"""
+    monkeypatch.setattr("touches.build.CLIENT_SET_TABLE_FROM", 10)
+    InsurerFactory(name="中国平安人寿")  # both files name an insurer the book has
+    touch_build_now(today=timezone.localdate())  # so the import builds its touches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    soon = timezone.localdate() + datetime.timedelta(days=3)
+
+    def book(size: int, tag: str) -> bytes:
+        rows = [
+            policy_row(
+                name=f"客户{tag}{i // 2}",
+                mobile=f"139{tag}{i // 2:07d}",
+                number=f"{tag}-{i}",
+                出生日期=f"1985-{soon:%m-%d}",  # birthdays in the built days: touches
+            )
+            for i in range(size)
+        ]
+        return csv_bytes(table(rows))
+
+    counts = []
+    for size, tag in ((40, "1"), (400, "2")):
+        with django_capture_on_commit_callbacks(execute=False):
+            job = import_job_create(owner=owner, upload=upload(book(size, tag), "book.csv"))
+        with CaptureQueriesContext(connection) as checked:
+            job = import_job_validate(job_id=job.pk)
+        assert job.status == Status.VALIDATED and job.error_rows == 0
+        ImportJob.objects.filter(pk=job.pk).update(status=Status.QUEUED)
+        with CaptureQueriesContext(connection) as imported:
+            job = import_job_run(job_id=job.pk)
+        assert job.status == Status.DONE and job.policies_created == size
+        assert job.touches_total > 0
+        counts.append((len(checked), len(imported)))
+    assert counts[0] == counts[1]

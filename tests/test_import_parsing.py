@@ -245,3 +245,33 @@ def test_kind_is_checked_by_name_and_content():
     ]:
         with pytest.raises(ImportFileError):
             detect_kind(name, head)
+
+
+def test_field_checks_once_per_value_give_full_cleans_messages():
+    """clean_fields_memo (the import's model field validation, each distinct value checked
+    once per file) raises what Policy.full_clean would, on the first row with a value and
+    on the rows after it, answered from the memo."""
+    from django.core.exceptions import ValidationError
+
+    from spreadsheets.rows import POLICY_SET_BY_IMPORT, clean_fields_memo
+
+    def policy():
+        return Policy(
+            number="N" * 300,
+            product_name="康健重疾险",
+            policy_type="not-a-type",
+            currency="XXX",
+            payment_frequency="annual",
+            payment_term_years=20,
+            coverage_kind="whole_life",
+            status="in_force",
+            effective_date=datetime.date(2020, 1, 1),
+        )
+
+    with pytest.raises(ValidationError) as full:
+        policy().full_clean(exclude=POLICY_SET_BY_IMPORT, validate_constraints=False)
+    memo: dict = {}
+    for _row in range(2):
+        errors = clean_fields_memo(policy(), exclude=POLICY_SET_BY_IMPORT, memo=memo)
+        assert ValidationError(errors).message_dict == full.value.message_dict
+    assert {"number", "policy_type", "currency"} <= set(full.value.message_dict)
