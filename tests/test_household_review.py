@@ -484,3 +484,13 @@ def test_wrap_keeps_words_and_closing_punctuation():
     english = wrap(sentence, font, 590)
     words = set(sentence.split(" "))
     assert len(english) > 1 and all(w in words for line in english for w in line.split(" "))
+
+
+@pytest.mark.django_db
+def test_a_child_without_cover_is_an_issue(family):
+    baby = FamilyMemberFactory(
+        client=family["zw"], relation="child", name="张小贝", birth_date=datetime.date(2024, 2, 2)
+    )
+    uncovered = [i for i in data_of(family)["issues"] if i["code"] == "uncovered"]
+    assert {i["person"] for i in uncovered} == {f"m{baby.pk}", f"m{family['father'].pk}"}
+    assert "张小贝（孩子）还没有任何保障。" in [i["text"] for i in uncovered]
