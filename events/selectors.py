@@ -13,8 +13,10 @@ from clients.models import Client
 from clients.selectors import ClientFilter, clients_for_user
 from referrals.models import Context, Referral
 from referrals.selectors.analytics import influence_centres
+from touches.models import Touch
 
 from .models import Event, EventGuest, Invitee, InviteeStatus
+from .occasions import INVITE_KIND, SOURCE_PREFIX
 
 # Referrals an attendee gives within this many days of the event count as the event's.
 EVENT_REFERRAL_DAYS = 7
@@ -59,11 +61,31 @@ def split_events(events: list[Event], today: date) -> tuple[list[Event], list[Ev
 
 
 def event_invitees(*, event: Event) -> list[Invitee]:
-    return list(
+    """The invite list, each invitee with `invitation_touch_id`: the invitation touch the
+    build made for them (the greeting card's page links from it), or None. Two queries."""
+    invitees = list(
         event.invitees.select_related("client")
         .annotate(n_guests=Count("guests"))
         .order_by("client__name", "id")
     )
+    touches = invitation_touches(event=event, invitees=invitees)
+    for invitee in invitees:
+        invitee.invitation_touch_id = touches.get(invitee.pk)
+    return invitees
+
+
+def invitation_touches(*, event: Event, invitees: list[Invitee]) -> dict[int, int]:
+    """Invitee id -> the id of the latest invitation touch for them (source "invitee:<id>",
+    the event's agent's own): one query."""
+    sources = {f"{SOURCE_PREFIX}:{invitee.pk}": invitee.pk for invitee in invitees}
+    if not sources:
+        return {}
+    rows = (
+        Touch.objects.filter(owner_id=event.owner_id, kind=INVITE_KIND, source__in=sources)
+        .order_by("occasion_date", "id")
+        .values_list("source", "pk")
+    )
+    return {sources[source]: pk for source, pk in rows}
 
 
 def event_referrals(*, event: Event) -> QuerySet[Referral]:

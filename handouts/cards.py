@@ -6,6 +6,9 @@ import io
 import math
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageDraw
 
 from .render.fonts import drawable, pil_font
@@ -21,13 +24,16 @@ CARD_KINDS = frozenset(
         "custom_date",
         "festival",
         "policy_anniversary",
+        # events.occasions.INVITE_KIND (an app on the same floor: the key, not an import).
+        "event_invite",
     }
 )
 
 
 @dataclass(frozen=True)
 class Design:
-    title: str
+    # Lazy where it is fixed (translated when drawn, in the language of the request).
+    title: str | Promise
     background: tuple[int, int, int]
     accent: tuple[int, int, int]
     ink: tuple[int, int, int]
@@ -35,16 +41,39 @@ class Design:
 
 
 DESIGNS = {
-    "birthday": Design("生日快乐", (255, 244, 232), (232, 93, 74), (92, 42, 30), "cake"),
-    "family_birthday": Design("生日快乐", (255, 244, 232), (232, 93, 74), (92, 42, 30), "cake"),
+    "birthday": Design(
+        gettext_lazy("Happy birthday"), (255, 244, 232), (232, 93, 74), (92, 42, 30), "cake"
+    ),
+    "family_birthday": Design(
+        gettext_lazy("Happy birthday"), (255, 244, 232), (232, 93, 74), (92, 42, 30), "cake"
+    ),
     "wedding_anniversary": Design(
-        "结婚纪念日快乐", (253, 236, 242), (214, 51, 108), (96, 20, 50), "hearts"
+        gettext_lazy("Happy wedding anniversary"),
+        (253, 236, 242),
+        (214, 51, 108),
+        (96, 20, 50),
+        "hearts",
     ),
-    "custom_date": Design("纪念日快乐", (237, 246, 240), (46, 139, 87), (24, 70, 45), "flowers"),
+    "custom_date": Design(
+        gettext_lazy("Happy anniversary"), (237, 246, 240), (46, 139, 87), (24, 70, 45), "flowers"
+    ),
     "policy_anniversary": Design(
-        "保单周年 感谢同行", (234, 242, 252), (13, 94, 175), (16, 45, 84), "shield"
+        gettext_lazy("A year of cover: thank you for your trust"),
+        (234, 242, 252),
+        (13, 94, 175),
+        (16, 45, 84),
+        "shield",
     ),
-    "festival": Design("节日快乐", (253, 238, 236), (200, 30, 30), (110, 20, 20), "lanterns"),
+    "festival": Design(
+        gettext_lazy("Happy holidays"), (253, 238, 236), (200, 30, 30), (110, 20, 20), "lanterns"
+    ),
+    "event_invite": Design(
+        gettext_lazy("You are warmly invited"),
+        (250, 245, 235),
+        (176, 124, 38),
+        (74, 50, 20),
+        "invitation",
+    ),
 }
 # Festivals with a motif of their own.
 FESTIVAL_MOTIFS = {
@@ -121,7 +150,34 @@ def _moon(d: ImageDraw.ImageDraw, dz: Design):
         d.ellipse((x - r, y - r, x + r, y + r), fill=(245, 196, 80))
 
 
+def _invitation(d: ImageDraw.ImageDraw, dz: Design):
+    """An envelope sealed with a round seal, a card rising from it, stars around."""
+    cx = WIDTH // 2
+    d.rounded_rectangle(
+        (cx - 120, 90, cx + 120, 250), radius=10, fill="white", outline=dz.accent, width=4
+    )
+    for k in range(3):
+        d.line((cx - 80, 130 + k * 30, cx + 80, 130 + k * 30), fill=(225, 205, 160), width=6)
+    d.rectangle((cx - 170, 190, cx + 170, 370), fill=dz.accent)
+    d.polygon([(cx - 170, 190), (cx, 290), (cx + 170, 190)], fill=(205, 160, 80))
+    d.line([(cx - 170, 370), (cx, 280), (cx + 170, 370)], fill=(150, 100, 25), width=4)
+    d.ellipse((cx - 34, 256, cx + 34, 324), fill=(192, 57, 43))
+    d.ellipse((cx - 20, 270, cx + 20, 310), outline=(240, 200, 120), width=4)
+    for sx, sy, r in ((150, 130, 22), (600, 110, 18), (120, 300, 14), (630, 290, 24)):
+        d.polygon(
+            [
+                (
+                    sx + r * math.cos(math.pi / 2 + k * math.pi / 5) * (1 if k % 2 == 0 else 0.45),
+                    sy - r * math.sin(math.pi / 2 + k * math.pi / 5) * (1 if k % 2 == 0 else 0.45),
+                )
+                for k in range(10)
+            ],
+            fill=(230, 180, 60),
+        )
+
+
 MOTIFS = {
+    "invitation": _invitation,
     "cake": _cake,
     "hearts": _hearts,
     "flowers": _flowers,
@@ -135,7 +191,9 @@ def design_for(kind: str, festival: str = "", festival_name: str = "") -> Design
     design = DESIGNS.get(kind, DESIGNS["custom_date"])
     if kind == "festival":
         motif = FESTIVAL_MOTIFS.get(festival, design.motif)
-        title = f"{festival_name}快乐" if festival_name else design.title
+        title = (
+            _("Happy %(festival)s") % {"festival": festival_name} if festival_name else design.title
+        )
         design = Design(title, design.background, design.accent, design.ink, motif)
     return design
 
@@ -147,8 +205,12 @@ def card_png(*, design: Design, address_as: str, greeting: str, agent_name: str)
     d.rectangle((18, 18, WIDTH - 18, HEIGHT - 18), outline=design.accent, width=6)
     d.rectangle((32, 32, WIDTH - 32, HEIGHT - 32), outline=design.accent, width=2)
     MOTIFS[design.motif](d, design)
-    title_font = pil_font(64, True)
-    title = drawable(design.title)
+    title = drawable(str(design.title))
+    # 64 px, smaller for a title that would not fit (an English one).
+    size = 64
+    while size > 32 and pil_font(size, True).getlength(title) > WIDTH - 120:
+        size -= 4
+    title_font = pil_font(size, True)
     d.text(
         ((WIDTH - title_font.getlength(title)) / 2, 410), title, font=title_font, fill=design.accent
     )
@@ -158,12 +220,17 @@ def card_png(*, design: Design, address_as: str, greeting: str, agent_name: str)
     block = len(lines) * 54 + (70 if address_as else 0)
     y = 510 + max(0, (HEIGHT - 140 - 510 - block) // 2)
     if address_as:
-        d.text((80, y), drawable(f"{address_as}："), font=pil_font(36, True), fill=design.ink)
+        d.text(
+            (80, y),
+            drawable(_("%(name)s:") % {"name": address_as}),
+            font=pil_font(36, True),
+            fill=design.ink,
+        )
         y += 70
     for line in lines:
         d.text((80, y), line, font=body, fill=design.ink)
         y += 54
-    sign = drawable(f"—— {agent_name} 敬上")
+    sign = drawable(_("— %(name)s") % {"name": agent_name})
     sign_font = pil_font(30)
     d.text(
         (WIDTH - 80 - sign_font.getlength(sign), HEIGHT - 110),

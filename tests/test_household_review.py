@@ -404,3 +404,93 @@ def test_household_page_queries_do_not_grow(family, owner, client):
         member = FamilyMemberFactory(client=family["zw"], name=f"家人{n}")
         policy(holder=family["zw"], insured_client=None, insured_member=member, number=f"M-{n}")
     assert count() == before
+
+
+def pdf_text(data) -> str:
+    pages = PdfReader(io.BytesIO(review_pdf(data))).pages
+    return "".join(page.extract_text() for page in pages).replace("\n", "")
+
+
+@pytest.mark.django_db
+def test_pdf_masks_the_id_number_and_says_when_it_was_prepared(family):
+    zw = family["zw"]
+    zw.id_number = "110101198506151234"
+    zw.save()
+    text = pdf_text(data_of(family)).replace(" ", "")
+    assert "110101198506151234" not in text and "证件号" in text and "1234" in text
+    assert "制作日期：2026年6月1日" in text
+    for n in range(1, 9):
+        assert f"P{n}-00000000{n}" not in text  # every policy number masked
+
+
+@pytest.mark.django_db
+def test_pdf_and_image_follow_the_active_language(family):
+    chinese = data_of(family)
+    with translation.override("en"):
+        english = data_of(family)
+        text = pdf_text(english)
+        assert "Household policy review" in text and "Issue list (" in text
+        assert "Prepared on June 1, 2026" in text
+        assert "Sold by others (custody)" in text
+        assert "has no Critical illness cover" in " ".join(i["text"] for i in english["issues"])
+        assert "家庭保单检视" not in text and "问题清单" not in text and "制作日期" not in text
+        png_en = review_png(english)
+    text = pdf_text(chinese)
+    assert "家庭保单检视" in text and "二、问题清单" in text and "三、保单明细" in text
+    assert "他人所售" in text and "Household policy review" not in text
+    assert review_png(chinese) != png_en
+    # No language chosen: the settings' zh-hans.
+    translation.deactivate()
+    assert str(design_for("birthday").title) == "生日快乐"
+
+
+def test_card_words_are_translated_and_drawn_in_both_languages():
+    with translation.override("zh-hans"):
+        zh = design_for("festival", "mid_autumn", "中秋节")
+        assert zh.title == "中秋节快乐"
+        assert str(design_for("birthday").title) == "生日快乐"
+        assert str(design_for("event_invite").title) == "诚挚邀请"
+        png_zh = card_png(
+            design=design_for("birthday"),
+            address_as="王姐",
+            greeting="生日快乐！",
+            agent_name="李明",
+        )
+    with translation.override("en"):
+        assert str(design_for("birthday").title) == "Happy birthday"
+        assert str(design_for("event_invite").title) == "You are warmly invited"
+        png_en = card_png(
+            design=design_for("birthday"),
+            address_as="王姐",
+            greeting="生日快乐！",
+            agent_name="李明",
+        )
+        assert missing_glyphs(str(design_for("wedding_anniversary").title)) == set()
+    assert png_zh != png_en  # the title and the signature are drawn in the language
+
+
+def test_wrap_keeps_words_and_closing_punctuation():
+    from handouts.render.fonts import pil_font
+    from handouts.render.image import wrap
+
+    font = pil_font(34)
+    lines = wrap(
+        "王姐，为感谢您一直以来的支持，我举办了一场小型客户联谊会“秋季茶话会”，诚邀您参加。",
+        font,
+        590,
+    )
+    assert not any(line[0] in "，。”" for line in lines)
+    sentence = "Mrs Wang, to thank you for your support I am holding a get-together"
+    english = wrap(sentence, font, 590)
+    words = set(sentence.split(" "))
+    assert len(english) > 1 and all(w in words for line in english for w in line.split(" "))
+
+
+@pytest.mark.django_db
+def test_a_child_without_cover_is_an_issue(family):
+    baby = FamilyMemberFactory(
+        client=family["zw"], relation="child", name="张小贝", birth_date=datetime.date(2024, 2, 2)
+    )
+    uncovered = [i for i in data_of(family)["issues"] if i["code"] == "uncovered"]
+    assert {i["person"] for i in uncovered} == {f"m{baby.pk}", f"m{family['father'].pk}"}
+    assert "张小贝（孩子）还没有任何保障。" in [i["text"] for i in uncovered]

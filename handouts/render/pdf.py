@@ -8,6 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
@@ -17,7 +19,16 @@ from agentcrm.core.money import money_text
 
 from ..selectors.review import COVER_LABELS, COVER_TYPES
 from .fonts import BOLD_PATH, REGULAR_PATH, drawable
-from .image import day_text, wan
+from .image import (
+    age_text,
+    cover_text,
+    day_text,
+    disclaimer,
+    household_line,
+    policy_dates,
+    premium_line,
+    wan,
+)
 
 STATE_RGB = {
     "none": (192, 57, 43),
@@ -29,11 +40,18 @@ STATE_RGB = {
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 HEADINGS = FontFace(emphasis="BOLD", fill_color=(232, 241, 251))
-STATE_TEXT = {"none": "缺失", "below": "不足", "ok": "已覆盖", "na": "—"}
+STATE_TEXT = {
+    "none": gettext_lazy("missing"),
+    "below": gettext_lazy("below the need"),
+    "ok": gettext_lazy("covered"),
+    "na": "—",
+}
 
 
 FAMILY = "noto"
-LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "BASE")
+# fpdf2 sets the text horizontally without shaping: the layout and vertical tables, large in
+# a CJK font, would only be read and subset for nothing.
+UNUSED_TABLES = ("GSUB", "GPOS", "GDEF", "BASE", "vhea", "vmtx", "STAT")
 _prototypes: dict[str, TTFFont] = {}
 _lock = threading.Lock()
 
@@ -49,18 +67,32 @@ def _prototype(style: str, path: Path) -> TTFFont:
         return _prototypes[style]
 
 
+def _fresh_ttfont(style: str, path: Path) -> ttLib.TTFont:
+    """The font file opened afresh for one PDF (fpdf2 subsets it in place at output), primed
+    with what the prototype already parsed: the glyph order (which this font, with no glyph
+    names in `post`, would rebuild from its 21,640-entry cmap) and the horizontal metrics.
+    Those two were most of the subsetting's cost, paid again by every PDF."""
+    parsed = _prototype(style, path).ttfont
+    ttfont = ttLib.TTFont(str(path), recalcTimestamp=False, lazy=True)
+    for table in UNUSED_TABLES:
+        if table in ttfont:
+            del ttfont[table]
+    ttfont.setGlyphOrder(list(parsed.getGlyphOrder()))
+    hmtx = ttLib.newTable("hmtx")
+    # The subsetter replaces `metrics` with a new dict (never changes this one); a copy all
+    # the same, as a PDF may be drawn on another thread.
+    hmtx.metrics = dict(parsed["hmtx"].metrics)
+    ttfont["hmtx"] = hmtx
+    return ttfont
+
+
 def _add_fonts(pdf: FPDF) -> None:
     """Regular and bold into `pdf` from the prototypes: the widths and glyph ids shared, the
     font file opened afresh (lazily: cheap), since the output subsets it in place."""
     for style, path in (("", REGULAR_PATH), ("B", BOLD_PATH)):
         font = copy.copy(_prototype(style, path))
         font.i = len(pdf.fonts) + 1
-        font.ttfont = ttLib.TTFont(str(path), recalcTimestamp=False, lazy=True)
-        # fpdf2 sets the text without shaping: the layout tables, large in a CJK font, would
-        # only be read and subset for nothing.
-        for table in LAYOUT_TABLES:
-            if table in font.ttfont:
-                del font.ttfont[table]
+        font.ttfont = _fresh_ttfont(style, path)
         font.subset = SubsetMap(font)
         font.missing_glyphs = []
         font.biggest_size_pt = 0
@@ -75,7 +107,7 @@ class ReviewPDF(FPDF):
         _add_fonts(self)
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(True, margin=18)
-        self.set_title(f"{data['client']['name']} 家庭保单检视")
+        self.set_title(_("Household policy review: %(name)s") % {"name": data["client"]["name"]})
         self.set_author(data["agent"]["name"])
         self.set_creator("AgentCRM")
 
@@ -89,8 +121,14 @@ class ReviewPDF(FPDF):
             0,
             5,
             drawable(
-                f"保险顾问 {agent['name']} {contact} · "
-                f"制作日期 {day_text(self.data['prepared_on'])} · 第 {self.page_no()} 页"
+                " · ".join(
+                    (
+                        _("Your adviser: %(name)s") % {"name": agent["name"]}
+                        + (f" {contact}" if contact else ""),
+                        _("Prepared on %(date)s") % {"date": day_text(self.data["prepared_on"])},
+                        _("page %(page)s") % {"page": self.page_no()},
+                    )
+                )
             ),
             align="C",
         )
@@ -111,21 +149,15 @@ class ReviewPDF(FPDF):
 def review_pdf(data: dict[str, Any]) -> bytes:
     pdf = ReviewPDF(data)
     pdf.add_page()
-    people, issues, policies, totals = (
-        data["people"],
-        data["issues"],
-        data["policies"],
-        data["totals"],
-    )
-    pdf.line_text("家庭保单检视", size=20, bold=True, rgb=(13, 94, 175), h=11)
-    id_part = f" · 证件号 {data['client']['id_number']}" if data["client"]["id_number"] else ""
-    pdf.line_text(
-        f"{data['client']['name']} 家庭{id_part} · 共 {len(people)} 人 · {len(policies)} 份保单",
-        size=11,
-    )
+    issues, policies, totals = data["issues"], data["policies"], data["totals"]
+    pdf.line_text(_("Household policy review"), size=20, bold=True, rgb=(13, 94, 175), h=11)
+    line = household_line(data)
+    if data["client"]["id_number"]:
+        line += " · " + _("ID number %(number)s") % {"number": data["client"]["id_number"]}
+    pdf.line_text(line, size=11)
     pdf.ln(3)
     # Cover per person against the needs.
-    pdf.line_text("一、保障一览（保额 / 需求）", size=13, bold=True, h=8)
+    pdf.line_text(_("1. Cover at a glance (sum assured / need)"), size=13, bold=True, h=8)
     pdf.set_font("noto", "", 8.5)
     with pdf.table(
         col_widths=(30, *(25,) * len(COVER_TYPES)),
@@ -135,45 +167,63 @@ def review_pdf(data: dict[str, Any]) -> bytes:
         headings_style=HEADINGS,
     ) as table:
         head = table.row()
-        head.cell("家庭成员")
+        head.cell(_("Family member"))
         for kind in COVER_TYPES:
             head.cell(str(COVER_LABELS[kind]))
-        for person in people:
+        for person in data["people"]:
             row = table.row()
-            age = f"{person['age']}岁" if person["age"] is not None else ""
-            row.cell(drawable(f"{person['name']}\n{person['relation_label']} {age}"))
+            row.cell(
+                drawable(f"{person['name']}\n{person['relation_label']} {age_text(person['age'])}")
+            )
             for kind in COVER_TYPES:
                 cover = person["cover"][kind]
-                have = wan(cover["sum"]) if cover["count"] else "无"
-                need = f"\n需 {wan(cover['need'])}" if cover["need"] else ""
-                row.cell(f"{have}{need}\n{STATE_TEXT[cover['state']]}")
+                row.cell(cover_text(cover, "\n") + "\n" + str(STATE_TEXT[cover["state"]]))
     pdf.ln(2)
-    share = f"，占家庭收入 {totals['premium_share']}%" if totals["premium_share"] else ""
     pdf.line_text(
-        f"家庭年缴保费合计 {money_text(Decimal(totals['premium']), 'CNY')}{share}。"
-        "外币保单单列，不计入上表金额。",
+        premium_line(totals)
+        + " · "
+        + _("Amounts in renminbi; policies in another currency are listed but not added in."),
         size=9,
         rgb=(108, 117, 125),
     )
     needs = data["needs"]
     pdf.line_text(
-        f"需求测算：寿险 {needs['life_years']} 倍年收入；重疾 {needs['ci_years']} 倍年收入"
-        f"（至少 {wan(needs['ci_min'])}）；医疗 {wan(needs['medical'])}（1万免赔额的百万医疗）；"
-        f"意外 {needs['accident_years']} 倍年收入（至少 {wan(needs['accident_min'])}）；"
-        f"教育金每个孩子 {wan(needs['education'])}；保费不超过收入的 {needs['premium_share']}%。",
+        _(
+            "Needs measured: life %(life)s years of income; critical illness %(ci)s years of "
+            "income (at least %(ci_min)s); medical %(medical)s (a million-cover plan with a "
+            "¥10,000 deductible); accident %(accident)s years of income (at least "
+            "%(accident_min)s); education %(education)s a child; premiums at most %(share)s%% "
+            "of income."
+        )
+        % {
+            "life": needs["life_years"],
+            "ci": needs["ci_years"],
+            "ci_min": wan(needs["ci_min"]),
+            "medical": wan(needs["medical"]),
+            "accident": needs["accident_years"],
+            "accident_min": wan(needs["accident_min"]),
+            "education": wan(needs["education"]),
+            "share": needs["premium_share"],
+        },
         size=9,
         rgb=(108, 117, 125),
     )
     pdf.ln(3)
     # The issue list.
-    pdf.line_text(f"二、问题清单（{len(issues)}项）", size=13, bold=True, h=8, rgb=(192, 57, 43))
+    pdf.line_text(
+        _("2. Issue list (%(count)s)") % {"count": len(issues)},
+        size=13,
+        bold=True,
+        h=8,
+        rgb=(192, 57, 43),
+    )
     if not issues:
-        pdf.line_text("本次检视未发现问题。", size=10)
+        pdf.line_text(_("No issues found."), size=10)
     for i, issue in enumerate(issues, 1):
         pdf.line_text(f"{i}. {issue['text']}", size=10, h=6)
     pdf.ln(3)
     # The policies.
-    pdf.line_text("三、保单明细", size=13, bold=True, h=8)
+    pdf.line_text(_("3. Policy details"), size=13, bold=True, h=8)
     pdf.set_font("noto", "", 8)
     with pdf.table(
         col_widths=(18, 40, 30, 16, 22, 24, 30),
@@ -182,31 +232,26 @@ def review_pdf(data: dict[str, Any]) -> bytes:
         headings_style=HEADINGS,
     ) as table:
         head = table.row()
-        for title in ("被保险人", "产品 / 保险公司", "保单号", "状态", "保额", "保费", "重要日期"):
+        for title in (
+            _("Insured"),
+            _("Product / insurer"),
+            _("Policy number"),
+            _("Status"),
+            _("Sum assured"),
+            _("Premium"),
+            _("Key dates"),
+        ):
             head.cell(title)
         for p in policies:
             row = table.row()
             row.cell(drawable(p["insured"]))
-            badge = "\n他人所售（托管）" if p["sold_by_others"] else ""
+            badge = "\n" + _("Sold by others (custody)") if p["sold_by_others"] else ""
             row.cell(drawable(f"{p['product']}\n{p['insurer']}{badge}"))
             row.cell(p["number"])
             row.cell(p["status_label"])
             row.cell(money_text(Decimal(p["sum_assured"]), p["currency"], short=True))
             row.cell(f"{money_text(Decimal(p['premium']), p['currency'])}\n{p['frequency_label']}")
-            dates = []
-            if p["next_due"]:
-                dates.append(f"缴费 {day_text(p['next_due'])}")
-            if p["next_payout"]:
-                dates.append(f"领取 {day_text(p['next_payout'])}")
-            if p["coverage_end"]:
-                dates.append(f"满期 {day_text(p['coverage_end'])}")
-            if p["next_rider_expiry"]:
-                dates.append(f"附加险到期 {day_text(p['next_rider_expiry'])}")
-            row.cell("\n".join(dates) or "—")
+            row.cell("\n".join(policy_dates(p)) or "—")
     pdf.ln(4)
-    pdf.line_text(
-        "本检视依据顾问记录的保单信息，具体以保险合同为准。证件号、保单号已隐去部分数字。",
-        size=8,
-        rgb=(108, 117, 125),
-    )
+    pdf.line_text(disclaimer(), size=8, rgb=(108, 117, 125))
     return bytes(pdf.output())

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -189,7 +190,7 @@ def lapse_issues(*, household: Household, today: date) -> list[dict[str, str]]:
     )
     issues = []
     for row in rows:
-        what = f"{row['product_name']}（{mask_id(row['number'])}）"
+        what = _policy(row["product_name"], row["number"])
         if row["status"] == Policy.Status.LAPSED:
             text = _("%(policy)s has lapsed: ask about reinstatement.") % {"policy": what}
         elif row["premium_grace_end"] and row["premium_grace_end"] < today:
@@ -204,7 +205,12 @@ def lapse_issues(*, household: Household, today: date) -> list[dict[str, str]]:
 
 
 def _date(value: date | None) -> str:
-    return f"{value.year}年{value.month}月{value.day}日" if value else "—"
+    return date_format(value, "DATE_FORMAT") if value else "—"
+
+
+def _policy(product: str, number: str) -> str:
+    """A policy named in an issue: its product and masked number."""
+    return _("%(product)s (%(number)s)") % {"product": product, "number": mask_id(number)}
 
 
 def rider_issues(*, household: Household, today: date) -> list[dict[str, str]]:
@@ -248,7 +254,7 @@ def beneficiary_issues(*, household: Household) -> list[dict[str, str]]:
     )
     issues = []
     for row in rows:
-        what = f"{row['product_name']}（{mask_id(row['number'])}）"
+        what = _policy(row["product_name"], row["number"])
         if not row["named"]:
             text = _("%(policy)s names no beneficiary: the benefit goes to the legal heirs.")
         else:
