@@ -2,6 +2,7 @@
 introductions, and the suggested matches, found by one set-based query and never for a
 client who has not agreed to be introduced."""
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -128,19 +129,117 @@ LIMIT %(limit)s
 """
 
 
-def suggestions_supported() -> bool:
-    """The matching is PostgreSQL SQL (arrays, regexp_split_to_array); the embedded SQLite
-    stack of a trial shows the page without suggestions and says why."""
-    return is_postgresql()
+# The same matching in SQL that SQLite (the embedded stack of `make run`) and PostgreSQL both
+# run: no arrays and no regular expressions. The offers' keywords, split in Python (the
+# agent's own consenting offers, a few dozen rows, never the clients), come in as the rows
+# of `kw` (the offer, the word escaped for LIKE, the word as typed, which a tag must equal);
+# the clients are still matched by one set-based statement. %(kw)s is that table.
+PORTABLE_SUGGESTIONS_SQL = """
+WITH kw (offer_id, word, raw) AS (%(kw)s),
+o AS (
+    SELECT o.id, o.client_id, o.serves, o.segment
+    FROM introductions_offer o
+    JOIN clients_client oc ON oc.id = o.client_id
+    WHERE oc.owner_id = %%s AND o.consent_on IS NOT NULL AND oc.archived_at IS NULL
+      AND oc.merged_into_id IS NULL AND NOT oc.do_not_contact AND oc.erased_at IS NULL
+), c AS (
+    SELECT c.id, lower(c.interests) AS interests
+    FROM clients_client c
+    WHERE c.owner_id = %%s AND c.archived_at IS NULL AND c.merged_into_id IS NULL
+      AND NOT c.do_not_contact AND c.erased_at IS NULL
+      AND (EXISTS (SELECT 1 FROM introductions_need n
+                   WHERE n.client_id = c.id AND n.consent_on IS NOT NULL)
+           OR EXISTS (SELECT 1 FROM introductions_offer x
+                      WHERE x.client_id = c.id AND x.consent_on IS NOT NULL))
+), pairs AS (
+    SELECT o.id AS offer_id, c.id AS client_id,
+        CASE WHEN EXISTS (
+            SELECT 1 FROM introductions_need n
+            WHERE n.client_id = c.id AND n.consent_on IS NOT NULL
+              AND (n.kind = o.serves OR EXISTS (
+                  SELECT 1 FROM kw WHERE kw.offer_id = o.id
+                    AND lower(n.description) LIKE '%%%%' || kw.word || '%%%%' ESCAPE '!'))
+        ) THEN 1 ELSE 0 END AS by_need,
+        CASE WHEN EXISTS (
+            SELECT 1 FROM clients_client_tags ct JOIN clients_tag t ON t.id = ct.tag_id
+            JOIN kw ON kw.offer_id = o.id AND lower(t.name) = kw.raw
+            WHERE ct.client_id = c.id
+        ) THEN 1 ELSE 0 END AS by_tag,
+        CASE WHEN EXISTS (
+            SELECT 1 FROM kw WHERE kw.offer_id = o.id AND c.interests <> ''
+              AND c.interests LIKE '%%%%' || kw.word || '%%%%' ESCAPE '!'
+        ) THEN 1 ELSE 0 END AS by_interest,
+        CASE WHEN o.segment <> '' AND EXISTS (
+            SELECT 1 FROM clients_client_segments cs
+            JOIN clients_segment s ON s.id = cs.segment_id
+            WHERE cs.client_id = c.id AND s.code = o.segment
+        ) THEN 1 ELSE 0 END AS by_segment
+    FROM o JOIN c ON c.id <> o.client_id
+    WHERE NOT EXISTS (SELECT 1 FROM introductions_introduction i
+                      WHERE i.offer_id = o.id AND i.client_b_id = c.id)
+)
+SELECT offer_id, client_id, by_need, by_tag, by_interest, by_segment FROM pairs
+WHERE by_need + by_tag + by_interest + by_segment > 0
+ORDER BY offer_id DESC, by_need + by_tag + by_interest + by_segment DESC, client_id
+LIMIT %%s
+"""
+
+# The separators of an offer's keywords, as SUGGESTIONS_SQL splits them.
+_KEYWORD_SEPARATORS = re.compile(r"[\s,，、;；/]+")
+
+
+def offer_keywords(keywords: str) -> list[str]:
+    """An offer's keywords as the matching reads them: lower case, split on spaces, commas
+    (half- and full-width), 、, semicolons and slashes, each once."""
+    return list(dict.fromkeys(w for w in _KEYWORD_SEPARATORS.split(keywords.strip().lower()) if w))
+
+
+def _like_escaped(word: str) -> str:
+    return word.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def _postgresql_rows(*, user: User, limit: int) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(SUGGESTIONS_SQL, {"owner": user.pk, "limit": limit})
+        return cursor.fetchall()
+
+
+def portable_suggestion_rows(*, user: User, limit: int) -> list[tuple]:
+    """SUGGESTIONS_SQL's rows (offer id, client id, by need, by tag, by interest, by segment)
+    in SQL both SQLite and PostgreSQL run: two queries (the offers' keywords, the match)."""
+    words = [
+        (offer_id, word)
+        for offer_id, keywords in Offer.objects.filter(
+            client__owner=user, consent_on__isnull=False
+        ).values_list("id", "keywords")
+        for word in offer_keywords(keywords)
+    ]
+    params: list = []
+    if words:
+        # VALUES, not UNION ALL: SQLite caps a compound SELECT at 500 terms, not VALUES rows.
+        kw = "VALUES " + ", ".join(["(%s, %s, %s)"] * len(words))
+        for offer_id, word in words:
+            params += [offer_id, _like_escaped(word), word]
+    else:
+        kw = (
+            "SELECT CAST(NULL AS INTEGER), CAST(NULL AS VARCHAR(200)),"
+            " CAST(NULL AS VARCHAR(200)) WHERE 1 = 0"
+        )
+    sql = PORTABLE_SUGGESTIONS_SQL % {"kw": kw}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, user.pk, user.pk, limit])
+        return [(o, c, *(bool(flag) for flag in flags)) for o, c, *flags in cursor.fetchall()]
 
 
 def suggested_matches(*, user: User, limit: int = 50) -> list[Suggestion]:
-    """The suggested introductions: three queries whatever the size of the book."""
-    if not user.is_authenticated or not suggestions_supported():
+    """The suggested introductions: three queries on PostgreSQL, four on SQLite, whatever
+    the size of the book (SQLite runs the portable statement, PostgreSQL its own)."""
+    if not user.is_authenticated:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(SUGGESTIONS_SQL, {"owner": user.pk, "limit": limit})
-        rows = cursor.fetchall()
+    if is_postgresql():
+        rows = _postgresql_rows(user=user, limit=limit)
+    else:
+        rows = portable_suggestion_rows(user=user, limit=limit)
     if not rows:
         return []
     offers = Offer.objects.select_related("client").in_bulk({r[0] for r in rows})

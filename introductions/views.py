@@ -32,7 +32,6 @@ def _page(request, *, status=200, **forms):
         "match_form": MatchForm(profiles=profiles),
         "outcome_form": OutcomeForm(),
         "suggestions": selectors.suggested_matches(user=user),
-        "suggestions_supported": selectors.suggestions_supported(),
         "offers": selectors.offers_for_user(user=user).select_related("client"),
         "needs": selectors.needs_for_user(user=user).select_related("client"),
         "profiles": selectors.match_candidates(user=user),
