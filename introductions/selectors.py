@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404
 
 from agentcrm.accounts.models import User
 from agentcrm.core.db import is_postgresql
-from clients.models import Client
+from clients.models import Client, FamilyMember
+from clients.selectors import phone_digits_q
 
 from .models import Introduction, MatchProfile, Need, Offer
 
@@ -300,3 +301,86 @@ def client_introductions_panel(client: Client) -> dict:
             .order_by("-introduced_on", "-id")[:5]
         ),
     }
+
+
+# ---------------------------------------------------------------------------------------
+# The page's pickers: what each accepts (the agent's own, live records; for an introduction,
+# only what was agreed to), and the first PICKER_LIMIT matches of what the agent typed.
+# ---------------------------------------------------------------------------------------
+
+# How many rows a picker lists at a time: it narrows as the agent types.
+PICKER_LIMIT = 20
+
+
+def live_clients_for_user(*, user: User) -> QuerySet[Client]:
+    """The agent's clients who can take part: not archived, merged away or erased."""
+    if not user.is_authenticated:
+        return Client.objects.none()
+    return Client.objects.filter(
+        owner=user, archived_at__isnull=True, merged_into__isnull=True, erased_at__isnull=True
+    )
+
+
+def consenting_clients_for_user(*, user: User) -> QuerySet[Client]:
+    """The live clients who agreed to be introduced (a dated offer or need) and may be
+    contacted: the only ones an introduction may be made to."""
+    return live_clients_for_user(user=user).filter(
+        do_not_contact=False, pk__in=consenting_client_ids(user=user)
+    )
+
+
+def consenting_offers_for_user(*, user: User) -> QuerySet[Offer]:
+    """The offers whose client agreed to be introduced for them, live and contactable."""
+    return offers_for_user(user=user).filter(
+        consent_on__isnull=False,
+        client__in=live_clients_for_user(user=user).filter(do_not_contact=False),
+    )
+
+
+def family_for_user(*, user: User) -> QuerySet[FamilyMember]:
+    return FamilyMember.objects.filter(client__in=live_clients_for_user(user=user))
+
+
+def active_profiles_for_user(*, user: User) -> QuerySet[MatchProfile]:
+    """The people on the matchmaking list who still look (each opted in)."""
+    return profiles_for_user(user=user).filter(
+        active=True, client__in=live_clients_for_user(user=user)
+    )
+
+
+# A picker's kind -> (what it accepts for the agent, how a search narrows it, its order).
+PICKER_KINDS = {
+    "client": (live_clients_for_user, ("name",), ("name", "id")),
+    "consenting": (consenting_clients_for_user, ("name",), ("name", "id")),
+    "offer": (consenting_offers_for_user, ("title", "client__name"), ("client__name", "id")),
+    "member": (family_for_user, ("name", "client__name"), ("client__name", "name", "id")),
+    "profile": (
+        active_profiles_for_user,
+        ("client__name", "member__name"),
+        ("client__name", "id"),
+    ),
+}
+_RELATED = {"offer": ("client",), "member": ("client",), "profile": ("client", "member")}
+
+
+def picker_scope(*, user: User, kind: str) -> QuerySet:
+    """Everything a picker of `kind` accepts for the agent (a form field's queryset)."""
+    scope, _fields, order = PICKER_KINDS[kind]
+    return scope(user=user).select_related(*_RELATED.get(kind, ())).order_by(*order)
+
+
+def picker_matches(*, user: User, kind: str, q: str = "") -> QuerySet:
+    """The first PICKER_LIMIT of the scope whose name (a client's mobile, from 3 digits; an
+    offer's title; the client's name for a family member or a profile) matches `q`: one
+    query, run when the result is read."""
+    _scope, fields, _order = PICKER_KINDS[kind]
+    qs = picker_scope(user=user, kind=kind)
+    q = q.strip()[:100]
+    if q:
+        match = Q()
+        for name in fields:
+            match |= Q(**{f"{name}__icontains": q})
+        if kind in ("client", "consenting"):
+            match |= phone_digits_q(q, "mobile")
+        qs = qs.filter(match)
+    return qs[:PICKER_LIMIT]
