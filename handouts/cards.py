@@ -21,6 +21,8 @@ CARD_KINDS = frozenset(
         "custom_date",
         "festival",
         "policy_anniversary",
+        # The invitation to a client appreciation event (events.occasions).
+        "event_invite",
     }
 )
 
@@ -44,6 +46,7 @@ DESIGNS = {
     "policy_anniversary": Design(
         "保单周年 感谢同行", (234, 242, 252), (13, 94, 175), (16, 45, 84), "shield"
     ),
+    "event_invite": Design("敬请光临", (255, 247, 232), (191, 120, 30), (92, 52, 12), "flowers"),
     "festival": Design("节日快乐", (253, 238, 236), (200, 30, 30), (110, 20, 20), "lanterns"),
 }
 # Festivals with a motif of their own.
