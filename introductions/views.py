@@ -19,6 +19,9 @@ from .forms import (
     ProfileForm,
 )
 
+# How many offers and needs the page lists, the latest first.
+LISTED = 50
+
 
 def _page(request, *, status=200, **forms):
     """The page; the forms given (with their errors) replace the blank ones. `?picker=<id>&q=`
@@ -37,8 +40,10 @@ def _page(request, *, status=200, **forms):
         **blank,
         "outcome_form": OutcomeForm(),
         "suggestions": selectors.suggested_matches(user=user),
-        "offers": selectors.offers_for_user(user=user).select_related("client"),
-        "needs": selectors.needs_for_user(user=user).select_related("client"),
+        # The latest ones (each client's page lists all of theirs, with the consent).
+        "offers": list(selectors.offers_for_user(user=user).select_related("client")[: LISTED + 1]),
+        "needs": list(selectors.needs_for_user(user=user).select_related("client")[: LISTED + 1]),
+        "listed": LISTED,
         "profiles": selectors.match_candidates(user=user),
         "introductions": selectors.recent_introductions(user=user),
         "finders": [pid for name, form in blank.items() for pid in form.picker_ids],

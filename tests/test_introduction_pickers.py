@@ -211,3 +211,21 @@ def test_the_search_and_the_page_are_a_fixed_number_of_queries(
         MatchProfile.objects.create(client=client, opted_in_on=AGREED)
     with django_assert_max_num_queries(len(small.captured_queries)):
         http.get(INDEX)
+
+
+def test_the_page_lists_the_latest_offers_and_needs_only(as_user, owner, monkeypatch):
+    from introductions import views
+
+    monkeypatch.setattr(views, "LISTED", 3)
+    needs = [
+        Need.objects.create(client=ClientFactory(owner=owner, name=f"需求{i}"), kind="home")
+        for i in range(4)
+    ]
+    html = as_user(owner).get(INDEX).content.decode()
+    def listed(need):
+        return reverse("introductions:need_consent", args=[need.pk]) in html
+
+    assert [listed(n) for n in needs] == [False, True, True, True]  # the latest 3
+    assert 'id="offers-needs-more"' in html and "最近的 3 条" in html
+    needs[0].delete()
+    assert 'id="offers-needs-more"' not in as_user(owner).get(INDEX).content.decode()
