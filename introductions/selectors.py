@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from agentcrm.accounts.models import User
@@ -332,9 +332,12 @@ def live_clients_for_user(*, user: User) -> QuerySet[Client]:
 def consenting_clients_for_user(*, user: User) -> QuerySet[Client]:
     """The live clients who agreed to be introduced (a dated offer or need) and may be
     contacted: the only ones an introduction may be made to."""
-    return live_clients_for_user(user=user).filter(
-        do_not_contact=False, pk__in=consenting_client_ids(user=user)
+    # EXISTS, not IN (a DISTINCT over two outer joins): 8 ms instead of 550 ms for 5,000
+    # clients (bench/introduction_matching.py).
+    agreed = Exists(Offer.objects.filter(client=OuterRef("pk"), consent_on__isnull=False)) | Exists(
+        Need.objects.filter(client=OuterRef("pk"), consent_on__isnull=False)
     )
+    return live_clients_for_user(user=user).filter(agreed, do_not_contact=False)
 
 
 def consenting_offers_for_user(*, user: User) -> QuerySet[Offer]:

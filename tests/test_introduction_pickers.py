@@ -222,6 +222,7 @@ def test_the_page_lists_the_latest_offers_and_needs_only(as_user, owner, monkeyp
         for i in range(4)
     ]
     html = as_user(owner).get(INDEX).content.decode()
+
     def listed(need):
         return reverse("introductions:need_consent", args=[need.pk]) in html
 
