@@ -65,12 +65,6 @@ def consented_q(prefix: str = "") -> Q:
     )
 
 
-def consenting_client_ids(*, user: User) -> QuerySet:
-    return (
-        Client.objects.filter(owner=user).filter(consented_q()).order_by().values("pk").distinct()
-    )
-
-
 @dataclass
 class Suggestion:
     offer: Offer
