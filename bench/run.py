@@ -35,6 +35,7 @@ BENCHMARKS = [
     "bench.referral_team",
     "bench.referral_chain",
     "bench.campaign",
+    "bench.introduction_matching",
     "bench.events_gifts",
     "bench.team_service",
     "bench.household_review",

@@ -13,11 +13,13 @@ class GiftsConfig(AppConfig):
     def ready(self) -> None:
         from touches.registry import (
             register_client_panel,
+            register_gift_ideas,
             register_merge_mover,
             register_service_panel,
             register_touch_action,
         )
 
+        from .ideas import touch_ideas_loader
         from .panels import GIFT_TOUCH_KINDS, client_panel, log_gift_url, service_panel
         from .services import gifts_merge_move, gifts_merge_undo
 
@@ -33,4 +35,6 @@ class GiftsConfig(AppConfig):
             order=50,
             after_done=True,
         )
+        # The dashboard's gift ideas are the agent's lists of /gifts/ideas/ (one source).
+        register_gift_ideas(touch_ideas_loader, kinds=GIFT_TOUCH_KINDS)
         register_merge_mover("gifts", move=gifts_merge_move, undo=gifts_merge_undo, order=50)

@@ -3,6 +3,7 @@ festival: the built-in defaults, and the agent's own lists, which replace a topi
 defaults (`GiftIdeas`). "Different people, different gifts: the thought counts, not the
 price" (不同人群不同的礼物，贵在心意而非礼物)."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -74,15 +75,38 @@ def gift_ideas_for_user(*, user: User) -> list[Topic]:
     ]
 
 
-def ideas_for(*, user: User, topics: list[str]) -> list[str]:
-    """The ideas of these topics (a client's segments, the gift's festival), in order, once."""
-    own = dict(GiftIdeas.objects.filter(owner=user, topic__in=topics).values_list("topic", "ideas"))
+def _merged(topics: Sequence[str], own: Mapping[str, str]) -> list[str]:
+    """The ideas of `topics` in order, each once: the agent's list, else the defaults."""
     seen: list[str] = []
     for key in topics:
         for line in _lines(own.get(key, DEFAULT_IDEAS.get(key, ""))):
             if line not in seen:
                 seen.append(line)
     return seen
+
+
+def touch_topics(festival: str, segment_codes: Sequence[str]) -> list[str]:
+    """The topics of a gift: the festival's first (mooncakes), then the client's segments."""
+    topics = [f"festival:{festival}"] if festival else []
+    return topics + [f"segment:{code}" for code in segment_codes]
+
+
+def ideas_for(*, user: User, topics: list[str]) -> list[str]:
+    """The ideas of these topics (a client's segments, the gift's festival), in order, once."""
+    own = dict(GiftIdeas.objects.filter(owner=user, topic__in=topics).values_list("topic", "ideas"))
+    return _merged(topics, own)
+
+
+def touch_ideas_loader(user: User):
+    """The dashboard's gift ideas (`touches.registry.register_gift_ideas`): the agent's own
+    lists loaded in one query, then a pure lookup per card, so the cards show what the agent
+    wrote at /gifts/ideas/ and never another agent's lists."""
+    own = dict(GiftIdeas.objects.filter(owner=user).values_list("topic", "ideas"))
+
+    def lookup(kind: str, festival: str, segment_codes: Sequence[str]) -> list[str]:
+        return _merged(touch_topics(festival, segment_codes), own)
+
+    return lookup
 
 
 def topic_label(key: str) -> str:

@@ -21,16 +21,14 @@ from clients.selectors import get_client_for_user
 
 from . import selectors, services
 from .forms import CapsForm, GiftForm, IdeasForm
-from .ideas import gift_ideas_for_user, ideas_for
+from .ideas import gift_ideas_for_user, ideas_for, touch_topics
 from .models import OCCASION_KEYS
 
 TOUCH_OCCASIONS = {"birthday": "birthday", "wedding_anniversary": "anniversary"}
 
 
 def _topics(client, occasion: str) -> list[str]:
-    topics = [f"festival:{occasion}"] if occasion else []
-    topics += [f"segment:{code}" for code in client.segments.values_list("code", flat=True)]
-    return topics
+    return touch_topics(occasion, list(client.segments.values_list("code", flat=True)))
 
 
 def _log_context(request, client, form, *, warnings=None) -> dict:

@@ -13,6 +13,8 @@ urlpatterns = [
     path("needs/new/", views.need_new, name="need_new"),
     path("needs/<int:pk>/consent/", views.need_consent, name="need_consent"),
     path("introduce/", views.introduce, name="introduce"),
+    # The pickers' search (htmx): the agent's own clients, offers, family, profiles.
+    path("people/", views.people_options, name="people"),
     path("matchmaking/new/", views.profile_new, name="profile_new"),
     path("matchmaking/match/", views.match, name="match"),
     path("<int:pk>/outcome/", views.outcome, name="outcome"),

@@ -1,45 +1,76 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from clients.selectors import clients_for_user, get_client_for_user
+from clients.selectors import get_client_for_user
 
 from . import selectors, services
-from .forms import IntroduceForm, MatchForm, NeedForm, OfferForm, OutcomeForm, ProfileForm
+from .forms import (
+    PICKER_LABELS,
+    IntroduceForm,
+    MatchForm,
+    NeedForm,
+    OfferForm,
+    OutcomeForm,
+    ProfileForm,
+)
 
-
-def _live_clients(user):
-    return clients_for_user(user=user, include_archived=False).filter(
-        merged_into__isnull=True, erased_at__isnull=True
-    )
+# How many offers and needs the page lists, the latest first.
+LISTED = 50
 
 
 def _page(request, *, status=200, **forms):
+    """The page; the forms given (with their errors) replace the blank ones. `?picker=<id>&q=`
+    is the pickers' search without JS: that picker lists the matches of `q`."""
     user = request.user
-    clients = _live_clients(user)
-    profiles = (
-        selectors.profiles_for_user(user=user)
-        .filter(active=True)
-        .select_related("client", "member")
-    )
+    search = {request.GET.get("picker", ""): request.GET.get("q", "")[:100]}
+    blank = {
+        "offer_form": OfferForm(user=user, search=search),
+        "need_form": NeedForm(user=user, search=search),
+        "introduce_form": IntroduceForm(user=user, search=search),
+        "profile_form": ProfileForm(user=user, search=search),
+        "match_form": MatchForm(user=user, search=search),
+    }
+    blank.update(forms)
     context = {
-        "offer_form": OfferForm(clients=clients),
-        "need_form": NeedForm(clients=clients),
-        "profile_form": ProfileForm(clients=clients),
-        "match_form": MatchForm(profiles=profiles),
+        **blank,
         "outcome_form": OutcomeForm(),
         "suggestions": selectors.suggested_matches(user=user),
-        "suggestions_supported": selectors.suggestions_supported(),
-        "offers": selectors.offers_for_user(user=user).select_related("client"),
-        "needs": selectors.needs_for_user(user=user).select_related("client"),
+        # The latest ones (each client's page lists all of theirs, with the consent).
+        "offers": list(selectors.offers_for_user(user=user).select_related("client")[: LISTED + 1]),
+        "needs": list(selectors.needs_for_user(user=user).select_related("client")[: LISTED + 1]),
+        "listed": LISTED,
         "profiles": selectors.match_candidates(user=user),
         "introductions": selectors.recent_introductions(user=user),
+        "finders": [pid for name, form in blank.items() for pid in form.picker_ids],
+        "searched": request.GET.get("picker", ""),
+        "q": request.GET.get("q", "")[:100],
     }
-    context.update(forms)
     return render(request, "introductions/index.html", context, status=status)
+
+
+@require_GET
+def people_options(request):
+    """The <option>s of one picker of the page (htmx): `field` is its kind (a client, a client
+    who agreed to be introduced, an offer, a family member, a matchmaking profile), `q` what
+    was typed and `name` the select's name, whose value (the choice so far) stays chosen if it
+    is in scope."""
+    kind = request.GET.get("field") or "client"
+    if kind not in selectors.PICKER_KINDS:
+        return HttpResponseBadRequest(_("Unknown picker."))
+    rows = list(selectors.picker_matches(user=request.user, kind=kind, q=request.GET.get("q", "")))
+    chosen = request.GET.get(request.GET.get("name", ""), "")
+    if chosen.isdigit() and all(row.pk != int(chosen) for row in rows):
+        # Keep the current choice at the top while the search narrows the rest.
+        scope = selectors.picker_scope(user=request.user, kind=kind)
+        rows = list(scope.filter(pk=int(chosen))) + rows
+    label = PICKER_LABELS[kind]
+    context = {"options": [(row.pk, label(row)) for row in rows], "chosen": chosen}
+    return render(request, "introductions/_picker_options.html", context)
 
 
 def _error_message(error: ValidationError) -> str:
@@ -53,7 +84,7 @@ def introduction_index(request):
 
 @require_POST
 def offer_new(request):
-    form = OfferForm(request.POST, clients=_live_clients(request.user))
+    form = OfferForm(request.POST, user=request.user)
     if not form.is_valid():
         return _page(request, status=400, offer_form=form)
     data = form.cleaned_data
@@ -72,7 +103,7 @@ def offer_new(request):
 
 @require_POST
 def need_new(request):
-    form = NeedForm(request.POST, clients=_live_clients(request.user))
+    form = NeedForm(request.POST, user=request.user)
     if not form.is_valid():
         return _page(request, status=400, need_form=form)
     data = form.cleaned_data
@@ -108,12 +139,19 @@ def need_consent(request, pk: int):
 
 @require_POST
 def introduce(request):
-    form = IntroduceForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("That introduction was not understood."))
+    """Introduce a client to an offer: from a suggestion's button or the pickers. Another
+    agent's offer or client is a 404; one of the agent's own outside the pickers' scope (no
+    consent, do-not-contact) is refused with the reason, and nothing is written."""
+    offer_id, client_id = request.POST.get("offer", ""), request.POST.get("client", "")
+    if not (offer_id.isdigit() and client_id.isdigit()):
+        messages.error(request, _("Choose the offer and the client to introduce."))
         return redirect("introductions:index")
-    offer = selectors.get_offer_for_user(user=request.user, pk=form.cleaned_data["offer"])
-    client = get_client_for_user(user=request.user, pk=form.cleaned_data["client"])
+    offer = selectors.get_offer_for_user(user=request.user, pk=int(offer_id))
+    client = get_client_for_user(user=request.user, pk=int(client_id))
+    form = IntroduceForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect("introductions:index")
     try:
         services.introduction_make(
             owner=request.user, offer=offer, client=client, note=form.cleaned_data["note"]
@@ -131,7 +169,7 @@ def introduce(request):
 
 @require_POST
 def profile_new(request):
-    form = ProfileForm(request.POST, clients=_live_clients(request.user))
+    form = ProfileForm(request.POST, user=request.user)
     if not form.is_valid():
         return _page(request, status=400, profile_form=form)
     try:
@@ -150,8 +188,7 @@ def profile_new(request):
 
 @require_POST
 def match(request):
-    profiles = selectors.profiles_for_user(user=request.user).select_related("client", "member")
-    form = MatchForm(request.POST, profiles=profiles)
+    form = MatchForm(request.POST, user=request.user)
     if not form.is_valid():
         return _page(request, status=400, match_form=form)
     try:

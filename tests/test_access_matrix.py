@@ -197,6 +197,7 @@ MATRIX: dict[str, Entry] = {
     "introductions:offer_new": Entry(SIGNED_IN, post_only=True),
     "introductions:need_new": Entry(SIGNED_IN, post_only=True),
     "introductions:introduce": Entry(SIGNED_IN, post_only=True),
+    "introductions:people": Entry(SIGNED_IN),
     "introductions:profile_new": Entry(SIGNED_IN, post_only=True),
     "introductions:match": Entry(SIGNED_IN, post_only=True),
     "introductions:offer_consent": Entry(OWNED, {"pk": "offer"}, post_only=True),

@@ -4,6 +4,7 @@ machine, guests as event referrals, the four touches through the real touch buil
 calendar feed, the figures, the merge and the privacy export/erase."""
 
 import datetime
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -425,3 +426,35 @@ def test_removing_an_invitee_retires_the_invitation(event, client_obj):
     services.invitee_remove(invitee=invitee)
     assert not open_touches(INVITE_KIND).exists()
     assert not Referral.objects.exists()
+
+
+def test_the_invitation_comes_with_a_greeting_card(as_user, owner, client_obj, event):
+    """The issue: "send the invitation (with a greeting card …)": the invitation touch's
+    card is offered on its row and draws with the event's name in the greeting."""
+    from touches.rows import row_actions
+
+    build()
+    invite(event, client_obj)
+    touch = open_touches(INVITE_KIND).get()
+    assert "greeting_card" in {a.get("key") for a in row_actions(touch)}
+    http = as_user(owner)
+    page = http.get(reverse("touch_cards:page", args=[touch.pk])).content.decode()
+    assert event.title in page
+    image = http.get(reverse("touch_cards:image", args=[touch.pk]))
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+
+
+def test_the_event_page_shows_cost_per_attendee_and_referrals(as_user, owner):
+    event = EventFactory(owner=owner, date=TODAY - timedelta(days=1), budget=Decimal("1500"))
+    came = [ClientFactory(owner=owner) for _ in range(3)]
+    for invitee in invite(event, *came, today=TODAY - timedelta(days=5)):
+        move(invitee, InviteeStatus.ACCEPTED, TODAY - timedelta(days=4))
+        invitee.refresh_from_db()
+        move(invitee, InviteeStatus.ATTENDED, TODAY - timedelta(days=1))
+    first = Invitee.objects.filter(event=event).first()
+    services.event_guest_add(invitee=first, person=Person(name="赵六"), by=owner, today=TODAY)
+    with time_machine.travel(at(TODAY), tick=False):
+        body = as_user(owner).get(reverse("events:detail", args=[event.pk])).content.decode()
+    assert re.search(r'id="figure-cost">\s*¥\s*500', body), "¥500 per attendee"
+    assert re.search(r'id="figure-attended">\s*3<', body)
+    assert re.search(r'id="figure-referrals">\s*1<', body)

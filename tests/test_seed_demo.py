@@ -434,10 +434,14 @@ def test_the_demo_builds_its_touches_once_and_queues_nothing(monkeypatch):
     assert Touch.objects.exclude(kind="campaign").count() == built
 
 
-def test_demo_events_and_gifts(seeded):
+def test_demo_events_gifts_introductions_and_campaigns(seeded):
+    """Issue 14's demo contract: per demo agent one past and one coming event with invitees
+    in every state, gifts with one above the cap, two introductions, two campaigns."""
+    from campaigns.models import CAMPAIGN_KIND, Campaign
     from events.models import Event, Invitee, InviteeStatus
     from events.occasions import EVENT_KINDS
     from gifts.models import Gift
+    from introductions.models import Introduction
 
     for username in ("agent1", "agent2"):
         events = list(Event.objects.filter(owner__username=username).order_by("date"))
@@ -448,6 +452,13 @@ def test_demo_events_and_gifts(seeded):
         gifts = Gift.objects.filter(owner__username=username)
         assert gifts.count() >= 10
         assert gifts.above_cap().filter(cost__gt=F("gift_cap")).count() == 1
+        kinds = Introduction.objects.filter(owner__username=username).values_list("kind", flat=True)
+        assert sorted(kinds) == ["business", "matchmaking"]
+        campaigns = Campaign.objects.filter(owner__username=username)
+        assert campaigns.count() == 2
+        for campaign in campaigns:
+            sent = Touch.objects.filter(kind=CAMPAIGN_KIND, source=campaign.touch_source)
+            assert sent.count() == campaign.touches_made > 0
     # The events' touches are on the plan after the first build (invitations, reminders,
     # thank-yous, asks).
     with time_machine.travel(NOW, tick=False):

@@ -1,4 +1,6 @@
-"""What a touch says: its label for people, the greeting to send and gift ideas.
+"""What a touch says: its label for people, the greeting to send and the deck's guidance.
+
+Gift ideas are the gifts app's (touches.registry section 12), read by `touches.rows`.
 
 Pure functions over a touch, its client and the agent's greeting templates: no queries.
 The selectors load the templates once per page and call these for every row.
@@ -9,13 +11,13 @@ policy by its product only, never by its number (each kind's `greeting_label`).
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import GreetingStyle, LifeEvent, Segment
+from clients.models import GreetingStyle, LifeEvent
 
 from .festivals import FESTIVALS_BY_KEY
 from .registry import occasion_kind
@@ -35,16 +37,6 @@ _PLACEHOLDER = re.compile(r"[{｛]\s*([A-Za-z_][A-Za-z0-9_]*|[\u4e00-\u9fff]{1,8
 STYLES = tuple(GreetingStyle.values)
 DEFAULT_STYLE = GreetingStyle.FORMAL.value
 
-# The deck: books and magazines chosen by segment (managers: management and investment;
-# women: fashion and beauty; expectant mothers: parenting; students: study aids; small
-# children: picture books).
-GIFT_IDEAS: dict[str, tuple] = {
-    Segment.Code.MANAGER: (_("A book on management"), _("A book on investing")),
-    Segment.Code.WOMAN: (_("A fashion or beauty magazine"),),
-    Segment.Code.EXPECTANT_MOTHER: (_("A parenting book"),),
-    Segment.Code.STUDENT: (_("Study aids"),),
-    Segment.Code.YOUNG_CHILD: (_("A picture book for the child"),),
-}
 # The deck's guidance for the life events it names, shown on the touch's card: what to do,
 # not what to say (the greeting says that).
 LIFE_EVENT_GUIDANCE: dict[str, object] = {
@@ -71,9 +63,6 @@ LIFE_EVENT_GUIDANCE: dict[str, object] = {
         "means new income and responsibilities: offer a review of their cover, later."
     ),
 }
-
-# Occasions where a small gift is part of the touch; other kinds show no gift ideas.
-GIFT_KINDS = frozenset({"birthday", "family_birthday", "wedding_anniversary", FESTIVAL_KIND})
 
 # (kind, festival key or "", greeting style) -> the agent's own text.
 Templates = Mapping[tuple[str, str, str], str]
@@ -241,12 +230,3 @@ def guidance(touch) -> str:
         advice = LIFE_EVENT_GUIDANCE.get(key)
         return str(advice) if advice else ""
     return ""
-
-
-def gift_ideas(kind: str, segment_codes: Iterable[str]) -> list[str]:
-    if kind not in GIFT_KINDS:
-        return []
-    ideas: list[str] = []
-    for code in segment_codes:
-        ideas.extend(str(idea) for idea in GIFT_IDEAS.get(code, ()))
-    return list(dict.fromkeys(ideas))

@@ -51,9 +51,17 @@ no app by name. The extension points, who fills each and what runs it:
    to the agent's own service page (`/service/`) and to the manager's drill-down into one
    agent (the deck's pitfalls: gifts above the cap, introductions, events), since the app
    that serves the page imports none of them. Filled from `AppConfig.ready()`.
+11. **Calendar-feed entries** (`register_feed_source`, `FeedEntry`): an app's own entries
+   (an appreciation event) in the agent's iCalendar feed. Filled from `AppConfig.ready()`;
+   read by `touches.calendar_feed`.
+12. **Gift ideas** (`register_gift_ideas`, `gift_ideas_lookup`): the ideas a dashboard card
+   of a birthday, anniversary or festival touch shows. The gifts app keeps them (the deck's
+   lists by segment and festival, which the agent edits at /gifts/ideas/) and fills this
+   from `GiftsConfig.ready()`; `touches.rows` asks once per page for the agent's lookup (one
+   query) and calls it for every row (none). With no provider, cards show no ideas.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -75,6 +83,8 @@ __all__ = [
     "ClientOf",
     "ClientTrigger",
     "FeedEntry",
+    "GiftIdeas",
+    "GiftIdeasProvider",
     "MergeMover",
     "NightlyStep",
     "OccasionKind",
@@ -91,6 +101,8 @@ __all__ = [
     "merge_movers",
     "feed_entries",
     "register_feed_source",
+    "register_gift_ideas",
+    "gift_ideas_lookup",
     "clients_bulk_written",
     "nightly_steps",
     "occasion_kind",
@@ -600,3 +612,50 @@ def feed_entries(*, owner: Any, start: date, end: date) -> list[FeedEntry]:
     for key in sorted(_feed_sources):
         entries.extend(_feed_sources[key](owner, start, end))
     return entries
+
+
+# ---------------------------------------------------------------------------------------
+# 12. Gift ideas
+# ---------------------------------------------------------------------------------------
+
+# (touch kind, festival key or "", the client's segment codes) -> the ideas to show, in
+# order, each once; [] for a kind that is no occasion for a gift. Pure: no queries.
+GiftIdeas = Callable[[str, str, Sequence[str]], list[str]]
+# The agent -> their `GiftIdeas`, loaded in one query (their own lists, else the defaults).
+GiftIdeasLoader = Callable[[Any], GiftIdeas]
+
+
+@dataclass(frozen=True)
+class GiftIdeasProvider:
+    load: GiftIdeasLoader
+    # The touch kinds a gift goes with (birthdays, anniversaries, festivals): a page with
+    # none of them never loads the ideas.
+    kinds: frozenset[str]
+
+
+_gift_ideas: list[GiftIdeasProvider] = []
+
+
+def register_gift_ideas(load: GiftIdeasLoader, *, kinds: Iterable[str]) -> None:
+    """Declare where gift ideas come from (one provider: registering again replaces it)."""
+    _gift_ideas[:] = [GiftIdeasProvider(load=load, kinds=frozenset(kinds))]
+
+
+def _no_ideas(kind: str, festival: str, segments: Sequence[str]) -> list[str]:
+    return []
+
+
+def gift_ideas_lookup(*, owner: Any, kinds: Iterable[str]) -> GiftIdeas:
+    """The agent's gift ideas for a page whose touches are of `kinds`: one query when one of
+    them goes with a gift, none otherwise; the answer is [] for the other kinds."""
+    if not _gift_ideas:
+        return _no_ideas
+    provider = _gift_ideas[0]
+    if not provider.kinds.intersection(kinds):
+        return _no_ideas
+    ideas = provider.load(owner)
+
+    def lookup(kind: str, festival: str, segments: Sequence[str]) -> list[str]:
+        return ideas(kind, festival, segments) if kind in provider.kinds else []
+
+    return lookup

@@ -1,11 +1,11 @@
 """What a touch row shows: the words, the facts, the greeting and the links.
 
 Presentation, kept out of the selectors (which only query): `decorate` takes the touches a
-selector loaded and attaches each row's texts, in two queries for any number of rows (the
-clients' segments and the agent's greeting templates). The row's sentences are built here
-rather than by {% blocktranslate %} in the template: on a page of 200 rows that was most of
-the rendering time. Rows share few distinct numbers and dates, so each phrase is translated
-and formatted once per page.
+selector loaded and attaches each row's texts, in three queries for any number of rows (the
+clients' segments, the agent's greeting templates and gift ideas). The row's sentences are
+built here rather than by {% blocktranslate %} in the template: on a page of 200 rows that
+was most of the rendering time. Rows share few distinct numbers and dates, so each phrase
+is translated and formatted once per page.
 """
 
 from collections import defaultdict
@@ -26,7 +26,6 @@ from clients.models import Calendar, Client, Segment
 from .greetings import (
     festival_greeting,
     festival_key,
-    gift_ideas,
     greeting_for,
     guidance,
     kind_label,
@@ -34,7 +33,7 @@ from .greetings import (
     touch_label,
 )
 from .models import GreetingTemplate, Touch
-from .registry import touch_actions
+from .registry import gift_ideas_lookup, touch_actions
 
 ROW_ACTIONS = ("done", "snooze", "skip", "reopen")
 # The forms a row reveals (app.js copies them from the page's templates), in order; the
@@ -202,13 +201,16 @@ def _segments_by_client(client_ids) -> dict[int, list[Segment]]:
 
 
 def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
-    """Attach what a row shows to each touch: two queries for any number of rows
-    (the clients' segments and the agent's greeting templates)."""
+    """Attach what a row shows to each touch: three queries for any number of rows (the
+    clients' segments, the agent's greeting templates and, when a row goes with a gift, the
+    agent's gift ideas)."""
     if not touches:
         return touches
     urls = _url_makers()
     segments = _segments_by_client({t.client_id for t in touches})
     templates = greeting_templates_for_user(user=user)
+    # The agent's own gift ideas (the gifts app's, registry section 12): one query at most.
+    gift_ideas = gift_ideas_lookup(owner=user, kinds={t.kind for t in touches})
     texts = _Texts()
     labels: dict[str, str] = {}
     registered: dict[str, list] = {}
@@ -219,14 +221,14 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
             labels[touch.kind] = kind_label(touch.kind)
         touch.kind_label = labels[touch.kind]
         touch.display_label = touch_label(touch)
-        touch.festival = festival_key(touch)
         touch.days_to_occasion = (touch.occasion_date - today).days
         touch.days_overdue = (today - touch.due_date).days
         touch.age = _age(client.birth_date, today)
         touch.turns = (
             _age(client.birth_date, touch.occasion_date) if touch.kind == "birthday" else None
         )
-        touch.gifts = gift_ideas(touch.kind, [s.code for s in touch.segment_list])
+        touch.festival = festival_key(touch)
+        touch.gifts = gift_ideas(touch.kind, touch.festival, [s.code for s in touch.segment_list])
         touch.greeting = greeting_for(touch, templates)
         touch.guidance = guidance(touch)
         # The number formatted once (a PhoneNumber's truth is a formatting of it).
