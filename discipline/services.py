@@ -4,7 +4,6 @@ agent's commission rates and the lapse guard's one-click actions (through client
 
 import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -44,30 +43,29 @@ def _dirty_months(*, since: datetime.datetime, since_day: datetime.date, day: da
     """The months whose figures may have changed since the last run: every month from the
     last run's to today's, and the months of the rows written or closed since (a touch done
     late, a promise kept late, a contact logged with an earlier date, which also changes the
-    next 12 months' silent clients). A few grouped statements."""
+    next 12 months' silent clients). Two grouped statements."""
     months = set(summary.months_from(since_day, day))
-    params = {"since": since, "since_day": since_day}
-    sql = f"""
-        SELECT DISTINCT date_trunc('month', occasion_date::timestamp)::date
+    params = {"since": connection.ops.adapt_datetimefield_value(since), "since_day": since_day}
+    changed = summary.fetch_rows(
+        f"""SELECT DISTINCT {backend.month_of("occasion_date")}
           FROM {Touch._meta.db_table} WHERE closed_at >= %(since)s OR created_at >= %(since)s
         UNION
-        SELECT DISTINCT date_trunc('month', due_date::timestamp)::date
+        SELECT DISTINCT {backend.month_of("due_date")}
           FROM {Commitment._meta.db_table}
-          WHERE created_at >= %(since)s OR done_date >= %(since_day)s"""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        changed = [row[0] for row in cursor.fetchall()]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT date_trunc('month', date::timestamp)::date"
-            f" FROM {Interaction._meta.db_table} WHERE created_at >= %(since)s",
-            params,
-        )
-        contacts_since = {row[0] for row in cursor.fetchall()}
-    for month in changed:
+          WHERE created_at >= %(since)s OR done_date >= %(since_day)s""",
+        params,
+    )
+    contacts_since = summary.fetch_rows(
+        f"""SELECT DISTINCT {backend.month_of("date")}
+          FROM {Interaction._meta.db_table} WHERE created_at >= %(since)s""",
+        params,
+    )
+    for (month,) in changed:
+        month = backend.as_date(month)
         if month <= day:
             months.add(month)
-    for month in contacts_since:
+    for (month,) in contacts_since:
+        month = backend.as_date(month)
         for back in range(13):
             later = summary.month_start(month, back=-back)
             if later <= day:
@@ -76,18 +74,18 @@ def _dirty_months(*, since: datetime.datetime, since_day: datetime.date, day: da
 
 
 def _history_start() -> datetime.date | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT LEAST(
-                  (SELECT MIN(occasion_date) FROM {Touch._meta.db_table}),
-                  (SELECT MIN(date) FROM {Interaction._meta.db_table}),
-                  (SELECT MIN(due_date) FROM {Commitment._meta.db_table}),
-                  (SELECT MIN((created_at AT TIME ZONE %s)::date) FROM {Client._meta.db_table}),
-                  (SELECT MIN((at AT TIME ZONE %s)::date)
-                     FROM {PolicyStatusChange._meta.db_table}))""",
-            [settings.TIME_ZONE, settings.TIME_ZONE],
-        )
-        return cursor.fetchone()[0]
+    first = summary.fetch_rows(
+        "SELECT "
+        + backend.least(
+            f"(SELECT MIN(occasion_date) FROM {Touch._meta.db_table})",
+            f"(SELECT MIN(date) FROM {Interaction._meta.db_table})",
+            f"(SELECT MIN(due_date) FROM {Commitment._meta.db_table})",
+            f"(SELECT MIN({backend.local_date('created_at')}) FROM {Client._meta.db_table})",
+            f"(SELECT MIN({backend.local_date('at')}) FROM {PolicyStatusChange._meta.db_table})",
+        ),
+        None,
+    )
+    return backend.as_date(first[0][0])
 
 
 @transaction.atomic
@@ -118,9 +116,6 @@ def service_summary_refresh(day: datetime.date, *, full: bool = False) -> list[d
     run are recomputed (a run missed or two is caught up by the same rule, since the last
     run's day is older); the first run, or `full`, recomputes the whole history. Returns the
     months written."""
-    if not backend.supported():
-        backend.logger.warning("service summary skipped: the figures need PostgreSQL")
-        return []
     marker = JobMarker.objects.filter(name=SUMMARY_JOB).first()
     if full or marker is None or marker.last_completed_day is None:
         start = _history_start()

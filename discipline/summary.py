@@ -21,14 +21,15 @@ Definitions (the pages state them too):
 
 import datetime
 from collections.abc import Sequence
-from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection
 
+from agentcrm.core.calendar import years_before
 from clients.models import Client, Commitment, Interaction
 from policies.models import Policy, PolicyStatusChange
 from touches.models import Touch
+
+from . import backend
 
 INTRODUCTION_KIND = "agent_introduction"
 INTRODUCTION_DAYS = 7
@@ -104,7 +105,7 @@ def annual_premium_sql(alias: str = "p") -> str:
 
 
 def _local(column: str) -> str:
-    return f"({column} AT TIME ZONE %(tz)s)::date"
+    return backend.local_date(column)
 
 
 def fetch_rows(sql: str, params) -> list[tuple]:
@@ -115,7 +116,7 @@ def fetch_rows(sql: str, params) -> list[tuple]:
 
 
 def _owner_filter(column: str, owner_ids) -> str:
-    return "" if owner_ids is None else f" AND {column} = ANY(%(owners)s)"
+    return "" if owner_ids is None else f" AND {backend.in_ids(column, owner_ids)}"
 
 
 def month_figures(
@@ -126,30 +127,31 @@ def month_figures(
     if not months:
         return {}, {}
     months = sorted(months)
+    after = month_start(months[-1], back=-1)
     params = {
-        "months": list(months),
-        "ends": [min(month_end(m), today) for m in months],
         "first": months[0],
-        "after": month_start(months[-1], back=-1),
+        "after": after,
+        "first_at": backend.local_midnight(months[0]),
+        "after_at": backend.local_midnight(after),
         "today": today,
-        "tz": settings.TIME_ZONE,
-        "owners": list(owner_ids or []),
         "intro": INTRODUCTION_KIND,
-        "intro_days": INTRODUCTION_DAYS,
     }
     figures: dict = {}
 
-    def add(owner: int, month: datetime.date, **values) -> None:
-        row = figures.setdefault((owner, month), dict.fromkeys(MONTH_FIELDS, 0))
+    def add(owner: int, month, **values) -> None:
+        row = figures.setdefault((owner, backend.as_date(month)), dict.fromkeys(MONTH_FIELDS, 0))
         for key, value in values.items():
             row[key] += value or 0
 
-    month_of = "date_trunc('month', ({col})::timestamp)::date"
-    in_months = f"{month_of} = ANY(%(months)s)"
+    def month_of(col: str) -> str:
+        return backend.month_of(col)
+
+    def in_months(col: str) -> str:
+        return backend.in_dates(month_of(col), months)
 
     kinds: dict = {}
     for owner, month, kind, due, on_time, late, skipped, open_ in fetch_rows(
-        f"""SELECT t.owner_id, {month_of.format(col="t.occasion_date")}, t.kind,
+        f"""SELECT t.owner_id, {month_of("t.occasion_date")}, t.kind,
               COUNT(*) FILTER (WHERE t.status <> 'open' OR t.occasion_date < %(today)s),
               COUNT(*) FILTER (WHERE t.status = 'done'
                                AND {_local("t.closed_at")} <= t.occasion_date),
@@ -159,24 +161,25 @@ def month_figures(
               COUNT(*) FILTER (WHERE t.status = 'open' AND t.occasion_date < %(today)s)
             FROM {_TOUCH} t
             WHERE t.occasion_date >= %(first)s AND t.occasion_date < %(after)s
-              AND {in_months.format(col="t.occasion_date")}
+              AND {in_months("t.occasion_date")}
               {_owner_filter("t.owner_id", owner_ids)}
             GROUP BY 1, 2, 3""",
         params,
     ):
         if due:
             values = (due, on_time, late, skipped, open_)
-            kinds[(owner, month, kind)] = dict(zip(KIND_FIELDS, values, strict=True))
+            key = (owner, backend.as_date(month), kind)
+            kinds[key] = dict(zip(KIND_FIELDS, values, strict=True))
 
     for owner, month, due, on_time, late, open_ in fetch_rows(
-        f"""SELECT c.owner_id, {month_of.format(col="m.due_date")},
+        f"""SELECT c.owner_id, {month_of("m.due_date")},
               COUNT(*) FILTER (WHERE m.done_date IS NOT NULL OR m.due_date < %(today)s),
               COUNT(*) FILTER (WHERE m.done_date <= m.due_date),
               COUNT(*) FILTER (WHERE m.done_date > m.due_date),
               COUNT(*) FILTER (WHERE m.done_date IS NULL AND m.due_date < %(today)s)
             FROM {_COMMITMENT} m JOIN {_CLIENT} c ON c.id = m.client_id
             WHERE m.due_date >= %(first)s AND m.due_date < %(after)s
-              AND {in_months.format(col="m.due_date")}
+              AND {in_months("m.due_date")}
               {_owner_filter("c.owner_id", owner_ids)}
             GROUP BY 1, 2""",
         params,
@@ -191,24 +194,29 @@ def month_figures(
         )
 
     for owner, month, contacts, reached in fetch_rows(
-        f"""SELECT c.owner_id, {month_of.format(col="i.date")}, COUNT(*),
+        f"""SELECT c.owner_id, {month_of("i.date")}, COUNT(*),
               COUNT(DISTINCT i.client_id)
             FROM {_INTERACTION} i JOIN {_CLIENT} c ON c.id = i.client_id
             WHERE i.date >= %(first)s AND i.date < %(after)s AND i.date <= %(today)s
-              AND {in_months.format(col="i.date")}
+              AND {in_months("i.date")}
               {_owner_filter("c.owner_id", owner_ids)}
             GROUP BY 1, 2""",
         params,
     ):
         add(owner, month, contacts=contacts, clients_contacted=reached)
 
+    # The months as a derived table: (month, its last day or today, 12 months before that).
+    lit = backend.date_literal
+    month_rows = " UNION ALL ".join(
+        f"SELECT {lit(m)} AS month, {lit(end)} AS last_day, {lit(years_before(end, 1))} AS since"
+        for m, end in ((m, min(month_end(m), today)) for m in months)
+    )
     for owner, month, clients, silent in fetch_rows(
         f"""SELECT c.owner_id, m.month, COUNT(*),
               COUNT(*) FILTER (WHERE NOT EXISTS (
                 SELECT 1 FROM {_INTERACTION} i WHERE i.client_id = c.id
-                  AND i.date <= m.last_day
-                  AND i.date > (m.last_day - INTERVAL '12 months')::date))
-            FROM unnest(%(months)s::date[], %(ends)s::date[]) AS m(month, last_day)
+                  AND i.date <= m.last_day AND i.date > m.since))
+            FROM ({month_rows}) m
             JOIN {_CLIENT} c ON {_local("c.created_at")} <= m.last_day
             WHERE c.merged_into_id IS NULL AND c.stage = 'client'
               AND (c.archived_at IS NULL OR {_local("c.archived_at")} > m.last_day)
@@ -219,29 +227,27 @@ def month_figures(
         add(owner, month, clients=clients, clients_silent=silent)
 
     for owner, month, lapses, premium in fetch_rows(
-        f"""SELECT p.owner_id, date_trunc('month', {_local("s.at")})::date, COUNT(*),
+        f"""SELECT p.owner_id, {month_of(_local("s.at"))}, COUNT(*),
               SUM({annual_premium_sql()})
             FROM {_STATUS} s JOIN {_POLICY} p ON p.id = s.policy_id
-            WHERE s.to_status = 'lapsed'
-              AND s.at >= (%(first)s::timestamp AT TIME ZONE %(tz)s)
-              AND s.at < (%(after)s::timestamp AT TIME ZONE %(tz)s)
-              AND date_trunc('month', {_local("s.at")})::date = ANY(%(months)s)
+            WHERE s.to_status = 'lapsed' AND s.at >= %(first_at)s AND s.at < %(after_at)s
+              AND {in_months(_local("s.at"))}
               {_owner_filter("p.owner_id", owner_ids)}
             GROUP BY 1, 2""",
         params,
     ):
-        add(owner, month, lapses=lapses, lapsed_premium=premium or Decimal(0))
+        add(owner, month, lapses=lapses, lapsed_premium=backend.as_decimal(premium))
 
     for owner, month, due, on_time in fetch_rows(
-        f"""SELECT t.owner_id, {month_of.format(col="t.occasion_date")},
+        f"""SELECT t.owner_id, {month_of("t.occasion_date")},
               COUNT(*) FILTER (WHERE t.status <> 'open'
-                               OR t.occasion_date + %(intro_days)s < %(today)s),
-              COUNT(*) FILTER (WHERE t.status = 'done'
-                     AND {_local("t.closed_at")} <= t.occasion_date + %(intro_days)s)
+                 OR {backend.plus_days("t.occasion_date", INTRODUCTION_DAYS)} < %(today)s),
+              COUNT(*) FILTER (WHERE t.status = 'done' AND {_local("t.closed_at")}
+                 <= {backend.plus_days("t.occasion_date", INTRODUCTION_DAYS)})
             FROM {_TOUCH} t
             WHERE t.kind = %(intro)s
               AND t.occasion_date >= %(first)s AND t.occasion_date < %(after)s
-              AND {in_months.format(col="t.occasion_date")}
+              AND {in_months("t.occasion_date")}
               {_owner_filter("t.owner_id", owner_ids)}
             GROUP BY 1, 2""",
         params,
@@ -275,14 +281,14 @@ def cohort_figures(*, today: datetime.date, owner_ids=None) -> dict:
     months (29 February + 13 months is 29 March); it is counted once that day has passed,
     as kept when its status at the end of that day is in KEPT_STATUSES. One statement."""
     kept = ", ".join(f"'{s}'" for s in KEPT_STATUSES)
-    params = {"today": today, "tz": settings.TIME_ZONE, "owners": list(owner_ids or [])}
+    params = {"today": today}
     sql = f"""
         WITH pol AS (
           SELECT p.id, p.owner_id, p.status,
-            date_trunc('month', p.effective_date::timestamp)::date AS month,
+            {backend.month_of("p.effective_date")} AS month,
             {annual_premium_sql()} AS annual,
-            (p.effective_date + INTERVAL '13 months')::date AS at13,
-            (p.effective_date + INTERVAL '25 months')::date AS at25
+            {backend.plus_months("p.effective_date", 13)} AS at13,
+            {backend.plus_months("p.effective_date", 25)} AS at25
           FROM {_POLICY} p
           WHERE NOT p.sold_by_others AND p.status <> 'pending'
             AND p.effective_date < %(today)s
@@ -305,7 +311,11 @@ def cohort_figures(*, today: datetime.date, owner_ids=None) -> dict:
           COUNT(*) FILTER (WHERE s25 IN ({kept})),
           COALESCE(SUM(annual) FILTER (WHERE s25 IN ({kept})), 0)
         FROM states GROUP BY 1, 2"""
+    money = {i for i, name in enumerate(COHORT_FIELDS) if name.endswith("premium")}
     return {
-        (row[0], row[1]): dict(zip(COHORT_FIELDS, row[2:], strict=True))
+        (row[0], backend.as_date(row[1])): {
+            name: backend.as_decimal(value) if i in money else value
+            for i, (name, value) in enumerate(zip(COHORT_FIELDS, row[2:], strict=True))
+        }
         for row in fetch_rows(sql, params)
     }

@@ -15,7 +15,6 @@ from referrals.periods import TEAM_PRESETS
 from touches.registry import service_panels
 
 from . import services
-from .backend import needs_postgresql
 from .forms import CommissionRateForm, ContactForm, PromiseForm
 from .models import CommissionRate
 from .selectors import lapse, team
@@ -23,7 +22,6 @@ from .selectors import lapse, team
 LAPSE_PAGE_SIZE = 50
 
 
-@needs_postgresql
 def service_page(request):
     """The agent's own figures over the period (from the nightly summary), then the panels."""
     today = timezone.localdate()
@@ -46,7 +44,6 @@ def service_page(request):
     )
 
 
-@needs_postgresql
 def lapse_page(request):
     today = timezone.localdate()
     stage = request.GET.get("stage", "")
@@ -72,7 +69,6 @@ def lapse_page(request):
     )
 
 
-@needs_postgresql
 def commission_rates(request):
     """The agent's commission rates (optional): per product or per insurer."""
     form = CommissionRateForm(request.POST or None)
@@ -95,7 +91,6 @@ def commission_rates(request):
 
 
 @require_POST
-@needs_postgresql
 def lapse_contact(request, pk: int):
     policy = get_policy_for_user(user=request.user, pk=pk)
     form = ContactForm(request.POST)
@@ -110,7 +105,6 @@ def lapse_contact(request, pk: int):
 
 
 @require_POST
-@needs_postgresql
 def lapse_promise(request, pk: int):
     policy = get_policy_for_user(user=request.user, pk=pk)
     form = PromiseForm(request.POST)

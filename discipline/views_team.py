@@ -24,7 +24,6 @@ from referrals.selectors import access
 from referrals.selectors import team as referral_team
 from touches.registry import service_panels
 
-from .backend import needs_postgresql
 from .forms import GoalForm
 from .selectors import lapse, team
 
@@ -75,7 +74,6 @@ def _stats(request, agents):
 
 
 @require_GET
-@needs_postgresql
 def team_service(request):
     teams, chosen, agents = _scope(request)
     form, goals, period, stats = _stats(request, agents)
@@ -156,7 +154,6 @@ def export_rows(stats: team.TeamService) -> tuple[list[str], list[list], list]:
 
 
 @require_GET
-@needs_postgresql
 def team_service_export(request):
     _teams, _chosen, agents = _scope(request)
     _form, _goals, period, stats = _stats(request, agents)
@@ -176,7 +173,6 @@ def _masked(rows):
 
 
 @require_GET
-@needs_postgresql
 def agent_service(request, agent_id: int):
     """One agent: their figures, the monthly trend, the same panels as their own page, and
     their lapse queue with the phones masked."""
@@ -208,7 +204,6 @@ def agent_service(request, agent_id: int):
 
 
 @require_GET
-@needs_postgresql
 def team_lapse(request):
     _teams, chosen, agents = _scope(request)
     today = timezone.localdate()

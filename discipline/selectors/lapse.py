@@ -31,6 +31,7 @@ from agentcrm.core.calendar import years_before
 from clients.models import Client, Interaction
 from policies.models import Policy
 
+from .. import backend
 from ..models import CommissionRate
 from ..summary import PAYMENTS_PER_YEAR, annual_premium_sql, fetch_rows
 
@@ -160,12 +161,11 @@ def lapse_counts(*, owner_ids, today: datetime.date) -> dict:
           AND pr.product_name = p.product_name
         LEFT JOIN {rates} ir ON ir.owner_id = p.owner_id AND ir.insurer_id = p.insurer_id
           AND ir.product_name = ''
-        WHERE p.owner_id = ANY(%(owners)s) AND (
+        WHERE {backend.in_ids("p.owner_id", owner_ids)} AND (
           (p.status IN ('in_force', 'grace', 'reinstated') AND p.premium_next_due <= %(soon)s)
           OR (p.status = 'lapsed' AND p.premium_grace_end >= %(reinstate_from)s))
         GROUP BY 1, 2"""
     params = {
-        "owners": list(owner_ids),
         "today": today,
         "soon": soon,
         "reinstate_from": reinstate_from,
@@ -178,6 +178,6 @@ def lapse_counts(*, owner_ids, today: datetime.date) -> dict:
         for key in ("", owner_id):
             c = counts.setdefault(key, LapseCounts())
             setattr(c, stage, getattr(c, stage) + n)
-            c.premium_at_risk += premium or 0
-            c.commission_at_risk += commission or 0
+            c.premium_at_risk += backend.as_decimal(premium)
+            c.commission_at_risk += backend.as_decimal(commission)
     return counts

@@ -18,7 +18,6 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import years_before
@@ -26,6 +25,7 @@ from clients.models import Client, Interaction
 from policies.models import Policy
 from touches.models import Touch
 
+from .. import backend
 from ..summary import annual_premium_sql, fetch_rows
 
 WHOLE_DAY_CONTACTS = 3
@@ -55,7 +55,7 @@ def whole_days(*, agent, start: datetime.date, end: datetime.date, limit: int = 
     """(weeks with a client contacted more than WHOLE_DAY_CONTACTS times, the first `limit`
     of them, most contacts first)."""
     rows = fetch_rows(
-        f"""SELECT i.client_id, c.name, c.mobile, date_trunc('week', i.date::timestamp)::date,
+        f"""SELECT i.client_id, c.name, c.mobile, {backend.week_of("i.date")},
               COUNT(*), COUNT(*) OVER ()
             FROM {Interaction._meta.db_table} i JOIN {Client._meta.db_table} c
               ON c.id = i.client_id
@@ -65,7 +65,7 @@ def whole_days(*, agent, start: datetime.date, end: datetime.date, limit: int = 
         [agent.pk, start, end, WHOLE_DAY_CONTACTS, limit],
     )
     total = rows[0][5] if rows else 0
-    return total, [WholeDay(r[0], r[1], r[2] or "", r[3], r[4]) for r in rows]
+    return total, [WholeDay(r[0], r[1], r[2] or "", backend.as_date(r[3]), r[4]) for r in rows]
 
 
 @dataclass
@@ -80,17 +80,16 @@ def weekly_touches(*, agent, today: datetime.date) -> Weekly:
     """Touches done per week over the last WEEKS full weeks and the week under way."""
     this_week = today - datetime.timedelta(days=today.weekday())
     first = this_week - datetime.timedelta(weeks=WEEKS)
-    done = dict(
-        fetch_rows(
-            f"""SELECT date_trunc('week', (closed_at AT TIME ZONE %s)::date::timestamp)::date,
-                  COUNT(*)
+    done = {
+        backend.as_date(week): n
+        for week, n in fetch_rows(
+            f"""SELECT {backend.week_of(backend.local_date("closed_at"))}, COUNT(*)
                 FROM {Touch._meta.db_table}
-                WHERE owner_id = %s AND status = 'done'
-                  AND closed_at >= (%s::timestamp AT TIME ZONE %s)
+                WHERE owner_id = %s AND status = 'done' AND closed_at >= %s
                 GROUP BY 1""",
-            [settings.TIME_ZONE, agent.pk, first, settings.TIME_ZONE],
+            [agent.pk, backend.local_midnight(first)],
         )
-    )
+    }
     weeks = [
         (first + datetime.timedelta(weeks=n), done.get(first + datetime.timedelta(weeks=n), 0))
         for n in range(WEEKS + 1)
@@ -172,6 +171,7 @@ def small_clients(*, agent, end: datetime.date, limit: int = 50) -> SmallClients
     bands = {key: Band(key, str(label)) for key, label, _upper in BANDS}
     result = SmallClients(bands=list(bands.values()), clients=len(rows))
     for client_id, name, mobile, premium, contacts in rows:
+        premium = backend.as_decimal(premium)
         band = bands[_band_of(premium)]
         band.clients += 1
         band.contacts += contacts
