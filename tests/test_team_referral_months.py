@@ -256,6 +256,8 @@ def test_a_request_dated_back_marks_its_month(owner, client_obj):
 
 
 def test_beat_runs_the_build_each_night():
+    import referrals.tasks  # noqa: F401  (the worker imports it by autodiscovery)
+
     entry = settings.CELERY_BEAT_SCHEDULE["build-referral-months"]
     assert entry["task"] == "agentcrm.referrals.tasks.build_referral_months"
     assert entry["task"] in celery_app.tasks

@@ -107,8 +107,8 @@ def test_neglect_is_two_index_ranges_and_one_index_probe_per_silent_client(book)
         # The probe (a few rows here: the planner may take any of the touch indexes).
         probe = [n for n in nodes if n.get("Relation Name") == "touches_touch"]
         assert probe and probe[0]["Node Type"] in ("Index Scan", "Index Only Scan"), probe
-    scan = next(n for n in contacted if n.get("Relation Name") == "clients_client")
-    assert scan["Index Name"] == "client_neglect_contacted"
+    # An index scan, or a bitmap index scan under a heap scan: either way this index.
+    scan = next(n for n in contacted if n.get("Index Name") == "client_neglect_contacted")
     # The range bound on the last contact is an index condition, not a filter.
     assert "last_contact_on <=" in scan["Index Cond"]
     assert any(n.get("Index Name") == "client_neglect_never" for n in never)
