@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from clients.models import FamilyMember
+from events.models import Event
 from policies.models import Beneficiary, Payout, Rider
-from servicing.models import AnnualReview, ServiceRequest
+from servicing.models import AnnualReview, Delivery, ServiceRequest
 
+from .event_factories import EventFactory
 from .factories import FamilyMemberFactory
 from .policy_factories import BeneficiaryFactory, PayoutFactory, PolicyFactory, RiderFactory
 from .policy_records_factories import AnnualReviewFactory
@@ -336,3 +338,117 @@ def test_delivery_appointment_two_tabs_before_any_was_saved(as_user, owner, poli
     response = http.post(url, with_values(tab_a, appointment_at="2026-04-02T15:00", place="客户家"))
     assert_conflict(response, "星巴克", "客户家")
     assert policy.delivery.place == "星巴克"
+
+
+# -- a save that names no version ----------------------------------------------------------
+
+MISSING = "这张表单没有注明打开时的版本"  # the start of versions.missing_message() in Chinese
+
+
+def _refused_then_saved(http, url, changes: dict, stored, wanted):
+    """The form as opened, changed, sent without its version: refused (400) with the reason,
+    nothing written, the agent's input shown again; that form, sent again, saves."""
+    data = with_values(opened(http, url), **changes)
+    del data["_version"]
+    before = stored()
+    response = http.post(url, data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert MISSING in page
+    assert stored() == before  # nothing written
+    again = keep_mine_form(response)  # the form shown again: the agent's input, a version
+    for key, value in changes.items():
+        assert again[key.replace("__", "-")] == [value], key
+    assert again["_version"] != [""]
+    assert http.post(url, again).status_code == 302
+    assert stored() == wanted
+
+
+def test_client_edit_without_a_version_is_refused(as_user, owner, client_obj):
+    url = reverse("clients:edit", args=[client_obj.pk])
+
+    def stored():
+        client_obj.refresh_from_db()
+        return client_obj.notes
+
+    _refused_then_saved(as_user(owner), url, {"notes": "没带版本的备注"}, stored, "没带版本的备注")
+
+
+def test_policy_edit_without_a_version_is_refused_and_keeps_rows(as_user, owner, policy):
+    RiderFactory(policy=policy, name="附加意外")  # added in another tab: never deleted
+    url = reverse("policies:edit", args=[policy.pk])
+    http = as_user(owner)
+
+    def stored():
+        policy.refresh_from_db()
+        riders = sorted(policy.riders.values_list("name", flat=True))
+        beneficiaries = sorted(policy.beneficiaries.values_list("name", "share"))
+        return policy.product_name, riders, beneficiaries
+
+    changes = {"product_name": "没带版本的产品", "beneficiaries__0__name": "张伟强"}
+    wanted = ("没带版本的产品", ["附加意外"], [("张伟强", 100)])
+    _refused_then_saved(http, url, changes, stored, wanted)
+
+
+def test_service_request_edit_without_a_version_is_refused(as_user, owner, policy):
+    sr = ServiceRequestFactory(policy=policy, description="原来的")
+    url = reverse("service_requests:edit", args=[sr.pk])
+
+    def stored():
+        return ServiceRequest.objects.get(pk=sr.pk).description
+
+    _refused_then_saved(as_user(owner), url, {"description": "没带版本"}, stored, "没带版本")
+
+
+def test_payout_edit_without_a_version_is_refused(as_user, owner, policy):
+    payout = PayoutFactory(policy=policy, date=datetime.date(2030, 3, 15), amount=500)
+    url = reverse("policies:payout_edit", args=[policy.pk, payout.pk])
+
+    def stored():
+        return Payout.objects.get(pk=payout.pk).amount
+
+    _refused_then_saved(as_user(owner), url, {"amount": "650"}, stored, 650)
+
+
+def test_review_edit_without_a_version_is_refused(as_user, owner, policy):
+    review = AnnualReviewFactory(household=policy.holder, policies=[policy], findings="原来")
+    url = reverse("policies:review_edit", args=[review.pk])
+
+    def stored():
+        return AnnualReview.objects.get(pk=review.pk).findings
+
+    _refused_then_saved(as_user(owner), url, {"findings": "没带版本"}, stored, "没带版本")
+
+
+def test_delivery_appointment_without_a_version_is_refused(as_user, owner, policy):
+    url = reverse("policies:delivery", args=[policy.pk])
+
+    def stored():
+        delivery = Delivery.objects.filter(policy=policy).first()
+        return delivery and delivery.place
+
+    changes = {"appointment_at": "2026-04-01T10:00", "place": "星巴克"}
+    _refused_then_saved(as_user(owner), url, changes, stored, "星巴克")
+
+
+def test_event_edit_without_a_version_is_refused(as_user, owner):
+    event = EventFactory(owner=owner, venue="会所")
+    url = reverse("events:edit", args=[event.pk])
+
+    def stored():
+        return Event.objects.get(pk=event.pk).venue
+
+    _refused_then_saved(as_user(owner), url, {"venue": "茶楼"}, stored, "茶楼")
+
+
+def test_event_two_tabs(as_user, owner):
+    event = EventFactory(owner=owner, venue="会所")
+    http = as_user(owner)
+    url = reverse("events:edit", args=[event.pk])
+    tab_a, tab_b = opened(http, url), opened(http, url)
+    assert http.post(url, with_values(tab_b, venue="B 的茶楼")).status_code == 302
+    response = http.post(url, with_values(tab_a, venue="A 的会所"))
+    assert_conflict(response, "B 的茶楼", "A 的会所")
+    assert Event.objects.get(pk=event.pk).venue == "B 的茶楼"
+    assert http.post(url, keep_mine_form(response)).status_code == 302
+    assert Event.objects.get(pk=event.pk).venue == "A 的会所"

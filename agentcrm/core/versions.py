@@ -9,7 +9,7 @@ touched. Use on an edit page:
     version = versions.opened(request, instance=client, related=PARTS)   # for the template
     if request.method == "POST":
         with transaction.atomic():
-            current = versions.stale(request, instance=client, related=PARTS)  # locks the row
+            current = versions.stale(request, instance=client, form=form, related=PARTS)  # locks
             if current:
                 return versions.conflict_page(request, current=current,
                                               theirs=build(fresh), yours=[form, …], …)
@@ -19,7 +19,10 @@ and `{% include "includes/version_field.html" %}` inside the <form>. The conflic
 lets the agent keep theirs (the same data posted again over the new version: inline rows
 the stale form did not know are kept, the services never delete a row not named) or reload.
 
-A POST without any version (a form rendered before this existed) is not checked."""
+A POST without any version (a page opened before a deploy, a script, a hand-made request) is
+refused too: `stale` puts the reason on the form, so the view's usual "not valid" path writes
+nothing and shows the form again with what the agent typed, now carrying the stored version
+(`opened`), so a second save, after the agent looked, goes through."""
 
 import hashlib
 import hmac
@@ -82,8 +85,8 @@ def opened(
     when the form is shown again with errors), the stored one on a first display."""
     if instance is None or instance.pk is None:
         return ""
-    if request.method == "POST":
-        return request.POST.get(FIELD, "")
+    if request.method == "POST" and request.POST.get(FIELD):
+        return request.POST[FIELD]
     return version_of(instance, related, fields)
 
 
@@ -91,18 +94,32 @@ def stale(
     request,
     *,
     instance: models.Model,
+    form: forms.BaseForm,
     related: Iterable[str] = (),
     fields: Iterable[str] | None = None,
 ) -> str | None:
     """On the POST of an edit form, inside the transaction that saves it: lock the record,
     then the stored version if it is not the one the form was opened on, else None. Another
-    save of the same record waits on the lock and then finds this one's version."""
+    save of the same record waits on the lock and then finds this one's version.
+
+    A POST that names no version cannot be checked, so it is not saved: the reason goes on
+    `form` (the edit form, bound to the POST), which is then not valid, and the view shows
+    it again as it shows any refused form."""
     submitted = request.POST.get(FIELD)
     fresh = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
-    if submitted is None:
+    if not submitted:
+        form.add_error(None, missing_message())
         return None
     current = version_of(fresh, related, fields)
     return None if hmac.compare_digest(submitted, current) else current
+
+
+def missing_message() -> str:
+    return _(
+        "Nothing was saved: this form did not say which version of the record it was opened "
+        "on, so a change saved meanwhile could have been overwritten. What you typed is kept "
+        "below: check it and save again."
+    )
 
 
 # -- the conflict page ---------------------------------------------------------------------

@@ -89,7 +89,11 @@ def _policy_form_page(request, policy: Policy | None = None):
     if request.method == "POST":
         with transaction.atomic():  # the version checked and the save under one lock
             current = policy and versions.stale(
-                request, instance=policy, related=EDITED_PARTS, fields=PolicyForm._meta.fields
+                request,
+                instance=policy,
+                form=form,
+                related=EDITED_PARTS,
+                fields=PolicyForm._meta.fields,
             )
             if current:
                 return _policy_conflict(request, policy, current, form, riders, beneficiaries)
