@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.shortcuts import render
@@ -108,7 +109,10 @@ def stale(
     submitted = request.POST.get(FIELD)
     fresh = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
     if not submitted:
-        form.add_error(None, missing_message())
+        if form.is_bound:
+            form.add_error(None, missing_message())
+        else:  # an empty POST: the form shows the stored record again, and says why
+            messages.error(request, missing_message())
         return None
     current = version_of(fresh, related, fields)
     return None if hmac.compare_digest(submitted, current) else current
