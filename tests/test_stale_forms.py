@@ -475,3 +475,24 @@ def test_an_empty_post_to_any_edit_form_is_refused_with_the_reason(as_user, owne
         assert response.status_code == 400, url
         assert MISSING in response.content.decode(), url
     assert not Delivery.objects.filter(policy=policy).exists()
+
+
+def test_the_conflict_page_shows_money_dates_and_choices_as_the_app_does(as_user, owner, policy):
+    """Amounts with ¥ and 万 (the money filter), dates as 2025年1月10日, choices by label, on
+    both sides, and in the inline rows: never 950000.00, 2025-01-10 or a choice's code."""
+    RiderFactory(policy=policy, name="附加住院医疗", sum_assured=200000, premium="600.50")
+    http = as_user(owner)
+    url = reverse("policies:edit", args=[policy.pk])
+    tab_a, tab_b = opened(http, url), opened(http, url)
+    saved = http.post(url, with_values(tab_b, sum_assured="950000", effective_date="2025-01-10"))
+    assert saved.status_code == 302
+    response = http.post(url, with_values(tab_a, sum_assured="1200000", premium="8888.5"))
+    page = assert_conflict(
+        response, "95万", "120万", "¥8,888.50", "2025年1月10日", "20万", "¥600.50"
+    )
+    start = page.index("conflict-table")
+    shown = page[start : page.index('name="csrfmiddlewaretoken"', start)]  # not the resent form
+    for raw in ("950000", "1200000", "8888.5", "2025-01-10", "200000"):
+        assert raw not in shown, raw
+    assert "100%" in shown and "¥100" not in shown  # a share is a percentage, not money
+    assert policy.get_payment_frequency_display() in page  # a choice by its label

@@ -163,6 +163,7 @@ def _policy_conflict(request, policy, current, form, riders, beneficiaries):
         ],
         title=_("Edit policy %(number)s") % {"number": fresh.number},
         back_url=reverse("policies:detail", args=[policy.pk]),
+        currency=fresh.currency,  # of its riders' amounts
     )
 
 
