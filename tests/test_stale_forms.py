@@ -496,3 +496,18 @@ def test_the_conflict_page_shows_money_dates_and_choices_as_the_app_does(as_user
         assert raw not in shown, raw
     assert "100%" in shown and "¥100" not in shown  # a share is a percentage, not money
     assert policy.get_payment_frequency_display() in page  # a choice by its label
+
+
+@pytest.mark.parametrize("typed", ["1e999", "1E+999999", "9" * 40, "²", "NaN", "\x00"])
+def test_the_conflict_page_shows_any_typed_amount_as_typed(as_user, owner, policy, typed):
+    """Found by the nightly fuzz run: an amount past the field's digits, sent by a stale
+    form, made the conflict page's money formatting fail (500)."""
+    payout = PayoutFactory(policy=policy, date=datetime.date(2030, 3, 15), amount=500)
+    http = as_user(owner)
+    url = reverse("policies:payout_edit", args=[policy.pk, payout.pk])
+    tab_a = opened(http, url)
+    assert http.post(url, with_values(opened(http, url), amount="600")).status_code == 302
+    page = assert_conflict(http.post(url, with_values(tab_a, amount=typed)), "¥600")
+    if typed != "\x00":
+        assert typed in page
+    assert Payout.objects.get(pk=payout.pk).amount == 600

@@ -184,8 +184,8 @@ def shown(form_field: forms.Field, value, currency: str = "CNY") -> str:
                 flat[str(key)] = label
         return str(flat.get(str(value), value))
     if isinstance(value, str) and isinstance(form_field, _TYPED):
-        try:
-            value = form_field.to_python(value)
+        try:  # clean, not to_python: an amount past the field's digits stays text
+            value = form_field.clean(value)
         except forms.ValidationError:
             return value  # what the agent typed, as typed
         if value is None:
@@ -195,9 +195,12 @@ def shown(form_field: forms.Field, value, currency: str = "CNY") -> str:
     if isinstance(value, date):
         return date_format(value, "DATE_FORMAT")
     if isinstance(form_field, forms.DecimalField) and isinstance(value, Decimal | int | float):
-        if "%" in str(form_field.label or ""):
-            return f"{money_text(value, 'CNY').lstrip('¥')}%"
-        return money_text(value, currency, short=True)
+        try:
+            if "%" in str(form_field.label or ""):
+                return f"{money_text(value, 'CNY').lstrip('¥')}%"
+            return money_text(value, currency, short=True)
+        except ArithmeticError:  # a stored value past what money_text can round
+            return str(value)
     return str(value)
 
 
