@@ -511,3 +511,15 @@ def test_the_conflict_page_shows_any_typed_amount_as_typed(as_user, owner, polic
     if typed != "\x00":
         assert typed in page
     assert Payout.objects.get(pk=payout.pk).amount == 600
+
+
+@pytest.mark.parametrize("forged", ["\x80", "版本", "0" * 40])
+def test_a_forged_version_is_a_conflict_not_a_server_error(as_user, owner, policy, forged):
+    """Found by the nightly fuzz run: a version with non-ASCII characters made the
+    comparison raise (500). Any version that is not the stored one is a conflict."""
+    sr = ServiceRequestFactory(policy=policy, description="原来的")
+    http = as_user(owner)
+    url = reverse("service_requests:edit", args=[sr.pk])
+    data = with_values(opened(http, url), _version=forged, description="伪造")
+    assert_conflict(http.post(url, data))
+    assert ServiceRequest.objects.get(pk=sr.pk).description == "原来的"

@@ -119,7 +119,9 @@ def stale(
             messages.error(request, missing_message())
         return None
     current = version_of(fresh, related, fields)
-    return None if hmac.compare_digest(submitted, current) else current
+    # As bytes: compare_digest refuses a str with non-ASCII characters (a forged version).
+    same = hmac.compare_digest(submitted.encode(), current.encode())
+    return None if same else current
 
 
 def missing_message() -> str:
