@@ -63,7 +63,11 @@ def _client_form_page(request, client=None):
     if request.method == "POST" and client is not None:
         with transaction.atomic():
             current = versions.stale(
-                request, instance=client, related=EDITED_PARTS, fields=ClientForm._meta.fields
+                request,
+                instance=client,
+                form=form,
+                related=EDITED_PARTS,
+                fields=ClientForm._meta.fields,
             )
             if current:
                 fresh = selectors.get_client_for_user(user=request.user, pk=client.pk)

@@ -7,12 +7,14 @@ nothing written."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agentcrm.core import versions
 from agentcrm.core.forms import add_service_errors, model_form_values
 from clients.selectors import clients_for_user, possible_duplicates
 from referrals.models import Relationship
@@ -48,16 +50,39 @@ def event_create(request):
 def event_edit(request, pk: int):
     event = selectors.get_event_for_user(user=request.user, pk=pk)
     form = EventForm(request.POST or None, instance=event)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.event_update(event=event, **model_form_values(form))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+    version = versions.opened(request, instance=event, fields=EventForm._meta.fields)
+    if request.method == "POST":
+        with transaction.atomic():  # the version checked and the save under one lock
+            current = versions.stale(
+                request, instance=event, form=form, fields=EventForm._meta.fields
+            )
+            if current:
+                fresh = selectors.get_event_for_user(user=request.user, pk=pk)
+                return versions.conflict_page(
+                    request,
+                    current=current,
+                    forms_pairs=[(EventForm(instance=fresh), form)],
+                    title=fresh.title,
+                    back_url=reverse("events:detail", args=[pk]),
+                )
+            saved = False
+            if form.is_valid():
+                try:
+                    services.event_update(event=event, **model_form_values(form))
+                except ValidationError as exc:
+                    add_service_errors(form, exc)
+                else:
+                    saved = True
+        if saved:
             messages.success(request, _("Event saved."))
             return redirect("events:detail", pk=event.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "events/event_form.html", {"form": form, "event": event}, status=status)
+    return render(
+        request,
+        "events/event_form.html",
+        {"form": form, "event": event, "version": version},
+        status=status,
+    )
 
 
 # What each status offers next on the page, in this order.

@@ -19,6 +19,7 @@ from policies.services import policy_set_status, policy_update
 from servicing.models import ServiceRequest
 from servicing.services.requests import service_request_set_status, service_request_update
 
+from .edit_forms import versioned
 from .factories import ClientFactory, FamilyMemberFactory
 from .policy_factories import PolicyFactory
 from .service_request_factories import ServiceRequestFactory
@@ -79,9 +80,12 @@ def test_an_edit_is_recorded_with_who_and_each_change(as_user, owner):
     http.post(reverse("clients:create"), client_form())
     client = Client.objects.get(name="陈静")
 
+    url = reverse("clients:edit", args=[client.pk])
     response = http.post(
-        reverse("clients:edit", args=[client.pk]),
-        client_form(mobile="139 8765 4321", vip_tier="gold", notes="喜欢喝茶"),
+        url,
+        versioned(
+            http, url, client_form(mobile="139 8765 4321", vip_tier="gold", notes="喜欢喝茶")
+        ),
     )
     assert response.status_code == 302
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from clients.models import Client
 from clients.selectors import possible_duplicates
 
+from .edit_forms import versioned
 from .factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,8 @@ def test_an_edit_that_changes_nothing_of_the_identity_does_not_warn(as_user, own
     ClientFactory(owner=owner, name="王芳", mobile="+8613812345678")
     twin = ClientFactory(owner=owner, name="王芳", mobile="+8613812345678", occupation="")
     data = {**FORM, "mobile": "13812345678", "birth_date": "1985-06-15", "occupation": "教师"}
-    response = as_user(owner).post(reverse("clients:edit", kwargs={"pk": twin.pk}), data)
+    http, url = as_user(owner), reverse("clients:edit", kwargs={"pk": twin.pk})
+    response = http.post(url, versioned(http, url, data))
     assert response.status_code == 302
     twin.refresh_from_db()
     assert twin.occupation == "教师"

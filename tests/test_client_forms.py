@@ -9,6 +9,7 @@ from django.urls import reverse
 from clients.models import Client, CustomDate, FamilyMember, Segment
 from referrals.models import Referral
 
+from .edit_forms import versioned
 from .factories import ClientFactory, FamilyMemberFactory
 
 TODAY = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.UTC)
@@ -250,14 +251,15 @@ def test_edit_updates_family_and_can_delete_a_member(http, client_obj):
             initial=1,
         )
     )
-    response = http.post(reverse("clients:edit", kwargs={"pk": client_obj.pk}), data)
+    url = reverse("clients:edit", kwargs={"pk": client_obj.pk})
+    response = http.post(url, versioned(http, url, data))
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.name == "新名字"
     client_obj.refresh_from_db()
     assert client_obj.name == "王芳芳"
     data["family-0-DELETE"] = "on"
-    http.post(reverse("clients:edit", kwargs={"pk": client_obj.pk}), data)
+    http.post(url, versioned(http, url, data))
     assert not client_obj.family.exists()
 
 
@@ -265,7 +267,8 @@ def test_edit_updates_family_and_can_delete_a_member(http, client_obj):
 @pytest.mark.django_db
 def test_edit_cannot_move_a_client_to_another_owner(http, owner, teammate, client_obj):
     data = client_data(owner=str(teammate.pk))
-    http.post(reverse("clients:edit", kwargs={"pk": client_obj.pk}), data)
+    url = reverse("clients:edit", kwargs={"pk": client_obj.pk})
+    assert http.post(url, versioned(http, url, data)).status_code == 302
     client_obj.refresh_from_db()
     assert client_obj.owner == owner
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from servicing import services
 from servicing.models import Delivery
 
+from .edit_forms import versioned
 from .policy_factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,8 @@ def test_an_appointment_outside_the_years_is_refused(as_user, owner, policy, val
 def test_the_edge_years_themselves_are_fine(as_user, owner, policy):
     http = as_user(owner)
     for value in ("2000-01-01T00:00", "2100-12-31T23:59"):
-        response = http.post(delivery_url(policy), {"appointment_at": value})
+        url = delivery_url(policy)
+        response = http.post(url, versioned(http, url, {"appointment_at": value}))
         assert response.status_code == 302, value
         assert http.get(delivery_url(policy)).status_code == 200
 

@@ -32,8 +32,12 @@ from .test_access_matrix import MANAGER, MATRIX, PUBLIC, TEAM_AGENT, url_of, wor
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["agentcrm", "clients", "policies", "servicing", "referrals", "touches", "handover"]
-APPS += ["spreadsheets"]
+# Every app of ours (the domain apps of pyproject.toml's layers and the base ones).
+APPS = [
+    "agentcrm", "clients", "policies", "servicing", "spreadsheets", "referrals", "touches",
+    "handouts", "events", "gifts", "introductions", "campaigns", "discipline", "handover",
+    "privacy", "demo",
+]  # fmt: skip
 
 
 def _read_by_name() -> set[str]:

@@ -17,6 +17,7 @@ from policies.models import Policy
 from servicing import selectors, services
 from servicing.models import AnnualReview, Delivery, DeliveryItem, DeliveryTick
 
+from .edit_forms import versioned
 from .factories import ClientFactory, CommitmentFactory, FamilyMemberFactory
 from .policy_factories import PolicyFactory
 from .policy_records_factories import AnnualReviewFactory
@@ -156,7 +157,8 @@ def test_appointment_is_saved_in_local_time(http, policy):
         "place": "客户公司楼下咖啡厅",
         "notes": "带感谢信",
     }
-    response = http.post(url("delivery", pk=policy.pk), data)
+    delivery = url("delivery", pk=policy.pk)
+    response = http.post(delivery, versioned(http, delivery, data))
     assert response.status_code == 302
     delivery = Delivery.objects.get(policy=policy)
     assert delivery.appointment_at == shanghai(2024, 3, 22, 15)
@@ -173,7 +175,8 @@ def test_appointment_is_saved_in_local_time(http, policy):
     ],
 )
 def test_bad_appointment_is_400_and_writes_nothing(http, policy, data, field):
-    response = http.post(url("delivery", pk=policy.pk), data)
+    delivery = url("delivery", pk=policy.pk)
+    response = http.post(delivery, versioned(http, delivery, data))
     assert response.status_code == 400
     assert response.context["form"].errors[field]
     assert not Delivery.objects.exists()
@@ -339,7 +342,7 @@ def test_edit_a_review_adds_follow_ups_and_keeps_the_old_ones(http, client_obj, 
         findings="已补充",
         **{"follow_ups-1-description": "", "follow_ups-1-due_date": ""},
     )
-    response = http.post(edit, data)
+    response = http.post(edit, versioned(http, edit, data))
     assert response.status_code == 302
     review.refresh_from_db()
     assert (review.held_on, review.findings) == (date(2025, 3, 25), "已补充")
@@ -353,8 +356,10 @@ def test_edit_cannot_take_the_anniversary_of_another_review(http, client_obj, po
     later = AnnualReviewFactory(
         household=client_obj, policies=[policy], anniversary=date(2026, 3, 15)
     )
-    response = http.post(url("review_edit", review_pk=later.pk), review_data(policy))
+    edit = url("review_edit", review_pk=later.pk)
+    response = http.post(edit, versioned(http, edit, review_data(policy)))
     assert response.status_code == 400
+    assert response.context["form"].errors["anniversary"]
     later.refresh_from_db()
     assert later.anniversary == date(2026, 3, 15)
 

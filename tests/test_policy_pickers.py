@@ -140,3 +140,22 @@ def test_another_family_of_the_agent_is_refused_by_the_service(as_user, owner, c
     assert "被保险人必须是投保人的家庭成员" in " ".join(
         response.context["form"].errors["insured_member"]
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"field": "holder", "q": "王\x00芳"},  # NUL: PostgreSQL refuses it in a query
+        {"field": "holder", "holder": "²"},  # a digit int() cannot read
+        {"field": "holder", "holder": "9" * 25},  # past bigint
+        {"field": "insured_member", "holder": "²"},
+        {"field": "insured_member", "holder": "٣"},
+        {"field": "insured_member", "holder": "9" * 25},
+        {"field": "insured_client", "insured_client": "１"},
+    ],
+)
+def test_the_picker_takes_any_text_without_a_server_error(as_user, owner, client_obj, query):
+    """Found by the nightly fuzz run (tests/test_fuzz_urls.py): a NUL in the search and
+    non-ASCII digits or huge numbers as ids answered 500."""
+    response = as_user(owner).get(PEOPLE, query)
+    assert response.status_code == 200

@@ -21,6 +21,7 @@ from policies import dates, selectors, services
 from policies.models import Payout, Policy, PolicyStatusChange, PremiumPayment
 from servicing.models import DeliveryItem
 
+from .edit_forms import versioned
 from .factories import ClientFactory, CommitmentFactory, FamilyMemberFactory
 from .policy_factories import InsurerFactory, PayoutFactory, PolicyFactory, PremiumPaymentFactory
 from .policy_records_factories import AnnualReviewFactory, DeliveryFactory, DeliveryTickFactory
@@ -466,12 +467,16 @@ def test_edit_a_payout(http, policy):
         "amount": Decimal("5000"),
         "kind": "survival",
     }
-    clash = http.post(edit, {"date": "2031-03-15", "amount": "5000", "kind": "survival"})
+    clash = http.post(
+        edit, versioned(http, edit, {"date": "2031-03-15", "amount": "5000", "kind": "survival"})
+    )
     assert clash.status_code == 400
     assert "already scheduled" in " ".join(clash.context["form"].errors["date"])
     payout.refresh_from_db()
     assert payout.date == date(2030, 3, 15)
-    response = http.post(edit, {"date": "2030-03-20", "amount": "5200.50", "kind": "annuity"})
+    response = http.post(
+        edit, versioned(http, edit, {"date": "2030-03-20", "amount": "5200.50", "kind": "annuity"})
+    )
     assert response.status_code == 302
     payout.refresh_from_db()
     assert (payout.date, payout.amount, payout.kind) == (

@@ -22,6 +22,7 @@ from policies.models import (
 )
 from servicing.models import AnnualReview, Delivery, DeliveryTick
 
+from .edit_forms import versioned
 from .factories import ClientFactory, FamilyMemberFactory
 from .policy_factories import InsurerFactory, PayoutFactory, PolicyFactory
 from .policy_records_factories import AnnualReviewFactory
@@ -196,7 +197,11 @@ def test_owner_posts_write_and_go_back(http, name, objects):
 def test_owner_form_pages_save(http, name, objects):
     """The GET/POST form pages save the owner's valid input and redirect."""
     before = snapshot(objects)
-    response = http.post(url_for(name, objects), post_data(name, objects))
+    url = url_for(name, objects)
+    data = post_data(name, objects)
+    if name != "review_create":  # an edit: with the version the page was opened on
+        data = versioned(http, url, data)
+    response = http.post(url, data)
     assert response.status_code == 302, response.content.decode()[:500]
     assert snapshot(objects) != before
 
@@ -329,7 +334,8 @@ def test_edit_replaces_rows_and_keeps_status(http, policy):
         status=Policy.Status.SURRENDERED,  # not a field on edit: ignored
         **{"beneficiaries-TOTAL_FORMS": "1", "beneficiaries-0-share": "100"},
     )
-    response = http.post(reverse("policies:edit", kwargs={"pk": policy.pk}), data)
+    url = reverse("policies:edit", kwargs={"pk": policy.pk})
+    response = http.post(url, versioned(http, url, data))
     assert response.status_code == 302
     policy.refresh_from_db()
     assert policy.product_name == "康健重疾险"
@@ -476,6 +482,7 @@ def test_sold_by_others_is_recorded_from_the_form_and_shown(http, owner, client_
             for n in ("TOTAL_FORMS", "INITIAL_FORMS")
         }
     )
-    assert http.post(reverse("policies:edit", kwargs={"pk": policy.pk}), edit).status_code == 302
+    url = reverse("policies:edit", kwargs={"pk": policy.pk})
+    assert http.post(url, versioned(http, url, edit)).status_code == 302
     policy.refresh_from_db()
     assert not policy.sold_by_others and policy.sold_through == ""

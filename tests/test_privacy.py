@@ -27,6 +27,7 @@ from referrals.models import ContactBasis, Referral, Stage
 from referrals.selectors import team as team_stats
 from touches.models import Touch
 
+from .edit_forms import versioned
 from .factories import (
     ClientFactory,
     CommitmentFactory,
@@ -103,19 +104,20 @@ def test_the_client_form_never_sends_the_id_number_back_and_blank_keeps_it(as_us
     form = {"name": "王芳", "gender": "male", "birthday_calendar": "solar", "stage": "client"}
     form |= {"source": "other", "vip_tier": "standard", "greeting_style": "formal"}
     form |= {f"{p}-{k}": "0" for p in ("family", "dates") for k in ("TOTAL_FORMS", "INITIAL_FORMS")}
-    response = http.post(reverse("clients:edit", args=[client.pk]), {**form, "id_number": ""})
+    edit = reverse("clients:edit", args=[client.pk])
+    response = http.post(edit, versioned(http, edit, {**form, "id_number": ""}))
     assert response.status_code == 302
     client.refresh_from_db()
     assert client.id_number == ID_NUMBER
     # A new number replaces it; the change history shows both masked.
     new = "31010119800101123X"
-    response = http.post(reverse("clients:edit", args=[client.pk]), {**form, "id_number": new})
+    response = http.post(edit, versioned(http, edit, {**form, "id_number": new}))
     assert response.status_code == 302
     detail = http.get(reverse("clients:detail", args=[client.pk])).content.decode()
     assert new not in detail and ID_NUMBER not in detail
     assert "310***********123X" in detail and "110***********459X" in detail
     client_update(client=client, id_number=ID_NUMBER)
-    response = http.post(reverse("clients:edit", args=[client.pk]), {**form, "id_number": "12#"})
+    response = http.post(edit, versioned(http, edit, {**form, "id_number": "12#"}))
     assert response.status_code == 400
     assert "身份证号" in response.content.decode()
     client.refresh_from_db()

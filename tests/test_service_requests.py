@@ -17,6 +17,7 @@ from django.urls import get_resolver, reverse
 from servicing.models import ServiceRequest, ServiceRequestDocument, ServiceRequestStatusChange
 from servicing.services.requests import DEFAULT_DOCUMENTS
 
+from .edit_forms import versioned
 from .factories import ClientFactory
 from .policy_factories import PolicyFactory
 from .service_request_factories import ServiceRequestDocumentFactory, ServiceRequestFactory
@@ -279,7 +280,7 @@ def test_edit_changes_the_editable_fields_only(http, sr):
         "status": "paid",  # not a field here: ignored
         "category": "death",
     }
-    assert http.post(url, data).status_code == 302
+    assert http.post(url, versioned(http, url, data)).status_code == 302
     sr.refresh_from_db()
     assert sr.description == "补充：门诊费用" and sr.amount_claimed == Decimal(5000)
     assert sr.next_action_date == datetime.date(2026, 3, 22)
@@ -290,7 +291,7 @@ def test_edit_changes_the_editable_fields_only(http, sr):
 def test_edit_refuses_negative_amount(http, sr):
     url = reverse("service_requests:edit", kwargs={"pk": sr.pk})
     data = {"opened_on": "2026-03-02", "amount_paid": "-5", "description": "改了"}
-    response = http.post(url, data)
+    response = http.post(url, versioned(http, url, data))
     assert response.status_code == 400
     assert response.context["form"].errors["amount_paid"]
     sr.refresh_from_db()

@@ -89,7 +89,11 @@ def _policy_form_page(request, policy: Policy | None = None):
     if request.method == "POST":
         with transaction.atomic():  # the version checked and the save under one lock
             current = policy and versions.stale(
-                request, instance=policy, related=EDITED_PARTS, fields=PolicyForm._meta.fields
+                request,
+                instance=policy,
+                form=form,
+                related=EDITED_PARTS,
+                fields=PolicyForm._meta.fields,
             )
             if current:
                 return _policy_conflict(request, policy, current, form, riders, beneficiaries)
@@ -159,6 +163,7 @@ def _policy_conflict(request, policy, current, form, riders, beneficiaries):
         ],
         title=_("Edit policy %(number)s") % {"number": fresh.number},
         back_url=reverse("policies:detail", args=[policy.pk]),
+        currency=fresh.currency,  # of its riders' amounts
     )
 
 
@@ -175,23 +180,20 @@ def people_options(request):
     if field not in PICKER_FIELDS:
         return HttpResponseBadRequest(_("Unknown picker."))
     chosen = request.GET.get(field, "")
+    chosen_id = id_param(chosen)  # ASCII digits in range only: "²" or a NUL is no id
     if field == "insured_member":
-        holder_id = request.GET.get("holder", "")
-        holder = (
-            get_client_for_user(user=request.user, pk=int(holder_id))
-            if holder_id.isdigit()
-            else None
-        )
+        holder_id = id_param(request.GET.get("holder"))
+        holder = get_client_for_user(user=request.user, pk=holder_id) if holder_id else None
         members = list(selectors.family_picker_choices(holder=holder)) if holder else []
         options = [(m.pk, member_label(m)) for m in members]
         names = ([holder.name] if holder else []) + [m.name for m in members]
         context = {"options": options, "chosen": chosen, "beneficiary_names": names}
     else:
-        q = request.GET.get("q", "")[:100]
+        q = request.GET.get("q", "")[:100].replace("\x00", "")  # PostgreSQL refuses a NUL
         clients = list(selectors.client_picker_choices(user=request.user, q=q))
-        if chosen.isdigit() and all(c.pk != int(chosen) for c in clients):
+        if chosen_id and all(c.pk != chosen_id for c in clients):
             # Keep the current choice at the top while the search narrows the rest.
-            kept = clients_for_user(user=request.user).filter(pk=int(chosen)).first()
+            kept = clients_for_user(user=request.user).filter(pk=chosen_id).first()
             clients = ([kept] if kept else []) + clients
         options = [(c.pk, client_label(c)) for c in clients]
         context = {"options": options, "chosen": chosen, "beneficiary_names": None}

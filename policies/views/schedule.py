@@ -110,7 +110,7 @@ def payout_edit(request, pk: int, payout_pk: int):
     version = versions.opened(request, instance=payout, fields=PAYOUT_FIELDS)
     if request.method == "POST":
         with transaction.atomic():  # the version checked and the save under one lock
-            current = versions.stale(request, instance=payout, fields=PAYOUT_FIELDS)
+            current = versions.stale(request, instance=payout, form=form, fields=PAYOUT_FIELDS)
             if current:
                 return versions.conflict_page(
                     request,

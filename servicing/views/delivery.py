@@ -46,7 +46,7 @@ def delivery(request, pk: int):
     version = versions.opened(request, instance=policy, **DELIVERY_VERSION)
     if request.method == "POST":
         with transaction.atomic():  # the version checked and the save under one lock
-            current = versions.stale(request, instance=policy, **DELIVERY_VERSION)
+            current = versions.stale(request, instance=policy, form=form, **DELIVERY_VERSION)
             if current:
                 fresh = selectors.delivery_checklist(
                     policy=get_policy_for_user(user=request.user, pk=pk)

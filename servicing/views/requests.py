@@ -120,7 +120,7 @@ def service_request_edit(request, pk: int):
     version = versions.opened(request, instance=sr, fields=EDITABLE_FIELDS)
     if request.method == "POST":
         with transaction.atomic():  # the version checked and the save under one lock
-            current = versions.stale(request, instance=sr, fields=EDITABLE_FIELDS)
+            current = versions.stale(request, instance=sr, form=form, fields=EDITABLE_FIELDS)
             if current:
                 fresh = selectors.get_service_request_for_user(user=request.user, pk=pk)
                 return versions.conflict_page(

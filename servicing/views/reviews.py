@@ -56,43 +56,28 @@ def _review_form_page(request, *, household, policy: Policy | None, review: Annu
     form = AnnualReviewForm(data, policies=choices, initial=initial)
     follow_ups = FollowUpFormSet(data, prefix="follow_ups")
     version = versions.opened(request, instance=review, related=REVIEW_PARTS, fields=REVIEW_FIELDS)
-    if request.method == "POST" and review is not None:
-        with transaction.atomic():
-            current = versions.stale(
-                request, instance=review, related=REVIEW_PARTS, fields=REVIEW_FIELDS
-            )
-        if current:
-            fresh = selectors.get_review_for_user(user=request.user, pk=review.pk)
-            ids = list(selectors.review_policies(review=fresh).values_list("pk", flat=True))
-            stored = AnnualReviewForm(
-                policies=choices, initial=AnnualReviewForm.initial_for(fresh, ids)
-            )
-            return versions.conflict_page(
-                request,
-                current=current,
-                forms_pairs=[(stored, form)],
-                title=_("Annual review"),
-                back_url=reverse("policies:review_detail", kwargs={"review_pk": review.pk}),
-            )
     if request.method == "POST":
-        if form.is_valid() and follow_ups.is_valid():
-            fields = {k: form.cleaned_data[k] for k in ("anniversary", "held_on", "findings")}
-            fields.update(
-                needs=form.cleaned_data["needs"],
-                policies=list(form.cleaned_data["policies"]),
-                follow_ups=follow_up_rows(follow_ups),
+        with transaction.atomic():  # the version checked and the save under one lock
+            current = review is not None and versions.stale(
+                request, instance=review, form=form, related=REVIEW_PARTS, fields=REVIEW_FIELDS
             )
-            try:
-                with transaction.atomic():
-                    if review is None:
-                        saved = services.review_create(household=household, **fields)
-                    else:
-                        saved = services.review_update(review=review, **fields)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Annual review saved."))
-                return redirect("policies:review_detail", review_pk=saved.pk)
+            if current:
+                fresh = selectors.get_review_for_user(user=request.user, pk=review.pk)
+                ids = list(selectors.review_policies(review=fresh).values_list("pk", flat=True))
+                stored = AnnualReviewForm(
+                    policies=choices, initial=AnnualReviewForm.initial_for(fresh, ids)
+                )
+                return versions.conflict_page(
+                    request,
+                    current=current,
+                    forms_pairs=[(stored, form)],
+                    title=_("Annual review"),
+                    back_url=reverse("policies:review_detail", kwargs={"review_pk": review.pk}),
+                )
+            saved = _review_save(form, follow_ups, household=household, review=review)
+        if saved is not None:
+            messages.success(request, _("Annual review saved."))
+            return redirect("policies:review_detail", review_pk=saved.pk)
         messages.error(request, _("Nothing was saved: please correct the errors below."))
     return render(
         request,
@@ -109,6 +94,26 @@ def _review_form_page(request, *, household, policy: Policy | None, review: Annu
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _review_save(form, follow_ups, *, household, review) -> AnnualReview | None:
+    """The review saved through the services, or None with the errors put on the form."""
+    if not (form.is_valid() and follow_ups.is_valid()):
+        return None
+    fields = {k: form.cleaned_data[k] for k in ("anniversary", "held_on", "findings")}
+    fields.update(
+        needs=form.cleaned_data["needs"],
+        policies=list(form.cleaned_data["policies"]),
+        follow_ups=follow_up_rows(follow_ups),
+    )
+    try:
+        with transaction.atomic():
+            if review is None:
+                return services.review_create(household=household, **fields)
+            return services.review_update(review=review, **fields)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
 
 
 def review_create(request, pk: int):
