@@ -38,6 +38,7 @@ BENCHMARKS = [
     "bench.introduction_matching",
     "bench.events_gifts",
     "bench.team_service",
+    "bench.service_page",
     "bench.household_review",
     "bench.load",  # gunicorn + PostgreSQL under 50 agents, in a database of its own
 ]

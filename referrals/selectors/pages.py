@@ -8,10 +8,21 @@ many rows there are.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import CharFilter, DateFilter, ModelChoiceFilter, TypedChoiceFilter
@@ -227,3 +238,33 @@ def recent_ask_of(
     if exclude_pk:
         asks = asks.exclude(pk=exclude_pk)
     return asks.order_by("-asked_on", "-id").first()
+
+
+@dataclass
+class Reasks:
+    """The agent's asks in a period that came within REASK_WARN_DAYS of an earlier ask of the
+    same client: how many asks in all, how many were such re-asks, the latest few."""
+
+    asks: int
+    reasks: int
+    latest: list[ReferralRequest]
+
+
+def reasks_in_period(*, agent: User, start: date, end: date, limit: int = 10) -> Reasks:
+    """Two queries, whatever the book's size: the counts, then the latest re-asks."""
+    earlier = ReferralRequest.objects.filter(
+        owner=agent,
+        client_id=OuterRef("client_id"),
+        asked_on__lte=OuterRef("asked_on"),
+        asked_on__gt=OuterRef("asked_on") - timedelta(days=REASK_WARN_DAYS),
+    ).exclude(pk=OuterRef("pk"))
+    # An ask on the same day as another counts once: only the later row (by id) is a re-ask.
+    earlier = earlier.filter(Q(asked_on__lt=OuterRef("asked_on")) | Q(pk__lt=OuterRef("pk")))
+    asks = ReferralRequest.objects.filter(owner=agent, asked_on__range=(start, end)).annotate(
+        reask=Exists(earlier)
+    )
+    counts = asks.aggregate(asks=Count("pk"), reasks=Count("pk", filter=Q(reask=True)))
+    latest = list(
+        asks.filter(reask=True).select_related("client").order_by("-asked_on", "-pk")[:limit]
+    )
+    return Reasks(counts["asks"], counts["reasks"], latest)
