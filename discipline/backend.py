@@ -21,11 +21,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from agentcrm.core.db import is_postgresql
+
 POSTGRESQL, SQLITE = "postgresql", "sqlite"
 
 
 def vendor() -> str:
-    return POSTGRESQL if connection.vendor == "postgresql" else SQLITE
+    return POSTGRESQL if is_postgresql() else SQLITE
 
 
 def _tz_literal() -> str:

@@ -42,6 +42,12 @@ TIER_CADENCE_DAYS = {
 CADENCE_TIERS = (Tier.DIAMOND, Tier.GOLD, Tier.SILVER)
 
 
+def _compiled(compiler, expressions) -> tuple[list[str], tuple]:
+    """Each expression's SQL, and the parameters of all of them in that order."""
+    parts = [compiler.compile(expression) for expression in expressions]
+    return [sql for sql, _ in parts], tuple(p for _, params in parts for p in params)
+
+
 class DaysBetween(Func):
     """Whole days from the first date to the second, as an integer, in SQL."""
 
@@ -53,19 +59,12 @@ class DaysBetween(Func):
         )
 
     def as_postgresql(self, compiler, connection, **extra):
-        first, second = self.source_expressions
-        lhs, lhs_params = compiler.compile(second)
-        rhs, rhs_params = compiler.compile(first)
-        return f"(({lhs})::date - ({rhs})::date)", (*lhs_params, *rhs_params)
+        (second, first), params = _compiled(compiler, self.source_expressions[::-1])
+        return f"(({second})::date - ({first})::date)", params
 
     def as_sqlite(self, compiler, connection, **extra):
-        first, second = self.source_expressions
-        lhs, lhs_params = compiler.compile(second)
-        rhs, rhs_params = compiler.compile(first)
-        return (
-            f"CAST(julianday({lhs}) - julianday({rhs}) AS INTEGER)",
-            (*lhs_params, *rhs_params),
-        )
+        (second, first), params = _compiled(compiler, self.source_expressions[::-1])
+        return f"CAST(julianday({second}) - julianday({first}) AS INTEGER)", params
 
 
 def cadence_days(scope: BuildScope) -> Coalesce:
@@ -104,19 +103,12 @@ class DaysBefore(Func):
     output_field = DateField()
 
     def as_sql(self, compiler, connection, **extra):
-        day, days = self.source_expressions
-        day_sql, day_params = compiler.compile(day)
-        days_sql, days_params = compiler.compile(days)
-        return f"(({day_sql}) - ({days_sql}))", (*day_params, *days_params)
+        (day, days), params = _compiled(compiler, self.source_expressions)
+        return f"(({day}) - ({days}))", params
 
     def as_sqlite(self, compiler, connection, **extra):
-        day, days = self.source_expressions
-        day_sql, day_params = compiler.compile(day)
-        days_sql, days_params = compiler.compile(days)
-        return (
-            f"date({day_sql}, '-' || ({days_sql}) || ' days')",
-            (*day_params, *days_params),
-        )
+        (day, days), params = _compiled(compiler, self.source_expressions)
+        return f"date({day}, '-' || ({days}) || ' days')", params
 
 
 def shortest_cadence(scope: BuildScope) -> Coalesce:

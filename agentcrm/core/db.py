@@ -1,6 +1,6 @@
-"""Which database the project runs on, for the few figures written in PostgreSQL's SQL (arrays,
-AT TIME ZONE, date_trunc): on the embedded SQLite stack of a trial they say they need
-PostgreSQL instead of failing."""
+"""Which database the project runs on, for the few statements written twice: in PostgreSQL's
+SQL where it is faster (arrays, AT TIME ZONE, date_trunc), and portably for the embedded
+SQLite stack of a trial."""
 
 from django.db import connection
 
