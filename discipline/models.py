@@ -118,3 +118,24 @@ class PersistencyCohort(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id} {self.month:%Y-%m}"
+
+
+class ServiceMonthBand(models.Model):
+    """One agent's clients of one premium band at a month's end (the day of the run for the
+    month under way): how many, their contacts in the 12 months up to that day, and those
+    under the floor (`discipline.bands`: the definition, shared with the agent's page)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    band = models.CharField(max_length=16)
+    clients = models.PositiveIntegerField(default=0)
+    contacts = models.PositiveIntegerField(default=0)
+    below_floor = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("owner", "month", "band", name="service_month_band_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.month:%Y-%m} {self.band}"

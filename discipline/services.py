@@ -17,8 +17,14 @@ from policies.models import Insurer, Policy, PolicyStatusChange
 from touches.models import Touch
 from touches.registry import touches_rebuild_for_clients
 
-from . import backend, summary
-from .models import CommissionRate, PersistencyCohort, ServiceMonth, ServiceMonthKind
+from . import backend, bands, summary
+from .models import (
+    CommissionRate,
+    PersistencyCohort,
+    ServiceMonth,
+    ServiceMonthBand,
+    ServiceMonthKind,
+)
 
 SUMMARY_JOB = "service_summary"
 LAPSE_KIND = "policy_lapsed"
@@ -70,7 +76,30 @@ def _dirty_months(*, since: datetime.datetime, since_day: datetime.date, day: da
             later = summary.month_start(month, back=-back)
             if later <= day:
                 months.add(later)
-    return sorted(months)
+    # The premium bands read a policy's effective date, premium and dated status history,
+    # and a client's archive day: a policy written since (a status set with an earlier day,
+    # an old policy entered late) or a client archived with an earlier day changes every
+    # month from then on. One statement.
+    (first,) = summary.fetch_rows(
+        "SELECT "
+        + backend.least(
+            f"""(SELECT MIN({backend.month_of("effective_date")})
+                FROM {Policy._meta.db_table}
+                WHERE created_at >= %(since)s OR updated_at >= %(since)s)""",
+            f"""(SELECT MIN({backend.month_of(backend.local_date("at"))})
+                FROM {PolicyStatusChange._meta.db_table}
+                WHERE policy_id IN (SELECT id FROM {Policy._meta.db_table}
+                                    WHERE updated_at >= %(since)s))""",
+            f"""(SELECT MIN({backend.month_of(backend.local_date("archived_at"))})
+                FROM {Client._meta.db_table} WHERE updated_at >= %(since)s)""",
+        ),
+        params,
+    )
+    band_from = backend.as_date(first[0])
+    band_months = set(months)
+    if band_from is not None and band_from <= day:
+        band_months.update(summary.months_from(band_from, day))
+    return sorted(months), sorted(band_months)
 
 
 def _history_start() -> datetime.date | None:
@@ -89,9 +118,17 @@ def _history_start() -> datetime.date | None:
 
 
 @transaction.atomic
-def service_summary_write(*, months, day: datetime.date) -> None:
+def service_summary_write(*, months, day: datetime.date, band_months=None) -> None:
     """Replace the summary rows of `months` (every agent) with a fresh computation as of
-    `day`, and every persistency cohort. Idempotent: the same day gives the same rows."""
+    `day`, the premium-band rows of `band_months` (default: `months`), and every
+    persistency cohort. Idempotent: the same day gives the same rows."""
+    band_months = months if band_months is None else band_months
+    by_band = bands.band_figures(months=band_months, today=day)
+    ServiceMonthBand.objects.filter(month__in=band_months).delete()
+    ServiceMonthBand.objects.bulk_create(
+        ServiceMonthBand(owner_id=owner, month=month, band=band, **values)
+        for (owner, month, band), values in by_band.items()
+    )
     figures, kinds = summary.month_figures(months=months, today=day)
     ServiceMonth.objects.filter(month__in=months).delete()
     ServiceMonthKind.objects.filter(month__in=months).delete()
@@ -119,14 +156,14 @@ def service_summary_refresh(day: datetime.date, *, full: bool = False) -> list[d
     marker = JobMarker.objects.filter(name=SUMMARY_JOB).first()
     if full or marker is None or marker.last_completed_day is None:
         start = _history_start()
-        months = summary.months_from(start, day) if start else []
+        months = band_months = summary.months_from(start, day) if start else []
     else:
         since_day = min(marker.last_completed_day, day)
         since = marker.last_success_at or timezone.make_aware(
             datetime.datetime.combine(since_day, datetime.time.min)
         )
-        months = _dirty_months(since=since, since_day=since_day, day=day)
-    service_summary_write(months=months, day=day)
+        months, band_months = _dirty_months(since=since, since_day=since_day, day=day)
+    service_summary_write(months=months, day=day, band_months=band_months)
     job_marker_record_success(name=SUMMARY_JOB, day=day)
     return months
 

@@ -367,13 +367,15 @@ def test_a_broken_streak_is_pointed_out(owner):
 
 
 def test_small_clients_below_the_floor(owner):
-    small = ClientFactory(owner=owner, stage="client")
-    PolicyFactory(holder=small, premium=Decimal("2000"))
-    big = ClientFactory(owner=owner, stage="client")
-    PolicyFactory(holder=big, premium=Decimal("60000"))
-    for n in range(3):
-        InteractionFactory(client=big, date=TODAY - datetime.timedelta(days=30 * n))
-    InteractionFactory(client=small, date=TODAY - datetime.timedelta(days=40))
+    # Clients count from the day they were entered: enter them before the period's end.
+    with travel(TODAY):
+        small = ClientFactory(owner=owner, stage="client")
+        PolicyFactory(holder=small, premium=Decimal("2000"))
+        big = ClientFactory(owner=owner, stage="client")
+        PolicyFactory(holder=big, premium=Decimal("60000"))
+        for n in range(3):
+            InteractionFactory(client=big, date=TODAY - datetime.timedelta(days=30 * n))
+        InteractionFactory(client=small, date=TODAY - datetime.timedelta(days=40))
     result = own.small_clients(agent=owner, end=TODAY)
     bands = {b.key: b for b in result.bands}
     assert (bands["small"].clients, bands["small"].contacts, bands["small"].below_floor) == (

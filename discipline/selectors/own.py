@@ -9,37 +9,24 @@ service-page panels (`discipline.panels`).
   run of weeks up to the last full one with at least one touch done; it is broken when
   the last full week has none (or under half the average of the four weeks before it)
   after a streak of at least three weeks.
-- Neglecting small clients: every client (stage client, not archived) at least
-  MIN_CONTACTS_A_YEAR contacts in the 12 months up to the period's end, whatever their
-  premium; contacts per client by premium band, and the clients below the floor.
+- Neglecting small clients: every client at least MIN_CONTACTS_A_YEAR contacts in the 12
+  months up to the period's end, whatever their premium; contacts per client by premium
+  band, and the clients below the floor (the definition: `discipline.bands`, shared with
+  the nightly summary the manager's page reads).
 """
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
-
-from agentcrm.core.calendar import years_before
 from clients.models import Client, Interaction
-from policies.models import Policy
 from touches.models import Touch
 
-from .. import backend
-from ..summary import annual_premium_sql, fetch_rows
+from .. import backend, bands
+from ..bands import MIN_CONTACTS_A_YEAR
+from ..summary import fetch_rows
 
 WHOLE_DAY_CONTACTS = 3
-MIN_CONTACTS_A_YEAR = 2
 WEEKS = 12
-# Premium bands (annualised premium of the client's own policies in force): upper bounds.
-BANDS = (
-    ("none", _("No policy in force"), Decimal(0)),
-    ("small", _("Under ¥5,000"), Decimal(5000)),
-    ("medium", _("¥5,000–20,000"), Decimal(20000)),
-    ("large", _("¥20,000–50,000"), Decimal(50000)),
-    ("top", _("¥50,000 and more"), None),
-)
-ACTIVE = tuple(str(s) for s in Policy.ACTIVE_STATUSES)
 
 
 @dataclass
@@ -136,43 +123,21 @@ class SmallClients:
     clients: int = 0
 
 
-def _band_of(premium: Decimal) -> str:
-    if premium <= 0:
-        return "none"
-    for key, _label, upper in BANDS[1:]:
-        if upper is None or premium < upper:
-            return key
-    return BANDS[-1][0]
-
-
 def small_clients(*, agent, end: datetime.date, limit: int = 50) -> SmallClients:
     """Contacts in the 12 months up to `end` per client, by premium band; the clients under
     MIN_CONTACTS_A_YEAR, the smallest premium first (the ones most easily forgotten)."""
-    start = years_before(end, 1) + datetime.timedelta(days=1)
-    statuses = ", ".join(["%s"] * len(ACTIVE))
     rows = fetch_rows(
-        f"""WITH prem AS (
-              SELECT p.holder_id, SUM({annual_premium_sql()}) AS premium
-              FROM {Policy._meta.db_table} p
-              WHERE p.owner_id = %s AND NOT p.sold_by_others AND p.status IN ({statuses})
-              GROUP BY 1),
-            cnt AS (
-              SELECT i.client_id, COUNT(*) AS n FROM {Interaction._meta.db_table} i
-              JOIN {Client._meta.db_table} c ON c.id = i.client_id
-              WHERE c.owner_id = %s AND i.date BETWEEN %s AND %s GROUP BY 1)
-            SELECT c.id, c.name, c.mobile, COALESCE(prem.premium, 0), COALESCE(cnt.n, 0)
-            FROM {Client._meta.db_table} c
-            LEFT JOIN prem ON prem.holder_id = c.id LEFT JOIN cnt ON cnt.client_id = c.id
-            WHERE c.owner_id = %s AND c.stage = 'client' AND c.archived_at IS NULL
-              AND c.merged_into_id IS NULL
-            ORDER BY 4, 5, c.id""",
-        [agent.pk, *ACTIVE, agent.pk, start, end, agent.pk],
+        f"""{bands.client_rows_sql(days=bands.days_sql([(end, end)]), owner_ids=[agent.pk])}
+            SELECT b.client_id, c.name, c.mobile, b.premium, b.contacts, b.band
+            FROM banded b JOIN {Client._meta.db_table} c ON c.id = b.client_id
+            ORDER BY 4, 5, 1""",
+        None,
     )
-    bands = {key: Band(key, str(label)) for key, label, _upper in BANDS}
-    result = SmallClients(bands=list(bands.values()), clients=len(rows))
-    for client_id, name, mobile, premium, contacts in rows:
+    by_key = {key: Band(key, str(label)) for key, label, _upper in bands.BANDS}
+    result = SmallClients(bands=list(by_key.values()), clients=len(rows))
+    for client_id, name, mobile, premium, contacts, key in rows:
         premium = backend.as_decimal(premium)
-        band = bands[_band_of(premium)]
+        band = by_key[key]
         band.clients += 1
         band.contacts += contacts
         if contacts < MIN_CONTACTS_A_YEAR:

@@ -19,6 +19,7 @@ from touches.registry import occasion_kind
 
 from ..models import PersistencyCohort, ServiceMonth, ServiceMonthKind
 from ..summary import KIND_FIELDS, MONTH_FIELDS, month_start, months_from
+from .team_bands import Bands, TeamBands, team_bands
 
 GOAL_13 = Decimal("93")
 GOAL_25 = Decimal("88")
@@ -119,6 +120,7 @@ class AgentRow:
     agent: User | None
     discipline: Discipline = field(default_factory=Discipline)
     persistency: Persistency = field(default_factory=Persistency)
+    bands: Bands = field(default_factory=Bands)  # at the period's end
 
 
 @dataclass
@@ -126,6 +128,12 @@ class MonthRow:
     month: datetime.date
     discipline: Discipline = field(default_factory=Discipline)
     persistency: Persistency = field(default_factory=Persistency)
+    band_clients: int = 0  # at the month's end, every band
+    band_below_floor: int = 0
+
+    @property
+    def below_floor_pct(self):
+        return pct(self.band_below_floor, self.band_clients)
 
 
 @dataclass
@@ -150,6 +158,7 @@ class TeamService:
     total: AgentRow
     trend: list[MonthRow]
     kinds: list[KindRow]
+    bands: TeamBands | None = None
     goal_13: Decimal = GOAL_13
     goal_25: Decimal = GOAL_25
 
@@ -193,6 +202,10 @@ class TeamService:
                     {
                         "label": _("Clients not contacted in 12 months %"),
                         "data": [m.discipline.silent_pct for m in self.trend],
+                    },
+                    {
+                        "label": _("Clients under the contact floor %"),
+                        "data": [m.below_floor_pct for m in self.trend],
                     },
                 ],
             },
@@ -299,8 +312,13 @@ def team_service(
         rows[owner_id].discipline.feedback_on_time = on_time
         rows[owner_id].discipline.feedback_owed = owed
 
-    total = AgentRow(agent=None)
+    by_band = team_bands(agents=agents, months=months)
+    for month, clients, below in by_band.trend:
+        trend[month].band_clients, trend[month].band_below_floor = clients, below
+
+    total = AgentRow(agent=None, bands=by_band.total)
     for row in rows.values():
+        row.bands = by_band.by_agent[row.agent.id]
         total.discipline.add(row.discipline)
         total.persistency.add(row.persistency)
     return TeamService(
@@ -309,6 +327,7 @@ def team_service(
         total=total,
         trend=list(trend.values()),
         kinds=sorted(kinds.values(), key=lambda k: -k.due),
+        bands=by_band,
         goal_13=goal_13,
         goal_25=goal_25,
     )

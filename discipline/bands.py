@@ -1,0 +1,141 @@
+"""Contacts per client by premium band (the deck: 不能忽视小客户): the one definition the
+agent's own /service/ panel (`selectors.own.small_clients`) and the nightly summary
+(`ServiceMonthBand`, read by /team/service/) both run, so the two always agree.
+
+As of a day D (a month's last day, or the day of the run for the month under way):
+- the clients: stage client (prospects left out), not merged, created on or before D and
+  not archived by D;
+- a client's premium: the annualised premium of the client's own policies (sold by the
+  client's agent, not 保单托管 "sold by others"), in effect by D and in an in-force status
+  (Policy.ACTIVE_STATUSES: in force, grace, reinstated, paid up) at the end of D, read from
+  the status history (a policy with no history before D: the status it was first recorded
+  with; with no history at all: its status now); its band from BANDS;
+- contacts: the client's contacts (clients.Interaction) dated in the 12 months up to D;
+  under the floor: fewer than MIN_CONTACTS_A_YEAR of them.
+"""
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from agentcrm.core.calendar import years_before
+from clients.models import Client, Interaction
+from policies.models import Policy, PolicyStatusChange
+
+from . import backend
+from .summary import annual_premium_sql, fetch_rows, month_end
+
+MIN_CONTACTS_A_YEAR = 2
+# (key, label, upper bound of the annualised premium, exclusive; None: no bound). A client
+# with no premium in force is "none" whatever the bound.
+BANDS = (
+    ("none", _("No policy in force"), Decimal(0)),
+    ("small", _("Under ¥5,000"), Decimal(5000)),
+    ("medium", _("¥5,000–20,000"), Decimal(20000)),
+    ("large", _("¥20,000–50,000"), Decimal(50000)),
+    ("top", _("¥50,000 and more"), None),
+)
+BAND_KEYS = tuple(key for key, _label, _upper in BANDS)
+BAND_LABELS = {key: label for key, label, _upper in BANDS}
+ACTIVE = tuple(str(s) for s in Policy.ACTIVE_STATUSES)
+
+_CLIENT = Client._meta.db_table
+_INTERACTION = Interaction._meta.db_table
+_POLICY = Policy._meta.db_table
+_STATUS = PolicyStatusChange._meta.db_table
+
+
+def band_case_sql(premium: str) -> str:
+    """SQL: the band key of an annualised premium expression."""
+    whens = " ".join(
+        f"WHEN {premium} < {upper} THEN '{key}'" for key, _label, upper in BANDS[1:] if upper
+    )
+    return f"(CASE WHEN {premium} <= 0 THEN 'none' {whens} ELSE '{BANDS[-1][0]}' END)"
+
+
+def days_sql(days: Iterable[tuple[datetime.date, datetime.date]]) -> str:
+    """SQL: a derived table d(month, last_day, since) of (key, day D) pairs; `since` is D
+    a year back (contacts count after it)."""
+    lit = backend.date_literal
+    return " UNION ALL ".join(
+        f"SELECT {lit(key)} AS month, {lit(day)} AS last_day, {lit(years_before(day, 1))} AS since"
+        for key, day in days
+    )
+
+
+def client_rows_sql(*, days: str, owner_ids=None) -> str:
+    """SQL: `WITH …` common tables ending in `banded(owner_id, client_id, month,
+    premium, contacts, band)`, one row per client and day of `days` (see `days_sql`); the caller
+    appends its SELECT … FROM banded. One statement whatever the number of agents or days."""
+    own = "NOT p.sold_by_others" + (
+        "" if owner_ids is None else f" AND {backend.in_ids('p.owner_id', owner_ids)}"
+    )
+    owners = "" if owner_ids is None else f" AND {backend.in_ids('c.owner_id', owner_ids)}"
+    local_at = backend.local_date("s.at")
+    active = ", ".join(f"'{s}'" for s in ACTIVE)
+    premium = "COALESCE(prem.premium, 0)"
+    return f"""WITH d AS ({days}),
+        hist AS (
+          SELECT s.policy_id, s.to_status AS status, {local_at} AS from_day,
+            LEAD({local_at}) OVER (PARTITION BY s.policy_id ORDER BY s.at, s.id) AS to_day,
+            ROW_NUMBER() OVER (PARTITION BY s.policy_id ORDER BY s.at, s.id) AS n,
+            COALESCE(NULLIF(s.from_status, ''), s.to_status) AS first_status
+          FROM {_STATUS} s JOIN {_POLICY} p ON p.id = s.policy_id WHERE {own}),
+        spans AS (
+          SELECT policy_id, status, from_day, to_day FROM hist
+          UNION ALL
+          SELECT policy_id, first_status, NULL, from_day FROM hist WHERE n = 1
+          UNION ALL
+          SELECT p.id, p.status, NULL, NULL FROM {_POLICY} p WHERE {own}
+            AND NOT EXISTS (SELECT 1 FROM {_STATUS} s WHERE s.policy_id = p.id)),
+        prem AS (
+          SELECT p.holder_id, d.month, SUM({annual_premium_sql()}) AS premium
+          FROM d JOIN spans sp
+            ON (sp.from_day IS NULL OR sp.from_day <= d.last_day)
+            AND (sp.to_day IS NULL OR sp.to_day > d.last_day)
+          JOIN {_POLICY} p ON p.id = sp.policy_id
+          JOIN {_CLIENT} h ON h.id = p.holder_id AND h.owner_id = p.owner_id
+          WHERE sp.status IN ({active}) AND p.effective_date <= d.last_day
+          GROUP BY 1, 2),
+        cnt AS (
+          SELECT i.client_id, d.month, COUNT(*) AS n
+          FROM d JOIN {_INTERACTION} i ON i.date > d.since AND i.date <= d.last_day
+          JOIN {_CLIENT} c ON c.id = i.client_id
+          WHERE c.stage = 'client'{owners}
+          GROUP BY 1, 2),
+        banded AS (
+          SELECT c.owner_id, c.id AS client_id, d.month, {premium} AS premium,
+            COALESCE(cnt.n, 0) AS contacts, {band_case_sql(premium)} AS band
+          FROM d JOIN {_CLIENT} c ON {backend.local_date("c.created_at")} <= d.last_day
+          LEFT JOIN prem ON prem.holder_id = c.id AND prem.month = d.month
+          LEFT JOIN cnt ON cnt.client_id = c.id AND cnt.month = d.month
+          WHERE c.merged_into_id IS NULL AND c.stage = 'client'
+            AND (c.archived_at IS NULL OR {backend.local_date("c.archived_at")} > d.last_day)
+            {owners})"""
+
+
+BAND_FIELDS = ("clients", "contacts", "below_floor")
+
+
+def band_figures(
+    *, months: Iterable[datetime.date], today: datetime.date, owner_ids=None
+) -> dict[tuple, dict]:
+    """{(owner, month, band): {clients, contacts, below_floor}} as of each month's last day
+    (today for the month under way; months after today are left out)."""
+    pairs = [(m, min(month_end(m), today)) for m in sorted(set(months)) if m <= today]
+    if not pairs:
+        return {}
+    sql = f"""{client_rows_sql(days=days_sql(pairs), owner_ids=owner_ids)}
+        SELECT owner_id, month, band, COUNT(*), SUM(contacts),
+          COUNT(*) FILTER (WHERE contacts < {int(MIN_CONTACTS_A_YEAR)})
+        FROM banded GROUP BY 1, 2, 3"""
+    return {
+        (owner, backend.as_date(month), band): {
+            "clients": clients,
+            "contacts": int(contacts or 0),
+            "below_floor": below,
+        }
+        for owner, month, band, clients, contacts, below in fetch_rows(sql, None)
+    }
