@@ -24,6 +24,7 @@ from referrals.selectors import access
 from referrals.selectors import team as referral_team
 from touches.registry import service_panels
 
+from .bands import BANDS, MIN_CONTACTS_A_YEAR
 from .forms import GoalForm
 from .selectors import lapse, team
 
@@ -121,6 +122,16 @@ def export_rows(stats: team.TeamService) -> tuple[list[str], list[list], list]:
         _("Handed-over clients"),
         _("Introduced within 7 days"),
     ]
+    # Contacts per client by premium band, at the period's end: four columns a band.
+    floor = _("under %(floor)d a year") % {"floor": MIN_CONTACTS_A_YEAR}
+    for _key, label, _upper in BANDS:
+        header += [
+            f"{label} · {_('clients')}",
+            f"{label} · {_('contacts')}",
+            f"{label} · {_('contacts per client')}",
+            f"{label} · {floor}",
+        ]
+    header += [_("Clients under the contact floor")]
 
     def line(row: team.AgentRow, name: str, team_name: str) -> list:
         d, p = row.discipline, row.persistency
@@ -147,6 +158,12 @@ def export_rows(stats: team.TeamService) -> tuple[list[str], list[list], list]:
             d.lapses,
             d.introductions,
             d.introductions_on_time,
+            *(
+                value
+                for cell in row.bands.cells
+                for value in (cell.clients, cell.contacts, cell.per_client, cell.below_floor)
+            ),
+            row.bands.below_floor,
         ]
 
     rows = [line(r, str(r.agent), r.agent.team.name if r.agent.team_id else "") for r in stats.rows]
