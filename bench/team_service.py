@@ -5,9 +5,14 @@ status histories with lapses and reinstatements (the issue's aim: ≤ 300 ms for
 Seeded set-based (generate_series, INSERT … SELECT), then the nightly summary is built from
 scratch once (timed: what the first night, or `service_summary_rebuild`, costs) and once
 incrementally (an ordinary night). The page reads the summary only.
-Run: `DATABASE_URL=postgres://… .venv/bin/python bench/run.py bench.team_service`."""
+The nightly summary includes the premium-band rows (ServiceMonthBand: contacts per client
+by premium band, the figure of /team/service/ "各保费档客户的联系次数"); their share of the
+nightly cost is reported on its own.
+Run: `DATABASE_URL=postgres://… .venv/bin/python bench/run.py bench.team_service`; on a busy
+machine, fewer agents or clients: BENCH_SERVICE_AGENTS=10 BENCH_SERVICE_CLIENTS=200."""
 
 import datetime
+import os
 import time
 from decimal import Decimal
 
@@ -18,12 +23,15 @@ from django.utils import timezone
 
 from agentcrm.accounts.models import Team, User
 from clients.models import Client, Commitment, Interaction
+from discipline import bands
+from discipline.models import ServiceMonthBand
 from discipline.services import service_summary_refresh
+from discipline.summary import month_start
 from policies.models import Insurer, Policy, PolicyStatusChange
 from touches.models import Touch
 
-N_AGENTS = 50
-CLIENTS = 1000  # per agent
+N_AGENTS = int(os.environ.get("BENCH_SERVICE_AGENTS", 50))
+CLIENTS = int(os.environ.get("BENCH_SERVICE_CLIENTS", 1000))  # per agent
 POLICIES = 3  # per client
 DAYS = 3 * 365
 CONTACTS = 6  # per client over the 3 years
@@ -248,6 +256,20 @@ def run(*, report, timed) -> None:
         "team service: summary, an ordinary night",
         months=len(months),
         seconds=round(time.perf_counter() - began, 1),
+    )
+    began = time.perf_counter()
+    band_rows = bands.band_figures(months=[today.replace(day=1)], today=today)
+    report(
+        "team service: premium bands of the month under way (every agent, one statement)",
+        rows=len(band_rows),
+        summary_rows=ServiceMonthBand.objects.count(),
+        seconds=round(time.perf_counter() - began, 2),
+    )
+    began = time.perf_counter()
+    bands.band_figures(months=[month_start(today, back=k) for k in range(13)], today=today)
+    report(
+        "team service: premium bands of 13 months (a contact dated a year back)",
+        seconds=round(time.perf_counter() - began, 2),
     )
     http = HttpClient()
     http.force_login(manager)

@@ -17,6 +17,8 @@ Definitions (the pages state them too):
 - Introductions: "introduce yourself" touches after a handover whose handover day fell in
   the month and whose 7 days have passed (or that were done); on time: done within 7 days.
 - Persistency: see `cohort_figures`.
+- Contacts per client by premium band (ServiceMonthBand): see `discipline.bands`, the
+  definition shared with the agent's own page.
 """
 
 import datetime
