@@ -7,9 +7,10 @@ As of a day D (a month's last day, or the day of the run for the month under way
   not archived by D;
 - a client's premium: the annualised premium of the client's own policies (sold by the
   client's agent, not 保单托管 "sold by others"), in effect by D and in an in-force status
-  (Policy.ACTIVE_STATUSES: in force, grace, reinstated, paid up) at the end of D, read from
-  the status history (a policy with no history before D: the status it was first recorded
-  with; with no history at all: its status now); its band from BANDS;
+  (Policy.ACTIVE_STATUSES: in force, grace, reinstated, paid up) at the end of D: the
+  status the first move after D (status history) left, or with no move since, the status
+  now (so the day of the run reads the policies as they stand, whatever their history);
+  the client's band from BANDS;
 - contacts: the client's contacts (clients.Interaction) dated in the 12 months up to D;
   under the floor: fewer than MIN_CONTACTS_A_YEAR of them.
 """
@@ -73,31 +74,26 @@ def client_rows_sql(*, days: str, owner_ids=None) -> str:
         "" if owner_ids is None else f" AND {backend.in_ids('p.owner_id', owner_ids)}"
     )
     owners = "" if owner_ids is None else f" AND {backend.in_ids('c.owner_id', owner_ids)}"
-    local_at = backend.local_date("s.at")
     active = ", ".join(f"'{s}'" for s in ACTIVE)
     premium = "COALESCE(prem.premium, 0)"
     return f"""WITH d AS ({days}),
-        hist AS (
-          SELECT s.policy_id, s.to_status AS status, {local_at} AS from_day,
-            LEAD({local_at}) OVER (PARTITION BY s.policy_id ORDER BY s.at, s.id) AS to_day,
-            ROW_NUMBER() OVER (PARTITION BY s.policy_id ORDER BY s.at, s.id) AS n,
-            COALESCE(NULLIF(s.from_status, ''), s.to_status) AS first_status
-          FROM {_STATUS} s JOIN {_POLICY} p ON p.id = s.policy_id WHERE {own}),
-        spans AS (
-          SELECT policy_id, status, from_day, to_day FROM hist
-          UNION ALL
-          SELECT policy_id, first_status, NULL, from_day FROM hist WHERE n = 1
-          UNION ALL
-          SELECT p.id, p.status, NULL, NULL FROM {_POLICY} p WHERE {own}
-            AND NOT EXISTS (SELECT 1 FROM {_STATUS} s WHERE s.policy_id = p.id)),
+        pol AS (
+          SELECT p.id, p.holder_id, p.status, p.effective_date,
+            {annual_premium_sql()} AS annual
+          FROM {_POLICY} p JOIN {_CLIENT} h ON h.id = p.holder_id AND h.owner_id = p.owner_id
+          WHERE {own}),
+        later AS (
+          SELECT s.policy_id, d.month,
+            COALESCE(NULLIF(s.from_status, ''), s.to_status) AS status,
+            ROW_NUMBER() OVER (PARTITION BY s.policy_id, d.month ORDER BY s.at, s.id) AS n
+          FROM d JOIN {_STATUS} s ON {backend.local_date("s.at")} > d.last_day
+          JOIN pol ON pol.id = s.policy_id),
         prem AS (
-          SELECT p.holder_id, d.month, SUM({annual_premium_sql()}) AS premium
-          FROM d JOIN spans sp
-            ON (sp.from_day IS NULL OR sp.from_day <= d.last_day)
-            AND (sp.to_day IS NULL OR sp.to_day > d.last_day)
-          JOIN {_POLICY} p ON p.id = sp.policy_id
-          JOIN {_CLIENT} h ON h.id = p.holder_id AND h.owner_id = p.owner_id
-          WHERE sp.status IN ({active}) AND p.effective_date <= d.last_day
+          SELECT pol.holder_id, d.month, SUM(pol.annual) AS premium
+          FROM d JOIN pol ON pol.effective_date <= d.last_day
+          LEFT JOIN later ON later.policy_id = pol.id AND later.month = d.month
+            AND later.n = 1
+          WHERE COALESCE(later.status, pol.status) IN ({active})
           GROUP BY 1, 2),
         cnt AS (
           SELECT i.client_id, d.month, COUNT(*) AS n
