@@ -94,6 +94,15 @@ def date_literal(day: datetime.date, *, dialect: str | None = None) -> str:
     return f"'{day.isoformat()}'"
 
 
+def moment_literal(moment: datetime.datetime, *, dialect: str | None = None) -> str:
+    """An aware datetime as a literal to compare with a timestamp column (SQLite keeps them
+    as UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]', which compares in order)."""
+    utc = moment.astimezone(datetime.UTC)
+    if (dialect or vendor()) == POSTGRESQL:
+        return f"TIMESTAMPTZ '{utc:%Y-%m-%d %H:%M:%S}+00'"
+    return f"'{utc:%Y-%m-%d %H:%M:%S}'"
+
+
 def in_ids(column: str, ids: Iterable[int]) -> str:
     """`column IN (…)` for a list of ids (inlined as integers: always false when empty)."""
     ids = sorted({int(i) for i in ids})

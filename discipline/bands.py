@@ -19,6 +19,7 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agentcrm.core.calendar import years_before
@@ -57,11 +58,18 @@ def band_case_sql(premium: str) -> str:
 
 
 def days_sql(days: Iterable[tuple[datetime.date, datetime.date]]) -> str:
-    """SQL: a derived table d(month, last_day, since) of (key, day D) pairs; `since` is D
-    a year back (contacts count after it)."""
+    """SQL: a derived table d(month, last_day, since, after_at) of (key, day D) pairs;
+    `since` is D a year back (contacts count after it); `after_at` the local midnight that
+    ends D (a status move at or after it came later)."""
     lit = backend.date_literal
+
+    def end_of(day: datetime.date) -> str:
+        after = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+        return backend.moment_literal(timezone.make_aware(after))
+
     return " UNION ALL ".join(
-        f"SELECT {lit(key)} AS month, {lit(day)} AS last_day, {lit(years_before(day, 1))} AS since"
+        f"SELECT {lit(key)} AS month, {lit(day)} AS last_day,"
+        f" {lit(years_before(day, 1))} AS since, {end_of(day)} AS after_at"
         for key, day in days
     )
 
@@ -86,7 +94,7 @@ def client_rows_sql(*, days: str, owner_ids=None) -> str:
           SELECT s.policy_id, d.month,
             COALESCE(NULLIF(s.from_status, ''), s.to_status) AS status,
             ROW_NUMBER() OVER (PARTITION BY s.policy_id, d.month ORDER BY s.at, s.id) AS n
-          FROM d JOIN {_STATUS} s ON {backend.local_date("s.at")} > d.last_day
+          FROM d JOIN {_STATUS} s ON s.at >= d.after_at
           JOIN pol ON pol.id = s.policy_id),
         prem AS (
           SELECT pol.holder_id, d.month, SUM(pol.annual) AS premium
