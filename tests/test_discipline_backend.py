@@ -4,6 +4,7 @@ test database (PostgreSQL), against the expected date."""
 
 import datetime
 import sqlite3
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -72,3 +73,15 @@ def test_least_skips_nulls_and_lists_render():
         ) == datetime.date(2025, 1, 1)
         feb = "DATE '2026-02-01'"
         assert _postgresql("SELECT " + backend.in_dates(feb, days, dialect="postgresql")) is True
+
+
+def test_moment_literal_compares_with_stored_timestamps():
+    # 00:30 on 15 June in Shanghai is 16:30 UTC on 14 June; SQLite keeps UTC text.
+    moment = datetime.datetime(2026, 6, 15, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    lite = backend.moment_literal(moment, dialect=backend.SQLITE)
+    assert _sqlite(f"SELECT '2026-06-14 16:30:00.000001' >= {lite}") == 1
+    assert _sqlite(f"SELECT '2026-06-14 16:29:59.999999' >= {lite}") == 0
+    if connection.vendor == "postgresql":
+        pg = backend.moment_literal(moment, dialect=backend.POSTGRESQL)
+        assert _postgresql(f"SELECT TIMESTAMPTZ '2026-06-14 16:30:00+00' >= {pg}") is True
+        assert _postgresql(f"SELECT TIMESTAMPTZ '2026-06-14 16:29:59+00' >= {pg}") is False
