@@ -352,7 +352,11 @@ class ReferralMonthReferrer(models.Model):
     their months': the page reads these rows for the few referrers who can rank
     (`selectors.top_referrers`)."""
 
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Not indexed alone: PostgreSQL would scan every row of the team's agents by it instead
+    # of probing the few referrers read (deleting an agent is rare; the build deletes by month).
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     month = models.DateField()  # the month's first day
     # Indexed by the unique constraint, which leads with it.
     referrer = models.ForeignKey(

@@ -24,8 +24,8 @@ The same build keeps, for the top referrers, each referrer's referrals per (agen
 over every kept month (`ReferralReferrerTotal`, rewritten for the referrers of those
 months): a period's top five is not the sum of monthly top fives, but a referrer's count
 is, and the totals tell the page which few referrers can rank
-(`selectors.top_referrers`). "Deepest chain" is stored as the month's MAX, and a period's is the MAX of its
-months', which is exact.
+(`selectors.top_referrers`). "Deepest chain" is stored as the month's MAX, and a period's
+is the MAX of its months', which is exact.
 """
 
 import datetime

@@ -7,13 +7,14 @@ period is the sum of their months': the nightly run keeps it per (agent, month, 
 (`ReferralReferrerTotal`). Summing every referrer's months would read about as many rows as
 there are referrals, so the page only sums the referrers who can rank:
 
-- first, each agent's five best kept totals and five best over the days computed live
-  (`live` ranges: the current month, a month changed since its build...), counted exactly
-  (their kept months in the period plus their live days): the fifth best of those is a
-  floor under the agent's fifth best;
-- anyone else has at most their kept total in the kept months, and at most the fifth live
-  count in the live days; so, second, the referrers whose kept total is at least (floor -
-  that fifth live count) are counted too, and nobody left out can reach the floor;
+- first, each agent's five best kept totals (ties included) are counted exactly (their
+  kept months in the period plus their live days: `live` ranges, the current month, a
+  month changed since its build...): the fifth best of those is a floor under the agent's
+  fifth best;
+- anyone else has at most their kept total in the kept months, and at most the agent's
+  most live referrals by one referrer in the live days; so, second, the referrers whose
+  kept total is at least (floor - that most) are counted too, and nobody left out can
+  reach the floor;
 - an agent with no such floor (fewer than five referrers with a count, or a floor so low
   that every referrer would be counted: a short period of a long history) is ranked from
   the referrals of the period, as without the summary.
@@ -77,50 +78,40 @@ def _best(counts: Iterable[tuple[int, int]], limit: int) -> list[tuple[int, int]
 
 
 def _counts(
-    *, pairs: set[tuple[int, int]], months: Sequence[datetime.date], live: Ranges
+    *, owner_ids: Sequence[int], totals: Q, months: Sequence[datetime.date], live: Ranges
 ) -> dict[tuple[int, int], int]:
-    """{(agent, referrer): referrals over the period} for these pairs: their kept months
-    plus their live days (two queries)."""
-    if not pairs:
-        return {}
-    agents, referrers = {a for a, _r in pairs}, {r for _a, r in pairs}
-    kept = (
+    """{(agent, referrer): referrals over the period} for the referrers of the kept totals
+    matching `totals`: their kept months plus their live days (three queries; the few
+    hundred referrers are read first, as a subquery leads PostgreSQL to scan every kept
+    month instead of probing the referrers' index entries)."""
+    referrers = set(
+        ReferralReferrerTotal.objects.filter(totals).values_list("referrer_id", flat=True)
+    )
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    if not referrers:
+        return counts
+    for a, r, n in (
         ReferralMonthReferrer.objects.filter(
-            agent_id__in=agents, month__in=months, referrer_id__in=referrers
+            agent_id__in=owner_ids, month__in=months, referrer_id__in=referrers
         )
         .values("agent_id", "referrer_id")
         .annotate(n=Sum("given"))
         .order_by()
         .values_list("agent_id", "referrer_id", "n")
-    )
-    rows = list(kept)
+    ):
+        counts[a, r] += n
     if live:
-        # Apart, not a UNION: PostgreSQL runs a UNION's branches in parallel workers, whose
-        # start costs more than these few thousand rows.
-        rows += (
+        for a, r, n in (
             Referral.objects.filter(
-                in_ranges("given_on", live), owner_id__in=agents, referrer_id__in=referrers
+                in_ranges("given_on", live), owner_id__in=owner_ids, referrer_id__in=referrers
             )
             .values("owner_id", "referrer_id")
             .annotate(n=Count("id"))
             .order_by()
             .values_list("owner_id", "referrer_id", "n")
-        )
-    counts: dict[tuple[int, int], int] = defaultdict(int)
-    for a, r, n in rows:
-        if (a, r) in pairs:
+        ):
             counts[a, r] += n
     return counts
-
-
-def _by_total(cuts: dict[int, int]) -> set[tuple[int, int]]:
-    """The (agent, referrer) pairs whose kept total reaches the agent's cut (one query)."""
-    if not cuts:
-        return set()
-    q = Q(pk__in=[])
-    for agent_id, cut in cuts.items():
-        q |= Q(agent_id=agent_id, given__gte=cut)
-    return set(ReferralReferrerTotal.objects.filter(q).values_list("agent_id", "referrer_id"))
 
 
 def best_referrers(
@@ -133,45 +124,65 @@ def best_referrers(
 ) -> list[Ranked]:
     """Each agent's `limit` best referrers over the period: `months` are the whole months
     read from the summary, `live` the other days of the period (see the module's docstring).
-    Nine queries, plus one for the agents whose ranking the kept totals cannot settle."""
+    Eight queries, plus one for the agents whose ranking the kept totals cannot settle."""
     if not months:
         return live_top(owner_ids=owner_ids, ranges=[period], limit=limit)
     ids = list(owner_ids)
-    live_best = live_top(owner_ids=ids, ranges=live, limit=limit)
-    live_counts: dict[int, list[int]] = defaultdict(list)
-    for a, _r, n in live_best:
-        live_counts[a].append(n)
-    # The most live referrals a referrer outside an agent's live best can have.
-    live_most = {a: min(ns) if len(ns) >= limit else 0 for a, ns in live_counts.items()}
+    # The most live referrals any one referrer has, per agent.
+    live_most = {a: n for a, _r, n in live_top(owner_ids=ids, ranges=live, limit=1)}
 
-    # First round: each agent's `limit` best kept totals (ties included) and live best.
+    # First round: each agent's `limit` best kept totals, ties included.
     kept = ReferralReferrerTotal.objects.filter(agent_id=OuterRef("pk")).order_by("-given")
     cuts = dict(
         User.objects.filter(id__in=ids)
         .annotate(cut=Subquery(kept.values("given")[limit - 1 : limit]))
         .values_list("id", "cut")
     )
-    pairs = _by_total({a: cut or 0 for a, cut in cuts.items()})
-    pairs |= {(a, r) for a, r, _n in live_best}
-    counts = _counts(pairs=pairs, months=months, live=live)
+    first = Q(pk__in=[])
+    for agent_id, cut in cuts.items():
+        first |= Q(agent_id=agent_id, given__gte=cut or 0)
+    counts = _counts(owner_ids=ids, totals=first, months=months, live=live)
 
-    # Second round: the `limit`-th best so far is a floor for the agent's `limit`-th; a
-    # referrer whose kept total is below (floor - live_most) cannot reach it.
+    # Second round: the `limit`-th best so far is a floor under the agent's `limit`-th. A
+    # referrer left out has at most their kept total in the kept months, and in the live
+    # days none (most referrers) or at most the agent's most live referrals by one
+    # referrer: only kept totals of at least the floor, or (floor - that most) for the
+    # referrers with live referrals, can reach it.
     by_agent: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for (a, r), n in counts.items():
         by_agent[a].append((r, n))
-    floors = {a: _best(by_agent[a], limit) for a in ids}
-    needs = {
-        a: best[-1][1] - live_most.get(a, 0)
-        for a, best in floors.items()
-        if len(best) == limit and best[-1][1] - live_most.get(a, 0) > 1
-    }
-    more = _by_total(needs) - pairs
-    for (a, r), n in _counts(pairs=more, months=months, live=live).items():
-        by_agent[a].append((r, n))
+    floors = {}
+    for agent_id in ids:
+        best = _best(by_agent[agent_id], limit)
+        floor = best[-1][1] if len(best) == limit else 0
+        # A floor far under the best kept totals (a short period of a long history) would
+        # count most referrers: that agent is ranked from the referrals of the period.
+        if floor > 1 and floor * 2 >= (cuts[agent_id] or 0):
+            floors[agent_id] = floor
+    live_referrers = Referral.objects.filter(in_ranges("given_on", live), owner_id__in=ids).values(
+        "referrer_id"
+    )
+    nothing = Q(pk__in=[])
+    settled, reachable = nothing, nothing
+    for agent_id, floor in floors.items():
+        if not cuts[agent_id]:
+            continue  # the first round took every referrer of the agent
+        below = Q(agent_id=agent_id, given__lt=cuts[agent_id])
+        settled |= below & Q(given__gte=floor)
+        reachable |= below & Q(given__gte=max(floor - live_most.get(agent_id, 0), 1))
+    second = settled
+    if live and reachable != nothing:
+        # One subquery for all agents (PostgreSQL hashes it once).
+        second |= reachable & Q(referrer_id__in=live_referrers)
+    if second != nothing:
+        # Disjoint from the first round's referrers for these agents: counts are replaced.
+        counts.update(_counts(owner_ids=ids, totals=second, months=months, live=live))
+        by_agent.clear()
+        for (a, r), n in counts.items():
+            by_agent[a].append((r, n))
 
     ranked: list[Ranked] = []
-    unsettled = [a for a in ids if a not in needs]
-    for agent_id in needs:
+    for agent_id in floors:
         ranked += [(agent_id, r, n) for r, n in _best(by_agent[agent_id], limit)]
+    unsettled = [a for a in ids if a not in floors]
     return ranked + live_top(owner_ids=unsettled, ranges=[period], limit=limit)
