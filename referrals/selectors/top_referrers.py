@@ -77,19 +77,39 @@ def _best(counts: Iterable[tuple[int, int]], limit: int) -> list[tuple[int, int]
     return sorted(((r, n) for r, n in counts if n), key=lambda rn: (-rn[1], rn[0]))[:limit]
 
 
+def _kept_totals(bounds: dict[int, tuple[int, int | None]]) -> Q:
+    """Q on `ReferralReferrerTotal`: each agent's kept totals within [low, high) (high None:
+    no top). Agents sharing bounds share a clause, so a team is a handful of clauses, not
+    one per agent (building and compiling fifty cost more than the query)."""
+    agents: dict[tuple[int, int | None], list[int]] = defaultdict(list)
+    for agent_id, bound in bounds.items():
+        agents[bound].append(agent_id)
+    q = Q(pk__in=[])
+    for (low, high), ids in agents.items():
+        clause = Q(agent_id__in=ids, given__gte=low)
+        if high is not None:
+            clause &= Q(given__lt=high)
+        q |= clause
+    return q
+
+
 def _counts(
-    *, owner_ids: Sequence[int], totals: Q, months: Sequence[datetime.date], live: Ranges
+    *,
+    owner_ids: Sequence[int],
+    totals: Q,
+    months: Sequence[datetime.date],
+    live: Ranges,
+    subquery: bool,
 ) -> dict[tuple[int, int], int]:
     """{(agent, referrer): referrals over the period} for the referrers of the kept totals
-    matching `totals`: their kept months plus their live days (three queries; the few
-    hundred referrers are read first, as a subquery leads PostgreSQL to scan every kept
-    month instead of probing the referrers' index entries)."""
-    referrers = set(
-        ReferralReferrerTotal.objects.filter(totals).values_list("referrer_id", flat=True)
-    )
+    matching `totals`: their kept months plus their live days. The referrers as a subquery
+    (two queries) when PostgreSQL estimates their number well (each agent's best few: it
+    probes their index entries); else read first (three queries), as a misestimate makes it
+    scan every kept month."""
+    referrers = ReferralReferrerTotal.objects.filter(totals).values("referrer_id")
+    if not subquery:
+        referrers = list(referrers.values_list("referrer_id", flat=True))
     counts: dict[tuple[int, int], int] = defaultdict(int)
-    if not referrers:
-        return counts
     for a, r, n in (
         ReferralMonthReferrer.objects.filter(
             agent_id__in=owner_ids, month__in=months, referrer_id__in=referrers
@@ -138,10 +158,8 @@ def best_referrers(
         .annotate(cut=Subquery(kept.values("given")[limit - 1 : limit]))
         .values_list("id", "cut")
     )
-    first = Q(pk__in=[])
-    for agent_id, cut in cuts.items():
-        first |= Q(agent_id=agent_id, given__gte=cut or 0)
-    counts = _counts(owner_ids=ids, totals=first, months=months, live=live)
+    first = _kept_totals({a: (cut or 1, None) for a, cut in cuts.items()})
+    counts = _counts(owner_ids=ids, totals=first, months=months, live=live, subquery=True)
 
     # Second round: the `limit`-th best so far is a floor under the agent's `limit`-th. A
     # referrer left out has at most their kept total in the kept months, and in the live
@@ -162,21 +180,21 @@ def best_referrers(
     live_referrers = Referral.objects.filter(in_ranges("given_on", live), owner_id__in=ids).values(
         "referrer_id"
     )
-    nothing = Q(pk__in=[])
-    settled, reachable = nothing, nothing
+    settled, reachable = {}, {}
     for agent_id, floor in floors.items():
-        if not cuts[agent_id]:
-            continue  # the first round took every referrer of the agent
-        below = Q(agent_id=agent_id, given__lt=cuts[agent_id])
-        settled |= below & Q(given__gte=floor)
-        reachable |= below & Q(given__gte=max(floor - live_most.get(agent_id, 0), 1))
-    second = settled
-    if live and reachable != nothing:
+        if cuts[agent_id]:  # else the first round took every referrer of the agent
+            settled[agent_id] = (floor, cuts[agent_id])
+            reachable[agent_id] = (max(floor - live_most.get(agent_id, 0), 1), cuts[agent_id])
+    nothing = Q(pk__in=[])
+    second = _kept_totals(settled) if settled else nothing
+    if live and reachable:
         # One subquery for all agents (PostgreSQL hashes it once).
-        second |= reachable & Q(referrer_id__in=live_referrers)
+        second |= _kept_totals(reachable) & Q(referrer_id__in=live_referrers)
     if second != nothing:
         # Disjoint from the first round's referrers for these agents: counts are replaced.
-        counts.update(_counts(owner_ids=ids, totals=second, months=months, live=live))
+        counts.update(
+            _counts(owner_ids=ids, totals=second, months=months, live=live, subquery=False)
+        )
         by_agent.clear()
         for (a, r), n in counts.items():
             by_agent[a].append((r, n))
