@@ -202,3 +202,20 @@ def test_the_kept_totals_settle_the_ranking_with_the_live_days(manager, owner, b
     summary_call, live_call = whole
     assert owner.pk not in summary_call
     assert owner.pk in live_call
+
+
+@pytest.mark.django_db
+def test_a_referrer_with_only_live_referrals_can_top_the_period(manager, owner, book):
+    """R8 has no kept month (seven referrals in June, after the build): no kept total names
+    them, so the owner's ranking cannot be settled from the totals and is counted live."""
+    build(BUILT)
+    june(owner, book)
+    newcomer = ClientFactory(owner=owner, name="R8")
+    for i in range(7):
+        referral(owner, newcomer, f"2026-06-{1 + i:02d}")
+    period = periods.period_for_preset(preset="last_12_months", today=TODAY)
+    with time_machine.travel(datetime.datetime(2026, 6, 10, 10, tzinfo=SH), tick=False):
+        with_summary, live, _months = both(manager=manager, period=period, today=TODAY)
+    assert with_summary == live
+    top = [(t_name(r), n) for r, agent, n in with_summary["top"] if agent == owner.pk]
+    assert top == [("R0", 8), ("R1", 7), ("R8", 7), ("R2", 6), ("R3", 6)]

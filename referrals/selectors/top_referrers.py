@@ -15,9 +15,10 @@ there are referrals, so the page only sums the referrers who can rank:
   most live referrals by one referrer in the live days; so, second, the referrers whose
   kept total is at least (floor - that most) are counted too, and nobody left out can
   reach the floor;
-- an agent with no such floor (fewer than five referrers with a count, or a floor so low
-  that every referrer would be counted: a short period of a long history) is ranked from
-  the referrals of the period, as without the summary.
+- an agent with no such floor (fewer than five referrers with a count, a floor that live
+  days alone could reach, or a floor so low that most referrers would be counted: a short
+  period of a long history) is ranked from the referrals of the period, as without the
+  summary.
 
 Ties rank the older record (the smaller referrer id) first, in every path.
 """
@@ -32,10 +33,6 @@ from django.db.models.functions import RowNumber
 from agentcrm.accounts.models import User
 
 from ..models import Referral, ReferralMonthReferrer, ReferralReferrerTotal
-
-# Referrers per agent taken by their kept total. More costs rows read on every long period;
-# fewer sends more agents to the live count (measured with bench.referral_team).
-CANDIDATES = 20
 
 Ranges = Sequence[tuple[datetime.date, datetime.date]]
 # (agent id, referrer id, referrals in the period)
@@ -173,9 +170,11 @@ def best_referrers(
     for agent_id in ids:
         best = _best(by_agent[agent_id], limit)
         floor = best[-1][1] if len(best) == limit else 0
-        # A floor far under the best kept totals (a short period of a long history) would
-        # count most referrers: that agent is ranked from the referrals of the period.
-        if floor > 1 and floor * 2 >= (cuts[agent_id] or 0):
+        # A referrer with no kept total (only live referrals) is never read as a candidate:
+        # the floor must be above what live days alone give. A floor far under the best
+        # kept totals (a short period of a long history) would count most referrers. Such
+        # agents are ranked from the referrals of the period.
+        if floor > live_most.get(agent_id, 0) and floor * 2 >= (cuts[agent_id] or 0):
             floors[agent_id] = floor
     live_referrers = Referral.objects.filter(in_ranges("given_on", live), owner_id__in=ids).values(
         "referrer_id"
@@ -184,7 +183,7 @@ def best_referrers(
     for agent_id, floor in floors.items():
         if cuts[agent_id]:  # else the first round took every referrer of the agent
             settled[agent_id] = (floor, cuts[agent_id])
-            reachable[agent_id] = (max(floor - live_most.get(agent_id, 0), 1), cuts[agent_id])
+            reachable[agent_id] = (floor - live_most.get(agent_id, 0), cuts[agent_id])
     nothing = Q(pk__in=[])
     second = _kept_totals(settled) if settled else nothing
     if live and reachable:
