@@ -13,10 +13,10 @@ The figures come from a fixed set of queries, whatever the number of agents or m
    reason), referrals per (agent, month) (received, contacted, won, deepest chain) and
    feedback compliance per (agent, month of the deadline), the same queries the nightly
    run stores; the agents' rows, the trend and the refusal breakdown add the two up;
-3. the top five referrers of each agent (`top_referrers.best_referrers`): the kept months of the few
-   referrers who can rank plus the live days, or a window function over the referrals of
-   the period when the kept totals cannot settle an agent's ranking. The team's top five
-   are among them. Then the names of those few referrers.
+3. the top five referrers of each agent (`top_referrers.best_referrers`): the kept months
+   of the few referrers who can rank plus their live days, or a window function over the
+   referrals of the period when the kept totals cannot settle an agent's ranking. The
+   team's top five are among them. Then the names of those few referrers.
 
 Cohorts: "received", "contacted", "won", conversion and the deepest chain all count the
 referrals *given in the period* (a referral given in March and won in May counts as won
