@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
 from agentcrm.core.calendar import age_on
+from agentcrm.core.phones import phone_texts
 from agentcrm.core.templatetags.display import lunar
 from clients.models import Calendar, Client, Segment
 
@@ -231,9 +232,8 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
         touch.gifts = gift_ideas(touch.kind, touch.festival, [s.code for s in touch.segment_list])
         touch.greeting = greeting_for(touch, templates)
         touch.guidance = guidance(touch)
-        # The number formatted once (a PhoneNumber's truth is a formatting of it).
-        mobile = client.mobile
-        e164 = mobile.as_e164 if mobile else ""
+        # The stored string (selectors.with_client_facts), formatted once per number.
+        e164 = phone_texts(touch.mobile_text or "").e164
         touch.sms_href = sms_href(e164, touch.greeting)
         touch.tel_href = f"tel:{e164}" if e164 else ""
         touch.urls = {
