@@ -25,6 +25,7 @@ from agentcrm.core.templatetags.display import lunar
 from clients.models import Calendar, Client, Segment
 
 from .greetings import (
+    Templates,
     festival_greeting,
     festival_key,
     greeting_for,
@@ -201,15 +202,18 @@ def _segments_by_client(client_ids) -> dict[int, list[Segment]]:
     return by_client
 
 
-def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
+def decorate(
+    touches: list[Touch], *, user: User, today: date, templates: Templates | None = None
+) -> list[Touch]:
     """Attach what a row shows to each touch: three queries for any number of rows (the
-    clients' segments, the agent's greeting templates and, when a row goes with a gift, the
-    agent's gift ideas)."""
+    clients' segments, the agent's greeting templates unless given and, when a row goes
+    with a gift, the agent's gift ideas)."""
     if not touches:
         return touches
     urls = _url_makers()
     segments = _segments_by_client({t.client_id for t in touches})
-    templates = greeting_templates_for_user(user=user)
+    if templates is None:
+        templates = greeting_templates_for_user(user=user)
     # The agent's own gift ideas (the gifts app's, registry section 12): one query at most.
     gift_ideas = gift_ideas_lookup(owner=user, kinds={t.kind for t in touches})
     texts = _Texts()
@@ -217,6 +221,7 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
     registered: dict[str, list] = {}
     for touch in touches:
         client: Client = touch.client
+        touch.pk_text = str(touch.pk)
         touch.segment_list = segments.get(client.pk, [])
         if touch.kind not in labels:
             labels[touch.kind] = kind_label(touch.kind)
@@ -277,12 +282,14 @@ def decorate_cards(cards: list, *, user: User, today: date) -> list:
     """Attach what a dashboard card shows (selectors.Card): its touches decorated as rows
     (three queries in all), its day on the plan and, for a festival, the audience's
     greeting, the bulk action and the link to the full list."""
-    touches = [t for card in cards for t in card.touches]
-    decorate(touches, user=user, today=today)
     if not cards:
         return cards
+    # One read of the agent's templates for the rows and the festival cards' greetings.
+    templates = greeting_templates_for_user(user=user)
+    decorate(
+        [t for card in cards for t in card.touches], user=user, today=today, templates=templates
+    )
     texts = _Texts()
-    templates = greeting_templates_for_user(user=user) if any(c.festival for c in cards) else {}
     festival_done = reverse("touches:festival_done")
     touch_list = reverse("touches:list")
     for card in cards:
