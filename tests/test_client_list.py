@@ -142,7 +142,7 @@ def test_the_phone_texts_are_what_the_phone_number_field_gives():
 
     for stored in ("+8613912345678", "+861012345678", "+85291234567", "12345", ""):
         number = to_python(stored, region="CN")
-        expected = (number.as_national, str(number)) if stored else ("", "")
+        expected = (number.as_national, str(number), number.as_e164) if stored else ("", "", "")
         assert tuple(phone_texts(stored)) == expected
 
 
