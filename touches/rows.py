@@ -247,6 +247,8 @@ def decorate(
         }
         touch.days_since_contact = (today - touch.last_contact).days if touch.last_contact else None
         touch.actions = row_actions(touch, registered=registered)
+        # The row prints the forms' buttons rendered once per page, then these.
+        touch.links = [a for a in touch.actions if "form" not in a]
         day = max(touch.occasion_date, touch.due_date)
         touch.plan_text = texts.plan_day(day, today)
         touch.plan_overdue = day < today
@@ -254,12 +256,17 @@ def decorate(
     return touches
 
 
+def form_actions() -> list[dict]:
+    """The built-in forms behind every row's "More…": done with a note, snooze, skip."""
+    labels = {"done": _("Done, with a note…"), "snooze": _("Snooze…"), "skip": _("Skip…")}
+    return [{"form": name, "label": labels[name]} for name in FORM_ACTIONS]
+
+
 def row_actions(touch: Touch, *, registered: dict[str, list] | None = None) -> list[dict]:
     """The actions behind a row's "More…", in one place for every card: the built-in forms
-    (done with a note, snooze, skip) and the links other apps register for the kind.
-    `registered` caches the registry's actions per kind across the rows of one page."""
-    labels = {"done": _("Done, with a note…"), "snooze": _("Snooze…"), "skip": _("Skip…")}
-    actions = [{"form": name, "label": labels[name]} for name in FORM_ACTIONS]
+    (`form_actions`) and the links other apps register for the kind. `registered` caches
+    the registry's actions per kind across the rows of one page."""
+    actions = form_actions()
     if registered is None:
         registered = {}
     if touch.kind not in registered:
