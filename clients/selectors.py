@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -26,6 +27,7 @@ from .models import (
     Commitment,
     FamilyMember,
     Segment,
+    Tag,
     id_number_digest_for,
     segment_label,
 )
@@ -170,24 +172,36 @@ def client_list(
 
 
 def client_row_lists(*, client_ids) -> dict[int, tuple[list[str], list[str]]]:
-    """Each client's segment labels (in Segment's order) and tag names (in Tag's order) as
-    plain strings, in two queries of two columns: a page of the client list shows them,
-    where prefetching built a model per segment and per tag."""
+    """Each client's segment labels (in Segment's order, by id) and tag names (in Tag's
+    order, by name) as plain strings, in one query: a page of the client list shows them.
+    Plain SQL over the two link tables, as the ORM cannot say it in one query without
+    compiling both joins and the union per request (prefetching them built a model per
+    segment and per tag, and two ORM queries were a tenth of the page)."""
     lists: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
-    segments = (
-        Client.segments.through.objects.filter(client_id__in=client_ids)
-        .order_by("segment_id")
-        .values_list("client_id", "segment__code")
-    )
-    for client_id, code in segments:
-        lists[client_id][0].append(segment_label(code))
-    tags = (
-        Client.tags.through.objects.filter(client_id__in=client_ids)
-        .order_by("tag__name", "tag_id")
-        .values_list("client_id", "tag__name")
-    )
-    for client_id, name in tags:
-        lists[client_id][1].append(name)
+    ids = [int(pk) for pk in client_ids]
+    if not ids:
+        return lists
+    q = connection.ops.quote_name
+    segment_links = q(Client.segments.through._meta.db_table)
+    tag_links = q(Client.tags.through._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    # Segments (kind 0) by id; tags (kind 1, no segment id) by name, then id.
+    sql = f"""
+        SELECT l.client_id, 0, s.code, s.id, CAST(NULL AS INTEGER)
+        FROM {segment_links} l JOIN {q(Segment._meta.db_table)} s ON s.id = l.segment_id
+        WHERE l.client_id IN ({marks})
+        UNION ALL
+        SELECT l.client_id, 1, t.name, CAST(NULL AS INTEGER), t.id
+        FROM {tag_links} l JOIN {q(Tag._meta.db_table)} t ON t.id = l.tag_id
+        WHERE l.client_id IN ({marks})
+        ORDER BY 2, 4, 3, 5"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *ids])
+        for client_id, kind, text, _segment_id, _tag_id in cursor.fetchall():
+            if kind == 0:
+                lists[client_id][0].append(segment_label(text))
+            else:
+                lists[client_id][1].append(text)
     return lists
 
 
