@@ -43,7 +43,7 @@ from agentcrm.accounts.models import User
 from agentcrm.core.models import JobMarker
 from clients.models import Client
 from clients.selectors import contactable
-from touches import build
+from touches import build, registry
 from touches.build import INSERT_COLUMNS, AgentRange, build_day
 from touches.models import Touch, TouchBuildRun
 
@@ -444,6 +444,23 @@ def _measure_day(report, name: str, day: date, *, clients: int, workers=(1,)) ->
     return figures
 
 
+def _by_kind(report, day: date) -> None:
+    """Where an ordinary night's time goes: the day rebuilt one kind at a time in this process
+    (every agent at once), slowest first. A kind that writes nothing and still takes time is
+    read-bound: its statement is more than an index probe on the day it serves."""
+    _unbuild_day(day)
+    everyone = AgentRange(0, 2**62)
+    timings = []
+    for key in registry.occasion_kinds():
+        began = time.perf_counter()
+        written = build_day(due=day, agents=everyone, kinds=[key])
+        timings.append((time.perf_counter() - began, key, written))
+    total = sum(t for t, _k, _w in timings)
+    report("ordinary day by kind, in all", seconds=round(total, 2), kinds=len(timings))
+    for seconds, key, written in sorted(timings, reverse=True)[:8]:
+        report(f"  kind {key}", seconds=round(seconds, 3), rows=written)
+
+
 # --- the ceiling -----------------------------------------------------------------------------
 
 
@@ -581,6 +598,7 @@ def run(*, report, timed) -> None:
     ordinary = _measure_day(
         report, "ordinary day", ORDINARY_DAY, clients=all_clients, workers=(1, 2)
     )
+    _by_kind(report, ORDINARY_DAY)
     report(
         "worker memory, clients ×" + str(round(all_clients / small_clients, 1)),
         rss_mb=f"{small['rss_mb']} -> {ordinary[1]['rss_mb']}",

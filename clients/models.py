@@ -134,10 +134,15 @@ class Segment(models.Model):
     def __str__(self) -> str:
         # The label by a dict lookup: get_code_display rebuilds the choices per call, which
         # cost a client list row of segments more than the rest of the row.
-        return str(_SEGMENT_LABELS.get(self.code, self.code))
+        return segment_label(self.code)
 
 
 _SEGMENT_LABELS = dict(Segment.Code.choices)
+
+
+def segment_label(code: str) -> str:
+    """A segment's label by its code (what str() of the Segment gives)."""
+    return str(_SEGMENT_LABELS.get(code, code))
 
 
 class Tag(models.Model):

@@ -343,3 +343,61 @@ class ReferralMonthChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.month:%Y-%m} {self.changed_at}"
+
+
+class ReferralMonthReferrer(models.Model):
+    """How many referrals one referrer gave one agent in one calendar month, kept by the
+    nightly run with `ReferralMonth` (same months, same build). The top referrers of a period
+    are not the sum of monthly top fives, but a referrer's count over a period is the sum of
+    their months': the page reads these rows for the few referrers who can rank
+    (`selectors.top_referrers`)."""
+
+    # Not indexed alone: PostgreSQL would scan every row of the team's agents by it instead
+    # of probing the few referrers read (deleting an agent is rare; the build deletes by month).
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    month = models.DateField()  # the month's first day
+    # Indexed by the unique constraint, which leads with it.
+    referrer = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    given = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # The page reads a few referrers' months: an index-only scan with `given` in it.
+            models.UniqueConstraint(
+                fields=["referrer", "month", "agent"],
+                include=["given"],
+                name="referralmonthreferrer_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["month"], name="referralmonthreferrer_month")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.month:%Y-%m} {self.referrer_id}: {self.given}"
+
+
+class ReferralReferrerTotal(models.Model):
+    """A referrer's referrals to one agent over every month kept in `ReferralMonthReferrer`
+    (their sum, rewritten by the same build). It bounds the referrer's count over any period
+    read from those months, so the page only sums the months of the referrers whose total
+    could rank (`selectors.top_referrers`)."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    referrer = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    given = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "referrer"], name="referralreferrertotal_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["agent", "-given"], name="referralreferrertotal_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.referrer_id}: {self.given}"

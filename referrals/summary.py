@@ -19,17 +19,20 @@ sees the rows a deleted client takes with them). Writes outside this app that mo
 rows between agents in bulk (a handover's UPDATE) do not mark: those months show the
 previous build's figures until the next night.
 
-What is not additive over months is not stored: the top referrers of a period (a top five
-of the period is not the sum of monthly top fives) are counted live from the referrals of
-the period. "Deepest chain" is stored as the month's MAX, and a period's is the MAX of its
-months', which is exact.
+The same build keeps, for the top referrers, each referrer's referrals per (agent, month)
+(`ReferralMonthReferrer`, the months rebuilt replaced) and their sum per (agent, referrer)
+over every kept month (`ReferralReferrerTotal`, rewritten for the referrers of those
+months): a period's top five is not the sum of monthly top fives, but a referrer's count
+is, and the totals tell the page which few referrers can rank
+(`selectors.top_referrers`). "Deepest chain" is stored as the month's MAX, and a period's
+is the MAX of its months', which is exact.
 """
 
 import datetime
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
 from .models import (
@@ -37,11 +40,14 @@ from .models import (
     ReferralMonth,
     ReferralMonthBuild,
     ReferralMonthChange,
+    ReferralMonthReferrer,
+    ReferralReferrerTotal,
     ReferralRequest,
     ReferralStageChange,
 )
 from .periods import months_between
-from .selectors.team import SUMMED, month_end, month_figures
+from .selectors.team import SUMMED, MonthStart, month_end, month_figures
+from .selectors.top_referrers import Ranges, in_ranges
 
 FIGURES = list(SUMMED)
 
@@ -121,9 +127,66 @@ def referral_months_build(*, today: datetime.date | None = None) -> dict:
             unique_fields=["month"],
             update_fields=["built_at"],
         )
+        referrers = _build_referrers(months=months, ranges=_ranges(months))
         # Marks older than this build are answered by it.
         ReferralMonthChange.objects.filter(month__in=months, changed_at__lt=started).delete()
-    return {"months": len(months), "rows": len(figures), "removed": len(gone)}
+    return {
+        "months": len(months),
+        "rows": len(figures),
+        "removed": len(gone),
+        "referrer_rows": referrers,
+    }
+
+
+def month_referrer_counts(*, ranges: Ranges) -> dict[tuple[int, datetime.date, int], int]:
+    """{(agent, month, referrer): referrals given} over the date ranges, from the referrals:
+    what the build keeps in `ReferralMonthReferrer` (one grouped query)."""
+    if not ranges:
+        return {}
+    rows = (
+        Referral.objects.filter(in_ranges("given_on", ranges))
+        .annotate(month=MonthStart("given_on"))
+        .values("owner_id", "month", "referrer_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("owner_id", "month", "referrer_id", "n")
+    )
+    return {(a, m, r): n for a, m, r, n in rows}
+
+
+# Referrer ids per IN list (SQLite limits a statement's parameters).
+_CHUNK = 5000
+
+
+def _build_referrers(*, months: list[datetime.date], ranges: Ranges) -> int:
+    """Replace the months' `ReferralMonthReferrer` rows and rewrite the totals of every
+    referrer who had or has a row in them. Returns the rows written."""
+    counts = month_referrer_counts(ranges=ranges)
+    rows = ReferralMonthReferrer.objects.filter(month__in=months)
+    touched = set(rows.values_list("referrer_id", flat=True))
+    rows.delete()
+    ReferralMonthReferrer.objects.bulk_create(
+        [
+            ReferralMonthReferrer(agent_id=a, month=m, referrer_id=r, given=n)
+            for (a, m, r), n in counts.items()
+        ],
+        batch_size=5000,
+    )
+    touched |= {r for _a, _m, r in counts}
+    ordered = sorted(touched)
+    for i in range(0, len(ordered), _CHUNK):
+        chunk = ordered[i : i + _CHUNK]
+        totals = (
+            ReferralMonthReferrer.objects.filter(referrer_id__in=chunk)
+            .values("agent_id", "referrer_id")
+            .annotate(n=Sum("given"))
+            .order_by()
+            .values_list("agent_id", "referrer_id", "n")
+        )
+        made = [ReferralReferrerTotal(agent_id=a, referrer_id=r, given=n) for a, r, n in totals]
+        ReferralReferrerTotal.objects.filter(referrer_id__in=chunk).delete()
+        ReferralReferrerTotal.objects.bulk_create(made, batch_size=5000)
+    return len(counts)
 
 
 def referral_months_touch(*, rows: Iterable[tuple[int, datetime.date | None]]) -> None:

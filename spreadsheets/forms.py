@@ -8,13 +8,13 @@ from django.utils.translation import gettext_lazy as _
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Spreadsheet"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = _(
-            "An Excel workbook (.xlsx) or a CSV file, up to %(size)s MB."
+            "An Excel workbook (.xlsx or .xls) or a CSV file, up to %(size)s MB."
         ) % {"size": settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)}
 
 

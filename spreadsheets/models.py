@@ -34,6 +34,7 @@ class ImportJob(models.Model):
 
     class Kind(models.TextChoices):
         XLSX = "xlsx", "Excel (.xlsx)"
+        XLS = "xls", "Excel 97–2003 (.xls)"
         CSV = "csv", "CSV"
 
     # A worker is doing something with the job in these statuses; the job page polls.

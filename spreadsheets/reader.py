@@ -30,10 +30,12 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet._reader import WorkSheetParser
 
+from . import xls
 from .columns import BY_HEADER, BY_KEY, Column, cell_text, header_key
 
 HEADER_SEARCH_ROWS = 10  # title lines above the header row are skipped
@@ -117,7 +119,7 @@ def _find_header(rows: Iterator[tuple[int, list]]):
 
 
 def detect_kind(name: str, head: bytes) -> str:
-    """'xlsx' or 'csv' from the file's name and first bytes, or ImportFileError."""
+    """'xlsx', 'xls' or 'csv' from the file's name and first bytes, or ImportFileError."""
     lower = name.lower()
     if lower.endswith(".xlsx") or lower.endswith(".xlsm"):
         if not head.startswith(b"PK"):
@@ -127,13 +129,11 @@ def detect_kind(name: str, head: bytes) -> str:
         if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise ImportFileError(_("This is not a text CSV file."))
         return "csv"
-    if lower.endswith(".xls") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError(
-            _(
-                "Old Excel files (.xls) cannot be read: in Excel choose Save As, "
-                "Excel Workbook (.xlsx)."
-            )
-        )
+    if lower.endswith(".xls"):
+        # WPS and some back offices give an .xlsx workbook the old name: read what it is.
+        return "xlsx" if head.startswith(b"PK") else "xls"
+    if head.startswith(xls.OLE_SIGNATURE):
+        return "xls"
     raise ImportFileError(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
 
 
@@ -459,6 +459,10 @@ def open_sheet(stream, *, kind: str) -> Iterator[Sheet]:
         finally:
             text.detach()
         return
+    if kind == "xls":
+        with _xls_sheet(stream) as sheet:
+            yield sheet
+        return
     workbook = _xlsx_sheet(stream)
     try:
         found = None
@@ -495,3 +499,66 @@ def open_sheet(stream, *, kind: str) -> Iterator[Sheet]:
         )
     finally:
         workbook.close()
+
+
+XLS_REFUSALS = {
+    "encrypted": gettext_lazy(
+        "This workbook is protected by a password: open it in Excel or WPS, remove the "
+        "password (File, Info, Protect Workbook) and save it again."
+    ),
+    "not_excel": gettext_lazy(
+        "This .xls file is not an Excel workbook (some systems save a web page or text under "
+        "that name): open it in Excel or WPS and save it as Excel Workbook (.xlsx)."
+    ),
+    "corrupt": gettext_lazy(
+        "The workbook could not be opened: open it in Excel or WPS and save it as Excel "
+        "Workbook (.xlsx)."
+    ),
+}
+
+
+@contextmanager
+def _xls_sheet(stream) -> Iterator[Sheet]:
+    """The first sheet of an .xls workbook with a header row, read like an .xlsx one."""
+    try:
+        book = xls.open_book(stream.read())
+    except xls.XlsUnreadable as exc:
+        raise ImportFileError(str(XLS_REFUSALS[exc.reason])) from exc
+    try:
+        count = book.nsheets
+        for index in range(count):
+            sheet = book.sheet_by_index(index)
+            shape = xls.sheet_shape(sheet)
+            budget = Budget()
+            rows = _merged_filled(
+                bounded(_xls_counted(sheet, book.datemode, budget), budget), shape.merged
+            )
+            try:
+                header_row, columns, headers, ignored = _find_header(rows)
+            except ImportFileError:
+                if index == count - 1:
+                    raise
+                book.unload_sheet(index)
+                continue
+            yield Sheet(
+                columns=columns,
+                headers=headers,
+                ignored=ignored,
+                rows=rows,
+                estimated_rows=min(max(0, shape.rows - header_row), settings.IMPORT_MAX_ROWS),
+                header_row=header_row,
+                hidden=[
+                    headers.get(column.key, column.header)
+                    for cell_index, column in sorted(columns.items())
+                    if cell_index in shape.hidden
+                ],
+            )
+            return
+    finally:
+        book.release_resources()
+
+
+def _xls_counted(sheet, datemode: int, budget: Budget):
+    for number, cells in xls.sheet_rows(sheet, datemode, MAX_COLUMNS):
+        budget.cell(len(cells))
+        yield number, cells

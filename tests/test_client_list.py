@@ -142,7 +142,7 @@ def test_the_phone_texts_are_what_the_phone_number_field_gives():
 
     for stored in ("+8613912345678", "+861012345678", "+85291234567", "12345", ""):
         number = to_python(stored, region="CN")
-        expected = (number.as_national, str(number)) if stored else ("", "")
+        expected = (number.as_national, str(number), number.as_e164) if stored else ("", "", "")
         assert tuple(phone_texts(stored)) == expected
 
 
@@ -172,3 +172,27 @@ def test_segments_show_their_labels_in_the_language_of_the_page(as_user, owner):
     page = as_user(owner).get(reverse("clients:list")).content.decode()
     with translation.override("zh-hans"):
         assert f'border">{Segment(code="teacher").get_code_display()}</span>' in page
+
+
+@pytest.mark.django_db
+def test_row_lists_are_each_clients_segments_and_tags_in_their_models_order(owner):
+    """The row's segments and tags (one query of plain SQL) are what the related managers
+    give, in Segment's and Tag's own order, each client only its own."""
+    first = ClientFactory(owner=owner)
+    second = ClientFactory(owner=owner)
+    bare = ClientFactory(owner=owner)
+    segments = list(Segment.objects.order_by("-id")[:3])
+    first.segments.add(*segments)
+    second.segments.add(segments[1])
+    tags = [Tag.objects.create(owner=owner, name=n) for n in ("车主", "高尔夫", "Golf", "老乡")]
+    first.tags.add(*tags)
+    second.tags.add(tags[2])
+    lists = selectors.client_row_lists(client_ids=[first.pk, second.pk, bare.pk])
+    for client in (first, second, bare):
+        expected = (
+            [str(s) for s in client.segments.all()],
+            [t.name for t in client.tags.all()],
+        )
+        assert lists[client.pk] == expected
+    assert len(lists[first.pk][0]) == 3 and len(lists[first.pk][1]) == 4
+    assert lists[bare.pk] == ([], [])

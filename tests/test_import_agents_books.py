@@ -274,12 +274,6 @@ def test_another_agents_policy_is_refused_without_saying_so(run, owner):
     assert errors[3][0] == "duplicate" and mine.number == "L-2"
 
 
-def test_an_xls_file_is_refused_with_how_to_save_it(run, owner):
-    with pytest.raises(Exception) as refused:
-        run(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "老客户.xls")
-    assert ".xlsx" in str(refused.value)
-
-
 # -- resident ID numbers ---------------------------------------------------------------------
 
 

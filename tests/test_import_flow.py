@@ -394,7 +394,7 @@ def test_too_many_rows(owner, checked):
     ("content", "name"),
     [
         (b"", "a.csv"),
-        (b"\xd0\xcf\x11\xe0old", "a.xls"),
+        (b"PK\x03\x04old", "a.doc"),
         (b"%PDF-1.4", "a.pdf"),
         (b"x" * 11, "a.csv"),
     ],

@@ -16,7 +16,8 @@ How they were made (LibreOffice's own GBK is its text encoding 85, MS-936):
   as CSV in GBK (`--convert-to "csv:Text - txt - csv (StarCalc):44,34,85"`): dates as
   their formats show them (1985年6月15日, 2015/3/30), amounts with thousands separators
   ("12,000.00"), the formula's value.
-(.xlsx → .xls is refused by the import by design, so no .xls file is kept.)
+- `agents_own_book.xls`: the same agents' book as Excel 97–2003 (BIFF8), written by xlwt
+  (`make_xls.py` beside it says how): what WPS and old Excel keep.
 """
 
 import datetime
@@ -40,11 +41,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def run(owner, django_capture_on_commit_callbacks):
-    def go(name: str):
+    def go(name: str, data: bytes | None = None):
+        data = (FIXTURES / name).read_bytes() if data is None else data
         with django_capture_on_commit_callbacks(execute=True):
-            job = import_job_create(
-                owner=owner, upload=upload((FIXTURES / name).read_bytes(), name)
-            )
+            job = import_job_create(owner=owner, upload=upload(data, name))
         job.refresh_from_db()
         assert job.status == Status.VALIDATED, (
             job.message,
@@ -75,10 +75,17 @@ def policies_of(owner) -> dict:
     }
 
 
-def test_an_agents_own_book_through_ods_and_back(run, owner):
-    job = run("agents_own_book.ods-roundtrip.xlsx")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "agents_own_book.ods-roundtrip.xlsx",  # Calc keeps the column hidden
+        "agents_own_book.xls",  # Excel 97–2003: numbers as floats, a date cell
+    ],
+)
+def test_an_agents_own_book_through_ods_and_back_and_as_xls(run, owner, name):
+    job = run(name)
     assert (job.clients_created, job.policies_created) == (2, 3)
-    assert job.hidden_columns == ["身份证号"]  # Calc keeps the column hidden
+    assert job.hidden_columns == ["身份证号"]
     wang = Client.objects.get(owner=owner, name="王芳")
     assert (str(wang.mobile), wang.gender, wang.birth_date, wang.id_number) == (
         "+8613800138000",
@@ -162,3 +169,42 @@ def test_a_gbk_csv_that_calc_opened_and_saved_as_xlsx(run, owner):
         "C-2": ("孙俪", "中国人寿", "国寿福", Policy.Type.LIFE, Decimal("500000"),
                 Decimal("8000"), 10, datetime.date(2021, 10, 1)),
     }  # fmt: skip
+
+
+def test_an_xls_book_is_checked_like_an_xlsx_one(owner, django_capture_on_commit_callbacks):
+    """The preview of an .xls: the title row skipped, the merged client rows filled in, the
+    hidden column reported, the kind kept."""
+    name = "agents_own_book.xls"
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_job_create(owner=owner, upload=upload((FIXTURES / name).read_bytes(), name))
+    job.refresh_from_db()
+    assert (job.kind, job.status) == ("xls", Status.VALIDATED)
+    assert (job.total_rows, job.valid_rows, job.error_rows) == (3, 3, 0)
+    assert job.hidden_columns == ["身份证号"]
+    assert not Client.objects.filter(owner=owner).exists()  # nothing before the go-ahead
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        # Back offices that "export to Excel" often write an HTML table named .xls.
+        (b"<html><body><table><tr><td>\xe5\xa7\x93\xe5\x90\x8d</td></tr></table></body></html>",
+         "不是 Excel"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "另存为"),
+    ],
+)  # fmt: skip
+def test_what_is_not_an_xls_workbook_is_refused_with_how_to_save_it(
+    owner, django_capture_on_commit_callbacks, content, words
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_job_create(owner=owner, upload=upload(content, "老客户.xls"))
+    job.refresh_from_db()
+    assert job.status == Status.FAILED
+    assert ".xlsx" in job.message and words in job.message
+    assert not Client.objects.filter(owner=owner).exists()
+
+
+def test_an_xlsx_workbook_named_xls_is_read_as_what_it_is(run, owner):
+    data = (FIXTURES / "agents_own_book.ods-roundtrip.xlsx").read_bytes()
+    job = run("agents_own_book.xls", data)
+    assert (job.kind, job.policies_created) == ("xlsx", 3)

@@ -237,8 +237,11 @@ def test_files_without_a_usable_header_are_refused(header):
 def test_kind_is_checked_by_name_and_content():
     assert detect_kind("book.XLSX", b"PK\x03\x04") == "xlsx"
     assert detect_kind("book.csv", "客户".encode()) == "csv"
+    assert detect_kind("老客户.xls", b"\xd0\xcf\x11\xe0") == "xls"
+    assert detect_kind("export.XLS", b"<html>") == "xls"  # refused when read, saying why
+    assert detect_kind("named-wrong.xls", b"PK\x03\x04") == "xlsx"
+    assert detect_kind("no-extension", b"\xd0\xcf\x11\xe0") == "xls"
     for name, head in [
-        ("book.xls", b"\xd0\xcf\x11\xe0"),
         ("book.xlsx", b"not a zip"),
         ("book.pdf", b"%PDF"),
         ("book.csv", b"\x00\x01\x02"),

@@ -15,7 +15,14 @@ from django.conf import settings
 from agentcrm.accounts.models import User
 from agentcrm.celery import app as celery_app
 from referrals import periods, services, summary
-from referrals.models import ReferralMonth, ReferralMonthBuild, ReferralMonthChange, Stage
+from referrals.models import (
+    ReferralMonth,
+    ReferralMonthBuild,
+    ReferralMonthChange,
+    ReferralMonthReferrer,
+    ReferralReferrerTotal,
+    Stage,
+)
 from referrals.periods import Period
 from referrals.selectors import team as team_stats
 
@@ -109,6 +116,18 @@ def test_the_build_equals_a_fresh_computation_and_catches_up_missed_nights(owner
         assert due == [d("2026-05-01"), d("2026-06-01"), d("2026-07-01"), d("2026-08-01")]
         summary.referral_months_build()
     assert stored() == fresh(first=d("2026-02-01"), today=d("2026-08-03"))
+    # The top referrers' counts per (agent, month, referrer) and their totals too.
+    counts = summary.month_referrer_counts(ranges=[(d("2026-01-01"), d("2026-08-31"))])
+    assert {
+        (r.agent_id, r.month, r.referrer_id): r.given for r in ReferralMonthReferrer.objects.all()
+    } == counts
+    totals: dict = {}
+    for (agent, _month, referrer), n in counts.items():
+        totals[agent, referrer] = totals.get((agent, referrer), 0) + n
+    assert {
+        (t.agent_id, t.referrer_id): t.given for t in ReferralReferrerTotal.objects.all()
+    } == totals
+    assert counts  # not an empty comparison
     assert stored()[owner.pk, d("2026-07-01")]["refusals_by_reason"] == {"gossip": 1}
     assert stored()[sub_agent.pk, d("2026-06-01")]["contacted"] == 1
     built = dict(ReferralMonthBuild.objects.values_list("month", "built_at"))

@@ -20,10 +20,12 @@ from django.utils.translation import gettext_lazy as _
 
 from agentcrm.accounts.models import User
 from agentcrm.core.calendar import age_on
+from agentcrm.core.phones import phone_texts
 from agentcrm.core.templatetags.display import lunar
 from clients.models import Calendar, Client, Segment
 
 from .greetings import (
+    Templates,
     festival_greeting,
     festival_key,
     greeting_for,
@@ -56,8 +58,9 @@ LAST_CONTACT = ngettext_lazy(
 def row_labels() -> dict[str, str]:
     """The fixed words of a touch row, translated once per page: a {% translate %} tag in
     the row template runs once per row, and on a full dashboard that was a third of the
-    rendering time."""
-    return {
+    rendering time. Strings, not the lazy translations: each print of a lazy one translates
+    it again, as often as the rows print it."""
+    labels = {
         "urgent": _("Urgent"),
         "high": _("High"),
         "done": _("Done"),
@@ -79,6 +82,7 @@ def row_labels() -> dict[str, str]:
         "open_list": _("Open the list"),
         "copy_greeting": _("Copy greeting"),
     }
+    return {key: str(label) for key, label in labels.items()}
 
 
 def greeting_templates_for_user(*, user: User) -> dict[tuple[str, str, str], str]:
@@ -200,15 +204,18 @@ def _segments_by_client(client_ids) -> dict[int, list[Segment]]:
     return by_client
 
 
-def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
+def decorate(
+    touches: list[Touch], *, user: User, today: date, templates: Templates | None = None
+) -> list[Touch]:
     """Attach what a row shows to each touch: three queries for any number of rows (the
-    clients' segments, the agent's greeting templates and, when a row goes with a gift, the
-    agent's gift ideas)."""
+    clients' segments, the agent's greeting templates unless given and, when a row goes
+    with a gift, the agent's gift ideas)."""
     if not touches:
         return touches
     urls = _url_makers()
     segments = _segments_by_client({t.client_id for t in touches})
-    templates = greeting_templates_for_user(user=user)
+    if templates is None:
+        templates = greeting_templates_for_user(user=user)
     # The agent's own gift ideas (the gifts app's, registry section 12): one query at most.
     gift_ideas = gift_ideas_lookup(owner=user, kinds={t.kind for t in touches})
     texts = _Texts()
@@ -216,6 +223,7 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
     registered: dict[str, list] = {}
     for touch in touches:
         client: Client = touch.client
+        touch.pk_text = str(touch.pk)
         touch.segment_list = segments.get(client.pk, [])
         if touch.kind not in labels:
             labels[touch.kind] = kind_label(touch.kind)
@@ -231,9 +239,8 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
         touch.gifts = gift_ideas(touch.kind, touch.festival, [s.code for s in touch.segment_list])
         touch.greeting = greeting_for(touch, templates)
         touch.guidance = guidance(touch)
-        # The number formatted once (a PhoneNumber's truth is a formatting of it).
-        mobile = client.mobile
-        e164 = mobile.as_e164 if mobile else ""
+        # The stored string (selectors.with_client_facts), formatted once per number.
+        e164 = phone_texts(touch.mobile_text or "").e164
         touch.sms_href = sms_href(e164, touch.greeting)
         touch.tel_href = f"tel:{e164}" if e164 else ""
         touch.urls = {
@@ -242,6 +249,8 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
         }
         touch.days_since_contact = (today - touch.last_contact).days if touch.last_contact else None
         touch.actions = row_actions(touch, registered=registered)
+        # The row prints the forms' buttons rendered once per page, then these.
+        touch.links = [a for a in touch.actions if "form" not in a]
         day = max(touch.occasion_date, touch.due_date)
         touch.plan_text = texts.plan_day(day, today)
         touch.plan_overdue = day < today
@@ -249,12 +258,17 @@ def decorate(touches: list[Touch], *, user: User, today: date) -> list[Touch]:
     return touches
 
 
+def form_actions() -> list[dict]:
+    """The built-in forms behind every row's "More…": done with a note, snooze, skip."""
+    labels = {"done": _("Done, with a note…"), "snooze": _("Snooze…"), "skip": _("Skip…")}
+    return [{"form": name, "label": labels[name]} for name in FORM_ACTIONS]
+
+
 def row_actions(touch: Touch, *, registered: dict[str, list] | None = None) -> list[dict]:
     """The actions behind a row's "More…", in one place for every card: the built-in forms
-    (done with a note, snooze, skip) and the links other apps register for the kind.
-    `registered` caches the registry's actions per kind across the rows of one page."""
-    labels = {"done": _("Done, with a note…"), "snooze": _("Snooze…"), "skip": _("Skip…")}
-    actions = [{"form": name, "label": labels[name]} for name in FORM_ACTIONS]
+    (`form_actions`) and the links other apps register for the kind. `registered` caches
+    the registry's actions per kind across the rows of one page."""
+    actions = form_actions()
     if registered is None:
         registered = {}
     if touch.kind not in registered:
@@ -265,7 +279,7 @@ def row_actions(touch: Touch, *, registered: dict[str, list] | None = None) -> l
             actions.append(
                 {
                     "key": action.key,
-                    "label": action.label,
+                    "label": str(action.label),
                     "url": url,
                     "after_done": action.after_done,
                 }
@@ -277,12 +291,14 @@ def decorate_cards(cards: list, *, user: User, today: date) -> list:
     """Attach what a dashboard card shows (selectors.Card): its touches decorated as rows
     (three queries in all), its day on the plan and, for a festival, the audience's
     greeting, the bulk action and the link to the full list."""
-    touches = [t for card in cards for t in card.touches]
-    decorate(touches, user=user, today=today)
     if not cards:
         return cards
+    # One read of the agent's templates for the rows and the festival cards' greetings.
+    templates = greeting_templates_for_user(user=user)
+    decorate(
+        [t for card in cards for t in card.touches], user=user, today=today, templates=templates
+    )
     texts = _Texts()
-    templates = greeting_templates_for_user(user=user) if any(c.festival for c in cards) else {}
     festival_done = reverse("touches:festival_done")
     touch_list = reverse("touches:list")
     for card in cards:

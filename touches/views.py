@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -40,12 +41,17 @@ from .forms import (
     kind_initial,
 )
 from .greetings import reader_placeholders
-from .rows import decorate, row_labels
+from .rows import decorate, form_actions, row_labels
 
 
-def _row_context(request, today) -> dict:
+def _row_context(request, today, *, action: str = "") -> dict:
+    """What every touch row reads besides its touch. The built-in forms' buttons are the
+    same on every row (`action` is the one a refused post left open): rendered once here,
+    where the row's loop over them was a quarter of a dashboard row's rendering."""
     tomorrow = today + timedelta(days=1)
+    buttons = get_template("touches/_row.html#buttons")
     return {
+        "form_buttons": buttons.render({"actions": form_actions(), "action": action}),
         "t": row_labels(),
         "today": today,
         "tomorrow": tomorrow,
@@ -131,7 +137,7 @@ def _row_response(request, pk: int, *, action: str = "", errors=None, status: in
     """The touch's row (and the counts, out of band) for htmx; a small page otherwise. A
     row that is a card of its own says so (`solo`, sent by the row with every action)."""
     today = timezone.localdate()
-    context = _row_context(request, today)
+    context = _row_context(request, today, action=action)
     context["next_url"] = _next_url(request) or ""
     touch = selectors.touch_row(user=request.user, pk=pk, today=today)
     context.update(

@@ -17,12 +17,13 @@ from phonenumber_field.phonenumber import to_python
 class PhoneTexts(NamedTuple):
     national: str  # "139 1234 5678", as PhoneNumber.as_national
     tel: str  # the E.164 string for a tel:/sms: link, as str(PhoneNumber)
+    e164: str  # as PhoneNumber.as_e164
 
 
 @lru_cache(maxsize=65_536)
 def phone_texts(stored: str) -> PhoneTexts:
     """The texts of a stored phone number (the column's string; "" for none)."""
     if not stored:
-        return PhoneTexts("", "")
+        return PhoneTexts("", "", "")
     number = to_python(stored, region=getattr(settings, "PHONENUMBER_DEFAULT_REGION", None))
-    return PhoneTexts(number.as_national, str(number))
+    return PhoneTexts(number.as_national, str(number), number.as_e164)

@@ -13,9 +13,10 @@ The figures come from a fixed set of queries, whatever the number of agents or m
    reason), referrals per (agent, month) (received, contacted, won, deepest chain) and
    feedback compliance per (agent, month of the deadline), the same queries the nightly
    run stores; the agents' rows, the trend and the refusal breakdown add the two up;
-3. the top five referrers of each agent (a window function) over the whole period, always
-   from the referrals: a period's top five is not the sum of its months' (not stored).
-   The team's top five are among them. Then the names of those few referrers.
+3. the top five referrers of each agent (`top_referrers.best_referrers`): the kept months
+   of the few referrers who can rank plus their live days, or a window function over the
+   referrals of the period when the kept totals cannot settle an agent's ranking. The
+   team's top five are among them. Then the names of those few referrers.
 
 Cohorts: "received", "contacted", "won", conversion and the deepest chain all count the
 referrals *given in the period* (a referral given in March and won in May counts as won
@@ -31,8 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from django.db.models import Count, DateField, F, Max, Q, Sum, Window
-from django.db.models.functions import RowNumber, TruncDate, TruncMonth
+from django.db.models import Count, DateField, F, Max, Q, Sum
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,7 @@ from ..models import (
 )
 from ..periods import Period, months_between
 from .access import team_agents_for_manager
+from .top_referrers import best_referrers, in_ranges
 
 TOP_REFERRERS = 5
 # The figures of a `ReferralMonth` the page adds up.
@@ -245,14 +247,6 @@ class TeamReferralStats:
         }
 
 
-def _in_ranges(field_name: str, ranges: Sequence[tuple[datetime.date, datetime.date]]) -> Q:
-    """Q: the date field within any of the ranges (both ends included)."""
-    q = Q(pk__in=[])
-    for first, last in ranges:
-        q |= Q(**{f"{field_name}__range": (first, last)})
-    return q
-
-
 def month_figures(
     *,
     owner_ids: Sequence[int] | None,
@@ -277,7 +271,7 @@ def month_figures(
         return row
 
     for r in (
-        ReferralRequest.objects.filter(_in_ranges("asked_on", ranges), owners)
+        ReferralRequest.objects.filter(in_ranges("asked_on", ranges), owners)
         .annotate(month=MonthStart("asked_on"))
         .values("owner_id", "month", "refusal_reason")
         .annotate(
@@ -294,7 +288,7 @@ def month_figures(
             row.refusals_by_reason[reason] = row.refusals_by_reason.get(reason, 0) + r["refused"]
 
     for r in (
-        Referral.objects.filter(_in_ranges("given_on", ranges), owners)
+        Referral.objects.filter(in_ranges("given_on", ranges), owners)
         .annotate(month=MonthStart("given_on"))
         .values("owner_id", "month")
         .annotate(
@@ -310,7 +304,7 @@ def month_figures(
         row.deepest = r["deepest"] or 0
 
     for r in (
-        ReferralStageChange.objects.filter(_in_ranges("feedback_due", ranges), owners)
+        ReferralStageChange.objects.filter(in_ranges("feedback_due", ranges), owners)
         .filter(Q(feedback_due__lt=today) | Q(reported_at__isnull=False))
         .annotate(month=MonthStart("feedback_due"), reported_on=TruncDate("reported_at"))
         .values("owner_id", "month")
@@ -404,9 +398,8 @@ def team_referral_stats(
             else []
         )
     ]
-    figures += month_figures(
-        owner_ids=ids, ranges=live_ranges(period=period, months=months), today=today
-    ).values()
+    live = live_ranges(period=period, months=months)
+    figures += month_figures(owner_ids=ids, ranges=live, today=today).values()
 
     trend = {month: MonthRow(month) for month in months_between(start=start, end=end)}
     refused: dict[str, int] = defaultdict(int)
@@ -427,23 +420,19 @@ def team_referral_stats(
         for reason, n in f.refusals_by_reason.items():
             refused[reason] += n
 
-    # The top referrers: each agent's five best in one windowed query (no join: the names
-    # of the few winners are read after). The team's top five are among them, as both
-    # rankings break ties the same way (more referrals, then the older record).
-    referrals = Referral.objects.filter(owner_id__in=ids, given_on__range=(start, end))
-    ranked = list(
-        referrals.values("owner_id", "referrer_id")
-        .annotate(n=Count("id"))
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("owner_id")],
-                order_by=[Count("id").desc(), F("referrer_id").asc()],
-            )
+    # Each agent's five best (no join: the names of the few winners are read after). The
+    # team's top five are among them, as both rankings break ties the same way (more
+    # referrals, then the older record).
+    ranked = [
+        {"owner_id": a, "referrer_id": r, "n": n}
+        for a, r, n in best_referrers(
+            owner_ids=ids,
+            period=(start, end),
+            months=months,
+            live=live,
+            limit=TOP_REFERRERS,
         )
-        .filter(rank__lte=TOP_REFERRERS)
-        .order_by()
-    )
+    ]
     names = dict(
         Client.objects.filter(id__in={r["referrer_id"] for r in ranked}).values_list("id", "name")
     )
