@@ -68,6 +68,7 @@ STAYS = {
     "introductions.Introduction",
     "discipline.ServiceMonth",
     "discipline.ServiceMonthKind",
+    "discipline.ServiceMonthBand",
     "discipline.PersistencyCohort",
     "discipline.CommissionRate",
 }
