@@ -16,8 +16,8 @@ longer have figures are deleted, so the table always equals a fresh computation.
 changed; the page reads such a month live until the next build. The referral services call
 it, and a deleted referral, ask or step marks its month (a post_delete receiver, which also
 sees the rows a deleted client takes with them). Writes outside this app that move referral
-rows between agents in bulk (a handover's UPDATE) do not mark: those months show the
-previous build's figures until the next night.
+rows between agents in bulk mark the months of the rows they move, for both agents (a
+handover: handover.services).
 
 What is not additive over months is not stored: the top referrers of a period (a top five
 of the period is not the sum of monthly top fives) are counted live from the referrals of
