@@ -39,6 +39,7 @@ BENCHMARKS = [
     "bench.events_gifts",
     "bench.team_service",
     "bench.service_page",
+    "bench.team_lapse",
     "bench.household_review",
     "bench.load",  # gunicorn + PostgreSQL under 50 agents, in a database of its own
 ]

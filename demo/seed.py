@@ -11,14 +11,15 @@ has no clients yet, inside one transaction, so a second run creates nothing.
 A new book is built in a fixed order, in that one transaction: the clients
 (`builders.clients`), then each of `DEMO_STEPS`: the policies (`builders.policies`), then
 the referrals (`builders.referrals`), which need the policies: a referred client who holds
-one is "won" with it.
+one is "won" with it; last the service history (`builders.service`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 
 from django.db import transaction
 from django.utils import timezone
@@ -86,11 +87,12 @@ DEMO_STEPS: dict[str, DemoStep] = {
     "events": seed_agent_events,
     "gifts": seed_agent_gifts,
 }
-# The service history the manager's service pages and the lapse guard read (issue 15). Not
-# in DEMO_STEPS yet: it adds policies and touches the demo tests count exactly
-# (tests/test_policy_demo.py, tests/test_seed_demo.py); wiring it in needs those figures
-# updated. Run it by hand: seed_agent_service(agent, today), then service_summary_rebuild.
+# The service history the manager's service pages and the lapse guard read (issue 15):
+# persistency cohorts, the lapse guard's policies and 14 months of closed touches. Last, so
+# the steps above never see its policies (a referral is won, a campaign aimed, with the
+# book's own); the seed builds the service summary after the books.
 SERVICE_STEP: DemoStep = seed_agent_service
+DEMO_STEPS["service"] = SERVICE_STEP
 
 
 @dataclass
@@ -161,11 +163,19 @@ def demo_past_days_worked(agent: User, *, today: date) -> int:
     )
     kept: set[str] = set()
     done = 0
+    worked: dict[date, list[int]] = defaultdict(list)
     for touch in overdue:
         if touch.kind not in kept and len(kept) < LEFT_OVER:
             kept.add(touch.kind)
             continue
-        done += touch_done(touch=touch, by=agent, on=touch.due_date)
+        if touch_done(touch=touch, by=agent, on=touch.due_date):
+            done += 1
+            worked[touch.due_date].append(touch.pk)
+    # Closed on the day they were worked (touch_done stamps now): the service figures count
+    # them done on time, as they were, not a year of late touches.
+    for day, ids in worked.items():
+        closed = timezone.make_aware(datetime.combine(day, time(18)))
+        Touch.objects.filter(pk__in=ids).update(closed_at=closed)
     return done
 
 

@@ -1,6 +1,8 @@
 """The agent's pages: /service/ (their own service figures, the deck's pitfalls and the
 panels other apps add) and /lapse/ (the lapse guard, with its one-click actions)."""
 
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -8,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agentcrm.core.lists import list_page
+from agentcrm.core.lists import list_page, pk_url
 from policies.selectors.policy import get_policy_for_user
 from referrals.forms import PeriodForm
 from referrals.periods import TEAM_PRESETS
@@ -44,17 +46,31 @@ def service_page(request):
     )
 
 
+def _with_urls(rows):
+    """Each row's links, from their patterns reversed once for the page."""
+    holder, policy = pk_url("clients:detail"), pk_url("policies:detail")
+    contact, promise = pk_url("discipline:lapse_contact"), pk_url("discipline:lapse_promise")
+    for p in rows:
+        p.holder_url, p.url = holder(p.holder_id), policy(p.pk)
+        p.contact_url, p.promise_url = contact(p.pk), promise(p.pk)
+    return rows
+
+
 def lapse_page(request):
     today = timezone.localdate()
     stage = request.GET.get("stage", "")
     if stage not in lapse.STAGES:
         stage = ""
     queue = lapse.lapse_queue(owner_ids=[request.user.pk], today=today, stage=stage)
+    # One grouped statement gives the totals and the pager's count (see team_lapse).
+    counts = functools.cache(
+        lambda: lapse.lapse_counts(owner_ids=[request.user.pk], today=today)[""]
+    )
     context = {
         "stage": stage,
         "stages": lapse.STAGES,
         "today": today,
-        "counts": lambda: lapse.lapse_counts(owner_ids=[request.user.pk], today=today)[""],
+        "counts": counts,
         "contact_form": ContactForm(),
         "promise_form": PromiseForm(initial={"due_date": today}),
         "team_view": False,
@@ -65,7 +81,8 @@ def lapse_page(request):
         "discipline/lapse.html",
         context=context,
         page_size=LAPSE_PAGE_SIZE,
-        decorate=lambda rows: lapse.lapse_decorate(rows, today=today),
+        decorate=lambda rows: _with_urls(lapse.lapse_decorate(rows, today=today)),
+        count=lambda: counts().total(stage),
     )
 
 

@@ -4,6 +4,7 @@ agent (lists with phones masked, the same service panels as the agent's own page
 /team/lapse/. An agent gets 403; another team (the `team` filter) or another team's agent is
 a 404 (the scope of the team referral pages)."""
 
+import functools
 import tempfile
 
 from django.core.exceptions import PermissionDenied
@@ -228,12 +229,15 @@ def team_lapse(request):
     if stage not in lapse.STAGES:
         stage = ""
     ids = [a.id for a in agents]
+    # The totals are one grouped statement; the pager's count is one of them, not a second
+    # COUNT(*) over the whole queue.
+    counts = functools.cache(lambda: lapse.lapse_counts(owner_ids=ids, today=today)[""])
     context = {
         "stage": stage,
         "stages": lapse.STAGES,
         "today": today,
         "team": chosen,
-        "counts": lambda: lapse.lapse_counts(owner_ids=ids, today=today)[""],
+        "counts": counts,
         "team_view": True,
     }
     return list_page(
@@ -243,4 +247,5 @@ def team_lapse(request):
         context=context,
         page_size=LAPSE_PAGE_SIZE,
         decorate=lambda rows: _masked(lapse.lapse_decorate(rows, today=today)),
+        count=lambda: counts().total(stage),
     )

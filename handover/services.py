@@ -29,6 +29,7 @@ from clients.models import Client, Tag
 from clients.services import merge_rows_back, merge_rows_move
 from policies.models import Policy
 from referrals.models import Referral, ReferralRequest, ReferralStageChange
+from referrals.summary import referral_months_touch
 from servicing.models import ServiceRequest
 from touches.models import Touch
 from touches.registry import touches_rebuild_for_clients
@@ -146,6 +147,24 @@ def _move_tags(*, from_agent: User, to_agent: User, client_ids: list[int]) -> No
         links.filter(tag_id=old_id).update(tag_id=tag.pk)
 
 
+def _referral_months_touch(*, from_agent: User, to_agent: User, client_ids) -> None:
+    """The bulk UPDATEs below move referral rows between agents without the referral
+    services: mark the months those rows count in, for both agents, so the team page reads
+    them live until the next build instead of the previous build's owners."""
+    days = {
+        *Referral.objects.filter(owner=from_agent, referred_id__in=client_ids).values_list(
+            "given_on", flat=True
+        ),
+        *ReferralRequest.objects.filter(owner=from_agent, client_id__in=client_ids).values_list(
+            "asked_on", flat=True
+        ),
+        *ReferralStageChange.objects.filter(
+            owner=from_agent, referral__referred_id__in=client_ids
+        ).values_list("feedback_due", flat=True),
+    }
+    referral_months_touch(rows=[(a.pk, day) for day in days for a in (from_agent, to_agent)])
+
+
 @transaction.atomic
 def handover_execute(
     *, from_agent: User, to_agents: list[User], by: User, reason: str = ""
@@ -173,6 +192,7 @@ def handover_execute(
         ServiceRequest.objects.filter(owner=from_agent, policy__holder_id__in=ids).update(
             owner=to_agent
         )
+        _referral_months_touch(from_agent=from_agent, to_agent=to_agent, client_ids=ids)
         Referral.objects.filter(owner=from_agent, referred_id__in=ids).update(owner=to_agent)
         ReferralStageChange.objects.filter(owner=from_agent, referral__referred_id__in=ids).update(
             owner=to_agent

@@ -16,8 +16,8 @@ longer have figures are deleted, so the table always equals a fresh computation.
 changed; the page reads such a month live until the next build. The referral services call
 it, and a deleted referral, ask or step marks its month (a post_delete receiver, which also
 sees the rows a deleted client takes with them). Writes outside this app that move referral
-rows between agents in bulk (a handover's UPDATE) do not mark: those months show the
-previous build's figures until the next night.
+rows between agents in bulk mark the months of the rows they move, for both agents (a
+handover: handover.services).
 
 The same build keeps, for the top referrers, each referrer's referrals per (agent, month)
 (`ReferralMonthReferrer`, the months rebuilt replaced) and their sum per (agent, referrer)

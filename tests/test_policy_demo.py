@@ -14,7 +14,8 @@ from django.db.models import F, Q
 from agentcrm.accounts.models import User
 from clients.models import Client, Commitment
 from demo.builders.policies import seed_agent_policies
-from demo.seed import DEMO_STEPS
+from demo.builders.service import NUMBER_PREFIX
+from demo.seed import DEMO_STEPS, SERVICE_STEP
 from policies.models import (
     Beneficiary,
     Insurer,
@@ -100,8 +101,10 @@ def test_the_policies_step_runs_first_after_the_clients():
         "warming",
         "events",
         "gifts",
+        "service",  # last: the steps above never see the service history's policies
     ]
     assert DEMO_STEPS["policies"] is seed_agent_policies
+    assert DEMO_STEPS["service"] is SERVICE_STEP
 
 
 def test_policies_belong_to_the_demo_agents_and_their_own_clients(seeded):
@@ -116,8 +119,13 @@ def test_policies_belong_to_the_demo_agents_and_their_own_clients(seeded):
         assert not Client.objects.filter(
             owner__username=username, stage=Client.Stage.PROSPECT, policies_held__isnull=False
         ).exists()
-        per_holder = Counter(policies.values_list("holder_id", flat=True))
+        book = policies.exclude(number__startswith=NUMBER_PREFIX)
+        per_holder = Counter(book.values_list("holder_id", flat=True))
         assert max(per_holder.values()) <= 3
+        # The service history's older policies are spread over the book's clients.
+        history = policies.filter(number__startswith=NUMBER_PREFIX)
+        assert history.count() >= 30
+        assert max(Counter(history.values_list("holder_id", flat=True)).values()) <= 2
     # No agent's policy reaches another agent's client.
     assert not Policy.objects.exclude(holder__owner=F("owner")).exists()
     assert (
@@ -174,7 +182,18 @@ def test_a_realistic_mix(seeded):
     assert not PremiumPayment.objects.filter(paid_on__gt=TODAY).exists()
     assert not Policy.objects.filter(premium__lte=0).exists()
     for username in AGENTS:
-        policies = Policy.objects.filter(owner__username=username)
+        everything = Policy.objects.filter(owner__username=username)
+        # The service history adds the cases persistency names (demo.builders.service).
+        history = everything.filter(number__startswith=NUMBER_PREFIX)
+        assert set(history.values_list("status", flat=True)) == {
+            "in_force",
+            "grace",
+            "lapsed",
+            "reinstated",
+            "paid_up",
+            "surrendered",
+        }
+        policies = everything.exclude(number__startswith=NUMBER_PREFIX)
         statuses = set(policies.values_list("status", flat=True))
         assert statuses == {"in_force", "grace", "lapsed", "pending"}
         assert policies.filter(insured_member__isnull=False).exists()  # a child's policy

@@ -302,3 +302,30 @@ def test_a_deleted_client_marks_the_months_of_their_referrals(owner):
     assert list(ReferralMonthChange.objects.values_list("agent_id", "month")) == [
         (owner.pk, d("2026-03-01"))
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("data")
+def test_after_a_handover_the_team_figures_equal_a_fresh_computation(manager, owner, teammate):
+    """A handover moves the referral rows with bulk UPDATEs: the months they count in are
+    marked for both agents, so the page reads them live, and the next build stores them
+    under their new agent."""
+    from handover.services import handover_execute
+
+    build(datetime.datetime(2026, 6, 2, 1, 30, tzinfo=SH))
+    now = datetime.datetime(2026, 6, 10, 10, tzinfo=SH)
+    period = Period(d("2026-02-01"), d("2026-05-31"))
+    with time_machine.travel(now, tick=False):
+        _before, live_before, _months = both(manager=manager, period=period, today=now.date())
+        handover_execute(from_agent=owner, to_agents=[teammate], by=manager)
+        with_summary, live, months = both(manager=manager, period=period, today=now.date())
+    assert owner.pk not in live["rows"]  # switched off: the book is the teammate's now
+    assert live["total"] == live_before["total"]
+    assert months == [] or set(months) <= {d("2026-02-01")}
+    assert with_summary == live
+    with time_machine.travel(now + datetime.timedelta(days=1), tick=False):
+        summary.referral_months_build()
+        with_summary, live, months = both(manager=manager, period=period, today=now.date())
+    assert months  # read from the summary again
+    assert with_summary == live
+    assert stored() == fresh(first=d("2026-02-01"), today=d("2026-06-11"))

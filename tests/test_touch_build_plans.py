@@ -13,11 +13,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.models import Client
+from policies.models import Policy
 from touches.build import AgentRange, _rows, lead_groups
 from touches.occasions import NEGLECT_DEFAULT_DAYS
 from touches.registry import BuildScope, occasion_kinds
 
 from .factories import ClientFactory, InteractionFactory
+from .policy_factories import PolicyFactory
 from .touch_factories import TouchFactory
 
 pytestmark = [
@@ -143,3 +145,25 @@ def test_every_kind_reaches_the_big_tables_by_index(book):
         for nodes in _plans(key, agents=agents):
             scanned |= {(key, table) for table in _seq_scans(nodes) & BIG_TABLES}
     assert scanned == set()
+
+
+def test_cooling_off_kind_is_a_range_of_its_own_index(book):
+    """The cooling-off kind asks for the policies of (agent, day): the partial index on
+    (owner, cooling_off_end) answers it, the day an index condition, not a filter over
+    every policy of the agent (a year of sales here, so that the plan is the one a real
+    book gets and not a walk of a tiny table)."""
+    holder = ClientFactory(owner=book, stage="client")
+    sold = PolicyFactory(owner=book, holder=holder, cooling_off_end=DUE)
+    year = []
+    for n in range(1, 400):
+        copy = Policy.objects.get(pk=sold.pk)
+        copy.pk, copy.number = None, f"{sold.number}-{n}"
+        copy.cooling_off_end = DUE - datetime.timedelta(days=n) if n % 10 else None
+        year.append(copy)
+    Policy.objects.bulk_create(year)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE policies_policy")
+    (nodes,) = _plans("cooling_off_end", agents=AgentRange(book.pk, book.pk))
+    scan = next(n for n in nodes if n.get("Index Name") == "policy_owner_cooling_off")
+    assert "cooling_off_end =" in scan["Index Cond"], scan
+    assert not _seq_scans(nodes) & BIG_TABLES

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 
@@ -85,11 +86,28 @@ class OptionFilter(django_filters.TypedChoiceFilter):
         return qs
 
 
-def page_context(request: HttpRequest, rows, *, page_size: int | None = None) -> dict:
+# A pk no row has, reversed once in place of the row's (see pk_url).
+_PK_MARK = 9_876_543_210
+
+
+def pk_url(name: str) -> Callable[[int], str]:
+    """`reverse(name, args=[pk])` as a function of pk, reversed once: for list rows, where
+    a `{% url %}` per row and per link is a good part of a page's time."""
+    head, tail = reverse(name, args=[_PK_MARK]).split(str(_PK_MARK))
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def page_context(
+    request: HttpRequest, rows, *, page_size: int | None = None, count: int | None = None
+) -> dict:
     """The page of `rows` that `?page=` asks for (the last one when past the end, the first
     for garbage), the numbers its pager shows, and the query string without `page`, which
-    the pager's links and the empty state's "clear the filters" use."""
+    the pager's links and the empty state's "clear the filters" use. `count`, when the
+    caller already knows how many rows there are, spares the paginator its COUNT(*)."""
     paginator = Paginator(rows, page_size or settings.LIST_PAGE_SIZE)
+    if count is not None:
+        # Paginator.count is a cached_property: the instance attribute stands in for it.
+        paginator.count = count
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -113,6 +131,7 @@ def list_page(
     page_size: int | None = None,
     partial: str = "rows",
     decorate: Callable[[list], list] | None = None,
+    count: Callable[[], int] | None = None,
 ) -> HttpResponse:
     """Render a page of `queryset` with `template_name`; for htmx, its `partial` alone.
 
@@ -121,15 +140,21 @@ def list_page(
     that is callable is what only the full page shows (counts, charts): it is called for
     the full page and left out of the rows. `decorate` gets the page's rows as a list and
     returns the rows to show (per-row values computed in Python, for this page only).
+    `count` gives the number of rows from what the full page computes anyway (its totals,
+    called after the context's callables, so it can reuse them) instead of a COUNT(*) over
+    the whole list; the rows alone (htmx) count with the queryset.
     """
-    data = page_context(request, queryset, page_size=page_size)
-    if decorate is not None:
-        data["page"].object_list = decorate(list(data["page"].object_list))
     if request.htmx:
         template_name = f"{template_name}#{partial}"
-        data.update((k, v) for k, v in (context or {}).items() if not callable(v))
+        extra = {k: v for k, v in (context or {}).items() if not callable(v)}
+        total = None
     else:
-        data.update((k, v() if callable(v) else v) for k, v in (context or {}).items())
+        extra = {k: v() if callable(v) else v for k, v in (context or {}).items()}
+        total = count() if count is not None else None
+    data = page_context(request, queryset, page_size=page_size, count=total)
+    if decorate is not None:
+        data["page"].object_list = decorate(list(data["page"].object_list))
+    data.update(extra)
     response = render(request, template_name, data)
     # The same URL returns the rows alone to htmx: keep browsers from caching one for the other.
     patch_vary_headers(response, ("HX-Request",))

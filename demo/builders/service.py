@@ -7,8 +7,9 @@ guard read, for each demo agent's new book.
   cooling-off period and one sold by another agent (both left out of the figures).
 - The lapse guard: premiums due in the coming days, two in their grace period, one lapsed
   three weeks ago; agent1 has entered a commission rate for one insurer.
-- Service discipline: 14 months of touches done on time, late, skipped or left open, and
-  contacts logged, so every month of the trend has figures.
+- Service discipline: 14 months of touches, all closed (about 80% done on time, 12% late,
+  8% skipped; none left open to pile up on the first morning), and contacts logged, so
+  every month of the trend has figures.
 
 Deterministic (a seed per agent); written set-based with bulk_create, then the policies'
 holders get their touches by the bulk-write rule. The seed builds the summary afterwards.
@@ -18,11 +19,15 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import Min
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agentcrm.accounts.models import User
+from agentcrm.core.calendar import years_before
 from clients.models import Client, Interaction
 from discipline.models import CommissionRate
+from policies import dates
 from policies.models import Insurer, Policy, PolicyStatusChange
 from touches.models import Touch
 from touches.registry import touches_rebuild_for_clients
@@ -32,9 +37,11 @@ PRODUCTS = [
     ("平安福终身寿险", "life", Decimal("12000")),
     ("国寿福重大疾病保险", "critical_illness", Decimal("8600")),
     ("太平洋金佑人生", "critical_illness", Decimal("6200")),
-    ("e生保医疗险", "medical", Decimal("1300")),
+    ("尊享安心医疗险", "medical", Decimal("1300")),
     ("鑫享年金", "annuity", Decimal("30000")),
 ]
+# The service history's policy numbers (SV<agent id>-…), told apart from the book's.
+NUMBER_PREFIX = "SV"
 KINDS = ["birthday", "premium_due", "policy_anniversary", "festival", "neglect"]
 
 
@@ -47,116 +54,160 @@ def _months_back(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, min(day.day, 28))
 
 
+def _premium_dates(policy: Policy, *, paid_to: date) -> None:
+    """The stored premium dates the services would store (policy_premium_refresh): every due
+    before `paid_to` paid, the next one unpaid."""
+    policy.premium_paid_to = paid_to
+    policy.premium_next_due, policy.premium_grace_end = dates.premium_next_due_and_grace_end(
+        effective=policy.effective_date,
+        frequency=policy.payment_frequency,
+        term_years=policy.payment_term_years,
+        paid=[],
+        grace_days=policy.insurer.grace_days,
+        paid_to=paid_to,
+    )
+
+
+def _due_after(policy: Policy, day: date) -> date:
+    """The first premium due after `day` (paid up to it: the policy is kept up)."""
+    dues = dates.premium_due_dates(
+        effective=policy.effective_date,
+        frequency=policy.payment_frequency,
+        term_years=policy.payment_term_years,
+    )
+    return next((d for d in dues if d > day), dues[-1] + timedelta(days=1))
+
+
+def _missed_due(policy: Policy, target: date) -> date:
+    """The due whose grace period ends about `target`: the one it lapses on."""
+    dues = dates.premium_due_dates(
+        effective=policy.effective_date,
+        frequency=policy.payment_frequency,
+        term_years=policy.payment_term_years,
+    )
+    latest = target - timedelta(days=policy.insurer.grace_days)
+    return max([d for d in dues if d <= latest] or dues[:1])
+
+
+def _holders(agent: User, clients: list[Client]):
+    """Who holds a policy issued on a day: a client who already held one of the agent's own
+    policies by then, the least loaded first. Their first policy stays their first, so the
+    conversion figures (days from first contact to first sale) are the book's own."""
+    firsts = dict(
+        Policy.objects.own()
+        .filter(owner=agent)
+        .order_by()
+        .values("holder")
+        .annotate(first=Min(Coalesce("application_date", "effective_date")))
+        .values_list("holder", "first")
+    )
+    by_first = sorted((c for c in clients if c.pk in firsts), key=lambda c: (firsts[c.pk], c.pk))
+    load = dict.fromkeys((c.pk for c in by_first), 0)
+
+    def pick(day: date) -> Client:
+        fits = [c for c in by_first if firsts[c.pk] <= day] or by_first[:1] or clients[:1]
+        chosen = min(fits, key=lambda c: (load.get(c.pk, 0), firsts.get(c.pk, day), c.pk))
+        load[chosen.pk] = load.get(chosen.pk, 0) + 1
+        return chosen
+
+    return pick
+
+
 def seed_agent_service(agent: User, today: date) -> int:
     rng = random.Random(f"agentcrm-demo-service:{agent.username}")
     clients = list(Client.objects.filter(owner=agent, stage="client").order_by("pk"))
     if not clients:
         return 0
     insurers = list(Insurer.objects.order_by("name")) or [Insurer.objects.create(name="中国人寿")]
+    holder_on = _holders(agent, clients)
     policies: list[Policy] = []
     plans: list[list[tuple[str, str, date]]] = []
 
-    def add(holder, effective, status, steps, **extra):
+    def add(effective, status, steps, *, monthly=False, insurer=None, **extra):
         name, kind, premium = rng.choice(PRODUCTS)
-        policies.append(
-            Policy(
-                owner=agent,
-                insurer=rng.choice(insurers),
-                product_name=name,
-                policy_type=kind,
-                number=f"D{agent.pk}{len(policies):04d}{effective:%y%m}",
-                holder=holder,
-                insured_client=holder,
-                sum_assured=premium * 20,
-                premium=premium,
-                payment_term_years=20,
-                effective_date=effective,
-                anniversary_md=effective.month * 100 + effective.day,
-                cooling_off_end=effective + timedelta(days=15),
-                status=status,
-                **extra,
-            )
+        holder = holder_on(effective)
+        policy = Policy(
+            owner=agent,
+            insurer=insurer or rng.choice(insurers),
+            product_name=name,
+            policy_type=kind,
+            number=f"{NUMBER_PREFIX}{agent.pk}-{len(policies):04d}{effective:%y%m}",
+            holder=holder,
+            insured_client=holder,
+            sum_assured=premium * 20,
+            premium=(premium / 12).quantize(Decimal(1)) if monthly else premium,
+            payment_frequency=Policy.Frequency.MONTHLY if monthly else Policy.Frequency.ANNUAL,
+            payment_term_years=20,
+            effective_date=effective,
+            anniversary_md=effective.month * 100 + effective.day,
+            cooling_off_end=effective + timedelta(days=15),
+            status=status,
+            **extra,
         )
+        policies.append(policy)
         plans.append([("", S.IN_FORCE, effective), *steps])
+        return policy
 
-    # Persistency cohorts: two policies a month, 14 to 30 months ago.
+    def kept(effective, status=S.IN_FORCE, steps=(), **extra):
+        policy = add(effective, status, list(steps), **extra)
+        _premium_dates(policy, paid_to=_due_after(policy, today))
+
+    def lapsed(effective, target, *, monthly, reinstated=None):
+        """Lapsed on the day after the grace of the due it missed (about `target`)."""
+        policy = add(effective, S.LAPSED, [], monthly=monthly)
+        missed = _missed_due(policy, target)
+        _premium_dates(policy, paid_to=missed)
+        lapse = policy.premium_grace_end + timedelta(days=1)
+        plans[-1].append((S.IN_FORCE, S.LAPSED, lapse))
+        if reinstated:
+            policy.status = S.REINSTATED
+            plans[-1].append((S.LAPSED, S.REINSTATED, lapse + timedelta(days=reinstated)))
+            _premium_dates(policy, paid_to=_due_after(policy, today))
+
+    # Persistency cohorts: two policies a month, 14 to 30 months ago. A lapse in the first
+    # year is a policy paid monthly (an annual premium is paid for its first year).
     for back in range(14, 31):
-        for k in range(2):
-            holder = clients[(back * 2 + k) % len(clients)]
+        for _k in range(2):
             effective = _months_back(today, back) - timedelta(days=rng.randrange(20))
             roll = rng.random()
             if roll < 0.12:  # lapsed before its 13th month, never reinstated
-                lapse = effective + timedelta(days=rng.randint(200, 380))
-                add(holder, effective, S.LAPSED, [(S.IN_FORCE, S.LAPSED, lapse)])
+                target = effective + timedelta(days=rng.randint(200, 330))
+                lapsed(effective, target, monthly=True)
             elif roll < 0.18 and back > 26:  # lapsed in its second year
-                lapse = effective + timedelta(days=rng.randint(420, 700))
-                add(holder, effective, S.LAPSED, [(S.IN_FORCE, S.LAPSED, lapse)])
+                target = effective + timedelta(days=rng.randint(430, 700))
+                lapsed(effective, target, monthly=False)
             else:
-                add(holder, effective, S.IN_FORCE, [])
+                kept(effective)
     # One of each case the formula names.
     eff = _months_back(today, 20)
-    lapse = eff + timedelta(days=300)
-    add(
-        clients[0],
-        eff,
-        S.REINSTATED,
-        [(S.IN_FORCE, S.LAPSED, lapse), (S.LAPSED, S.REINSTATED, lapse + timedelta(days=60))],
-    )
-    add(
-        clients[1 % len(clients)],
-        eff,
-        S.PAID_UP,
-        [(S.IN_FORCE, S.PAID_UP, eff + timedelta(days=200))],
-    )
-    add(
-        clients[2 % len(clients)],
-        eff,
-        S.SURRENDERED,
-        [(S.IN_FORCE, S.SURRENDERED, eff + timedelta(days=250))],
-    )
-    add(
-        clients[3 % len(clients)],
-        eff,
-        S.SURRENDERED,
-        [(S.IN_FORCE, S.SURRENDERED, eff + timedelta(days=9))],
-    )  # within the cooling-off
-    add(
-        clients[4 % len(clients)],
-        eff,
-        S.IN_FORCE,
-        [],
-        sold_by_others=True,
-        sold_through="某某保险 王经理",
-    )
+    lapsed(eff, eff + timedelta(days=300), monthly=True, reinstated=60)
+    kept(eff, S.PAID_UP, [(S.IN_FORCE, S.PAID_UP, eff + timedelta(days=200))])
+    kept(eff, S.SURRENDERED, [(S.IN_FORCE, S.SURRENDERED, eff + timedelta(days=250))])
+    # Surrendered within the cooling-off period.
+    kept(eff, S.SURRENDERED, [(S.IN_FORCE, S.SURRENDERED, eff + timedelta(days=9))])
+    kept(eff, sold_by_others=True, sold_through="某某保险 王经理")
 
-    # The lapse guard: due soon, in grace, lapsed three weeks ago.
-    guard = []
-    for n, (days, status) in enumerate(
-        [
-            (5, S.IN_FORCE),
-            (12, S.IN_FORCE),
-            (26, S.IN_FORCE),
-            (-20, S.GRACE),
-            (-45, S.GRACE),
-            (-80, S.LAPSED),
-        ]
-    ):
-        eff = _months_back(today, 11 + n)
-        steps = (
-            [(S.IN_FORCE, S.GRACE, today + timedelta(days=days + 1))] if status == S.GRACE else []
-        )
-        if status == S.LAPSED:
-            steps = [(S.IN_FORCE, S.LAPSED, today - timedelta(days=20))]
-        add(clients[(5 + n) % len(clients)], eff, status, steps)
-        guard.append((len(policies) - 1, today + timedelta(days=days)))
+    # The lapse guard: premiums due in the coming days, two in their grace period, one
+    # lapsed after its grace; each policy's anniversary is the due.
+    for days, status in [
+        (5, S.IN_FORCE),
+        (12, S.IN_FORCE),
+        (26, S.IN_FORCE),
+        (-20, S.GRACE),
+        (-45, S.GRACE),
+        (-80, S.LAPSED),
+    ]:
+        due = today + timedelta(days=days)
+        # A policy in grace 45 days after its due is with an insurer that gives 60 days.
+        insurer = max(insurers, key=lambda i: (i.grace_days, -i.pk)) if days < 0 else None
+        policy = add(years_before(due, 1), status, [], insurer=insurer)
+        _premium_dates(policy, paid_to=due)
+        if status == S.GRACE:
+            plans[-1].append((S.IN_FORCE, S.GRACE, due + timedelta(days=1)))
+        elif status == S.LAPSED:
+            plans[-1].append((S.IN_FORCE, S.LAPSED, policy.premium_grace_end + timedelta(days=1)))
 
     made = Policy.objects.bulk_create(policies)
-    for index, due in guard:
-        Policy.objects.filter(pk=made[index].pk).update(
-            premium_next_due=due,
-            premium_grace_end=due + timedelta(days=60),
-            premium_paid_to=due,
-        )
     PolicyStatusChange.objects.bulk_create(
         PolicyStatusChange(policy=policy, from_status=frm, to_status=to, at=_at(day, 9 + n))
         for policy, steps in zip(made, plans, strict=True)
@@ -175,16 +226,18 @@ def seed_agent_service(agent: User, today: date) -> int:
     for n in range(len(clients) * 6):
         client = clients[n % len(clients)]
         day = first + timedelta(days=rng.randrange(span))
+        # Every past touch is closed, as an agent who works the list closes them: most the
+        # day before the occasion, some late, a few skipped. An open one due in the past
+        # would be overdue on the demo's first morning, which keeps only a handful
+        # (seed.demo_past_days_worked); a late close that would fall today or later is
+        # one closed on time instead.
         roll = rng.random()
         status, closed = "done", _at(day - timedelta(days=1))
         if roll < 0.12:
-            status, closed = "done", _at(day + timedelta(days=rng.randint(2, 9)))
+            late = _at(day + timedelta(days=rng.randint(2, 9)))
+            closed = late if late.date() < today else closed
         elif roll < 0.2:
-            status = "skipped"
-        elif roll < 0.27:
-            status, closed = "open", None
-        if closed and closed.date() > today:
-            status, closed = "open", None
+            status, closed = "skipped", _at(day - timedelta(days=rng.randint(0, 2)))
         touches.append(
             Touch(
                 owner=agent,

@@ -45,6 +45,8 @@ STAGES = {
     IN_GRACE: _("In grace period"),
     PAST_GRACE: _("Past grace (lapsed)"),
 }
+# The badge of each stage, looked up once per row (discipline/_stage.html).
+STAGE_BADGES = {DUE_SOON: "text-bg-info", IN_GRACE: "text-bg-warning", PAST_GRACE: "text-bg-danger"}
 
 
 def annual_premium() -> Case:
@@ -63,7 +65,8 @@ def lapse_queue(*, owner_ids, today: datetime.date, stage: str = "") -> QuerySet
     """The policies at risk of the agents `owner_ids`, most premium at risk first, each with
     its `stage` and `annual` premium (`lapse_decorate` adds the rest to a page's rows)."""
     soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
-    reinstate_from = today - datetime.timedelta(days=365 * REINSTATEMENT_YEARS)
+    # The same bounds as lapse_counts (a pager's count is its total; 29 February included).
+    reinstate_from = years_before(today, REINSTATEMENT_YEARS)
     at_risk = Q(status__in=PAYING, premium_next_due__lte=soon) | Q(
         status=Policy.Status.LAPSED, premium_grace_end__gte=reinstate_from
     )
@@ -96,6 +99,12 @@ class LapseCounts:
     past_grace: int = 0
     premium_at_risk: Decimal = Decimal(0)
     commission_at_risk: Decimal = Decimal(0)
+
+    def total(self, stage: str = "") -> int:
+        """The policies of one stage, or of all: what lapse_queue(stage=…) counts."""
+        if stage in STAGES:
+            return getattr(self, stage)
+        return self.due_soon + self.grace + self.past_grace
 
 
 def lapse_decorate(policies, *, today: datetime.date):
@@ -132,6 +141,8 @@ def lapse_decorate(policies, *, today: datetime.date):
         policy.days_left = (end - today).days if end else None
         policy.days_over = -policy.days_left if policy.days_left is not None else None
         policy.deadline = end
+        policy.stage_label = STAGES.get(policy.stage, STAGES[DUE_SOON])
+        policy.stage_badge = STAGE_BADGES.get(policy.stage, STAGE_BADGES[DUE_SOON])
         policy.commission_at_risk = (
             (policy.annual * policy.rate / 100).quantize(Decimal("0.01"))
             if policy.rate is not None and not policy.sold_by_others

@@ -249,6 +249,13 @@ class Policy(models.Model):
             models.Index(fields=["owner", "status"], name="policy_owner_status"),
             models.Index(fields=["owner", "premium_next_due"], name="policy_owner_next_due"),
             models.Index(fields=["owner", "premium_grace_end"], name="policy_owner_grace_end"),
+            # The nightly cooling-off kind asks for (agent, day); policies without the date
+            # (no receipt signed) are never asked for, so they stay out of the index.
+            models.Index(
+                fields=["owner", "cooling_off_end"],
+                name="policy_owner_cooling_off",
+                condition=models.Q(cooling_off_end__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

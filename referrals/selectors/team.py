@@ -1,8 +1,8 @@
 """The manager's team referral statistics (/team/referrals/) and one agent's drill-down.
 
 Everything here starts from a list of agents the caller has already scoped with
-`access.team_agents_for_manager`: a manager never reaches another team's rows because every
-query filters on `owner_id IN (those agents)`.
+`team_agents` (the people of `access.team_agents_for_manager`): a manager never reaches
+another team's rows because every query filters on `owner_id IN (those agents)`.
 
 The figures come from a fixed set of queries, whatever the number of agents or months:
 
@@ -52,7 +52,6 @@ from ..models import (
     Stage,
 )
 from ..periods import Period, months_between
-from .access import team_agents_for_manager
 from .top_referrers import best_referrers, in_ranges
 
 TOP_REFERRERS = 5
@@ -95,18 +94,26 @@ def manager_teams(*, user: User) -> list[tuple[Team, int]]:
 
 def team_agents(*, user: User, teams: Sequence[Team], team: Team | None = None) -> list[User]:
     """The agents whose figures the manager sees: all of their teams', or one team's and its
-    sub-teams' when `team` is given. `teams` is the manager's teams (from `manager_teams`),
-    used to walk the sub-teams without another query."""
-    agents = team_agents_for_manager(user=user).select_related("team")
+    sub-teams' when `team` is given. `teams` must be the manager's teams (from
+    `manager_teams`, which scopes them): the agents are read from them, and the sub-teams
+    walked, without walking the manager's tree again."""
     if team is None:
-        return list(agents)
-    wanted = {team.id}
-    grew = True
-    while grew:
-        more = {t.id for t in teams if t.parent_id in wanted} - wanted
-        wanted |= more
-        grew = bool(more)
-    return list(agents.filter(team_id__in=wanted))
+        wanted = {t.id for t in teams}
+    else:
+        wanted = {team.id}
+        grew = True
+        while grew:
+            more = {t.id for t in teams if t.parent_id in wanted} - wanted
+            wanted |= more
+            grew = bool(more)
+    # team_agents_for_manager's people, from the teams already walked: one query, where
+    # filtering that queryset walked the manager's tree a second time.
+    return list(
+        User.objects.filter(team_id__in=wanted, is_active=True)
+        .exclude(pk=user.pk)
+        .select_related("team")
+        .order_by("team__name", "username")
+    )
 
 
 class MonthStart(TruncMonth):
