@@ -395,3 +395,21 @@ def test_service_page_renders_figures_and_panels(client, owner, history):
     assert page.status_code == 200
     for key in ("discipline_weekly", "discipline_small_clients", "discipline_whole_days"):
         assert f'data-panel="{key}"' in body
+
+
+def test_a_lapsed_rows_days_are_the_days_left_to_reinstate(client, owner):
+    """Past grace, the days left are those of the 2-year reinstatement period, and the row
+    says so (a bare "711 天" beside a lapsed policy reads like a deadline already missed)."""
+    risky(owner, premium="9000", next_due=TODAY + datetime.timedelta(days=10))
+    risky(
+        owner,
+        premium="10000",
+        next_due=TODAY - datetime.timedelta(days=100),
+        status=Policy.Status.LAPSED,
+    )
+    client.force_login(owner)
+    with travel(TODAY):
+        page = client.get(reverse("discipline:lapse"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = page.content.decode()
+    assert html.count("还可复效") == 1  # the lapsed row only
+    assert "10 天" in html  # the row due soon keeps its plain count
