@@ -17,6 +17,7 @@ As of a day D (a month's last day, or the day of the run for the month under way
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
@@ -42,6 +43,38 @@ BANDS = (
 BAND_KEYS = tuple(key for key, _label, _upper in BANDS)
 BAND_LABELS = {key: label for key, label, _upper in BANDS}
 ACTIVE = tuple(str(s) for s in Policy.ACTIVE_STATUSES)
+
+
+class BandRates:
+    """Contacts per client and the share under the floor, from `clients`, `contacts` and
+    `below_floor` (one band's, or the sum of all)."""
+
+    clients: int
+    contacts: int
+    below_floor: int
+
+    @property
+    def per_client(self) -> float | None:
+        return round(self.contacts / self.clients, 1) if self.clients else None
+
+    @property
+    def below_pct(self) -> float | None:
+        return round(self.below_floor * 100 / self.clients, 1) if self.clients else None
+
+
+@dataclass
+class BandCell(BandRates):
+    """One band's figures (the agent's own page, a manager's row or the total)."""
+
+    key: str
+    clients: int = 0
+    contacts: int = 0
+    below_floor: int = 0
+
+    @property
+    def label(self) -> str:
+        return str(BAND_LABELS[self.key])
+
 
 _CLIENT = Client._meta.db_table
 _INTERACTION = Interaction._meta.db_table

@@ -103,21 +103,8 @@ def weekly_touches(*, agent, today: datetime.date) -> Weekly:
 
 
 @dataclass
-class Band:
-    key: str
-    label: str
-    clients: int = 0
-    contacts: int = 0
-    below_floor: int = 0
-
-    @property
-    def per_client(self):
-        return round(self.contacts / self.clients, 1) if self.clients else None
-
-
-@dataclass
 class SmallClients:
-    bands: list[Band]
+    bands: list[bands.BandCell]
     below: list[tuple] = field(default_factory=list)  # (id, name, mobile, premium, contacts)
     below_total: int = 0
     clients: int = 0
@@ -133,7 +120,7 @@ def small_clients(*, agent, end: datetime.date, limit: int = 50) -> SmallClients
             ORDER BY 4, 5, 1""",
         None,
     )
-    by_key = {key: Band(key, str(label)) for key, label, _upper in bands.BANDS}
+    by_key = {key: bands.BandCell(key) for key in bands.BAND_KEYS}
     result = SmallClients(bands=list(by_key.values()), clients=len(rows))
     for client_id, name, mobile, premium, contacts, key in rows:
         premium = backend.as_decimal(premium)

@@ -12,36 +12,12 @@ from django.db.models import Sum
 
 from agentcrm.accounts.models import User
 
-from ..bands import BAND_KEYS, BAND_LABELS, MIN_CONTACTS_A_YEAR
+from ..bands import BAND_KEYS, MIN_CONTACTS_A_YEAR, BandCell, BandRates
 from ..models import ServiceMonthBand
 
 
-def _pct(part, whole):
-    return round(part * 100 / whole, 1) if whole else None
-
-
 @dataclass
-class BandCell:
-    key: str
-    clients: int = 0
-    contacts: int = 0
-    below_floor: int = 0
-
-    @property
-    def label(self) -> str:
-        return str(BAND_LABELS[self.key])
-
-    @property
-    def per_client(self):
-        return round(self.contacts / self.clients, 1) if self.clients else None
-
-    @property
-    def below_pct(self):
-        return _pct(self.below_floor, self.clients)
-
-
-@dataclass
-class Bands:
+class Bands(BandRates):
     """One agent's (or the total's) clients by band, in BANDS order."""
 
     cells: list[BandCell] = field(default_factory=lambda: [BandCell(k) for k in BAND_KEYS])
@@ -66,14 +42,6 @@ class Bands:
     @property
     def below_floor(self) -> int:
         return sum(c.below_floor for c in self.cells)
-
-    @property
-    def per_client(self):
-        return round(self.contacts / self.clients, 1) if self.clients else None
-
-    @property
-    def below_pct(self):
-        return _pct(self.below_floor, self.clients)
 
 
 @dataclass
