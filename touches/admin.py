@@ -15,49 +15,44 @@ from .models import (
 )
 
 
-@admin.register(DigestPreference)
-class DigestPreferenceAdmin(admin.ModelAdmin):
-    list_display = ("owner", "enabled", "send_at", "email")
-    list_filter = ("enabled",)
-    search_fields = ("owner__username", "owner__display_name", "email")
+class AgentSettingAdmin(admin.ModelAdmin):
+    """An agent's own setting: found by the agent's name, the agent picked by id."""
+
+    search_fields = ("owner__username", "owner__display_name")
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
+
+
+@admin.register(DigestPreference)
+class DigestPreferenceAdmin(AgentSettingAdmin):
+    list_display = ("owner", "enabled", "send_at", "email")
+    list_filter = ("enabled",)
+    search_fields = (*AgentSettingAdmin.search_fields, "email")
 
 
 @admin.register(TouchPreference)
-class TouchPreferenceAdmin(admin.ModelAdmin):
+class TouchPreferenceAdmin(AgentSettingAdmin):
     list_display = ("owner", "kind", "enabled", "lead_days")
     list_filter = ("kind", "enabled")
-    search_fields = ("owner__username", "owner__display_name")
-    list_select_related = ("owner",)
-    raw_id_fields = ("owner",)
 
 
 @admin.register(FestivalPreference)
-class FestivalPreferenceAdmin(admin.ModelAdmin):
+class FestivalPreferenceAdmin(AgentSettingAdmin):
     list_display = ("owner", "festival", "enabled", "audience", "lead_days")
     list_filter = ("festival", "enabled")
-    search_fields = ("owner__username", "owner__display_name")
-    list_select_related = ("owner",)
-    raw_id_fields = ("owner",)
 
 
 @admin.register(ContactCadence)
-class ContactCadenceAdmin(admin.ModelAdmin):
+class ContactCadenceAdmin(AgentSettingAdmin):
     list_display = ("owner", "tier", "days")
     list_filter = ("tier",)
-    search_fields = ("owner__username", "owner__display_name")
-    list_select_related = ("owner",)
-    raw_id_fields = ("owner",)
 
 
 @admin.register(GreetingTemplate)
-class GreetingTemplateAdmin(admin.ModelAdmin):
+class GreetingTemplateAdmin(AgentSettingAdmin):
     list_display = ("owner", "kind", "festival", "style")
     list_filter = ("kind", "style")
-    search_fields = ("owner__username", "owner__display_name", "text")
-    list_select_related = ("owner",)
-    raw_id_fields = ("owner",)
+    search_fields = (*AgentSettingAdmin.search_fields, "text")
 
 
 class TouchBuildBatchInline(admin.TabularInline):
