@@ -91,8 +91,9 @@ _PK_MARK = 9_876_543_210
 
 
 def pk_url(name: str) -> Callable[[int], str]:
-    """`reverse(name, args=[pk])` as a function of pk, reversed once: for list rows, where
-    a `{% url %}` per row and per link is a good part of a page's time."""
+    """`reverse(name, args=[pk])` as a function of pk, reversed once: for list rows and the
+    referral chain, where a `{% url %}` or reverse() per row and per link is a good part of
+    a page's time."""
     head, tail = reverse(name, args=[_PK_MARK]).split(str(_PK_MARK))
     return lambda pk: f"{head}{int(pk)}{tail}"
 
